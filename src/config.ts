@@ -1,0 +1,166 @@
+// One typed, validated configuration read from the environment; fails fast with a clear message.
+// Secrets may come from `<NAME>_FILE` (Docker secrets) instead of the variable itself.
+import { readFileSync } from 'node:fs';
+
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+
+export interface Config {
+  port: number;
+  host: string;
+  databasePath: string;
+  jwt: {
+    algorithm: JwtAlgorithm;
+    /** HMAC secret (HS256) or PEM public key (RS256/ES256). */
+    key: string;
+    issuer?: string;
+    audience?: string;
+  };
+  /** Undefined: start the built-in simulator and connect to it (embedded default). */
+  ari: { url: string; username: string; password: string; app: string } | undefined;
+  ariApp: string;
+  routesFile?: string;
+  /** True when no JWT secret was configured: a fixed, publicly known demo secret is in use. */
+  demoMode: boolean;
+  originateTimeoutSec: number;
+  limits: {
+    maxBodyBytes: number;
+    maxLiveCallsPerAccount: number;
+    maxCallsPerSecondPerAccount: number;
+    /** Unauthenticated requests per IP per minute, counted before any JWT work. */
+    unauthenticatedPerMinute: number;
+    flowMaxSteps: number;
+    flowMaxDurationMs: number;
+  };
+  /** ISO country codes or E.164 prefixes allowed as destinations; empty: all countries. */
+  allowedDestinations: string[];
+  /** libphonenumber-js number types refused as destinations. */
+  blockedNumberTypes: string[];
+  drainTimeoutMs: number;
+  /** Time scale of the embedded simulator (1 = real time). */
+  simTimeScale: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Documented in the README; the demo secret is public on purpose and only used in demo mode. */
+export const DEMO_JWT_SECRET = 'demo-secret-not-for-production-use-0123456789';
+
+interface Setting { env: string; default: string; description: string }
+
+export const SETTINGS: Setting[] = [
+  { env: 'PORT', default: '3000', description: 'HTTP API port.' },
+  { env: 'HOST', default: '0.0.0.0', description: 'HTTP API bind address.' },
+  { env: 'DATABASE_PATH', default: './data/engine.sqlite', description: 'SQLite file (WAL mode); created with its folder.' },
+  { env: 'JWT_SECRET', default: '(demo secret, demo mode only)', description: 'HS256 secret (at least 32 characters). Or JWT_SECRET_FILE.' },
+  { env: 'JWT_ALGORITHM', default: 'HS256', description: 'HS256, RS256 or ES256; the only algorithm accepted.' },
+  { env: 'JWT_PUBLIC_KEY', default: '', description: 'PEM public key for RS256/ES256. Or JWT_PUBLIC_KEY_FILE.' },
+  { env: 'JWT_ISSUER', default: '', description: 'Required `iss` when set.' },
+  { env: 'JWT_AUDIENCE', default: '', description: 'Required `aud` when set.' },
+  { env: 'ARI_URL', default: '', description: 'e.g. http://asterisk:8088. Empty: start the built-in simulator.' },
+  { env: 'ARI_USERNAME', default: 'engine', description: 'ARI user (ari.conf).' },
+  { env: 'ARI_PASSWORD', default: '', description: 'ARI password; required with ARI_URL. Or ARI_PASSWORD_FILE.' },
+  { env: 'ARI_APP', default: 'engine', description: 'Stasis application name.' },
+  { env: 'ROUTES_FILE', default: '', description: 'JSON routing rules (number ranges to endpoints); default: everything to PJSIP/{number}@trunk.' },
+  { env: 'ORIGINATE_TIMEOUT_SEC', default: '30', description: 'Ring time before no-answer.' },
+  { env: 'MAX_BODY_BYTES', default: '65536', description: 'Largest request body accepted (413 beyond).' },
+  { env: 'MAX_LIVE_CALLS_PER_ACCOUNT', default: '100', description: 'Concurrent live calls per account (429 beyond).' },
+  { env: 'MAX_CALLS_PER_SECOND_PER_ACCOUNT', default: '10', description: 'New calls per second per account (429 beyond).' },
+  { env: 'UNAUTHENTICATED_PER_MINUTE', default: '120', description: 'Requests without a valid token per client IP per minute (429 beyond).' },
+  { env: 'FLOW_MAX_STEPS', default: '500', description: 'Steps executed per session before the flow is stopped (loop guard).' },
+  { env: 'FLOW_MAX_DURATION_MS', default: '3600000', description: 'Longest session once answered.' },
+  { env: 'ALLOWED_DESTINATIONS', default: '', description: 'Comma-separated ISO countries (US) or E.164 prefixes (+44); empty: all.' },
+  { env: 'BLOCKED_NUMBER_TYPES', default: 'PREMIUM_RATE,SHARED_COST,UAN,VOICEMAIL,PAGER,PERSONAL_NUMBER', description: 'Number types refused as destinations.' },
+  { env: 'DRAIN_TIMEOUT_MS', default: '30000', description: 'On SIGTERM, live calls get this long before they are hung up.' },
+  { env: 'SIM_TIME_SCALE', default: '1', description: 'Embedded simulator speed (0.1 = ten times faster).' },
+  { env: 'LOG_LEVEL', default: 'info', description: 'pino level.' },
+];
+
+type Env = Record<string, string | undefined>;
+
+function secret(env: Env, name: string): string | undefined {
+  const file = env[`${name}_FILE`];
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      throw new ConfigError(`${name}_FILE: cannot read ${file}`);
+    }
+  }
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+  return n;
+}
+
+function list(env: Env, name: string, fallback: string): string[] {
+  return (env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const algorithm = (env.JWT_ALGORITHM ?? 'HS256') as JwtAlgorithm;
+  if (!['HS256', 'RS256', 'ES256'].includes(algorithm)) throw new ConfigError('JWT_ALGORITHM must be HS256, RS256 or ES256');
+
+  let key: string | undefined;
+  let demoMode = false;
+  if (algorithm === 'HS256') {
+    key = secret(env, 'JWT_SECRET');
+    if (key === undefined) {
+      key = DEMO_JWT_SECRET;
+      demoMode = true;
+    } else if (key.length < 32) {
+      throw new ConfigError('JWT_SECRET must be at least 32 characters');
+    }
+  } else {
+    key = secret(env, 'JWT_PUBLIC_KEY');
+    if (!key || !key.includes('PUBLIC KEY')) throw new ConfigError(`JWT_PUBLIC_KEY (PEM) is required with ${algorithm}`);
+  }
+
+  const ariApp = env.ARI_APP || 'engine';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(ariApp)) throw new ConfigError('ARI_APP may hold letters, digits, _ . - only');
+  let ari: Config['ari'];
+  if (env.ARI_URL) {
+    let url: URL;
+    try {
+      url = new URL(env.ARI_URL);
+    } catch {
+      throw new ConfigError('ARI_URL is not a URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('ARI_URL must be http(s)://host:port');
+    const password = secret(env, 'ARI_PASSWORD');
+    if (!password) throw new ConfigError('ARI_PASSWORD (or ARI_PASSWORD_FILE) is required with ARI_URL');
+    ari = { url: url.origin, username: env.ARI_USERNAME || 'engine', password, app: ariApp };
+  }
+
+  const simTimeScale = Number(env.SIM_TIME_SCALE ?? '1');
+  if (!(simTimeScale > 0 && simTimeScale <= 10)) throw new ConfigError('SIM_TIME_SCALE must be > 0 and <= 10');
+
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databasePath: env.DATABASE_PATH || './data/engine.sqlite',
+    jwt: { algorithm, key, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined },
+    ari,
+    ariApp,
+    routesFile: env.ROUTES_FILE || undefined,
+    demoMode,
+    originateTimeoutSec: int(env, 'ORIGINATE_TIMEOUT_SEC', 30, 1, 600),
+    limits: {
+      maxBodyBytes: int(env, 'MAX_BODY_BYTES', 65536, 1024, 10 * 1024 * 1024),
+      maxLiveCallsPerAccount: int(env, 'MAX_LIVE_CALLS_PER_ACCOUNT', 100, 1, 100000),
+      maxCallsPerSecondPerAccount: int(env, 'MAX_CALLS_PER_SECOND_PER_ACCOUNT', 10, 1, 100000),
+      unauthenticatedPerMinute: int(env, 'UNAUTHENTICATED_PER_MINUTE', 120, 1, 1000000),
+      flowMaxSteps: int(env, 'FLOW_MAX_STEPS', 500, 1, 100000),
+      flowMaxDurationMs: int(env, 'FLOW_MAX_DURATION_MS', 3600000, 1000, 86400000),
+    },
+    allowedDestinations: list(env, 'ALLOWED_DESTINATIONS', ''),
+    blockedNumberTypes: list(env, 'BLOCKED_NUMBER_TYPES', 'PREMIUM_RATE,SHARED_COST,UAN,VOICEMAIL,PAGER,PERSONAL_NUMBER'),
+    drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 30000, 0, 3600000),
+    simTimeScale,
+  };
+}

@@ -1,0 +1,74 @@
+// The narrow telephony port: everything the engine needs from Asterisk, in the engine's words.
+// Only `ari/ari-client-adapter.ts` implements it against a real ARI server (through ari-client);
+// unit tests implement it with a fake. Nothing here knows about HTTP or express.
+
+/** Channel states as ARI reports them. */
+export type ChannelState =
+  | 'Down' | 'Rsrvd' | 'OffHook' | 'Dialing' | 'Ring' | 'Ringing' | 'Up' | 'Busy'
+  | 'Dialing Offhook' | 'Pre-ring' | 'Unknown';
+
+export interface OriginateRequest {
+  /** Engine-generated id, so that a retried originate is idempotent (ARI answers 409 if it exists). */
+  channelId: string;
+  /** ARI endpoint, e.g. `PJSIP/+18144043093@trunk` or `PJSIP/phone1`. */
+  endpoint: string;
+  /** Caller ID as ARI takes it: `"Name" <+15551230000>` or `+15551230000`. */
+  callerId: string;
+  /** Seconds to wait for an answer before Asterisk gives up (cause 19). */
+  timeoutSec: number;
+  /** Channel variables set on the new channel (e.g. the session id). */
+  variables: Record<string, string>;
+  /** Arguments passed to the Stasis app, seen again in StasisStart.args. */
+  appArgs: string[];
+}
+
+/** Typed outcome of a REST call: ari-client's errors carry no status, the adapter maps them. */
+export type PortResult<T = void> =
+  | { ok: true; value: T }
+  | { ok: false; kind: 'not-found' | 'conflict' | 'invalid' | 'unavailable' | 'failed'; message: string };
+
+export type PlaybackEndState = 'done' | 'failed' | 'cancelled';
+
+/**
+ * Events the engine consumes, translated from ARI events. `channelId` is always the channel of the
+ * Stasis application's side (the originated channel) when ARI relates the event to it.
+ */
+export type TelephonyEvent =
+  | { type: 'dial'; channelId: string; dialstatus: string; at: string }
+  | { type: 'stasis-start'; channelId: string; args: string[]; state: ChannelState; at: string }
+  | { type: 'stasis-end'; channelId: string; at: string }
+  | { type: 'state-change'; channelId: string; state: ChannelState; at: string }
+  | { type: 'dtmf'; channelId: string; digit: string; durationMs: number; at: string }
+  | { type: 'hangup-request'; channelId: string; cause?: number; soft?: boolean; at: string }
+  | { type: 'channel-destroyed'; channelId: string; cause: number; causeTxt: string; at: string }
+  | { type: 'playback-started'; playbackId: string; channelId?: string; at: string }
+  | { type: 'playback-finished'; playbackId: string; channelId?: string; state: string; at: string }
+  | { type: 'recording-finished'; name: string; channelId?: string; state: string; durationSec?: number; at: string }
+  | { type: 'recording-failed'; name: string; channelId?: string; cause?: string; at: string };
+
+/** Connection-level news: the engine reconnects and reconciles on these. */
+export type ConnectionEvent =
+  | { type: 'connected' }
+  | { type: 'disconnected'; reason: string };
+
+export interface TelephonyPort {
+  /** Connects (REST + events WebSocket) and keeps reconnecting until `close()`. Resolves on first connect. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+  isConnected(): boolean;
+
+  /** One listener for all call events; the dispatcher routes them by channel id (no per-channel listeners). */
+  onEvent(listener: (event: TelephonyEvent) => void): void;
+  onConnection(listener: (event: ConnectionEvent) => void): void;
+
+  originate(req: OriginateRequest): Promise<PortResult>;
+  answer(channelId: string): Promise<PortResult>;
+  /** Starts one playback (several media play in sequence) with an engine-chosen playback id. */
+  play(channelId: string, playbackId: string, media: string[]): Promise<PortResult>;
+  stopPlayback(playbackId: string): Promise<PortResult>;
+  record(channelId: string, opts: { name: string; format: string; maxDurationSeconds: number; maxSilenceSeconds: number; beep: boolean; terminateOn: string }): Promise<PortResult>;
+  hangup(channelId: string, reason?: 'normal' | 'busy' | 'congestion' | 'no_answer'): Promise<PortResult>;
+  setVariable(channelId: string, name: string, value: string): Promise<PortResult>;
+  /** Ids of the channels that exist now (used to reconcile sessions after a reconnect). */
+  listChannelIds(): Promise<PortResult<string[]>>;
+}
