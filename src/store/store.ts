@@ -50,7 +50,8 @@ export interface Store {
   updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean }): Promise<PhoneNumber | undefined>;
   deletePhoneNumber(accountId: string, id: string): Promise<boolean>;
 
-  createFlow(accountId: string, document: FlowDocument): Promise<Flow>;
+  /** `id` is generated unless given (the demo seed uses a fixed id). */
+  createFlow(accountId: string, document: FlowDocument, id?: string): Promise<Flow>;
   /** Latest version, or the given one. */
   getFlow(accountId: string, id: string, version?: number): Promise<Flow | undefined>;
   listFlows(accountId: string, page: PageRequest): Promise<Page<Flow>>;
