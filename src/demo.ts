@@ -1,0 +1,60 @@
+// Demo mode: the seed data and the ready-to-paste first call that `npm start` prints, so that a
+// new user places a call a minute after cloning. Only used without JWT_SECRET or with the simulator.
+import jwt from 'jsonwebtoken';
+import { DEMO_JWT_SECRET } from './config.js';
+import type { Store } from './store/store.js';
+import type { FlowDocument } from './domain/flow.js';
+import type { CalleeScript } from './sim/index.js';
+
+export const DEMO_ACCOUNT_ID = 'demo';
+export const DEMO_CALLER_ID = '+15551230000';
+export const DEMO_FLOW_ID = 'demo-flow';
+/** The simulated callee that answers and presses 1 during the menu prompt. */
+export const DEMO_NUMBER_TO_DIAL = '+18144043093';
+
+export const DEMO_FLOW: FlowDocument = {
+  name: 'Demo reminder',
+  steps: [
+    { id: 'hello', type: 'playback', media: ['sound:hello-world'] },
+    {
+      id: 'menu', type: 'gather', prompt: ['sound:press-1'], maxDigits: 1, finishOnKey: '#',
+      timeoutMs: 5000, interDigitTimeoutMs: 3000, attempts: 2, variable: 'choice',
+      branches: { '1': 'yes', '2': 'no' }, noInput: 'bye', noMatch: 'bye',
+    },
+    { id: 'yes', type: 'playback', media: ['sound:thank-you'], next: 'bye' },
+    { id: 'no', type: 'say', digits: '{{choice}}', next: 'bye' },
+    { id: 'bye', type: 'hangup' },
+  ],
+};
+
+export const DEMO_CALLEE_SCRIPTS: Record<string, CalleeScript> = {
+  [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 1000, dtmf: [{ digits: '1', afterPlaybackStarted: 2, delayMs: 500 }] },
+};
+
+export async function seedDemo(store: Store): Promise<void> {
+  await store.ensureAccount(DEMO_ACCOUNT_ID, 'Demo account');
+  if (!(await store.findPhoneNumberByNumber(DEMO_ACCOUNT_ID, DEMO_CALLER_ID))) {
+    await store.addPhoneNumber(DEMO_ACCOUNT_ID, DEMO_CALLER_ID, 'Demo caller ID', true);
+  }
+  if (!(await store.getFlow(DEMO_ACCOUNT_ID, DEMO_FLOW_ID))) {
+    await store.createFlow(DEMO_ACCOUNT_ID, DEMO_FLOW, DEMO_FLOW_ID);
+  }
+}
+
+export function demoBanner(port: number): string {
+  const token = jwt.sign({ roles: ['Manager'], accountId: DEMO_ACCOUNT_ID }, DEMO_JWT_SECRET, {
+    algorithm: 'HS256', subject: 'demo-user', expiresIn: '12h',
+  });
+  const base = `http://localhost:${port}`;
+  return [
+    '',
+    'Demo mode is ready. Place a first call (the simulated callee answers and presses 1):',
+    '',
+    `  export TOKEN=${token}`,
+    `  curl -s -X POST ${base}/sessions/outgoing -H "Authorization: Bearer $TOKEN" \\`,
+    `    -H 'Content-Type: application/json' -d '{"flowId":"${DEMO_FLOW_ID}","numberToDial":"${DEMO_NUMBER_TO_DIAL}"}'`,
+    '',
+    `Then follow it:  curl -s ${base}/sessions/<id> -H "Authorization: Bearer $TOKEN"`,
+    '',
+  ].join('\n');
+}
