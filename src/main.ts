@@ -1,16 +1,8 @@
-// Composition root: config → store → ARI (or the built-in simulator) → telephony engine → HTTP.
-// Owns process signals and shutdown; no other module calls process.exit.
-import { randomBytes } from 'node:crypto';
+// Process entry: config, logger, the stack, signals. No other module calls process.exit.
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { openSqliteStore } from './store/sqlite-store.js';
-import { loadRouter } from './domain/routing.js';
-import { createAriClientPort } from './telephony/ari/ari-client-adapter.js';
-import { createTelephonyEngine } from './telephony/engine.js';
-import { buildApp } from './http/app.js';
-import { startHttpServer } from './http/server.js';
-import { startSimulator, type RunningSimulator } from './sim/index.js';
-import { seedDemo, demoBanner, DEMO_CALLEE_SCRIPTS } from './demo.js';
+import { startStack } from './stack.js';
+import { demoBanner, DEMO_CALLEE_SCRIPTS } from './demo.js';
 
 async function main(): Promise<void> {
   const logger = createLogger();
@@ -18,56 +10,23 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      logger.fatal(`configuration error: ${err.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    logger.fatal(`configuration error: ${err.message}`);
+    process.exitCode = 2;
+    return;
   }
   installProcessGuards(logger);
-
   if (config.demoMode) {
-    logger.warn('DEMO MODE: JWT_SECRET is not set, tokens are signed with the public demo secret. Anyone can mint a token. Set JWT_SECRET for any real use.');
+    logger.warn('DEMO MODE: JWT_SECRET is not set, tokens are signed with a public demo secret: anyone can mint one. Set JWT_SECRET for any real use.');
   }
 
-  let simulator: RunningSimulator | undefined;
-  let ari = config.ari;
-  if (!ari) {
-    // Embedded default: a private simulator on a random loopback port with a random password.
-    const password = randomBytes(18).toString('base64url');
-    simulator = await startSimulator({
-      port: Number(process.env.ARI_SIM_PORT ?? 0),
-      host: '127.0.0.1',
-      username: 'engine',
-      password,
-      timeScale: config.simTimeScale,
-      scripts: DEMO_CALLEE_SCRIPTS,
-      logger: logger.child({ component: 'simulator' }),
-    });
-    ari = { url: simulator.url, username: 'engine', password, app: config.ariApp };
-    logger.info({ ariUrl: simulator.url }, 'no ARI_URL: started the built-in Asterisk simulator');
-  }
-
-  const store = await openSqliteStore(config.databasePath);
-  if (config.demoMode || simulator) await seedDemo(store);
-
-  const router = loadRouter(config.routesFile);
-  const port = createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) });
-  const engine = createTelephonyEngine({ port, store, router, config, logger: logger.child({ component: 'engine' }) });
-
-  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable() });
-  const http = await startHttpServer(app, config);
-  logger.info({ port: http.port }, 'HTTP API listening');
-
-  // ARI may be down at start (Asterisk restarting): the HTTP API serves /health meanwhile and /ready says why.
-  engine.start().then(
-    () => {
-      logger.info('ARI connected');
-      if (config.demoMode) process.stdout.write(demoBanner(http.port));
-    },
-    (err: unknown) => logger.error({ err }, 'telephony engine failed to start'),
-  );
+  const simulatorPort = process.env.ARI_SIM_PORT ? Number(process.env.ARI_SIM_PORT) : 0;
+  const stack = await startStack(config, logger, { simulatorScripts: DEMO_CALLEE_SCRIPTS, simulatorPort });
+  logger.info({ port: stack.httpPort }, 'HTTP API listening');
+  stack.ariConnected.then(() => {
+    logger.info('ARI connected');
+    if (config.demoMode) process.stdout.write(demoBanner(stack.httpPort));
+  }, () => undefined);
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -75,10 +34,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal, drainMs: config.drainTimeoutMs }, 'shutting down: no new calls, draining live calls');
     try {
-      await http.close();
-      await engine.stop({ drainMs: config.drainTimeoutMs });
-      await store.close();
-      await simulator?.close();
+      await stack.stop();
       logger.info('stopped');
       process.exitCode = 0;
     } catch (err) {
