@@ -1,0 +1,130 @@
+// Numbered schema migrations. Each runs once, in its own transaction, and is recorded in
+// `schema_migrations`; never edit a released migration: add the next number instead.
+import type { Db } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        date_created TEXT NOT NULL
+      );
+
+      CREATE TABLE phone_numbers (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        number TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        date_created TEXT NOT NULL,
+        date_modified TEXT NOT NULL
+      );
+      CREATE INDEX phone_numbers_account ON phone_numbers(account_id, date_created);
+
+      CREATE TABLE flows (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        current_version INTEGER NOT NULL,
+        date_created TEXT NOT NULL,
+        date_modified TEXT NOT NULL,
+        date_deleted TEXT
+      );
+      CREATE INDEX flows_account ON flows(account_id, date_created) WHERE date_deleted IS NULL;
+
+      CREATE TABLE flow_versions (
+        flow_id TEXT NOT NULL REFERENCES flows(id),
+        version INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        date_created TEXT NOT NULL,
+        PRIMARY KEY (flow_id, version)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        flow_id TEXT NOT NULL,
+        flow_version INTEGER NOT NULL,
+        number_to_dial TEXT NOT NULL,
+        caller_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        end_reason TEXT,
+        date_created TEXT NOT NULL,
+        date_answered TEXT,
+        date_ended TEXT
+      );
+      CREATE INDEX sessions_account_created ON sessions(account_id, date_created);
+      CREATE INDEX sessions_account_state ON sessions(account_id, state, date_created);
+      CREATE INDEX sessions_account_flow ON sessions(account_id, flow_id, date_created);
+      CREATE INDEX sessions_account_dialed ON sessions(account_id, number_to_dial);
+      CREATE INDEX sessions_account_caller ON sessions(account_id, caller_id);
+      CREATE INDEX sessions_live ON sessions(account_id)
+        WHERE state IN ('queued', 'dialing', 'ringing', 'in-progress');
+
+      CREATE TABLE session_events (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE session_variables (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (session_id, name)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE idempotency_keys (
+        account_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        date_created TEXT NOT NULL,
+        PRIMARY KEY (account_id, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX idempotency_keys_created ON idempotency_keys(date_created);
+
+      CREATE TABLE health_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** Applies the migrations not yet recorded; safe when several processes open the file at once. */
+export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  await db.exclusive(() => db.execRaw(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`));
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    const ran = await db.transaction(async () => {
+      // Checked inside the write transaction: another process may have applied it meanwhile.
+      const done = await db.get('SELECT 1 AS done FROM schema_migrations WHERE version = ?', [migration.version]);
+      if (done) return false;
+      await db.execRaw(migration.sql);
+      await db.runRaw('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+        [migration.version, migration.name, new Date().toISOString()]);
+      return true;
+    });
+    if (ran) applied.push(migration.version);
+  }
+  return applied;
+}

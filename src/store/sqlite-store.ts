@@ -1,0 +1,437 @@
+// The Store over SQLite (sqlite3 package): the only place with SQL.
+// Session writes (create, state, variables, timeline) go through the group-commit queue of
+// `db.ts`: one transaction per tick, in call order; session reads flush it first so they see
+// every write issued before them. Everything is account-scoped: another account's rows read
+// exactly like missing ones.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  Account, Flow, Page, PageRequest, PhoneNumber, Session, SessionEvent, SessionState,
+} from '../domain/model.js';
+import { LIVE_STATES } from '../domain/model.js';
+import type { FlowDocument } from '../domain/flow.js';
+import { AppError } from '../domain/errors.js';
+import type { NewSession, SessionFilter, SessionUpdate, Store } from './store.js';
+import { Db, isConstraintError, type Row, type SqlStep, type SqlValue } from './db.js';
+import { migrate } from './migrations.js';
+
+const BUSY_TIMEOUT_MS = 5000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const MAX_COUNT_PER_PAGE = 1000;
+
+const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
+
+const SESSION_COLUMNS = `id, account_id, flow_id, flow_version, number_to_dial, caller_id, state, channel_id,
+  endpoint, end_reason, date_created, date_answered, date_ended`;
+
+const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.name, v.document,
+  v.date_created AS version_created
+  FROM flows f JOIN flow_versions v ON v.flow_id = f.id`;
+
+interface AccountRow extends Row { id: string; name: string; date_created: string }
+interface PhoneNumberRow extends Row {
+  id: string; account_id: string; number: string; name: string; enabled: number; date_created: string; date_modified: string;
+}
+interface FlowRow extends Row {
+  id: string; account_id: string; date_created: string; version: number; name: string; document: string; version_created: string;
+}
+interface SessionRow extends Row {
+  id: string; account_id: string; flow_id: string; flow_version: number; number_to_dial: string; caller_id: string;
+  state: string; channel_id: string; endpoint: string; end_reason: string | null; date_created: string;
+  date_answered: string | null; date_ended: string | null;
+}
+interface VariableRow extends Row { session_id: string; name: string; value: string }
+interface EventRow extends Row { session_id: string; seq: number; at: string; type: string; data: string }
+interface CountRow extends Row { n: number }
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function toAccount(r: AccountRow): Account {
+  return { id: r.id, name: r.name, dateCreated: r.date_created };
+}
+
+function toPhoneNumber(r: PhoneNumberRow): PhoneNumber {
+  return {
+    id: r.id, accountId: r.account_id, number: r.number, name: r.name, enabled: r.enabled === 1,
+    dateCreated: r.date_created, dateModified: r.date_modified,
+  };
+}
+
+function toFlow(r: FlowRow): Flow {
+  // Our own JSON, written from a validated document.
+  const document = JSON.parse(r.document) as FlowDocument;
+  return {
+    id: r.id, accountId: r.account_id, name: r.name, version: r.version, document,
+    dateCreated: r.date_created, dateModified: r.version_created,
+  };
+}
+
+function toSession(r: SessionRow, variables: Record<string, string>): Session {
+  return {
+    id: r.id, accountId: r.account_id, flowId: r.flow_id, flowVersion: r.flow_version,
+    numberToDial: r.number_to_dial, callerId: r.caller_id, state: r.state as SessionState,
+    channelId: r.channel_id, endpoint: r.endpoint, variables, endReason: r.end_reason,
+    dateCreated: r.date_created, dateAnswered: r.date_answered, dateEnded: r.date_ended,
+  };
+}
+
+/** Page numbers are 1-based; out-of-range requests are clamped to a sane page. */
+function paging(page: PageRequest): { page: number; size: number; offset: number } {
+  const p = Number.isSafeInteger(page.page) && page.page >= 1 ? page.page : 1;
+  const size = Number.isSafeInteger(page.countPerPage) && page.countPerPage >= 1
+    ? Math.min(page.countPerPage, MAX_COUNT_PER_PAGE) : 1;
+  return { page: p, size, offset: (p - 1) * size };
+}
+
+function pageOf<T>(items: T[], totalCount: number, page: number, size: number): Page<T> {
+  const totalPages = Math.ceil(totalCount / size);
+  return { items, totalCount, totalPages, hasMorePages: page < totalPages };
+}
+
+function isoBound(value: string, fieldName: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw AppError.validation([{ fieldName, errorCode: 'InvalidDate', message: `${fieldName} must be an ISO 8601 date` }]);
+  }
+  return new Date(ms).toISOString();
+}
+
+function ensureAccountStep(accountId: string, at: string): SqlStep {
+  // Accounts come from token claims; the first write of an account creates its row.
+  return { sql: 'INSERT OR IGNORE INTO accounts (id, name, date_created) VALUES (?, ?, ?)', params: [accountId, accountId, at] };
+}
+
+class SqliteStore implements Store {
+  constructor(private readonly db: Db) {}
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async isWritable(): Promise<boolean> {
+    try {
+      const at = now();
+      return await this.db.transaction(async () => {
+        await this.db.runRaw('INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)', [at]);
+        const row = await this.db.get<{ at: string }>('SELECT at FROM health_probe WHERE id = 1');
+        return row?.at === at;
+      });
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- accounts ----
+
+  async ensureAccount(id: string, name: string): Promise<Account> {
+    await this.db.transaction(() => this.db.runRaw(
+      'INSERT OR IGNORE INTO accounts (id, name, date_created) VALUES (?, ?, ?)', [id, name, now()]));
+    const account = await this.getAccount(id);
+    if (!account) throw new Error(`account ${id} was not stored`);
+    return account;
+  }
+
+  async getAccount(id: string): Promise<Account | undefined> {
+    const row = await this.db.get<AccountRow>('SELECT id, name, date_created FROM accounts WHERE id = ?', [id]);
+    return row && toAccount(row);
+  }
+
+  // ---- phone numbers ----
+
+  async addPhoneNumber(accountId: string, number: string, name: string, enabled: boolean): Promise<PhoneNumber | 'duplicate'> {
+    const id = randomUUID();
+    const at = now();
+    try {
+      await this.db.transaction(async () => {
+        const ensure = ensureAccountStep(accountId, at);
+        await this.db.runRaw(ensure.sql, ensure.params);
+        await this.db.runRaw(
+          'INSERT INTO phone_numbers (id, account_id, number, name, enabled, date_created, date_modified) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          [id, accountId, number, name, enabled ? 1 : 0, at, at]);
+      });
+    } catch (err) {
+      if (isConstraintError(err)) return 'duplicate';
+      throw err;
+    }
+    return { id, accountId, number, name, enabled, dateCreated: at, dateModified: at };
+  }
+
+  async listPhoneNumbers(accountId: string, request: PageRequest): Promise<Page<PhoneNumber>> {
+    const { page, size, offset } = paging(request);
+    const count = await this.db.get<CountRow>('SELECT COUNT(*) AS n FROM phone_numbers WHERE account_id = ?', [accountId]);
+    const rows = await this.db.all<PhoneNumberRow>(
+      'SELECT * FROM phone_numbers WHERE account_id = ? ORDER BY date_created, rowid LIMIT ? OFFSET ?',
+      [accountId, size, offset]);
+    return pageOf(rows.map(toPhoneNumber), count?.n ?? 0, page, size);
+  }
+
+  async getPhoneNumber(accountId: string, id: string): Promise<PhoneNumber | undefined> {
+    const row = await this.db.get<PhoneNumberRow>('SELECT * FROM phone_numbers WHERE id = ? AND account_id = ?', [id, accountId]);
+    return row && toPhoneNumber(row);
+  }
+
+  async findPhoneNumberByNumber(accountId: string, number: string): Promise<PhoneNumber | undefined> {
+    const row = await this.db.get<PhoneNumberRow>(
+      'SELECT * FROM phone_numbers WHERE number = ? AND account_id = ?', [number, accountId]);
+    return row && toPhoneNumber(row);
+  }
+
+  async enabledNumbers(accountId: string): Promise<PhoneNumber[]> {
+    const rows = await this.db.all<PhoneNumberRow>(
+      'SELECT * FROM phone_numbers WHERE account_id = ? AND enabled = 1 ORDER BY date_created, rowid', [accountId]);
+    return rows.map(toPhoneNumber);
+  }
+
+  async updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean }): Promise<PhoneNumber | undefined> {
+    const changed = await this.db.transaction(() => this.db.runRaw(
+      `UPDATE phone_numbers SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), date_modified = ?
+       WHERE id = ? AND account_id = ?`,
+      [change.name ?? null, change.enabled === undefined ? null : change.enabled ? 1 : 0, now(), id, accountId]));
+    return changed === 0 ? undefined : this.getPhoneNumber(accountId, id);
+  }
+
+  async deletePhoneNumber(accountId: string, id: string): Promise<boolean> {
+    const changed = await this.db.transaction(() => this.db.runRaw(
+      'DELETE FROM phone_numbers WHERE id = ? AND account_id = ?', [id, accountId]));
+    return changed > 0;
+  }
+
+  // ---- flows ----
+
+  async createFlow(accountId: string, document: FlowDocument): Promise<Flow> {
+    const id = randomUUID();
+    const at = now();
+    const json = JSON.stringify(document);
+    await this.db.transaction(async () => {
+      const ensure = ensureAccountStep(accountId, at);
+      await this.db.runRaw(ensure.sql, ensure.params);
+      await this.db.runRaw(
+        'INSERT INTO flows (id, account_id, current_version, date_created, date_modified) VALUES (?, ?, 1, ?, ?)',
+        [id, accountId, at, at]);
+      await this.db.runRaw(
+        'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, 1, ?, ?, ?)',
+        [id, document.name, json, at]);
+    });
+    return { id, accountId, name: document.name, version: 1, document: JSON.parse(json) as FlowDocument, dateCreated: at, dateModified: at };
+  }
+
+  /**
+   * Without a version: the latest version of a flow that is not deleted. With a version: that
+   * stored version, even of a deleted flow (sessions keep referring to what they ran).
+   */
+  async getFlow(accountId: string, id: string, version?: number): Promise<Flow | undefined> {
+    const row = version === undefined
+      ? await this.db.get<FlowRow>(
+        `${FLOW_SELECT} AND v.version = f.current_version WHERE f.id = ? AND f.account_id = ? AND f.date_deleted IS NULL`,
+        [id, accountId])
+      : await this.db.get<FlowRow>(`${FLOW_SELECT} AND v.version = ? WHERE f.id = ? AND f.account_id = ?`, [version, id, accountId]);
+    return row && toFlow(row);
+  }
+
+  async listFlows(accountId: string, request: PageRequest): Promise<Page<Flow>> {
+    const { page, size, offset } = paging(request);
+    const count = await this.db.get<CountRow>(
+      'SELECT COUNT(*) AS n FROM flows WHERE account_id = ? AND date_deleted IS NULL', [accountId]);
+    const rows = await this.db.all<FlowRow>(
+      `${FLOW_SELECT} AND v.version = f.current_version WHERE f.account_id = ? AND f.date_deleted IS NULL
+       ORDER BY f.date_created, f.rowid LIMIT ? OFFSET ?`,
+      [accountId, size, offset]);
+    return pageOf(rows.map(toFlow), count?.n ?? 0, page, size);
+  }
+
+  async updateFlow(accountId: string, id: string, document: FlowDocument): Promise<Flow | undefined> {
+    const at = now();
+    const version = await this.db.transaction(async () => {
+      const current = await this.db.get<{ current_version: number }>(
+        'SELECT current_version FROM flows WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [id, accountId]);
+      if (!current) return undefined;
+      const next = current.current_version + 1;
+      await this.db.runRaw(
+        'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, ?, ?, ?, ?)',
+        [id, next, document.name, JSON.stringify(document), at]);
+      await this.db.runRaw('UPDATE flows SET current_version = ?, date_modified = ? WHERE id = ?', [next, at, id]);
+      return next;
+    });
+    return version === undefined ? undefined : this.getFlow(accountId, id, version);
+  }
+
+  async deleteFlow(accountId: string, id: string): Promise<boolean> {
+    const changed = await this.db.transaction(() => this.db.runRaw(
+      'UPDATE flows SET date_deleted = ? WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [now(), id, accountId]));
+    return changed > 0;
+  }
+
+  // ---- sessions ----
+
+  async createSession(s: NewSession): Promise<Session> {
+    const at = now();
+    try {
+      // Resolves after the commit: an accepted session survives a crash right after.
+      await this.db.enqueue([
+        ensureAccountStep(s.accountId, at),
+        {
+          sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL)`,
+          params: [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at],
+        },
+      ]);
+    } catch (err) {
+      if (isConstraintError(err)) throw new AppError('conflict', 'Conflict', `session ${s.id} already exists`);
+      throw err;
+    }
+    return {
+      id: s.id, accountId: s.accountId, flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
+      callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
+      endReason: null, dateCreated: at, dateAnswered: null, dateEnded: null,
+    };
+  }
+
+  async getSession(accountId: string | undefined, id: string): Promise<Session | undefined> {
+    await this.db.flush();
+    const row = accountId === undefined
+      ? await this.db.get<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`, [id])
+      : await this.db.get<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ? AND account_id = ?`, [id, accountId]);
+    if (!row) return undefined;
+    const [session] = await this.withVariables([row]);
+    return session;
+  }
+
+  async listSessions(accountId: string, filter: SessionFilter, request: PageRequest): Promise<Page<Session>> {
+    const { page, size, offset } = paging(request);
+    const where: string[] = ['account_id = ?'];
+    const params: SqlValue[] = [accountId];
+    if (filter.state !== undefined) { where.push('state = ?'); params.push(filter.state); }
+    if (filter.flowId !== undefined) { where.push('flow_id = ?'); params.push(filter.flowId); }
+    if (filter.number !== undefined) { where.push('(number_to_dial = ? OR caller_id = ?)'); params.push(filter.number, filter.number); }
+    if (filter.from !== undefined) { where.push('date_created >= ?'); params.push(isoBound(filter.from, 'from')); }
+    if (filter.to !== undefined) { where.push('date_created <= ?'); params.push(isoBound(filter.to, 'to')); }
+    const clause = where.join(' AND ');
+    await this.db.flush();
+    const count = await this.db.get<CountRow>(`SELECT COUNT(*) AS n FROM sessions WHERE ${clause}`, params);
+    const rows = await this.db.all<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${clause} ORDER BY date_created DESC, rowid DESC LIMIT ? OFFSET ?`,
+      [...params, size, offset]);
+    return pageOf(await this.withVariables(rows), count?.n ?? 0, page, size);
+  }
+
+  async updateSession(id: string, change: SessionUpdate): Promise<void> {
+    const sets: string[] = [];
+    const params: SqlValue[] = [];
+    if (change.state !== undefined) { sets.push('state = ?'); params.push(change.state); }
+    if (change.endReason !== undefined) { sets.push('end_reason = ?'); params.push(change.endReason); }
+    if (change.dateAnswered !== undefined) { sets.push('date_answered = ?'); params.push(change.dateAnswered); }
+    if (change.dateEnded !== undefined) { sets.push('date_ended = ?'); params.push(change.dateEnded); }
+    if (sets.length === 0) return;
+    await this.db.enqueue([{ sql: `UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`, params: [...params, id] }]);
+  }
+
+  async setSessionVariable(id: string, name: string, value: string): Promise<void> {
+    await this.db.enqueue([{
+      sql: `INSERT INTO session_variables (session_id, name, value) VALUES (?, ?, ?)
+            ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value`,
+      params: [id, name, value],
+    }]);
+  }
+
+  async appendSessionEvent(sessionId: string, type: string, data: Record<string, unknown>, at: string = now()): Promise<void> {
+    const json = JSON.stringify(data);
+    await this.db.enqueue([{
+      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
+            VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_events WHERE session_id = ?), ?, ?, ?)`,
+      params: [sessionId, sessionId, at, type, json],
+    }]);
+  }
+
+  async listSessionEvents(sessionId: string): Promise<SessionEvent[]> {
+    await this.db.flush();
+    const rows = await this.db.all<EventRow>(
+      'SELECT session_id, seq, at, type, data FROM session_events WHERE session_id = ? ORDER BY seq', [sessionId]);
+    return rows.map((r) => ({
+      seq: r.seq, sessionId: r.session_id, at: r.at, type: r.type, data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
+  }
+
+  async listLiveSessions(): Promise<Session[]> {
+    await this.db.flush();
+    const rows = await this.db.all<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${LIVE_SQL} ORDER BY date_created, rowid`);
+    return this.withVariables(rows);
+  }
+
+  async countLiveSessions(accountId: string): Promise<number> {
+    await this.db.flush();
+    const row = await this.db.get<CountRow>(`SELECT COUNT(*) AS n FROM sessions WHERE account_id = ? AND ${LIVE_SQL}`, [accountId]);
+    return row?.n ?? 0;
+  }
+
+  private async withVariables(rows: SessionRow[]): Promise<Session[]> {
+    if (rows.length === 0) return [];
+    const byId = new Map<string, Record<string, string>>();
+    for (const r of rows) byId.set(r.id, {});
+    const ids = [...byId.keys()];
+    // Chunked to stay far below SQLite's bound-parameter limit.
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const vars = await this.db.all<VariableRow>(
+        `SELECT session_id, name, value FROM session_variables WHERE session_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      for (const v of vars) {
+        const bag = byId.get(v.session_id);
+        if (bag) bag[v.name] = v.value;
+      }
+    }
+    return rows.map((r) => toSession(r, byId.get(r.id) ?? {}));
+  }
+
+  // ---- idempotency ----
+
+  async getIdempotentSession(accountId: string, key: string): Promise<{ sessionId: string; requestHash: string } | undefined> {
+    await this.db.flush();
+    const row = await this.db.get<{ session_id: string; request_hash: string }>(
+      'SELECT session_id, request_hash FROM idempotency_keys WHERE account_id = ? AND key = ? AND date_created >= ?',
+      [accountId, key, new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString()]);
+    return row && { sessionId: row.session_id, requestHash: row.request_hash };
+  }
+
+  /** The first save of a live key wins; an expired key is taken over. Expired keys are purged. */
+  async saveIdempotentSession(accountId: string, key: string, requestHash: string, sessionId: string): Promise<void> {
+    const at = now();
+    const cutoff = new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString();
+    await this.db.enqueue([
+      { sql: 'DELETE FROM idempotency_keys WHERE date_created < ?', params: [cutoff] },
+      {
+        sql: `INSERT INTO idempotency_keys (account_id, key, request_hash, session_id, date_created) VALUES (?, ?, ?, ?, ?)
+              ON CONFLICT (account_id, key) DO UPDATE SET request_hash = excluded.request_hash,
+                session_id = excluded.session_id, date_created = excluded.date_created
+              WHERE idempotency_keys.date_created < ?`,
+        params: [accountId, key, requestHash, sessionId, at, cutoff],
+      },
+    ]);
+  }
+}
+
+/**
+ * Opens (creating folder and file if needed) and migrates the database. WAL with
+ * synchronous=NORMAL: a commit survives a process crash (SIGKILL); only an OS crash or power
+ * loss may drop the last commits.
+ */
+export async function openSqliteStore(path: string): Promise<Store> {
+  const inMemory = path === ':memory:' || path === '';
+  if (!inMemory && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  const db = await Db.open(path);
+  try {
+    db.configureBusyTimeout(BUSY_TIMEOUT_MS);
+    if (!inMemory) {
+      const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL');
+      if (mode?.journal_mode !== 'wal') throw new Error(`cannot switch ${path} to WAL mode (got ${mode?.journal_mode ?? 'nothing'})`);
+    }
+    await db.get('PRAGMA synchronous = NORMAL');
+    await db.get('PRAGMA foreign_keys = ON');
+    await migrate(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return new SqliteStore(db);
+}
