@@ -1,0 +1,101 @@
+// Translates ARI event JSON (as Asterisk sends it over the events WebSocket) into the engine's
+// TelephonyEvents. Anything malformed or irrelevant gives undefined: events are untrusted input.
+import type { ChannelState, TelephonyEvent } from '../port.js';
+
+/** The ARI event types the engine consumes: one global listener each, never per channel. */
+export const CONSUMED_EVENT_TYPES = [
+  'Dial', 'StasisStart', 'StasisEnd', 'ChannelStateChange', 'ChannelDtmfReceived', 'ChannelHangupRequest',
+  'ChannelDestroyed', 'PlaybackStarted', 'PlaybackFinished', 'RecordingFinished', 'RecordingFailed',
+] as const;
+
+type Rec = Record<string, unknown>;
+
+const CHANNEL_STATES: readonly ChannelState[] = [
+  'Down', 'Rsrvd', 'OffHook', 'Dialing', 'Ring', 'Ringing', 'Up', 'Busy', 'Dialing Offhook', 'Pre-ring', 'Unknown',
+];
+
+function rec(value: unknown): Rec | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Rec) : undefined;
+}
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+function channelState(value: unknown): ChannelState {
+  return CHANNEL_STATES.find((s) => s === value) ?? 'Unknown';
+}
+/** Playbacks and recordings name their target as `channel:<id>` (or `bridge:<id>`...). */
+export function channelOfTarget(targetUri: unknown): string | undefined {
+  const uri = str(targetUri);
+  return uri?.startsWith('channel:') ? uri.slice('channel:'.length) || undefined : undefined;
+}
+
+export function translateAriEvent(raw: unknown): TelephonyEvent | undefined {
+  const ev = rec(raw);
+  if (!ev) return undefined;
+  const type = str(ev.type);
+  const at = str(ev.timestamp) ?? new Date().toISOString();
+  const channel = rec(ev.channel);
+  const channelId = str(channel?.id);
+  switch (type) {
+    case 'Dial': {
+      // The Stasis side of an originate is the Dial's `peer` (there is no `caller`).
+      const peerId = str(rec(ev.peer)?.id);
+      const dialstatus = str(ev.dialstatus);
+      if (!peerId || dialstatus === undefined) return undefined;
+      return { type: 'dial', channelId: peerId, dialstatus, at };
+    }
+    case 'StasisStart': {
+      if (!channelId) return undefined;
+      const args = Array.isArray(ev.args) ? ev.args.filter((a): a is string => typeof a === 'string') : [];
+      return { type: 'stasis-start', channelId, args, state: channelState(channel?.state), at };
+    }
+    case 'StasisEnd':
+      return channelId ? { type: 'stasis-end', channelId, at } : undefined;
+    case 'ChannelStateChange':
+      return channelId ? { type: 'state-change', channelId, state: channelState(channel?.state), at } : undefined;
+    case 'ChannelDtmfReceived': {
+      const digit = str(ev.digit);
+      if (!channelId || !digit || !/^[0-9A-D*#]$/.test(digit)) return undefined;
+      return { type: 'dtmf', channelId, digit, durationMs: num(ev.duration_ms) ?? 0, at };
+    }
+    case 'ChannelHangupRequest': {
+      if (!channelId) return undefined;
+      const cause = num(ev.cause);
+      const soft = typeof ev.soft === 'boolean' ? ev.soft : undefined;
+      return { type: 'hangup-request', channelId, ...(cause !== undefined ? { cause } : {}), ...(soft !== undefined ? { soft } : {}), at };
+    }
+    case 'ChannelDestroyed':
+      if (!channelId) return undefined;
+      return { type: 'channel-destroyed', channelId, cause: num(ev.cause) ?? 0, causeTxt: str(ev.cause_txt) ?? '', at };
+    case 'PlaybackStarted':
+    case 'PlaybackFinished': {
+      const playback = rec(ev.playback);
+      const playbackId = str(playback?.id);
+      if (!playbackId) return undefined;
+      const target = channelOfTarget(playback?.target_uri);
+      if (type === 'PlaybackStarted') return { type: 'playback-started', playbackId, ...(target ? { channelId: target } : {}), at };
+      return { type: 'playback-finished', playbackId, ...(target ? { channelId: target } : {}), state: str(playback?.state) ?? 'unknown', at };
+    }
+    case 'RecordingFinished':
+    case 'RecordingFailed': {
+      const recording = rec(ev.recording);
+      const name = str(recording?.name);
+      if (!name) return undefined;
+      const target = channelOfTarget(recording?.target_uri);
+      if (type === 'RecordingFinished') {
+        const durationSec = num(recording?.duration);
+        return {
+          type: 'recording-finished', name, ...(target ? { channelId: target } : {}), state: str(recording?.state) ?? 'done',
+          ...(durationSec !== undefined ? { durationSec } : {}), at,
+        };
+      }
+      const cause = str(recording?.cause);
+      return { type: 'recording-failed', name, ...(target ? { channelId: target } : {}), ...(cause ? { cause } : {}), at };
+    }
+    default:
+      return undefined;
+  }
+}

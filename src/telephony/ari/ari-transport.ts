@@ -1,0 +1,132 @@
+// The HTTP side of ari-client, made safe. ari-client sends REST through swagger-client's "shred"
+// HTTP client, which (1) never settles a call whose connection fails (the socket error goes to a
+// `request_error` event nobody listens to), (2) has no timeout, and (3) uses Node's global agent.
+// swagger-client applies every registered "authorization" to each request before sending it, and
+// the request is created synchronously inside the ari-client call: that is where this module
+// plugs in a bounded keep-alive agent and learns which ClientRequest belongs to which call, so
+// that a refused, reset or slow request settles with a Node error code.
+import http from 'node:http';
+import https from 'node:https';
+import type { ClientRequest, RequestOptions } from 'node:http';
+
+export interface TransportOptions {
+  /** http(s)://host:port of Asterisk. */
+  origin: string;
+  username: string;
+  password: string;
+  /** Upper bound of one REST call, queueing included. */
+  requestTimeoutMs: number;
+  /** Keep-alive pool size: far below Asterisk's default of 100 HTTP sessions. */
+  maxSockets: number;
+}
+
+/** One REST call in flight: fails with a coded error when its socket fails or time runs out. */
+export interface TrackedCall {
+  readonly failure: Promise<never>;
+  dispose(): void;
+}
+
+interface CallSlot {
+  attach(req: ClientRequest): void;
+}
+
+type AddRequest = (this: http.Agent, req: ClientRequest, options: RequestOptions) => void;
+const baseAddRequest = (http.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest;
+const baseHttpsAddRequest = (https.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest;
+
+function codedError(message: string, code: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
+}
+
+export class AriTransport {
+  readonly agent: http.Agent;
+  private current: CallSlot | undefined;
+  private readonly authHeader: string;
+
+  constructor(private readonly opts: TransportOptions) {
+    this.authHeader = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+    const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: opts.maxSockets, timeout: 60_000 };
+    const agent = opts.origin.startsWith('https:') ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    const add = opts.origin.startsWith('https:') ? baseHttpsAddRequest : baseAddRequest;
+    // shred also writes its `agent` option into the User-Agent header: give it a readable name.
+    Object.defineProperty(agent, 'toString', { value: () => 'ari-flow-engine' });
+    Object.defineProperty(agent, 'addRequest', {
+      value: (req: ClientRequest, options: RequestOptions): void => {
+        // Requests no call tracks (the API description loaded at connect) still get a deadline.
+        req.setTimeout(opts.requestTimeoutMs, () => req.destroy(codedError('ARI request timed out', 'ERR_ARI_TIMEOUT')));
+        this.current?.attach(req);
+        this.current = undefined;
+        add.call(agent, req, options);
+      },
+    });
+    this.agent = agent;
+  }
+
+  /** The swagger-client "authorization" that routes requests for this origin through us. */
+  authorization(): { apply(obj: { url?: unknown; headers?: Record<string, unknown>; agent?: unknown }): boolean } {
+    return {
+      apply: (obj) => {
+        if (typeof obj.url !== 'string' || !obj.url.startsWith(`${this.opts.origin}/`)) return false;
+        obj.agent = this.agent;
+        // ari-client registers ONE global basic-auth for all its clients; ours is per origin.
+        if (obj.headers) obj.headers.Authorization = this.authHeader;
+        return true;
+      },
+    };
+  }
+
+  /** Runs `invoke` (which must issue exactly one ari-client REST call) and tracks its request. */
+  run<T>(invoke: () => T): { result: T; call: TrackedCall } {
+    let req: ClientRequest | undefined;
+    let fail: (err: Error) => void = () => undefined;
+    let settled = false;
+    const failure = new Promise<never>((_resolve, reject) => {
+      fail = (err) => {
+        if (settled) return;
+        settled = true;
+        reject(err);
+      };
+    });
+    // Nobody may be listening when a disposed call's socket fails later.
+    failure.catch(() => undefined);
+    const timer = setTimeout(() => {
+      const err = codedError('ARI request timed out', 'ERR_ARI_TIMEOUT');
+      req?.destroy(err);
+      fail(err);
+    }, this.opts.requestTimeoutMs);
+    const onError = (err: Error): void => fail(err);
+    this.current = {
+      attach: (r) => {
+        req = r;
+        r.once('error', onError);
+      },
+    };
+    const call: TrackedCall = {
+      failure,
+      dispose: () => {
+        settled = true;
+        clearTimeout(timer);
+        // shred keeps its own 'error' listener on the request, so a late socket error stays handled.
+        req?.off('error', onError);
+      },
+    };
+    try {
+      return { result: invoke(), call };
+    } catch (err) {
+      call.dispose();
+      throw err;
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  socketsInUse(): number {
+    let n = 0;
+    for (const list of Object.values(this.agent.sockets)) n += list?.length ?? 0;
+    return n;
+  }
+
+  destroy(): void {
+    this.agent.destroy();
+  }
+}
