@@ -1,0 +1,113 @@
+// The express application (no listen): formats, health, auth, bodies, routes, and one error
+// handler that turns everything into the ResponseStatus shape without ever leaking a stack.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Config } from '../config.js';
+import { scrub, type Logger } from '../log.js';
+import { AppError } from '../domain/errors.js';
+import type { Store } from '../store/store.js';
+import type { CallEngine } from '../services/call-engine.js';
+import { AccountAccess } from '../services/accounts.js';
+import { OutgoingSessions } from '../services/outgoing-sessions.js';
+import { FlowService, PhoneNumberService, SessionQueries } from '../services/management.js';
+import { authenticate } from './auth.js';
+import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
+import { IpRateLimiter } from './rate-limit.js';
+import { negotiateFormat, send, sendError, statusOf } from './respond.js';
+import { apiRoutes } from './routes.js';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  engine: CallEngine;
+  logger: Logger;
+  /** Database usable (a write probe); combined with engine.isReady() for /ready. */
+  isReady: () => Promise<boolean>;
+  /** Clock for the rate limits; tests may pass their own. */
+  now?: () => number;
+}
+
+const READY_RETRY_AFTER_SEC = 5;
+
+/** body-parser's errors carry `type` and `status`; they are the client's fault, never a 500. */
+function bodyParserError(err: unknown): AppError | undefined {
+  if (typeof err !== 'object' || err === null || !('type' in err) || typeof err.type !== 'string') return undefined;
+  switch (err.type) {
+    case 'entity.too.large':
+      return new AppError('payload-too-large', 'PayloadTooLarge', 'The body is larger than the limit');
+    case 'encoding.unsupported':
+      return new AppError('unsupported-media', 'UnsupportedMediaType', 'Compressed or non-UTF-8 bodies are not accepted');
+    case 'charset.unsupported':
+      return new AppError('unsupported-media', 'UnsupportedMediaType', 'Bodies must be UTF-8');
+    default:
+      return new AppError('validation', 'BadRequest', 'The request body could not be read');
+  }
+}
+
+export function buildApp(deps: AppDeps): express.Express {
+  const { config, store, engine, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const limiter = new IpRateLimiter(config.limits.unauthenticatedPerMinute, 60_000, deps.now);
+  const accounts = new AccountAccess(store);
+  const services = {
+    outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
+    flows: new FlowService(store),
+    phoneNumbers: new PhoneNumberService(store),
+    sessions: new SessionQueries(store),
+  };
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // The path only: a query string could hold something that must not be logged.
+      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    next();
+  });
+  app.use(negotiateFormat);
+
+  app.get('/health', (_req, res) => {
+    send(res, 200, { status: 'ok' }, { root: 'Health' });
+  });
+  app.get('/ready', async (_req, res) => {
+    const ari = engine.isReady();
+    let database = false;
+    try {
+      database = await deps.isReady();
+    } catch (err) {
+      logger.warn({ err }, 'readiness probe of the database failed');
+    }
+    const ready = ari && database;
+    if (!ready) res.set('Retry-After', String(READY_RETRY_AFTER_SEC));
+    send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ari, database }, { root: 'Readiness' });
+  });
+
+  app.use(authenticate(config, accounts, limiter));
+  app.use(bodyReader({ maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS }));
+  app.use(apiRoutes(services));
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new AppError('not-found', 'NotFound', `No route for ${req.method} ${req.path.slice(0, 200)}`));
+  });
+
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const known = err instanceof AppError ? err : bodyParserError(err);
+    if (known) {
+      if (statusOf(known.kind) >= 500) logger.warn({ path: req.path, errorCode: known.errorCode }, known.message);
+      sendError(res, known);
+      return;
+    }
+    const detail = err instanceof Error ? scrub(`${err.name}: ${err.message}\n${err.stack ?? ''}`) : 'non-error thrown';
+    logger.error({ method: req.method, path: req.path, detail }, 'unexpected error');
+    sendError(res, new AppError('unavailable', 'InternalServerError', 'An unexpected error occurred'), 500);
+  });
+
+  return app;
+}

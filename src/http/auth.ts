@@ -1,0 +1,115 @@
+// Bearer-token authentication: the algorithm is pinned by configuration (never read from the
+// token), `exp` is required, issuer/audience are checked when configured, and the claims are
+// type-checked before anything trusts them. Failed attempts are counted per IP before verification.
+import type { NextFunction, Request, Response } from 'express';
+import jwt from 'jsonwebtoken';
+import type { Config } from '../config.js';
+import { AppError } from '../domain/errors.js';
+import { ACCOUNT_ID, AccountAccess, ROLES, type Principal } from '../services/accounts.js';
+import { IpRateLimiter } from './rate-limit.js';
+
+export interface AuthContext {
+  principal: Principal;
+  /** The account this request acts on. */
+  accountId: string;
+}
+
+const MAX_TOKEN_LENGTH = 8192;
+const QUERY_TOKEN_NAMES = ['access_token', 'token', 'jwt', 'bearer', 'authorization', 'id_token'];
+
+function unauthenticated(message: string): AppError {
+  return new AppError('unauthenticated', 'Unauthorized', message);
+}
+
+function verifyToken(token: string, config: Config['jwt']): Principal {
+  let payload: string | jwt.JwtPayload;
+  try {
+    payload = jwt.verify(token, config.key, {
+      algorithms: [config.algorithm],
+      ...(config.issuer ? { issuer: config.issuer } : {}),
+      ...(config.audience ? { audience: config.audience } : {}),
+    });
+  } catch (err) {
+    if (err instanceof jwt.TokenExpiredError) throw unauthenticated('Token expired');
+    if (err instanceof jwt.NotBeforeError) throw unauthenticated('Token not yet valid');
+    throw unauthenticated('Invalid token');
+  }
+  if (typeof payload === 'string') throw unauthenticated('Invalid token');
+  if (typeof payload.exp !== 'number') throw unauthenticated('Token has no expiry (exp is required)');
+  const { sub, roles, accountId } = payload as Record<string, unknown>;
+  if (typeof sub !== 'string' || sub === '') throw unauthenticated('Token has no subject (sub)');
+  if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === 'string')) {
+    throw unauthenticated('Token roles must be an array of strings');
+  }
+  if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) throw unauthenticated('Token has no valid accountId');
+  return { subject: sub, roles, accountId };
+}
+
+function requestedAccount(req: Request): string | undefined | null {
+  const fromQuery = (req.query as Record<string, unknown>).accountId;
+  const fromHeader = req.get('x-account-id');
+  if (fromQuery !== undefined && typeof fromQuery !== 'string') return null;
+  if (fromQuery !== undefined && fromHeader !== undefined && fromQuery !== fromHeader) return null;
+  return fromQuery ?? fromHeader;
+}
+
+export function authenticate(config: Config, accounts: AccountAccess, limiter: IpRateLimiter) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const fail = (err: AppError): void => {
+      limiter.hit(ip);
+      res.set('WWW-Authenticate', 'Bearer');
+      next(err);
+    };
+    const retry = limiter.blockedFor(ip);
+    if (retry !== undefined) {
+      next(new AppError('rate-limited', 'TooManyRequests', 'Too many unauthenticated requests from this address', [], retry));
+      return;
+    }
+    const query = req.query as Record<string, unknown>;
+    if (QUERY_TOKEN_NAMES.some((name) => query[name] !== undefined)) {
+      fail(unauthenticated('Tokens are accepted in the Authorization header only, never in the query string'));
+      return;
+    }
+    const header = req.get('authorization');
+    if (!header) {
+      fail(unauthenticated('Authentication required: Authorization: Bearer <token>'));
+      return;
+    }
+    const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
+    const token = match?.[1];
+    if (!token || token.length > MAX_TOKEN_LENGTH) {
+      fail(unauthenticated('Authorization must be "Bearer <token>"'));
+      return;
+    }
+    let principal: Principal;
+    try {
+      principal = verifyToken(token, config.jwt);
+    } catch (err) {
+      fail(err as AppError);
+      return;
+    }
+    if (!principal.roles.some((r) => (ROLES as readonly string[]).includes(r))) {
+      next(new AppError('forbidden', 'Forbidden', `Requires any of the roles: ${ROLES.join(', ')}`));
+      return;
+    }
+    const requested = requestedAccount(req);
+    if (requested === null) {
+      next(AppError.validation([{ fieldName: 'accountId', errorCode: 'InvalidAccountId', message: 'Name one account: ?accountId= and X-Account-Id disagree or repeat' }]));
+      return;
+    }
+    try {
+      const accountId = await accounts.resolve(principal, requested);
+      res.locals.auth = { principal, accountId } satisfies AuthContext;
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+export function authOf(res: Response): AuthContext {
+  const auth = res.locals.auth as AuthContext | undefined;
+  if (!auth) throw unauthenticated('Authentication required');
+  return auth;
+}

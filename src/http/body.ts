@@ -1,0 +1,182 @@
+// Request bodies: JSON or XML only, size-capped before they are read, depth-capped before they are
+// parsed, then walked once so that no use case ever sees prototype keys, huge strings or control
+// characters. The result lands in `req.body` as a plain object (XML converted to the JSON shape).
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AppError, type FieldError } from '../domain/errors.js';
+import { parseXmlBody, type ParsedXml } from './xml.js';
+
+export interface BodyLimits {
+  maxBodyBytes: number;
+  maxDepth: number;
+  maxStringLength: number;
+}
+
+export const DEFAULT_BODY_LIMITS: Omit<BodyLimits, 'maxBodyBytes'> = { maxDepth: 32, maxStringLength: 4096 };
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** C0/C1 controls, and the invisible bidirectional/format characters used to disguise text. */
+const CONTROL = /[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
+
+type BodyKind = 'json' | 'xml';
+
+function bodyKind(contentType: string | undefined): BodyKind | 'other' | 'none' {
+  if (!contentType) return 'none';
+  const [type = '', ...params] = contentType.toLowerCase().split(';').map((s) => s.trim());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return 'other';
+  if (type === 'application/json' || type.endsWith('+json')) return 'json';
+  if (type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml')) return 'xml';
+  return 'other';
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.get('content-length');
+  return req.get('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
+}
+
+/** JSON nesting by a linear scan, so `[[[[…` is refused before JSON.parse recurses into it. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+/** Walks a parsed body: structural problems throw, field problems are collected. */
+export function inspectValue(value: unknown, limits: Omit<BodyLimits, 'maxBodyBytes'>): FieldError[] {
+  const errors: FieldError[] = [];
+  const walk = (v: unknown, path: string, depth: number): void => {
+    if (depth > limits.maxDepth) {
+      throw new AppError('validation', 'TooDeep', `Nesting deeper than ${limits.maxDepth} levels is not accepted`);
+    }
+    if (typeof v === 'string') {
+      const field = path || 'body';
+      if (v.length > limits.maxStringLength) {
+        errors.push({ fieldName: field, errorCode: 'MaxLength', message: `${field} is longer than ${limits.maxStringLength} characters` });
+      } else if (CONTROL.test(v)) {
+        errors.push({ fieldName: field, errorCode: 'InvalidCharacters', message: `${field} contains control or invisible formatting characters` });
+      }
+      return;
+    }
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => walk(item, `${path}[${i}]`, depth + 1));
+      return;
+    }
+    if (typeof v === 'object' && v !== null) {
+      for (const key of Object.keys(v)) {
+        if (FORBIDDEN_KEYS.has(key)) {
+          throw new AppError('validation', 'ForbiddenProperty', `Property name "${key}" is not accepted`);
+        }
+        if (key.length > 128 || CONTROL.test(key)) {
+          throw new AppError('validation', 'InvalidPropertyName', 'A property name is too long or contains control characters');
+        }
+        walk((v as Record<string, unknown>)[key], path ? `${path}.${key}` : key, depth + 1);
+      }
+    }
+  };
+  walk(value, '', 0);
+  return errors;
+}
+
+export interface ParsedBody {
+  kind: BodyKind;
+  value: unknown;
+  /** Set for XML bodies: the root element and its namespace. */
+  xml?: Omit<ParsedXml, 'value'>;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function parseBodyText(kind: BodyKind, text: string, limits: Omit<BodyLimits, 'maxBodyBytes'>): ParsedBody {
+  if (kind === 'xml') {
+    const { value, ...xml } = parseXmlBody(text, limits.maxDepth);
+    return { kind, value, xml };
+  }
+  if (jsonDepth(text) > limits.maxDepth) {
+    throw new AppError('validation', 'TooDeep', `JSON nesting deeper than ${limits.maxDepth} levels is not accepted`);
+  }
+  try {
+    return { kind, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    throw new AppError('validation', 'MalformedJson', `Malformed JSON: ${err instanceof Error ? err.message.slice(0, 200) : 'unreadable'}`);
+  }
+}
+
+/**
+ * Reads, parses and inspects the body of POST/PUT/PATCH requests into `res.locals.body`
+ * (`ParsedBody`, or undefined when the request has no body).
+ */
+export function bodyReader(limits: BodyLimits): express.RequestHandler[] {
+  const raw = express.raw({ type: () => true, limit: limits.maxBodyBytes, inflate: false });
+  const gate = (req: Request, res: Response, next: NextFunction): void => {
+    if (!['POST', 'PUT', 'PATCH'].includes(req.method) || !hasBody(req)) {
+      next();
+      return;
+    }
+    const kind = bodyKind(req.get('content-type'));
+    if (kind === 'other' || kind === 'none') {
+      res.set('Connection', 'close');
+      next(new AppError('unsupported-media', 'UnsupportedMediaType', 'Bodies must be application/json or application/xml (UTF-8)'));
+      return;
+    }
+    const declared = Number(req.get('content-length'));
+    if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
+      // Refused unread: the connection closes rather than draining an oversized body.
+      res.set('Connection', 'close');
+      next(new AppError('payload-too-large', 'PayloadTooLarge', `Bodies are limited to ${limits.maxBodyBytes} bytes`));
+      return;
+    }
+    raw(req, res, next);
+  };
+  const parse = (req: Request, res: Response, next: NextFunction): void => {
+    if (!Buffer.isBuffer(req.body)) {
+      next();
+      return;
+    }
+    const kind = bodyKind(req.get('content-type')) as BodyKind;
+    let text: string;
+    try {
+      text = utf8.decode(req.body);
+    } catch {
+      next(new AppError('validation', 'InvalidEncoding', 'The body is not valid UTF-8'));
+      return;
+    }
+    req.body = undefined;
+    if (text.trim() === '') {
+      next();
+      return;
+    }
+    try {
+      const parsed = parseBodyText(kind, text, limits);
+      const fieldErrors = inspectValue(parsed.value, limits);
+      if (fieldErrors.length > 0) throw AppError.validation(fieldErrors);
+      res.locals.body = parsed;
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+  return [gate, parse];
+}
+
+/** The parsed body as an object (an absent body is an empty object); anything else is a 400. */
+export function bodyObject(res: Response): Record<string, unknown> {
+  const parsed = res.locals.body as ParsedBody | undefined;
+  if (parsed === undefined) return {};
+  const v = parsed.value;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new AppError('validation', 'InvalidBody', 'The body must be an object');
+  }
+  return v as Record<string, unknown>;
+}

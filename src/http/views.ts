@@ -1,0 +1,61 @@
+// The public shapes of entities, as the API returns them (JSON camelCase; XML PascalCase).
+import type { Flow, Page, PhoneNumber, Session, SessionEvent } from '../domain/model.js';
+
+export function sessionView(s: Session) {
+  return {
+    id: s.id,
+    accountId: s.accountId,
+    flowId: s.flowId,
+    flowVersion: s.flowVersion,
+    numberToDial: s.numberToDial,
+    callerId: s.callerId,
+    state: s.state,
+    dateCreated: s.dateCreated,
+  };
+}
+
+export function sessionDetailView(s: Session, timeline: SessionEvent[]) {
+  return {
+    ...sessionView(s),
+    dateAnswered: s.dateAnswered,
+    dateEnded: s.dateEnded,
+    endReason: s.endReason,
+    channelId: s.channelId,
+    endpoint: s.endpoint,
+    variables: s.variables,
+    timeline: timeline.map((e) => ({ seq: e.seq, at: e.at, type: e.type, data: e.data })),
+  };
+}
+
+export function flowView(f: Flow) {
+  return {
+    id: f.id,
+    accountId: f.accountId,
+    name: f.name,
+    version: f.version,
+    document: f.document,
+    dateCreated: f.dateCreated,
+    dateModified: f.dateModified,
+  };
+}
+
+export function phoneNumberView(n: PhoneNumber) {
+  return {
+    id: n.id,
+    accountId: n.accountId,
+    number: n.number,
+    name: n.name,
+    enabled: n.enabled,
+    dateCreated: n.dateCreated,
+    dateModified: n.dateModified,
+  };
+}
+
+export function pageView<T, V>(page: Page<T>, view: (item: T) => V) {
+  return {
+    items: page.items.map(view),
+    totalCount: page.totalCount,
+    totalPages: page.totalPages,
+    hasMorePages: page.hasMorePages,
+  };
+}

@@ -1,0 +1,178 @@
+// Management use cases: flows (versioned), phone numbers, and reading sessions. Every call is
+// scoped to one account; another account's entity is reported exactly as a missing one.
+import { AppError, type FieldError } from '../domain/errors.js';
+import type { Flow, Page, PhoneNumber, Session, SessionEvent, SessionState } from '../domain/model.js';
+import { FINAL_STATES, LIVE_STATES } from '../domain/model.js';
+import { checkE164 } from '../domain/e164.js';
+import { validateFlowDocument } from '../domain/flow-validation.js';
+import type { SessionFilter, Store } from '../store/store.js';
+import { pick, readBoolean, readPage, readString, throwIfAny, type Input } from './input.js';
+
+const ID_MAX = 128;
+const NAME_MAX = 200;
+
+function checkId(id: string, what: string): void {
+  // An id that cannot exist is simply not found; it never reaches SQL as anything but a parameter.
+  if (id.length === 0 || id.length > ID_MAX) throw AppError.notFound(what);
+}
+
+export class FlowService {
+  constructor(private readonly store: Store) {}
+
+  private document(input: Input) {
+    const checked = validateFlowDocument(input);
+    if (!checked.ok) throw AppError.validation(checked.errors);
+    return checked.document;
+  }
+
+  create(accountId: string, input: Input): Promise<Flow> {
+    return this.store.createFlow(accountId, this.document(input));
+  }
+
+  list(accountId: string, query: Input): Promise<Page<Flow>> {
+    const errors: FieldError[] = [];
+    const page = readPage(query, errors);
+    throwIfAny(errors);
+    return this.store.listFlows(accountId, page);
+  }
+
+  async get(accountId: string, id: string, query: Input): Promise<Flow> {
+    checkId(id, 'Flow');
+    let version: number | undefined;
+    const raw = pick(query, 'version');
+    if (raw !== undefined) {
+      version = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!(version >= 1)) throw AppError.validation([{ fieldName: 'version', errorCode: 'InvalidValue', message: 'version must be a positive integer' }]);
+    }
+    const flow = await this.store.getFlow(accountId, id, version);
+    if (!flow) throw AppError.notFound(version === undefined ? 'Flow' : 'Flow version');
+    return flow;
+  }
+
+  async update(accountId: string, id: string, input: Input): Promise<Flow> {
+    checkId(id, 'Flow');
+    const document = this.document(input);
+    const flow = await this.store.updateFlow(accountId, id, document);
+    if (!flow) throw AppError.notFound('Flow');
+    return flow;
+  }
+
+  async delete(accountId: string, id: string): Promise<void> {
+    checkId(id, 'Flow');
+    if (!(await this.store.deleteFlow(accountId, id))) throw AppError.notFound('Flow');
+  }
+}
+
+export class PhoneNumberService {
+  constructor(private readonly store: Store) {}
+
+  async add(accountId: string, input: Input): Promise<PhoneNumber> {
+    const errors: FieldError[] = [];
+    const checked = checkE164(pick(input, 'number'), 'number');
+    if (!checked.ok) errors.push(checked.error);
+    const name = readString(input, 'name', errors, { required: false, maxLength: NAME_MAX }) ?? '';
+    const enabled = readBoolean(input, 'enabled', errors) ?? true;
+    throwIfAny(errors);
+    if (!checked.ok) throw AppError.validation([checked.error]);
+    const added = await this.store.addPhoneNumber(accountId, checked.e164, name, enabled);
+    if (added === 'duplicate') {
+      throw new AppError('conflict', 'Conflict', `${checked.e164} is already registered`, [
+        { fieldName: 'number', errorCode: 'Duplicate', message: 'This number is already registered' },
+      ]);
+    }
+    return added;
+  }
+
+  list(accountId: string, query: Input): Promise<Page<PhoneNumber>> {
+    const errors: FieldError[] = [];
+    const page = readPage(query, errors);
+    throwIfAny(errors);
+    return this.store.listPhoneNumbers(accountId, page);
+  }
+
+  async get(accountId: string, id: string): Promise<PhoneNumber> {
+    checkId(id, 'Phone number');
+    const n = await this.store.getPhoneNumber(accountId, id);
+    if (!n) throw AppError.notFound('Phone number');
+    return n;
+  }
+
+  async update(accountId: string, id: string, input: Input): Promise<PhoneNumber> {
+    checkId(id, 'Phone number');
+    const errors: FieldError[] = [];
+    const name = readString(input, 'name', errors, { required: false, maxLength: NAME_MAX });
+    const enabled = readBoolean(input, 'enabled', errors);
+    if (pick(input, 'number') !== undefined) {
+      errors.push({ fieldName: 'number', errorCode: 'ReadOnly', message: 'number cannot be changed: delete and add the new number' });
+    }
+    throwIfAny(errors);
+    const change: { name?: string; enabled?: boolean } = {};
+    if (name !== undefined) change.name = name;
+    if (enabled !== undefined) change.enabled = enabled;
+    const updated = await this.store.updatePhoneNumber(accountId, id, change);
+    if (!updated) throw AppError.notFound('Phone number');
+    return updated;
+  }
+
+  async delete(accountId: string, id: string): Promise<void> {
+    checkId(id, 'Phone number');
+    if (!(await this.store.deletePhoneNumber(accountId, id))) throw AppError.notFound('Phone number');
+  }
+}
+
+const STATES: readonly string[] = [...LIVE_STATES, ...FINAL_STATES];
+
+function readDate(query: Input, name: string, errors: FieldError[]): string | undefined {
+  const raw = readString(query, name, errors, { required: false, maxLength: 40 });
+  if (raw === undefined) return undefined;
+  // ISO 8601 dates or date-times only: `Date.parse` alone would also take "1" or "March 7".
+  const t = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(t)) {
+    errors.push({ fieldName: name, errorCode: 'InvalidDate', message: `${name} must be an ISO 8601 date, e.g. 2026-01-31 or 2026-01-31T12:00:00Z` });
+    return undefined;
+  }
+  // A bare date as the upper bound means the whole of that day.
+  const wholeDay = name === 'dateTo' && raw.length === 10 ? 86_400_000 - 1 : 0;
+  return new Date(t + wholeDay).toISOString();
+}
+
+export interface SessionDetail {
+  session: Session;
+  timeline: SessionEvent[];
+}
+
+export class SessionQueries {
+  constructor(private readonly store: Store) {}
+
+  async get(accountId: string, id: string): Promise<SessionDetail> {
+    checkId(id, 'Session');
+    const session = await this.store.getSession(accountId, id);
+    if (!session) throw AppError.notFound('Session');
+    return { session, timeline: await this.store.listSessionEvents(session.id) };
+  }
+
+  list(accountId: string, query: Input): Promise<Page<Session>> {
+    const errors: FieldError[] = [];
+    const page = readPage(query, errors);
+    const filter: SessionFilter = {};
+    const state = readString(query, 'state', errors, { required: false, maxLength: 20 });
+    if (state !== undefined) {
+      if (STATES.includes(state)) filter.state = state as SessionState;
+      else errors.push({ fieldName: 'state', errorCode: 'InvalidValue', message: `state must be one of ${STATES.join(', ')}` });
+    }
+    const flowId = readString(query, 'flowId', errors, { required: false, maxLength: ID_MAX });
+    if (flowId !== undefined) filter.flowId = flowId;
+    const number = readString(query, 'number', errors, { required: false, maxLength: 32 });
+    // An unencoded `+` in a query string arrives as a space.
+    if (number !== undefined) filter.number = /^ \d+$/.test(number) ? `+${number.slice(1)}` : number;
+    const from = readDate(query, 'dateFrom', errors);
+    if (from !== undefined) filter.from = from;
+    const to = readDate(query, 'dateTo', errors);
+    if (to !== undefined) filter.to = to;
+    if (from !== undefined && to !== undefined && from > to) {
+      errors.push({ fieldName: 'dateTo', errorCode: 'InvalidRange', message: 'dateTo must not be before dateFrom' });
+    }
+    throwIfAny(errors);
+    return this.store.listSessions(accountId, filter, page);
+  }
+}

@@ -1,0 +1,171 @@
+// The NewOutgoingSession use case: validate everything, then record the session and hand it to the
+// engine. Nothing reaches the engine unless every check passed.
+//
+// The API does not wait for the call: it answers with the session as recorded (`queued`) once the
+// engine has it; `placeCall` then originates (its outcome, including an originate failure, is
+// recorded on the session) and the client follows the call on GET /sessions/{id}.
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { AppError, type FieldError } from '../domain/errors.js';
+import type { Flow, Session } from '../domain/model.js';
+import { checkE164 } from '../domain/e164.js';
+import { checkDestination } from '../domain/destination-policy.js';
+import type { Store } from '../store/store.js';
+import type { CallEngine } from './call-engine.js';
+import { CallRateLimiter, KeyedMutex } from './limits.js';
+import { isAbsent, pick, readString, throwIfAny, type Input } from './input.js';
+
+export const NOT_READY_RETRY_AFTER_SEC = 5;
+export const LIVE_CAP_RETRY_AFTER_SEC = 5;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const E164_SYNTAX = /^\+[1-9]\d{1,14}$/;
+
+export interface OutgoingSessionDeps {
+  config: Config;
+  store: Store;
+  engine: CallEngine;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface NewOutgoingSession {
+  flowId: string;
+  numberToDial: string;
+  /** Undefined: a random enabled number of the account. */
+  callerId: string | undefined;
+}
+
+export interface CreatedSession {
+  session: Session;
+  /** True when an earlier request with the same Idempotency-Key created it. */
+  replayed: boolean;
+}
+
+export class OutgoingSessions {
+  private readonly mutex = new KeyedMutex();
+  private readonly rate: CallRateLimiter;
+
+  constructor(private readonly deps: OutgoingSessionDeps) {
+    this.rate = new CallRateLimiter(deps.config.limits.maxCallsPerSecondPerAccount, deps.now);
+  }
+
+  /** Field checks that need no storage: the request as typed, normalized to E.164. */
+  validate(input: Input): NewOutgoingSession {
+    const errors: FieldError[] = [];
+    const flowId = readString(input, 'flowId', errors, { required: true, maxLength: 128 });
+
+    let numberToDial: string | undefined;
+    const dial = checkE164(pick(input, 'numberToDial'), 'numberToDial');
+    if (!dial.ok) errors.push(dial.error);
+    else {
+      const refused = checkDestination(dial.e164, {
+        allowedDestinations: this.deps.config.allowedDestinations,
+        blockedNumberTypes: this.deps.config.blockedNumberTypes,
+      }, 'numberToDial');
+      if (refused) errors.push(refused);
+      else numberToDial = dial.e164;
+    }
+
+    let callerId: string | undefined;
+    const rawCaller = pick(input, 'callerId');
+    if (!isAbsent(rawCaller)) {
+      // Syntax only here: ownership is the real check (an owned number is valid by definition,
+      // including test ranges such as +1555 that numbering plans call invalid).
+      if (typeof rawCaller === 'string' && E164_SYNTAX.test(rawCaller)) callerId = rawCaller;
+      else errors.push({ fieldName: 'callerId', errorCode: 'InvalidPhoneNumber', message: 'callerId must be an E.164 number, e.g. +15551230000' });
+    }
+
+    throwIfAny(errors);
+    // throwIfAny returned: both are set.
+    return { flowId: flowId as string, numberToDial: numberToDial as string, callerId };
+  }
+
+  async create(accountId: string, input: Input, idempotencyKey: string | undefined): Promise<CreatedSession> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw AppError.validation([{ fieldName: 'Idempotency-Key', errorCode: 'InvalidIdempotencyKey', message: 'Idempotency-Key must be 1 to 255 printable ASCII characters' }]);
+    }
+    const request = this.validate(input);
+    const requestHash = hashRequest(request);
+
+    const created = await this.mutex.run(accountId, async (): Promise<CreatedSession | { session: Session; flow: Flow }> => {
+      const { store, engine, config } = this.deps;
+      if (idempotencyKey !== undefined) {
+        const previous = await store.getIdempotentSession(accountId, idempotencyKey);
+        if (previous) {
+          if (previous.requestHash !== requestHash) {
+            throw new AppError('unprocessable', 'IdempotencyKeyReused', 'This Idempotency-Key was used with a different request');
+          }
+          const session = await store.getSession(accountId, previous.sessionId);
+          if (session) return { session, replayed: true };
+        }
+      }
+
+      const flow = await store.getFlow(accountId, request.flowId);
+      if (!flow) throw AppError.notFound('Flow');
+      const callerId = await this.chooseCallerId(accountId, request.callerId);
+
+      if (!engine.isReady()) {
+        throw new AppError('unavailable', 'ServiceUnavailable', 'The telephony engine is not connected to Asterisk; no call was placed', [], NOT_READY_RETRY_AFTER_SEC);
+      }
+      if ((await store.countLiveSessions(accountId)) >= config.limits.maxLiveCallsPerAccount) {
+        throw new AppError('rate-limited', 'TooManyLiveCalls', `The account has ${config.limits.maxLiveCallsPerAccount} live calls, its limit`, [], LIVE_CAP_RETRY_AFTER_SEC);
+      }
+      const wait = this.rate.retryAfter(accountId);
+      if (wait !== undefined) {
+        throw new AppError('rate-limited', 'TooManyCalls', `The account may place ${config.limits.maxCallsPerSecondPerAccount} calls per second`, [], wait);
+      }
+
+      let endpoint: string;
+      try {
+        endpoint = engine.endpointFor(request.numberToDial);
+      } catch {
+        throw AppError.validation([{ fieldName: 'numberToDial', errorCode: 'NoRoute', message: 'No route dials this number' }]);
+      }
+      const session = await store.createSession({
+        id: randomUUID(),
+        accountId,
+        flowId: flow.id,
+        flowVersion: flow.version,
+        numberToDial: request.numberToDial,
+        callerId,
+        channelId: randomUUID(),
+        endpoint,
+      });
+      this.rate.record(accountId);
+      if (idempotencyKey !== undefined) await store.saveIdempotentSession(accountId, idempotencyKey, requestHash, session.id);
+      return { session, flow };
+    });
+
+    if ('replayed' in created) return created;
+    const { session, flow } = created;
+    // placeCall records its own failures on the session; this catch only keeps a broken promise
+    // from becoming an unhandled rejection.
+    this.deps.engine.placeCall(session, flow).catch((err: unknown) => {
+      this.deps.logger.error({ err, sessionId: session.id }, 'placeCall failed');
+    });
+    return { session, replayed: false };
+  }
+
+  private async chooseCallerId(accountId: string, requested: string | undefined): Promise<string> {
+    const { store } = this.deps;
+    if (requested !== undefined) {
+      const owned = await store.findPhoneNumberByNumber(accountId, requested);
+      if (!owned || !owned.enabled) {
+        throw AppError.validation([{ fieldName: 'callerId', errorCode: 'CallerIdNotOwned', message: 'callerId must be an enabled phone number of this account' }]);
+      }
+      return owned.number;
+    }
+    const enabled = await store.enabledNumbers(accountId);
+    if (enabled.length === 0) {
+      throw AppError.validation([{ fieldName: 'callerId', errorCode: 'NoCallerId', message: 'callerId was omitted and the account has no enabled phone number to call from' }]);
+    }
+    const chosen = enabled[randomInt(enabled.length)];
+    if (!chosen) throw new Error('randomInt out of range');
+    return chosen.number;
+  }
+}
+
+function hashRequest(r: NewOutgoingSession): string {
+  return createHash('sha256').update(JSON.stringify([r.flowId, r.numberToDial, r.callerId ?? null])).digest('hex');
+}
