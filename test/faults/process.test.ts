@@ -1,0 +1,248 @@
+// The engine as a real process: SIGTERM drains and exits 0, SIGKILL under load loses no accepted
+// session and leaves none live after the restart, and no secret reaches stdout/stderr even across
+// an ARI disconnect. Asterisk is the simulator in this test process: it outlives the engine.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator, type RunningSimulator } from '../../src/sim/index.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import type { FlowDocument } from '../../src/domain/flow.js';
+import {
+  FAULTS_ACCOUNT, FAULTS_JWT_SECRET, FINAL_STATES, LIVE_STATES, failedWithReason, faultsToken, seedDatabase,
+  spawnEngine, timelineOf, waitForStatus, type EngineProcess,
+} from '../support/faults-engine.js';
+
+const ARI_USERNAME = 'engine';
+const ARI_PASSWORD = 'ari-Pa55word-f4ults-7c1d9e';
+
+/** Answered calls that stay up far longer than any test: only a drain or a kill ends them. */
+const LONG_FLOW: FlowDocument = { name: 'Long', steps: [{ id: 'wait', type: 'pause', ms: 120000 }, { id: 'bye', type: 'hangup' }] };
+/** Ends by itself well within the drain time. */
+const SHORT_FLOW: FlowDocument = { name: 'Short', steps: [{ id: 'wait', type: 'pause', ms: 300 }, { id: 'bye', type: 'hangup' }] };
+const FLOWS = { long: LONG_FLOW, short: SHORT_FLOW };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Every secret of the run, raw and in the encodings a careless log line would carry them. */
+function assertNoSecrets(output: string, tokens: string[]): void {
+  const basic = Buffer.from(`${ARI_USERNAME}:${ARI_PASSWORD}`).toString('base64');
+  const forbidden = [ARI_PASSWORD, encodeURIComponent(ARI_PASSWORD), basic, FAULTS_JWT_SECRET, ...tokens];
+  for (const secret of forbidden) assert.ok(!output.includes(secret), `a secret leaked to the logs: ${secret.slice(0, 6)}…`);
+  // `api_key=` may appear only with its value masked.
+  for (const m of output.matchAll(/api_key=([^&\s"'\\]*)/g)) {
+    assert.match(m[1] ?? '', /^(\[redacted\]|%5Bredacted%5D|\*+)?$/i, `api_key value in the logs: ${m[0].slice(0, 14)}…`);
+  }
+}
+
+describe('the engine as a process', { timeout: 120000 }, () => {
+  let sim: RunningSimulator;
+  const dirs: string[] = [];
+  const engines: EngineProcess[] = [];
+
+  before(async () => {
+    sim = await startSimulator({ port: 0, host: '127.0.0.1', username: ARI_USERNAME, password: ARI_PASSWORD, timeScale: 0.05 });
+  });
+  after(async () => {
+    for (const engine of engines) await engine.dispose();
+    await sim?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function freshDatabase(): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-faults-proc-'));
+    dirs.push(dir);
+    const path = join(dir, 'engine.sqlite');
+    await seedDatabase(path, FLOWS);
+    return path;
+  }
+
+  async function start(databasePath: string, env: Record<string, string> = {}): Promise<EngineProcess> {
+    const engine = await spawnEngine({
+      DATABASE_PATH: databasePath,
+      ARI_URL: sim.url,
+      ARI_USERNAME,
+      ARI_PASSWORD,
+      DRAIN_TIMEOUT_MS: '1500',
+      ...env,
+    });
+    engines.push(engine);
+    await waitForStatus(engine.base, '/ready', 200, 30000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${engine.output().slice(-3000)}`);
+    });
+    return engine;
+  }
+
+  async function place(engine: EngineProcess, flowId: string, numberToDial: string): Promise<string> {
+    const res = await engine.request('POST', '/sessions/outgoing', { flowId, numberToDial });
+    assert.equal(res.status, 200, res.text);
+    return res.body.id as string;
+  }
+
+  async function stateOf(engine: EngineProcess, id: string): Promise<any> {
+    const res = await engine.request('GET', `/sessions/${id}`);
+    assert.equal(res.status, 200, res.text);
+    return res.body;
+  }
+
+  test('SIGTERM: stops accepting, lets short calls finish, hangs up the rest after the drain time, marks them, exits 0', async () => {
+    const databasePath = await freshDatabase();
+    const engine = await start(databasePath);
+    const originatesBefore = sim.originateCount();
+
+    const long = [];
+    for (const n of ['+12025550140', '+12025550141', '+12025550142']) long.push(await place(engine, 'long', n));
+    for (const id of long) await waitUntil(`${id} in progress`, async () => ((await stateOf(engine, id)).state === 'in-progress' ? true : undefined));
+    const short = await place(engine, 'short', '+12025550143');
+    const channelsBefore = sim.channels().length;
+    assert.ok(channelsBefore >= 3, `the simulator holds the live calls (${channelsBefore})`);
+
+    engine.child.kill('SIGTERM');
+    await engine.waitForOutput(/shutting down/i, 5000);
+    // Past this line the engine refuses new work: a connection error or a 503, never a new call.
+    let refused: string;
+    try {
+      const res = await engine.request('POST', '/sessions/outgoing', { flowId: 'short', numberToDial: '+12025550144' });
+      refused = `status ${res.status}`;
+      assert.notEqual(res.status, 200, 'a call was accepted during the drain');
+    } catch (err) {
+      refused = (err as Error).message;
+    }
+    assert.ok(refused.length > 0);
+
+    const code = await engine.exited;
+    assert.equal(code, 0, `exit code; output:\n${engine.output().slice(-2000)}`);
+    assert.equal(sim.originateCount() - originatesBefore, 4, 'only the four accepted calls were originated');
+
+    const store = await openSqliteStore(databasePath);
+    try {
+      for (const id of long) {
+        const s = await store.getSession(FAULTS_ACCOUNT, id);
+        assert.ok(s, `session ${id} is stored`);
+        assert.ok(FINAL_STATES.has(s.state), `drained session ${id} ended in a final state, not ${s.state}`);
+        assert.ok(s.endReason, `drained session ${id} says why it ended`);
+        assert.ok(s.dateEnded, `drained session ${id} has its end date`);
+        const events = await store.listSessionEvents(id);
+        assert.ok(events.some((e) => e.type === 'state' && e.data.state === s.state), `the timeline of ${id} records the final state`);
+      }
+      const finished = await store.getSession(FAULTS_ACCOUNT, short);
+      assert.equal(finished?.state, 'completed', 'a call that ends within the drain time finishes normally');
+      assert.equal((await store.listLiveSessions()).length, 0, 'no session left live');
+    } finally {
+      await store.close();
+    }
+    // The engine hung up what it drained: nothing of it stays up on the trunk.
+    await waitUntil('the simulator to have no channel left', async () => (sim.channels().length === 0 ? true : undefined), 5000);
+    assertNoSecrets(engine.output(), [engine.token]);
+  });
+
+  describe('SIGKILL under load, then a restart on the same database', () => {
+    let databasePath: string;
+    const accepted: string[] = [];
+    const unexpected: string[] = [];
+    let restarted: EngineProcess;
+
+    before(async () => {
+      databasePath = await freshDatabase();
+      const engine = await start(databasePath);
+      let stop = false;
+      let n = 0;
+      // Eight clients placing calls back to back until the kill.
+      const client = async (): Promise<void> => {
+        while (!stop) {
+          const number = `+1202555${String(1000 + (n++ % 9000)).padStart(4, '0')}`;
+          try {
+            const res = await engine.request('POST', '/sessions/outgoing', { flowId: 'long', numberToDial: number });
+            if (res.status === 200) accepted.push(res.body.id as string);
+            else unexpected.push(`${res.status}: ${res.text.slice(0, 200)}`);
+          } catch (err) {
+            if (!stop) throw err;
+          }
+        }
+      };
+      const clients = Array.from({ length: 8 }, client);
+      await waitUntil('20 accepted calls', async () => (accepted.length >= 20 ? true : undefined), 20000);
+      stop = true;
+      engine.child.kill('SIGKILL');
+      assert.equal(await engine.exited, 'SIGKILL');
+      await Promise.allSettled(clients);
+      restarted = await start(databasePath);
+    });
+
+    test('the database opens cleanly and every accepted session is there', async () => {
+      assert.ok(accepted.length >= 20);
+      assert.deepEqual(unexpected, [], 'every call placed before the kill was accepted');
+      for (const id of accepted) {
+        const res = await restarted.request('GET', `/sessions/${id}`);
+        assert.equal(res.status, 200, `accepted session ${id} survives the kill: ${res.text}`);
+      }
+    });
+
+    test('none stays live: those cut by the kill end failed with a reason in their timeline', async () => {
+      for (const id of accepted) {
+        const session = await waitUntil(`${id} to leave its live state`, async () => {
+          const s = await stateOf(restarted, id);
+          return LIVE_STATES.has(s.state) ? undefined : s;
+        });
+        assert.ok(failedWithReason(session), `session ${id}: ${session.state} / ${session.endReason} / ${JSON.stringify(timelineOf(session).slice(-2))}`);
+      }
+    });
+
+    test('the calls the killed process left up on Asterisk are hung up, not left running on the trunk', async () => {
+      await waitUntil('the simulator to have no channel left', async () => (sim.channels().length === 0 ? true : undefined), 10000);
+    });
+
+    test('the restarted engine places calls again', async () => {
+      const id = await place(restarted, 'short', '+12025550150');
+      const done = await waitUntil('the new call to end', async () => {
+        const s = await stateOf(restarted, id);
+        return FINAL_STATES.has(s.state) ? s : undefined;
+      });
+      assert.equal(done.state, 'completed');
+    });
+
+    after(async () => {
+      restarted?.child.kill('SIGTERM');
+      if (restarted) assert.equal(await restarted.exited, 0);
+    });
+  });
+
+  test('no secret in stdout/stderr across calls, an ARI outage and reconnect, bad tokens and a token in the query', async () => {
+    const databasePath = await freshDatabase();
+    const engine = await start(databasePath, { LOG_LEVEL: 'trace' });
+    const token = faultsToken({ sub: 'secret-check' });
+    const id = await place(engine, 'short', '+12025550160');
+    await waitUntil('the first call to end', async () => (FINAL_STATES.has((await stateOf(engine, id)).state) ? true : undefined));
+
+    // ARI down for a while: ari-client's reconnect attempts carry api_key=user:password in their URL.
+    sim.faults.refuseConnections(1500);
+    sim.faults.dropWebSockets();
+    await waitForStatus(engine.base, '/ready', 503, 5000);
+    await waitForStatus(engine.base, '/ready', 200, 20000);
+
+    const queryToken = await fetch(`${engine.base}/sessions?access_token=${token}`);
+    assert.equal(queryToken.status, 401);
+    const badToken = `${token.slice(0, -4)}AAAA`;
+    const bad = await engine.request('GET', '/sessions', undefined, badToken);
+    assert.equal(bad.status, 401);
+    const second = await place(engine, 'short', '+12025550161');
+    await waitUntil('the second call to end', async () => (FINAL_STATES.has((await stateOf(engine, second)).state) ? true : undefined));
+
+    engine.child.kill('SIGTERM');
+    assert.equal(await engine.exited, 0);
+    const output = engine.output();
+    assert.ok(output.length > 0, 'the engine logged something');
+    assertNoSecrets(output, [token, engine.token, badToken]);
+  });
+});
