@@ -394,12 +394,17 @@ function checkStep(raw: unknown, index: number, errors: Errors, refs: TargetRef[
   return errors.list.length === before ? step : undefined;
 }
 
-/** Steps that can run next after `step` (over-approximated: fall-through is always possible). */
+/**
+ * Edges of the reachability check: list order, `next` and every target. List order counts even
+ * when `next` is set (as the brief defines it: reachable via order/next/branches), so a step is
+ * flagged only when it sits after a hangup, or at the start of a chain, and nothing targets it.
+ */
 function successors(step: FlowStep, index: number, steps: readonly FlowStep[]): string[] {
   if (step.type === 'hangup') return [];
   const out: string[] = [];
-  const fallThrough = step.next ?? steps[index + 1]?.id;
-  if (fallThrough !== undefined) out.push(fallThrough);
+  const following = steps[index + 1]?.id;
+  if (following !== undefined) out.push(following);
+  if (step.next !== undefined) out.push(step.next);
   if (step.type === 'gather') {
     out.push(...Object.values(step.branches ?? {}));
     if (step.noInput !== undefined) out.push(step.noInput);
