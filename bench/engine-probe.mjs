@@ -1,0 +1,78 @@
+// Preloaded into the measured process (`node --import ./bench/engine-probe.mjs ...`) by the
+// benchmark: answers, over the IPC channel bench/run.ts opened, with what only the process itself
+// knows: heap figures (after a forced GC when the process runs with --expose-gc), event-loop
+// delay while asked to watch it, and a count of live EventEmitter listeners (to see per-channel
+// listeners left behind). It does nothing without an IPC channel, and it never keeps the process
+// alive on its own.
+import { EventEmitter } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+if (typeof process.send === 'function') {
+  // Live listeners across every emitter: each outermost add/remove counts the change it really
+  // made (once/prependOnceListener/removeAllListeners go through these, hence the depth guard).
+  let listeners = 0;
+  let depth = 0;
+  const proto = EventEmitter.prototype;
+  const total = (emitter) => {
+    let n = 0;
+    for (const name of emitter.eventNames()) n += emitter.listenerCount(name);
+    return n;
+  };
+  const counted = (original, whole = false) => function countedListenerChange(...args) {
+    if (depth > 0) return original.apply(this, args);
+    depth++;
+    const count = whole ? () => total(this) : () => this.listenerCount(args[0]);
+    const before = count();
+    try {
+      return original.apply(this, args);
+    } finally {
+      listeners += count() - before;
+      depth--;
+    }
+  };
+  const add = counted(proto.addListener);
+  const remove = counted(proto.removeListener);
+  proto.addListener = add;
+  proto.on = add;
+  proto.prependListener = counted(proto.prependListener);
+  proto.removeListener = remove;
+  proto.off = remove;
+  proto.removeAllListeners = counted(proto.removeAllListeners, true);
+
+  let histogram;
+  const gc = typeof globalThis.gc === 'function' ? globalThis.gc : undefined;
+  const ms = (ns) => Math.round(ns / 1e3) / 1e3;
+
+  process.on('message', (msg) => {
+    if (!msg || typeof msg !== 'object' || typeof msg.probe !== 'string') return;
+    const reply = { probe: msg.probe, id: msg.id };
+    if (msg.probe === 'sample') {
+      if (msg.gc && gc) {
+        gc();
+        gc();
+      }
+      const mem = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      Object.assign(reply, {
+        rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external,
+        arrayBuffers: mem.arrayBuffers, gcForced: Boolean(msg.gc && gc), cpuUserUs: cpu.user, cpuSystemUs: cpu.system,
+        listeners,
+      });
+    } else if (msg.probe === 'eld-start') {
+      histogram?.disable();
+      histogram = monitorEventLoopDelay({ resolution: 5 });
+      histogram.enable();
+    } else if (msg.probe === 'eld-stop') {
+      if (histogram) {
+        histogram.disable();
+        Object.assign(reply, {
+          eld: { count: histogram.count, p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), mean: ms(histogram.mean) },
+        });
+        histogram = undefined;
+      }
+    }
+    process.send?.(reply);
+  });
+  // The IPC channel must not keep the measured process alive once it wants to exit.
+  process.channel?.unref();
+}
