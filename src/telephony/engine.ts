@@ -1,0 +1,238 @@
+// The telephony engine: places calls through the port, routes events to their CallSession, and
+// keeps the store truthful across faults — reconciling with ARI's channel list after every
+// (re)connect, and draining or hanging up live calls on stop.
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Flow, Session } from '../domain/model.js';
+import type { Store } from '../store/store.js';
+import type { CallEngine } from '../services/call-engine.js';
+import type { TelephonyPort } from './port.js';
+import { CallSession } from './call-session.js';
+import { Dispatcher } from './dispatcher.js';
+import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
+import { backoffDelay } from './ari/backoff.js';
+
+export interface TelephonyEngineDeps {
+  port: TelephonyPort;
+  store: Store;
+  router: { endpointFor(e164: string): string };
+  config: Config;
+  logger: Logger;
+  /** Step timing bounds (defaults: DEFAULT_STEP_TIMING). */
+  timing?: Partial<StepTiming>;
+  /** Originate retries when ARI is unreachable or times out (default 4 attempts, 250 ms → 4 s). */
+  originateRetry?: { attempts: number; initialMs: number; maxMs: number };
+  /** How long to wait for ChannelDestroyed after our hangup before concluding (default 5 s). */
+  hangupConfirmMs?: number;
+}
+
+export interface TelephonyEngineStats {
+  /** Calls this process is handling (dispatcher entries). */
+  liveCalls: number;
+  /** Events for channels that are not ours. */
+  ignoredEvents: number;
+  reconciliations: number;
+}
+
+export type TelephonyEngine = CallEngine & {
+  /** Connects to ARI (resolves on the first connection) and reconciles sessions left live. */
+  start(): Promise<void>;
+  /** Stops accepting, lets live calls finish for up to drainMs, then hangs up the rest. */
+  stop(opts: { drainMs: number }): Promise<void>;
+  stats(): TelephonyEngineStats;
+};
+
+/** The variable carrying the session id on the channel (visible in Asterisk's CDRs and logs). */
+export const SESSION_ID_VARIABLE = 'ENGINE_SESSION_ID';
+
+const LIVE_AFTER_ORIGINATE = new Set(['dialing', 'ringing', 'in-progress']);
+
+export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngine {
+  const { port, store, router, config, logger } = deps;
+  const timing: StepTiming = { ...DEFAULT_STEP_TIMING, ...deps.timing };
+  const retry = deps.originateRetry ?? { attempts: 4, initialMs: 250, maxMs: 4_000 };
+  const hangupConfirmMs = deps.hangupConfirmMs ?? 5_000;
+  const dispatcher = new Dispatcher<CallSession>();
+  /** Sessions whose originate Asterisk acknowledged: only those can be missing from its channels. */
+  const originated = new WeakSet<CallSession>();
+  const startedAt = new Date().toISOString();
+  let accepting = true;
+  let orphansChecked = false;
+  let reconciliations = 0;
+  let reconciling: Promise<void> | undefined;
+  const stopping = new AbortController();
+
+  port.onEvent((event) => dispatcher.dispatch(event));
+  port.onConnection((event) => {
+    if (event.type === 'connected') {
+      void reconcile();
+    } else {
+      logger.warn({ reason: event.reason, liveCalls: dispatcher.size() }, 'ARI disconnected; calls continue once it is back');
+    }
+  });
+
+  const newCall = (session: Session, flow: Flow): CallSession => new CallSession(session, flow, {
+    port, store, logger, timing, hangupConfirmMs,
+    limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
+    onEnd: (call) => dispatcher.remove(call),
+  });
+
+  /** Marks a session this process does not run (left live by a killed process) as failed. */
+  const failOrphan = async (session: Session, reason: string): Promise<void> => {
+    const at = new Date().toISOString();
+    await store.updateSession(session.id, { state: 'failed', endReason: reason, dateEnded: at });
+    await store.appendSessionEvent(session.id, 'state', { state: 'failed', reason }, at);
+  };
+
+  const reconcileOnce = async (): Promise<void> => {
+    const listed = await port.listChannelIds();
+    if (!listed.ok) {
+      logger.warn({ kind: listed.kind }, 'cannot list ARI channels to reconcile; will retry on the next connection');
+      return;
+    }
+    reconciliations += 1;
+    const present = new Set(listed.value);
+    for (const call of dispatcher.sessions()) {
+      if (originated.has(call) && LIVE_AFTER_ORIGINATE.has(call.currentState()) && !present.has(call.channelId)) {
+        call.timeline('reconciled', { found: false });
+        call.conclude('failed', 'channel vanished while the ARI connection was down (Asterisk restarted or the call ended unseen)');
+      }
+    }
+    if (orphansChecked) return;
+    orphansChecked = true;
+    let live: Session[];
+    try {
+      live = await store.listLiveSessions();
+    } catch (err) {
+      logger.error({ err }, 'cannot list live sessions to reconcile');
+      orphansChecked = false;
+      return;
+    }
+    for (const session of live) {
+      // Sessions of this process are in the dispatcher; younger ones are being placed right now.
+      if (dispatcher.get(session.channelId) || session.dateCreated >= startedAt) continue;
+      try {
+        if (present.has(session.channelId)) {
+          // Its flow state died with the previous process: end the call rather than leave it open.
+          await port.hangup(session.channelId, 'normal');
+          await failOrphan(session, 'engine restarted during the call: the call was hung up');
+        } else {
+          await failOrphan(session, 'engine restarted: the call no longer exists in Asterisk');
+        }
+      } catch (err) {
+        logger.error({ err, sessionId: session.id }, 'cannot reconcile a session left live');
+      }
+    }
+  };
+
+  const reconcile = (): Promise<void> => {
+    // One at a time; a reconnect during a reconciliation queues another pass.
+    const run = (reconciling ?? Promise.resolve()).then(reconcileOnce).catch((err: unknown) => {
+      logger.error({ err }, 'reconciliation failed');
+    });
+    reconciling = run;
+    return run;
+  };
+
+  const waitRetry = (attempt: number): Promise<boolean> => new Promise((resolve) => {
+    if (stopping.signal.aborted) {
+      resolve(false);
+      return;
+    }
+    const onStop = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      stopping.signal.removeEventListener('abort', onStop);
+      resolve(true);
+    }, backoffDelay(attempt, retry));
+    stopping.signal.addEventListener('abort', onStop, { once: true });
+  });
+
+  const placeCall = async (session: Session, flow: Flow): Promise<void> => {
+    const call = newCall(session, flow);
+    if (!accepting) {
+      call.conclude('canceled', 'engine stopping: the call was not placed');
+      return;
+    }
+    // Registered before originate: Asterisk's events can arrive before its REST answer.
+    dispatcher.register(call);
+    call.markDialing();
+    for (let attempt = 0; ; attempt += 1) {
+      const res = await port.originate({
+        channelId: session.channelId,
+        endpoint: session.endpoint,
+        callerId: session.callerId,
+        timeoutSec: config.originateTimeoutSec,
+        variables: { [SESSION_ID_VARIABLE]: session.id },
+        appArgs: [session.id],
+      });
+      if (res.ok || res.kind === 'conflict') {
+        // 409 on a retry: the earlier attempt did create the channel (same id), the call goes on.
+        originated.add(call);
+        call.timeline('ari.originated', { channelId: session.channelId, endpoint: session.endpoint, attempt: attempt + 1, ...(res.ok ? {} : { existed: true }) });
+        return;
+      }
+      call.timeline('error', { op: 'originate', kind: res.kind, message: res.message, attempt: attempt + 1 });
+      if (res.kind === 'unavailable' && attempt + 1 < retry.attempts && (await waitRetry(attempt))) continue;
+      if (res.kind === 'unavailable') {
+        // A timed-out request may still have created the channel: make sure no call goes on unowned.
+        void port.hangup(session.channelId, 'normal');
+        call.conclude('failed', `originate failed: ARI unavailable (${res.message})`);
+      } else {
+        call.conclude('failed', `originate refused by Asterisk (${res.kind}): ${res.message}`);
+      }
+      return;
+    }
+  };
+
+  const stop = async ({ drainMs }: { drainMs: number }): Promise<void> => {
+    accepting = false;
+    stopping.abort('engine stopping');
+    const all = (): Promise<void> => Promise.all(dispatcher.sessions().map((c) => c.ended$())).then(() => undefined);
+    const within = (ms: number): Promise<void> => new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void all().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (dispatcher.size() > 0) {
+      logger.info({ liveCalls: dispatcher.size(), drainMs }, 'draining live calls');
+      await within(drainMs);
+    }
+    if (dispatcher.size() > 0) {
+      logger.info({ liveCalls: dispatcher.size() }, 'drain time elapsed: hanging up the remaining calls');
+      for (const call of dispatcher.sessions()) call.stop('engine stopping: drain time elapsed, the engine hung up');
+      await within(hangupConfirmMs + 1_000);
+      // ARI may be gone: settle what is left so that no session stays live in the store.
+      for (const call of dispatcher.sessions()) {
+        call.conclude(call.isAnswered() ? 'failed' : 'canceled', 'engine stopped before the call ended (ARI did not confirm the hangup)');
+      }
+      await within(1_000);
+    }
+    await reconciling;
+    await port.close();
+  };
+
+  return {
+    isReady: () => accepting && port.isConnected(),
+    endpointFor: (numberToDial) => router.endpointFor(numberToDial),
+    placeCall: async (session, flow) => {
+      try {
+        await placeCall(session, flow);
+      } catch (err) {
+        logger.error({ err, sessionId: session.id }, 'placing the call failed');
+        const call = dispatcher.get(session.channelId);
+        call?.conclude('failed', 'internal error while placing the call');
+      }
+    },
+    liveCount: () => dispatcher.size(),
+    start: async () => {
+      await port.start();
+    },
+    stop,
+    stats: () => ({ liveCalls: dispatcher.size(), ignoredEvents: dispatcher.ignored, reconciliations }),
+  };
+}
