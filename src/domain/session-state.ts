@@ -49,7 +49,15 @@ export interface CallOutcome {
   causeTxt?: string;
   /** True once the channel was answered (StasisStart, or Dial ANSWER). */
   answered: boolean;
+  /** Asterisk asked the channel to hang up because it is shutting down or restarting. */
+  asteriskShutdown?: boolean;
 }
+
+/**
+ * In a soft ChannelHangupRequest, `cause` carries Asterisk's soft-hangup flags, not a Q.850 cause:
+ * 32 is an explicit hangup (DELETE /channels), 4 is AST_SOFTHANGUP_SHUTDOWN (core stop/restart).
+ */
+export const SOFTHANGUP_SHUTDOWN = 4;
 
 export interface FinalVerdict {
   state: Extract<SessionState, 'completed' | 'busy' | 'no-answer' | 'failed'>;
@@ -68,6 +76,7 @@ export function finalStateOf(outcome: CallOutcome): FinalVerdict {
   const dial = (outcome.dialstatus ?? '').toUpperCase();
   const why = (what: string): string => (dial ? `${what}: dialstatus ${dial}, ${causeText}` : `${what}: ${causeText}`);
 
+  if (outcome.asteriskShutdown) return { state: 'failed', reason: why('Asterisk shut down or restarted during the call') };
   if (outcome.answered) return { state: 'completed', reason: why('call ended after answer') };
   switch (dial) {
     case 'BUSY':

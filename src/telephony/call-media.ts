@@ -41,6 +41,20 @@ export class CallMedia {
     return watch;
   }
 
+  /** Playbacks started and not yet finished (to resync after events were lost). */
+  pendingPlaybacks(): string[] {
+    return [...this.playbacks.values()].filter((w) => w.finished === undefined).map((w) => w.id);
+  }
+
+  /** The playback ended while events were lost: its outcome is unknown. */
+  markPlaybackLost(id: string): void {
+    const watch = this.playbacks.get(id);
+    if (!watch || watch.finished !== undefined) return;
+    watch.started = true;
+    watch.finished = 'lost';
+    for (const listener of [...this.listeners]) listener();
+  }
+
   forgetPlayback(id: string): void {
     this.playbacks.delete(id);
   }

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Flow, Session, SessionState } from '../domain/model.js';
 import type { FlowStep } from '../domain/flow.js';
 import type { Store, SessionUpdate } from '../store/store.js';
-import { canTransition, finalStateOf, isFinal } from '../domain/session-state.js';
+import { SOFTHANGUP_SHUTDOWN, canTransition, finalStateOf, isFinal } from '../domain/session-state.js';
 import type { PortResult, TelephonyEvent, TelephonyPort } from './port.js';
 import { CallMedia } from './call-media.js';
 import { execStep } from './steps/index.js';
@@ -43,6 +43,7 @@ export class CallSession {
   /** Set when the engine ends the call (stop/drain): ringing calls end `canceled`. */
   private stopReason: string | undefined;
   private weHungUp = false;
+  private asteriskShutdown = false;
   private channelGone = false;
   /** The end is known (ChannelDestroyed or conclude); `ended` once the final state is written. */
   private concluding = false;
@@ -143,6 +144,7 @@ export class CallSession {
         this.startFlow();
         break;
       case 'hangup-request':
+        if (event.soft && event.cause === SOFTHANGUP_SHUTDOWN) this.asteriskShutdown = true;
         this.timeline('ari.hangup-request', { ...(event.cause !== undefined ? { cause: event.cause } : {}), ...(event.soft ? { soft: true } : {}) }, event.at);
         this.abortFlow(this.weHungUp ? 'hung up by the engine' : 'far end hung up');
         break;
@@ -180,10 +182,11 @@ export class CallSession {
     this.channelGone = true;
     this.abortFlow('channel destroyed');
     this.timeline('ari.channel-destroyed', { cause, causeTxt }, at);
-    const verdict = finalStateOf({ dialstatus: this.dialstatus, cause, causeTxt, answered: this.answered });
+    const verdict = finalStateOf({ dialstatus: this.dialstatus, cause, causeTxt, answered: this.answered, asteriskShutdown: this.asteriskShutdown });
     // Wait for the flow to unwind (its last timeline entries) before the final state.
     void (this.flowDone ?? Promise.resolve()).then(() => {
-      if (this.flowFailure && this.answered) this.finish({ state: 'failed', reason: this.flowFailure }, at);
+      if (this.asteriskShutdown) this.finish(verdict, at);
+      else if (this.flowFailure && this.answered) this.finish({ state: 'failed', reason: this.flowFailure }, at);
       else if (this.stopReason && !this.answered) this.finish({ state: 'canceled', reason: this.stopReason }, at);
       else if (this.stopReason) this.finish({ state: 'completed', reason: `${this.stopReason}; ${verdict.reason}` }, at);
       else this.finish(verdict, at);
@@ -213,6 +216,17 @@ export class CallSession {
 
   private abortFlow(reason: string): void {
     if (!this.flowAbort.signal.aborted) this.flowAbort.abort(reason);
+  }
+
+  /** After a reconnect: events may have been lost; settle playbacks that ended meanwhile. */
+  async resync(): Promise<void> {
+    for (const id of this.media.pendingPlaybacks()) {
+      const res = await this.deps.port.playbackState(id);
+      if (!res.ok && res.kind === 'not-found') {
+        this.timeline('playback.lost', { playbackId: id });
+        this.media.markPlaybackLost(id);
+      }
+    }
   }
 
   // ---- the engine ending the call ----

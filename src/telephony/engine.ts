@@ -93,7 +93,10 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     reconciliations += 1;
     const present = new Set(listed.value);
     for (const call of dispatcher.sessions()) {
-      if (originated.has(call) && LIVE_AFTER_ORIGINATE.has(call.currentState()) && !present.has(call.channelId)) {
+      if (!originated.has(call) || !LIVE_AFTER_ORIGINATE.has(call.currentState())) continue;
+      if (present.has(call.channelId)) {
+        void call.resync();
+      } else {
         call.timeline('reconciled', { found: false });
         call.conclude('failed', 'channel vanished while the ARI connection was down (Asterisk restarted or the call ended unseen)');
       }

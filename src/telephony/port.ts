@@ -66,6 +66,8 @@ export interface TelephonyPort {
   /** Starts one playback (several media play in sequence) with an engine-chosen playback id. */
   play(channelId: string, playbackId: string, media: string[]): Promise<PortResult>;
   stopPlayback(playbackId: string): Promise<PortResult>;
+  /** ARI's state of a playback (`queued`, `playing`...); not-found once it is over. Used to resync after a reconnect. */
+  playbackState(playbackId: string): Promise<PortResult<string>>;
   record(channelId: string, opts: { name: string; format: string; maxDurationSeconds: number; maxSilenceSeconds: number; beep: boolean; terminateOn: string }): Promise<PortResult>;
   hangup(channelId: string, reason?: 'normal' | 'busy' | 'congestion' | 'no_answer'): Promise<PortResult>;
   setVariable(channelId: string, name: string, value: string): Promise<PortResult>;

@@ -71,7 +71,7 @@ interface AriClient extends EventEmitter {
   _instanceListeners?: Record<string, unknown[]>;
   start(app: string): PromiseLike<unknown> & { catch?(fn: (err: unknown) => void): unknown };
   channels: Record<'originate' | 'answer' | 'playWithId' | 'hangup' | 'setChannelVar' | 'record' | 'list', AriCall>;
-  playbacks: Record<'stop', AriCall>;
+  playbacks: Record<'stop' | 'get', AriCall>;
 }
 
 interface AriModule {
@@ -409,6 +409,9 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
     },
 
     stopPlayback: (playbackId) => rest('stopPlayback', (c) => c.playbacks.stop({ playbackId }), done),
+
+    playbackState: (playbackId) => rest('playbackState', (c) => c.playbacks.get({ playbackId }), (value) =>
+      (typeof value === 'object' && value !== null && 'state' in value && typeof value.state === 'string' ? value.state : 'unknown')),
 
     record: (channelId, o) => rest('record', (c) => c.channels.record({
       channelId,

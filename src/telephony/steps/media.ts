@@ -51,7 +51,8 @@ export async function playMedia(ctx: StepContext, media: string[], bargeIn?: () 
       return { kind: 'failed', reason: `playback did not finish within ${ctx.timing.playbackMaxMs} ms: ${media.join(',')}` };
     }
     ctx.timeline('playback.finished', { playbackId: id, state: finished, ...(stopRequested ? { stopped: true } : {}) });
-    if (finished === 'done') return stopRequested ? { kind: 'stopped' } : { kind: 'done' };
+    // `lost`: it ended while the events WebSocket was down; the flow goes on rather than stall.
+    if (finished === 'done' || finished === 'lost') return stopRequested ? { kind: 'stopped' } : { kind: 'done' };
     throwIfAborted(ctx.signal);
     return { kind: 'failed', reason: `playback ${finished}: ${media.join(',')}` };
   } finally {
