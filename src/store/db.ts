@@ -40,7 +40,11 @@ export class Db {
   private lane: Promise<unknown> = Promise.resolve();
   private pending: QueuedWrite[] = [];
   private batchScheduled = false;
+  /** No new writes accepted (close() called). */
   private closed = false;
+  /** The connection itself is closed. */
+  private rawClosed = false;
+  private closing: Promise<void> | undefined;
   private readonly statements = new Map<string, Statement>();
 
   private constructor(private readonly raw: Database) {}
@@ -60,7 +64,7 @@ export class Db {
 
   /** Reads (and pragmas) outside the write lane. */
   get<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    if (this.closed) return Promise.reject(new DbClosedError());
+    if (this.rawClosed) return Promise.reject(new DbClosedError());
     return new Promise((resolve, reject) => {
       this.raw.get(sql, params, (err: Error | null, row: unknown) => {
         if (err) reject(err);
@@ -70,7 +74,7 @@ export class Db {
   }
 
   all<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    if (this.closed) return Promise.reject(new DbClosedError());
+    if (this.rawClosed) return Promise.reject(new DbClosedError());
     return new Promise((resolve, reject) => {
       this.raw.all(sql, params, (err: Error | null, rows: unknown[]) => {
         if (err) reject(err);
@@ -105,6 +109,10 @@ export class Db {
   /** Runs `fn` alone on the write lane (FIFO). */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new DbClosedError());
+    return this.onLane(fn);
+  }
+
+  private onLane<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.lane.then(fn);
     this.lane = result.catch(() => undefined);
     return result;
@@ -137,7 +145,7 @@ export class Db {
       if (!this.batchScheduled) {
         this.batchScheduled = true;
         setImmediate(() => {
-          this.exclusive(() => this.runPending()).catch(() => undefined);
+          this.onLane(() => this.runPending()).catch(() => undefined);
         });
       }
     });
@@ -202,15 +210,20 @@ export class Db {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.flush();
-    await this.exclusive(async () => undefined);
+  /** Commits the queued writes, then closes; every call made after `close()` is refused. */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     this.closed = true;
+    await this.onLane(() => this.runPending());
     for (const stmt of this.statements.values()) {
       await new Promise<void>((resolve) => stmt.finalize(() => resolve()));
     }
     this.statements.clear();
+    this.rawClosed = true;
     await new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
   }
 }

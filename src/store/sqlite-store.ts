@@ -127,9 +127,10 @@ class SqliteStore implements Store {
   // ---- accounts ----
 
   async ensureAccount(id: string, name: string): Promise<Account> {
-    await this.db.transaction(() => this.db.runRaw(
-      'INSERT OR IGNORE INTO accounts (id, name, date_created) VALUES (?, ?, ?)', [id, name, now()]));
-    const account = await this.getAccount(id);
+    const account = await this.db.transaction(async () => {
+      await this.db.runRaw('INSERT OR IGNORE INTO accounts (id, name, date_created) VALUES (?, ?, ?)', [id, name, now()]);
+      return this.getAccount(id);
+    });
     if (!account) throw new Error(`account ${id} was not stored`);
     return account;
   }
@@ -186,11 +187,13 @@ class SqliteStore implements Store {
   }
 
   async updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean }): Promise<PhoneNumber | undefined> {
-    const changed = await this.db.transaction(() => this.db.runRaw(
-      `UPDATE phone_numbers SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), date_modified = ?
-       WHERE id = ? AND account_id = ?`,
-      [change.name ?? null, change.enabled === undefined ? null : change.enabled ? 1 : 0, now(), id, accountId]));
-    return changed === 0 ? undefined : this.getPhoneNumber(accountId, id);
+    return this.db.transaction(async () => {
+      const changed = await this.db.runRaw(
+        `UPDATE phone_numbers SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), date_modified = ?
+         WHERE id = ? AND account_id = ?`,
+        [change.name ?? null, change.enabled === undefined ? null : change.enabled ? 1 : 0, now(), id, accountId]);
+      return changed === 0 ? undefined : this.getPhoneNumber(accountId, id);
+    });
   }
 
   async deletePhoneNumber(accountId: string, id: string): Promise<boolean> {
@@ -201,21 +204,37 @@ class SqliteStore implements Store {
 
   // ---- flows ----
 
-  async createFlow(accountId: string, document: FlowDocument): Promise<Flow> {
-    const id = randomUUID();
+  /**
+   * With an `id` (seeded flows): refused with a conflict when a flow has it, except a deleted
+   * flow of the same account, which comes back with the document as its next version (its old
+   * versions stay for the sessions that ran them).
+   */
+  async createFlow(accountId: string, document: FlowDocument, id: string = randomUUID()): Promise<Flow> {
     const at = now();
     const json = JSON.stringify(document);
-    await this.db.transaction(async () => {
+    const flow = await this.db.transaction(async () => {
+      const existing = await this.db.get<{ account_id: string; current_version: number; date_deleted: string | null }>(
+        'SELECT account_id, current_version, date_deleted FROM flows WHERE id = ?', [id]);
+      if (existing && (existing.account_id !== accountId || existing.date_deleted === null)) {
+        throw new AppError('conflict', 'Conflict', `A flow with id ${id} already exists`);
+      }
       const ensure = ensureAccountStep(accountId, at);
       await this.db.runRaw(ensure.sql, ensure.params);
+      const next = existing ? existing.current_version + 1 : 1;
+      if (existing) {
+        await this.db.runRaw('UPDATE flows SET current_version = ?, date_modified = ?, date_deleted = NULL WHERE id = ?', [next, at, id]);
+      } else {
+        await this.db.runRaw(
+          'INSERT INTO flows (id, account_id, current_version, date_created, date_modified) VALUES (?, ?, 1, ?, ?)',
+          [id, accountId, at, at]);
+      }
       await this.db.runRaw(
-        'INSERT INTO flows (id, account_id, current_version, date_created, date_modified) VALUES (?, ?, 1, ?, ?)',
-        [id, accountId, at, at]);
-      await this.db.runRaw(
-        'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, 1, ?, ?, ?)',
-        [id, document.name, json, at]);
+        'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, ?, ?, ?, ?)',
+        [id, next, document.name, json, at]);
+      return this.getFlow(accountId, id, next);
     });
-    return { id, accountId, name: document.name, version: 1, document: JSON.parse(json) as FlowDocument, dateCreated: at, dateModified: at };
+    if (!flow) throw new Error(`flow ${id} was not stored`);
+    return flow;
   }
 
   /**
@@ -244,7 +263,7 @@ class SqliteStore implements Store {
 
   async updateFlow(accountId: string, id: string, document: FlowDocument): Promise<Flow | undefined> {
     const at = now();
-    const version = await this.db.transaction(async () => {
+    return this.db.transaction(async () => {
       const current = await this.db.get<{ current_version: number }>(
         'SELECT current_version FROM flows WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [id, accountId]);
       if (!current) return undefined;
@@ -253,9 +272,8 @@ class SqliteStore implements Store {
         'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, ?, ?, ?, ?)',
         [id, next, document.name, JSON.stringify(document), at]);
       await this.db.runRaw('UPDATE flows SET current_version = ?, date_modified = ? WHERE id = ?', [next, at, id]);
-      return next;
+      return this.getFlow(accountId, id, next);
     });
-    return version === undefined ? undefined : this.getFlow(accountId, id, version);
   }
 
   async deleteFlow(accountId: string, id: string): Promise<boolean> {

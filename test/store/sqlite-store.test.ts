@@ -157,6 +157,21 @@ describe('sqlite store', () => {
       assert.equal((await store.getFlow('acc-fd', created.id, 1))?.name, 'Doomed');
     });
 
+    test('a given id is used; taken ids conflict; a deleted flow of the account is revived', async () => {
+      const id = 'seeded-flow-id';
+      const created = await store.createFlow('acc-seed', sampleFlow('Seed'), id);
+      assert.equal(created.id, id);
+      assert.equal((await store.getFlow('acc-seed', id))?.name, 'Seed');
+      await assert.rejects(store.createFlow('acc-seed', sampleFlow('Again'), id), { name: 'AppError', kind: 'conflict' });
+      await assert.rejects(store.createFlow('acc-seed-other', sampleFlow('Theirs'), id), { name: 'AppError', kind: 'conflict' });
+      assert.equal(await store.deleteFlow('acc-seed', id), true);
+      await assert.rejects(store.createFlow('acc-seed-other', sampleFlow('Theirs'), id), { name: 'AppError', kind: 'conflict' });
+      const revived = await store.createFlow('acc-seed', sampleFlow('Seed 2'), id);
+      assert.equal(revived.version, 2);
+      assert.equal((await store.getFlow('acc-seed', id))?.name, 'Seed 2');
+      assert.equal((await store.getFlow('acc-seed', id, 1))?.name, 'Seed');
+    });
+
     test('isolation between accounts', async () => {
       const created = await store.createFlow('acc-fa', sampleFlow('Mine'));
       assert.equal(await store.getFlow('acc-fb', created.id), undefined);
@@ -343,12 +358,16 @@ describe('sqlite store', () => {
     await first.createSession(s);
     void first.appendSessionEvent(s.id, 'state', { state: 'queued' });
     void first.setSessionVariable(s.id, 'k', 'v');
+    const update = first.updateFlow('acc-r', flow.id, sampleFlow('Kept 2'));
     await first.close();
+    assert.equal((await update)?.version, 2);
     await assert.rejects(first.getSession('acc-r', s.id), { name: 'DbClosedError' });
+    await assert.rejects(first.appendSessionEvent(s.id, 'late', {}), { name: 'DbClosedError' });
+    await assert.rejects(first.createFlow('acc-r', sampleFlow('Late')), { name: 'DbClosedError' });
 
     const second = await openSqliteStore(file);
     try {
-      assert.equal((await second.getFlow('acc-r', flow.id))?.name, 'Kept');
+      assert.equal((await second.getFlow('acc-r', flow.id))?.name, 'Kept 2');
       assert.deepEqual((await second.getSession('acc-r', s.id))?.variables, { k: 'v' });
       assert.equal((await second.listSessionEvents(s.id)).length, 1);
     } finally {
