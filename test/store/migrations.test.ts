@@ -1,0 +1,64 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { Db } from '../../src/store/db.js';
+import { migrate, MIGRATIONS, type Migration } from '../../src/store/migrations.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import { tempDir, type TempDir } from '../support/store-temp.js';
+
+describe('migrations', () => {
+  let dir: TempDir;
+  before(() => { dir = tempDir('store-migrations-'); });
+  after(() => dir.remove());
+
+  test('numbered, applied once, in order; a second run applies nothing', async () => {
+    const db = await Db.open(dir.file('a.sqlite'));
+    try {
+      assert.deepEqual(await migrate(db), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(await migrate(db), []);
+      const rows = await db.all<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+      assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a failing migration is rolled back and not recorded; the earlier ones stay', async () => {
+    const steps: Migration[] = [
+      { version: 1, name: 'one', sql: 'CREATE TABLE one (x INTEGER)' },
+      { version: 2, name: 'broken', sql: 'CREATE TABLE two (x INTEGER); INSERT INTO nowhere VALUES (1);' },
+    ];
+    const db = await Db.open(dir.file('b.sqlite'));
+    try {
+      await assert.rejects(migrate(db, steps), /nowhere/);
+      const recorded = await db.all<{ version: number }>('SELECT version FROM schema_migrations');
+      assert.deepEqual(recorded.map((r) => r.version), [1]);
+      const tables = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('one', 'two')");
+      assert.deepEqual(tables.map((t) => t.name), ['one']);
+      const fixed: Migration[] = [steps[0]!, { version: 2, name: 'fixed', sql: 'CREATE TABLE two (x INTEGER)' }];
+      assert.deepEqual(await migrate(db, fixed), [2]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('two processes opening a new file at once both succeed', async () => {
+    const file = dir.file('race.sqlite');
+    const [a, b] = await Promise.all([openSqliteStore(file), openSqliteStore(file)]);
+    try {
+      assert.equal(await a.isWritable(), true);
+      assert.equal(await b.isWritable(), true);
+      const flow = await a.createFlow('acc', { name: 'F', steps: [{ id: 'h', type: 'hangup' }] });
+      assert.equal((await b.getFlow('acc', flow.id))?.name, 'F');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('a file that is not a database is refused with an error, not a crash', async () => {
+    const file = dir.file('garbage.sqlite');
+    writeFileSync(file, 'this is not a database, just text '.repeat(200));
+    await assert.rejects(openSqliteStore(file), /not a database|SQLITE_NOTADB/);
+  });
+});
