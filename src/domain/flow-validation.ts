@@ -61,6 +61,12 @@ const STEP_FIELDS: Record<StepType, readonly string[]> = {
 
 type Obj = Record<string, unknown>;
 
+/** `path.key`, or `path["key"]` (JSON-escaped, shortened) when the key is not a plain word. */
+function member(path: string, key: string): string {
+  if (/^[A-Za-z0-9_*#-]+$/.test(key) && key.length <= 64) return path ? `${path}.${key}` : key;
+  return `${path}[${JSON.stringify(key.slice(0, 64))}]`;
+}
+
 function isObject(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -100,7 +106,7 @@ function scanKeys(value: unknown, path: string, depth: number, errors: Errors): 
     return;
   }
   for (const key of Object.keys(value)) {
-    const field = path ? `${path}.${key}` : key;
+    const field = member(path, key);
     if (FORBIDDEN_KEYS.has(key)) {
       errors.add(field, 'ForbiddenKey', `'${key}' is not allowed as a property name`);
       continue;
@@ -112,7 +118,7 @@ function scanKeys(value: unknown, path: string, depth: number, errors: Errors): 
 function checkUnknown(obj: Obj, allowed: readonly string[], path: string, errors: Errors): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
-      const field = `${path}.${key.slice(0, 64)}`;
+      const field = member(path, key);
       errors.add(field, 'UnknownProperty', `${field} is not a known property`);
     }
   }
@@ -258,10 +264,11 @@ function targetMap(
   }
   const out: Record<string, string> = {};
   for (const k of keys) {
+    const entry = member(field, k);
     const problem = checkKey(k);
-    if (problem) errors.add(`${field}.${k}`, 'InvalidValue', `${field}.${k}: ${problem}`);
+    if (problem) errors.add(entry, 'InvalidValue', `${entry}: ${problem}`);
     const target = value[k];
-    refs.push({ field: `${field}.${k}`, target });
+    refs.push({ field: entry, target });
     if (typeof target === 'string') out[k] = target;
   }
   return out;
@@ -425,7 +432,7 @@ export function validateFlowDocument(input: unknown): { ok: true; document: Flow
   if (errors.list.length > 0) return { ok: false, errors: errors.result() };
 
   for (const key of Object.keys(input)) {
-    if (key !== 'name' && key !== 'steps') errors.add(key.slice(0, 64), 'UnknownProperty', `${key.slice(0, 64)} is not a known property`);
+    if (key !== 'name' && key !== 'steps') errors.add(member('', key), 'UnknownProperty', `${member('', key)} is not a known property`);
   }
 
   const name = own(input, 'name');

@@ -136,6 +136,11 @@ describe('validateFlowDocument: the document', () => {
     assert.ok(errors.some((e) => e.errorCode === 'TooDeep'));
   });
 
+  test('odd keys are named in bracket form', () => {
+    expectError({ ...ISSUE_EXAMPLE, '': 1 }, '[""]', 'UnknownProperty');
+    expectError(withStep({ type: 'hangup', 'a.b': 1 }), 'steps[0]["a.b"]', 'UnknownProperty');
+  });
+
   test('the error list is capped', () => {
     const steps = Array.from({ length: 150 }, (_, i) => ({ id: `p${i}`, type: 'pause', ms: -1 }));
     const errors = errorsOf({ name: 'n', steps });
@@ -258,7 +263,7 @@ describe('validateFlowDocument: steps', () => {
       expectError(withStep({ type: 'gather', [field]: value }), `steps[0].${field}`, code);
     }
     expectError(withStep({ type: 'gather', branches: { A: 'end' } }), 'steps[0].branches.A', 'InvalidValue');
-    expectError(withStep({ type: 'gather', branches: { '': 'end' } }), 'steps[0].branches.', 'InvalidValue');
+    expectError(withStep({ type: 'gather', branches: { '': 'end' } }), 'steps[0].branches[""]', 'InvalidValue');
     expectValid(withStep({ type: 'gather', maxDigits: 1, timeoutMs: 120000, attempts: 1, variable: `a${'b'.repeat(63)}` }));
   });
 
@@ -282,7 +287,7 @@ describe('validateFlowDocument: steps', () => {
     expectError(withStep({ type: 'branch', cases: {} }), 'steps[0].variable', 'Required');
     expectError(withStep({ type: 'branch', variable: 'v' }), 'steps[0].cases', 'Required');
     expectError(withStep({ type: 'branch', variable: 'v', cases: ['end'] }), 'steps[0].cases', 'InvalidType');
-    expectError(withStep({ type: 'branch', variable: 'v', cases: { 'a\u0007': 'end' } }), 'steps[0].cases.a\u0007', 'InvalidValue');
+    expectError(withStep({ type: 'branch', variable: 'v', cases: { 'a\u0007': 'end' } }), 'steps[0].cases["a\\u0007"]', 'InvalidValue');
     expectError(withStep({ type: 'branch', variable: '$v', cases: {} }), 'steps[0].variable', 'InvalidVariableName');
   });
 
