@@ -69,7 +69,7 @@ describe('asterisk-config files', () => {
     for (const m of loaded) assert.match(m, /^[a-z0-9_]+\.so$/, m);
     const required = new Set(getAll(modules, 'require'));
     for (const m of [
-      'res_http_websocket', 'res_ari', 'res_ari_model', 'res_ari_applications', 'res_ari_asterisk', 'res_ari_bridges',
+      'res_http_websocket', 'res_ari', 'res_ari_applications', 'res_ari_asterisk', 'res_ari_bridges',
       'res_ari_channels', 'res_ari_endpoints', 'res_ari_events', 'res_ari_playbacks', 'res_ari_recordings', 'res_ari_sounds',
       'res_stasis', 'res_stasis_answer', 'res_stasis_playback', 'res_stasis_recording', 'app_stasis',
       'res_pjproject', 'res_pjsip', 'res_pjsip_session', 'chan_pjsip', 'res_pjsip_sdp_rtp', 'res_pjsip_authenticator_digest',
