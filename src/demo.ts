@@ -7,7 +7,7 @@ import type { FlowDocument } from './domain/flow.js';
 import type { CalleeScript } from './sim/index.js';
 
 export const DEMO_ACCOUNT_ID = 'demo';
-export const DEMO_CALLER_ID = '+15551230000';
+export const DEMO_CALLER_ID = '+12125550100';
 export const DEMO_FLOW_ID = 'demo-flow';
 /** The simulated callee that answers and presses 1 during the menu prompt. */
 export const DEMO_NUMBER_TO_DIAL = '+18144043093';

@@ -41,11 +41,11 @@ describe('outgoing sessions end to end', () => {
   after(async () => { await e2e?.close(); });
 
   test('an answered call runs playback → gather → branch → playback → hangup and ends completed', async () => {
-    const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId, numberToDial: '+18144043093', callerId: '+15551230000' } });
+    const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId, numberToDial: '+18144043093', callerId: '+12125550100' } });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.flowId, flowId);
     assert.equal(res.body.flowVersion, 1);
-    assert.equal(res.body.callerId, '+15551230000');
+    assert.equal(res.body.callerId, '+12125550100');
     assert.equal(res.body.numberToDial, '+18144043093');
     assert.ok(['queued', 'dialing', 'ringing'].includes(res.body.state));
 
