@@ -1,5 +1,5 @@
 // Demo mode: the seed data and the ready-to-paste first call that `npm start` prints, so that a
-// new user places a call a minute after cloning. Only used without JWT_SECRET or with the simulator.
+// new user places a call a minute after cloning. Sounds are from Asterisk's core English set. Only used without JWT_SECRET or with the simulator.
 import jwt from 'jsonwebtoken';
 import { DEMO_JWT_SECRET } from './config.js';
 import type { Store } from './store/store.js';
@@ -17,11 +17,11 @@ export const DEMO_FLOW: FlowDocument = {
   steps: [
     { id: 'hello', type: 'playback', media: ['sound:hello-world'] },
     {
-      id: 'menu', type: 'gather', prompt: ['sound:press-1'], maxDigits: 1, finishOnKey: '#',
+      id: 'menu', type: 'gather', prompt: ['sound:vm-press', 'digits:1'], maxDigits: 1, finishOnKey: '#',
       timeoutMs: 5000, interDigitTimeoutMs: 3000, attempts: 2, variable: 'choice',
       branches: { '1': 'yes', '2': 'no' }, noInput: 'bye', noMatch: 'bye',
     },
-    { id: 'yes', type: 'playback', media: ['sound:thank-you'], next: 'bye' },
+    { id: 'yes', type: 'playback', media: ['sound:auth-thankyou'], next: 'bye' },
     { id: 'no', type: 'say', digits: '{{choice}}', next: 'bye' },
     { id: 'bye', type: 'hangup' },
   ],
