@@ -21,7 +21,7 @@ describe('JWT authentication (HS256)', () => {
   });
 
   test('no token, a non-Bearer scheme or a malformed token → 401 with WWW-Authenticate', async () => {
-    for (const headers of [{}, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'Bearer' }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Bearer a b' }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'Bearer' }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Bearer a b' }]) {
       const res = await get(null, headers);
       assert.equal(res.status, 401, JSON.stringify(headers));
       assert.equal(responseStatus(res).errorCode, 'Unauthorized');
@@ -111,7 +111,7 @@ describe('account selection and isolation', () => {
     assert.equal(own.body.totalCount, 1);
     const sameNamed = await h.request('GET', '/flows?accountId=acme');
     assert.equal(sameNamed.status, 200);
-    for (const req of [{ path: '/flows?accountId=other', headers: {} }, { path: '/flows', headers: { 'x-account-id': 'other' } }]) {
+    for (const req of [{ path: '/flows?accountId=other', headers: {} as Record<string, string> }, { path: '/flows', headers: { 'x-account-id': 'other' } }]) {
       const res = await h.request('GET', req.path, { headers: req.headers });
       assert.equal(res.status, 403, req.path);
     }
