@@ -93,9 +93,11 @@ export function buildApp(deps: AppDeps): express.Express {
     next(new AppError('not-found', 'NotFound', `No route for ${req.method} ${req.path.slice(0, 200)}`));
   });
 
-  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) {
-      next(err);
+      // Too late for an error body: cut the response short rather than let express print a stack.
+      logger.warn({ path: req.path }, 'error after the response started');
+      req.socket.destroy();
       return;
     }
     const known = err instanceof AppError ? err : bodyParserError(err);

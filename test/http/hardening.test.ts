@@ -174,3 +174,23 @@ describe('slow clients and shutdown', () => {
     assert.equal(stalled.destroyed, true);
   });
 });
+
+describe('server faults', () => {
+  test('a failing store gives 500 in the ResponseStatus shape, without a stack, and /ready says so', async () => {
+    const h = await startHttpHarness();
+    try {
+      await h.store.close();
+      const res = await h.request('GET', '/flows');
+      assert.equal(res.status, 500);
+      const rs = responseStatus(res);
+      assert.equal(rs.errorCode, 'InternalServerError');
+      assert.doesNotMatch(res.text, /\.ts:\d+|SQLITE|at /);
+      const ready = await h.request('GET', '/ready', { token: null });
+      assert.equal(ready.status, 503);
+      assert.equal(ready.body.database, false);
+      assert.equal((await h.request('GET', '/health', { token: null })).status, 200);
+    } finally {
+      await h.close().catch(() => undefined);
+    }
+  });
+});

@@ -134,8 +134,11 @@ export async function startHttpHarness(env: Record<string, string> = {}, server:
     },
     close: async () => {
       await http.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await store.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }
