@@ -17,6 +17,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** C0/C1 controls, and the invisible bidirectional/format characters used to disguise text. */
 const CONTROL = /[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
 
+/** Half of a UTF-16 pair: JSON's `\ud800` escape can smuggle one in; it is not text. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 type BodyKind = 'json' | 'xml';
 
 function bodyKind(contentType: string | undefined): BodyKind | 'other' | 'none' {
@@ -64,7 +67,7 @@ export function inspectValue(value: unknown, limits: Omit<BodyLimits, 'maxBodyBy
       const field = path || 'body';
       if (v.length > limits.maxStringLength) {
         errors.push({ fieldName: field, errorCode: 'MaxLength', message: `${field} is longer than ${limits.maxStringLength} characters` });
-      } else if (CONTROL.test(v)) {
+      } else if (CONTROL.test(v) || LONE_SURROGATE.test(v)) {
         errors.push({ fieldName: field, errorCode: 'InvalidCharacters', message: `${field} contains control or invisible formatting characters` });
       }
       return;

@@ -79,18 +79,21 @@ export function parseXmlBody(text: string, maxDepth: number): ParsedXml {
   };
 }
 
-/** Element depth by a linear scan, so a deep document is refused before it is parsed. */
+/** Element depth by a linear scan (no regex: `<<<<…` must not backtrack), so a deep document is refused before it is parsed. */
 function xmlDepth(text: string): number {
   let depth = 0;
   let max = 0;
-  const tag = /<(\/?)([^\s>/!?]*)[^>]*?(\/?)>/g;
-  for (let m = tag.exec(text); m !== null; m = tag.exec(text)) {
-    if (m[2] === '') continue;
-    if (m[1] === '/') depth -= 1;
-    else if (m[3] !== '/') {
+  let i = text.indexOf('<');
+  while (i !== -1) {
+    const close = text.indexOf('>', i + 1);
+    if (close === -1) break;
+    const next = text.charAt(i + 1);
+    if (next === '/') depth -= 1;
+    else if (next !== '!' && next !== '?' && text.charAt(close - 1) !== '/') {
       depth += 1;
       if (depth > max) max = depth;
     }
+    i = text.indexOf('<', close + 1);
   }
   return max;
 }
