@@ -2,12 +2,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mintToken, TokenArgumentError } from '../../scripts/token.js';
 import { HTTP_TEST_SECRET, startHttpHarness, type HttpHarness } from '../support/http-harness.js';
 
-function runToken(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, ...env };
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/token.ts', ...args], { env: childEnv }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/token.ts', ...args], { env: { PATH: process.env.PATH, ...env } }, (err, stdout, stderr) => {
       const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
       resolve({ code, stdout, stderr });
     });
@@ -19,30 +19,41 @@ describe('scripts/token.ts', () => {
   before(async () => { h = await startHttpHarness(); });
   after(async () => { await h.close(); });
 
-  test('a token signed with JWT_SECRET is accepted for the named role and account', async () => {
-    const out = await runToken(['--role', 'SystemAdministrator', '--account', 'acme', '--sub', 'ops', '--expires', '10m'], { JWT_SECRET: HTTP_TEST_SECRET });
+  test('the command prints a token signed with JWT_SECRET that the API accepts', async () => {
+    const out = await runCli(['--role', 'SystemAdministrator', '--account', 'acme', '--sub', 'ops', '--expires', '10m'], { JWT_SECRET: HTTP_TEST_SECRET });
     assert.equal(out.code, 0, out.stderr);
     const token = out.stdout.trim();
-    const res = await h.request('GET', '/flows', { token });
-    assert.equal(res.status, 200, res.text);
+    assert.equal((await h.request('GET', '/flows', { token })).status, 200);
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
     assert.deepEqual(claims.roles, ['SystemAdministrator']);
     assert.equal(claims.sub, 'ops');
     assert.equal(Number(claims.exp) - Number(claims.iat), 600);
+    const bad = await runCli(['--account', 'acme'], { JWT_SECRET: HTTP_TEST_SECRET });
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /--role is required/);
   });
 
-  test('without JWT_SECRET it warns that the demo secret is public; bad arguments fail', async () => {
-    const demo = await runToken(['--role', 'Manager', '--account', 'demo'], {});
-    assert.equal(demo.code, 0);
-    assert.match(demo.stderr, /demo secret/i);
-    assert.equal((await h.request('GET', '/flows', { token: demo.stdout.trim() })).status, 401, 'the demo secret is not this engine\'s secret');
-    for (const args of [['--account', 'demo'], ['--role', 'Manager'], ['--role', 'Manager', '--account', 'x y'], ['--role', 'Manager', '--account', 'a', '--expires', 'soon']]) {
-      const out = await runToken(args, { JWT_SECRET: HTTP_TEST_SECRET });
-      assert.equal(out.code, 2, args.join(' '));
-      assert.equal(out.stdout, '');
+  test('without JWT_SECRET it warns that the demo secret is public', async () => {
+    const demo = mintToken(['--role', 'Manager', '--account', 'demo'], {});
+    assert.ok(demo.token);
+    assert.match(demo.notes.join('\n'), /PUBLIC demo secret/);
+    assert.equal((await h.request('GET', '/flows', { token: demo.token })).status, 401, 'the demo secret is not this engine\'s secret');
+  });
+
+  test('bad arguments and asymmetric setups are refused with a reason', () => {
+    const env = { JWT_SECRET: HTTP_TEST_SECRET };
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [['--role', 'Manager'], env, /--account/],
+      [['--role', 'Manager', '--account', 'x y'], env, /--account/],
+      [['--role', 'Manager', '--account', 'a', '--expires', 'soon'], env, /--expires/],
+      [['--role', 'Manager', '--account', 'a', '--bogus'], env, /bogus/],
+      [['--role', 'Manager', '--account', 'a'], { JWT_SECRET: 'short' }, /32 characters/],
+      [['--role', 'Manager', '--account', 'a'], { JWT_ALGORITHM: 'RS256' }, /private key/],
+    ];
+    for (const [args, e, message] of cases) {
+      assert.throws(() => mintToken(args, e), (err: unknown) => err instanceof TokenArgumentError && message.test(err.message), args.join(' '));
     }
-    const rs = await runToken(['--role', 'Manager', '--account', 'demo'], { JWT_ALGORITHM: 'RS256' });
-    assert.equal(rs.code, 2);
-    assert.match(rs.stderr, /private key/);
+    assert.match(mintToken(['--role', 'Viewer', '--account', 'a'], env).notes.join(), /roles the API does not know: Viewer/);
   });
 });
