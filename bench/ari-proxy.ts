@@ -37,6 +37,7 @@ export interface LaneReport {
   requests: number;
   requestsByRoute: Record<string, number>;
   events: number;
+  /** Originates answered 200 (a channel was created). */
   originates: number;
   channelsDestroyed: number;
   live: number;
@@ -44,7 +45,7 @@ export interface LaneReport {
   maxLive: number;
   /** Distinct client TCP sockets that carried at least one REST request in this phase. */
   httpSocketsUsed: number;
-  /** Most REST sockets open at once in this phase. */
+  /** Most REST keep-alive sockets open at once in this phase (from first request to close). */
   httpSocketsMaxOpen: number;
   /** The same two figures since the proxy started. */
   httpSocketsUsedTotal: number;
@@ -106,6 +107,12 @@ class Lane {
   constructor(readonly name: LaneName) {}
 
   reset(): void {
+    // Reactions still pending belong to the previous phase (e.g. held calls whose next request is
+    // their hangup): they must not count in the next one.
+    for (const mark of this.channels.values()) {
+      mark.stasisAt = undefined;
+      mark.dtmfAt = undefined;
+    }
     this.stasis = [];
     this.dtmf = [];
     this.requests = 0;
@@ -213,7 +220,11 @@ class Lane {
   }
 
   onOriginated(channelId: string): void {
-    if (this.destroyedEarly.delete(channelId)) return;
+    this.originates++;
+    if (this.destroyedEarly.delete(channelId)) {
+      this.destroyed++;
+      return;
+    }
     this.live.add(channelId);
     if (this.live.size > this.maxLive) this.maxLive = this.live.size;
   }
@@ -293,6 +304,7 @@ export async function startProxy(target: URL): Promise<{ ports: Record<LaneName,
   const servers: http.Server[] = [];
   const sockets = new Set<WebSocket>();
   const lanes = {} as Record<LaneName, Lane>;
+  const restSockets = new WeakSet<Socket>();
   const ports = {} as Record<LaneName, number>;
 
   for (const name of LANES) {
@@ -303,18 +315,6 @@ export async function startProxy(target: URL): Promise<{ ports: Record<LaneName,
     server.keepAliveTimeout = 15000;
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 
-    server.on('connection', (socket: Socket) => {
-      lane.httpOpened();
-      let upgraded = false;
-      socket.once('bench-upgraded', () => {
-        upgraded = true;
-        lane.httpOpen--;
-      });
-      socket.on('close', () => {
-        if (!upgraded) lane.httpOpen--;
-      });
-    });
-
     server.on('request', (req, res) => {
       const at = performance.now();
       const method = req.method ?? 'GET';
@@ -323,11 +323,19 @@ export async function startProxy(target: URL): Promise<{ ports: Record<LaneName,
       const path = q < 0 ? url : url.slice(0, q);
       lane.requests++;
       lane.socketUsed(req.socket);
+      if (!restSockets.has(req.socket)) {
+        // A socket counts as a REST keep-alive socket from its first request until it closes
+        // (the WebSocket's upgrade handshake never does).
+        restSockets.add(req.socket);
+        lane.httpOpened();
+        req.socket.once('close', () => {
+          lane.httpOpen--;
+        });
+      }
       const route = routeOf(method, path);
       lane.requestsByRoute[route] = (lane.requestsByRoute[route] ?? 0) + 1;
       lane.onRequest(channelOf(lane, path), at);
       const originate = isOriginate(method, path);
-      if (originate) lane.originates++;
 
       let traced: TraceEntry | undefined;
       if (lane.trace) {
@@ -367,7 +375,6 @@ export async function startProxy(target: URL): Promise<{ ports: Record<LaneName,
     });
 
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.emit('bench-upgraded');
       const headers: Record<string, string> = {};
       if (req.headers.authorization) headers.authorization = req.headers.authorization;
       const upstream = new WebSocket(`ws://${target.host}${req.url ?? '/'}`, { headers, perMessageDeflate: false });

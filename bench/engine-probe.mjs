@@ -8,10 +8,24 @@ import { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 if (typeof process.send === 'function') {
-  // Live listeners across every emitter: each outermost add/remove counts the change it really
-  // made (once/prependOnceListener/removeAllListeners go through these, hence the depth guard).
+  // Live listeners across every live emitter. Each outermost add/remove counts the change it
+  // really made (once/prependOnceListener/removeAllListeners go through these, hence the depth
+  // guard); an emitter collected with listeners still attached takes them with it (finalizer).
   let listeners = 0;
   let depth = 0;
+  const held = new WeakMap();
+  const collected = new FinalizationRegistry((holder) => {
+    listeners -= holder.count;
+  });
+  const holderOf = (emitter) => {
+    let holder = held.get(emitter);
+    if (!holder) {
+      holder = { count: 0 };
+      held.set(emitter, holder);
+      collected.register(emitter, holder);
+    }
+    return holder;
+  };
   const proto = EventEmitter.prototype;
   const total = (emitter) => {
     let n = 0;
@@ -26,7 +40,11 @@ if (typeof process.send === 'function') {
     try {
       return original.apply(this, args);
     } finally {
-      listeners += count() - before;
+      const change = count() - before;
+      if (change !== 0) {
+        listeners += change;
+        holderOf(this).count += change;
+      }
       depth--;
     }
   };
@@ -43,12 +61,15 @@ if (typeof process.send === 'function') {
   const gc = typeof globalThis.gc === 'function' ? globalThis.gc : undefined;
   const ms = (ns) => Math.round(ns / 1e3) / 1e3;
 
-  process.on('message', (msg) => {
+  const afterFinalizers = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  process.on('message', async (msg) => {
     if (!msg || typeof msg !== 'object' || typeof msg.probe !== 'string') return;
     const reply = { probe: msg.probe, id: msg.id };
     if (msg.probe === 'sample') {
       if (msg.gc && gc) {
         gc();
+        await afterFinalizers();
         gc();
       }
       const mem = process.memoryUsage();

@@ -95,7 +95,7 @@ function checked(status: number): void {
 }
 
 function play(channelId: string, call: Call, list: string[]): void {
-  const playbackId = randomUUID();
+  const playbackId = `pb-${randomUUID()}`;
   call.playbackId = playbackId;
   void rest('POST', `/channels/${encodeURIComponent(channelId)}/play/${playbackId}`, { media: list.join(',') }).then(checked);
 }
@@ -103,7 +103,7 @@ function play(channelId: string, call: Call, list: string[]): void {
 function hangup(channelId: string, call: Call): void {
   call.stage = 'hanging-up';
   clearTimeout(call.timer);
-  void rest('DELETE', `/channels/${encodeURIComponent(channelId)}`).then(checked);
+  void rest('DELETE', `/channels/${encodeURIComponent(channelId)}`, { reason: 'normal' }).then(checked);
 }
 
 function afterDigit(channelId: string, call: Call): void {
@@ -180,12 +180,13 @@ function onEvent(event: AriEvent): void {
   }
 }
 
-function originate(spec: FloorCalls): void {
+function originate(spec: FloorCalls): Promise<void> {
   const channelId = randomUUID();
+  const sessionId = randomUUID();
   calls.set(channelId, { kind: spec.kind, stage: 'welcome', holdMs: spec.holdMs ?? 0 });
-  void rest('POST', `/channels/${channelId}`, {
-    endpoint: spec.endpoint, app, appArgs: channelId, callerId: spec.callerId, timeout: '30',
-  }, { variables: { ENGINE_SESSION_ID: channelId } }).then((status) => {
+  return rest('POST', '/channels', {
+    endpoint: spec.endpoint, app, appArgs: sessionId, callerId: spec.callerId, timeout: '30', channelId,
+  }, { variables: { ENGINE_SESSION_ID: sessionId } }).then((status) => {
     if (status === 200) {
       originated++;
     } else {
@@ -235,9 +236,11 @@ async function main(): Promise<void> {
     } else if (msg.cmd === 'stats') {
       send({ id: msg.id, ok: true, originated, originateErrors, completed, live: calls.size, requestErrors });
     } else if (msg.cmd === 'calls') {
-      void pace(msg.calls.count, msg.calls.rate, () => originate(msg.calls)).then(() => {
-        send({ id: msg.id, ok: true, originated, originateErrors });
-      });
+      // Replies once every originate was answered, so that the caller knows how many calls exist.
+      const answered: Array<Promise<void>> = [];
+      void pace(msg.calls.count, msg.calls.rate, () => answered.push(originate(msg.calls)))
+        .then(() => Promise.all(answered))
+        .then(() => send({ id: msg.id, ok: true, originated, originateErrors }));
     }
   });
   process.on('disconnect', () => process.exit(0));

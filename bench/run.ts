@@ -300,6 +300,19 @@ class Bench {
     return reply.trace;
   }
 
+  /** One reference call through the API, then its session as GET /sessions/{id} shows it. */
+  async sessionOfOneCall(): Promise<{ state: string; timelineEvents: number; variables: unknown }> {
+    const created = await this.api.request('POST', '/sessions/outgoing', { flowId: this.referenceFlowId, numberToDial: REF_NUMBER, callerId: CALLER_ID });
+    const id = (created.body as { id?: unknown } | undefined)?.id;
+    if (typeof id !== 'string') throw new Error(`POST /sessions/outgoing answered ${created.status}: ${JSON.stringify(created.body)}`);
+    let session: { state?: string; timeline?: unknown[]; variables?: unknown } = {};
+    await waitUntil(async () => {
+      session = (await this.api.request('GET', `/sessions/${id}`)).body as typeof session;
+      return session.state !== undefined && !['queued', 'dialing', 'ringing', 'in-progress'].includes(session.state);
+    }, 10000, 50);
+    return { state: session.state ?? 'unknown', timelineEvents: session.timeline?.length ?? 0, variables: session.variables };
+  }
+
   async stop(): Promise<void> {
     this.api?.close();
     await Promise.allSettled([
@@ -316,13 +329,27 @@ function cpuOf(child: Child): number {
   return cpuMs(child.pid) ?? 0;
 }
 
+/**
+ * Waits until the engine and the floor (they share CPU 1) are idle: work left over from a phase
+ * (the engine's write-behind, GC) must not slow the next one down, least of all the floor's.
+ */
+async function settle(b: Bench): Promise<void> {
+  const deadline = performance.now() + 15000;
+  while (performance.now() < deadline) {
+    const before = cpuOf(b.engine) + cpuOf(b.floor);
+    await sleep(300);
+    if (cpuOf(b.engine) + cpuOf(b.floor) - before <= 30) return;
+  }
+}
+
 async function latencyLevel(b: Bench, lane: LaneName, level: number, lifetimeMs: number): Promise<LatencyRow> {
   const probes = PLAN.probes(level);
   // Probe calls themselves are live for about one lifetime: at `rate`, rate × lifetime of them.
-  const rate = Math.max(5, Math.min(100, Math.round(level / 2 / (lifetimeMs / 1000))));
+  const rate = Math.max(5, Math.min(50, Math.round(level / 2 / (lifetimeMs / 1000))));
   const probeLive = Math.round((rate * lifetimeMs) / 1000);
   const background = Math.max(0, level - probeLive);
   const probeMs = (probes / rate) * 1000;
+  await settle(b);
   await b.resetProxy();
   if (background > 0) {
     const rampMs = (background / PLAN.backgroundRate) * 1000;
@@ -355,6 +382,7 @@ async function latencyLevel(b: Bench, lane: LaneName, level: number, lifetimeMs:
 }
 
 async function cpuPerCall(b: Bench, lane: LaneName, lifetimeMs: number): Promise<{ calls: number; cpuMs: number; perCallMs: number; simPerCallMs: number }> {
+  await settle(b);
   await b.resetProxy();
   const child = lane === 'engine' ? b.engine : b.floor;
   const before = cpuOf(child);
@@ -371,6 +399,7 @@ async function cpuPerCall(b: Bench, lane: LaneName, lifetimeMs: number): Promise
 }
 
 async function throughputStep(b: Bench, rate: number, lifetimeMs: number): Promise<ThroughputStep> {
+  await settle(b);
   await b.resetProxy();
   const count = Math.round(rate * PLAN.stepSec);
   const cpu0 = { engine: cpuOf(b.engine), sim: cpuOf(b.sim), proxy: cpuOf(b.proxy), harness: process.cpuUsage() };
@@ -421,6 +450,15 @@ async function main(): Promise<void> {
     const lastEvent = [...engineTrace].reverse().find((e) => e.kind === 'event' && e.type === 'ChannelDestroyed');
     const lifetimeMs = Math.max(200, Math.round(lastEvent?.t ?? 1000));
     log(`  one call lives ${lifetimeMs} ms; engine sends ${engineSeq.length} requests, floor ${floorSeq.length}`);
+    for (const line of compareSequences(engineSeq, floorSeq)) log(`  differs: ${line}`);
+    if (process.env.BENCH_VERBOSE === '1') {
+      for (const e of engineTrace) log(`  engine ${round(e.t, 1)} ${e.kind} ${e.type ?? `${e.method} ${e.path}?${e.query} ${e.body ?? ''} → ${e.status}`}`);
+      for (const e of floorTrace) log(`  floor ${round(e.t, 1)} ${e.kind} ${e.type ?? `${e.method} ${e.path}?${e.query} ${e.body ?? ''} → ${e.status}`}`);
+    }
+
+    const oneSession = await b.sessionOfOneCall();
+    log(`  a reference session ends ${oneSession.state} with ${oneSession.timelineEvents} timeline events, variables ${JSON.stringify(oneSession.variables)}`);
+    if (oneSession.state !== 'completed') throw new Error(`the reference flow did not complete (state ${oneSession.state}): the figures would be meaningless`);
 
     log(`warm-up: ${PLAN.warmupCalls} reference calls each`);
     for (const lane of ['engine', 'floor'] as const) {
@@ -430,6 +468,7 @@ async function main(): Promise<void> {
     }
 
     log(`concurrency: ${PLAN.holdCalls} live calls held (pause flow), ramp ${PLAN.holdRate}/s`);
+    await settle(b);
     await b.resetProxy();
     const memBefore = await b.memory();
     const rampMs = (PLAN.holdCalls / PLAN.holdRate) * 1000;
@@ -446,7 +485,7 @@ async function main(): Promise<void> {
     const holdReport = (await b.proxyReport()).engine;
     const heldSessions = Math.min(heldLive, liveAtSample) || 1;
 
-    await sleep(500);
+    await settle(b);
     const leakBaseline = await b.memory();
     b.callsSinceBaseline = 0;
 
@@ -480,7 +519,7 @@ async function main(): Promise<void> {
       const load = await b.engineCalls(b.referenceFlowId, REF_NUMBER, topUp, rate);
       await b.drain('engine', load.accepted, 0, lifetimeMs * 4 + 30000);
     }
-    await sleep(1000);
+    await settle(b);
     const leakFinal = await b.memory();
     const finalReport = (await b.proxyReport()).engine;
 
@@ -493,6 +532,7 @@ async function main(): Promise<void> {
         pinning: b.pinned ? 'engine and floor on CPU 1; simulator, proxy and load generator on CPU 0 (taskset)' : 'none',
       },
       setup: {
+        sessionTimelineEvents: oneSession.timelineEvents,
         soundMs: SOUND_MS, answerAfterMs: ANSWER_MS, dtmfDelayMs: DTMF_DELAY_MS, callLifetimeMs: lifetimeMs,
         referenceFlow: REFERENCE_FLOW,
       },
@@ -533,6 +573,11 @@ async function main(): Promise<void> {
     printReport(results);
     log(`results: bench/results/${stamp}.json and bench/results/latest.json`);
     if (b.engine.lines > 0) log(`the engine wrote ${b.engine.lines} log lines at warn level or above; last ones:\n${b.engine.output()}`);
+  } catch (err) {
+    for (const child of [b.engine, b.floor, b.proxy, b.sim]) {
+      if (child && child.lines > 0) process.stderr.write(`last output of ${child.name}:\n${child.output()}\n`);
+    }
+    throw err;
   } finally {
     process.off('SIGINT', cleanup);
     await withTimeout(b.stop(), 20000, 'stopping the children took too long').catch((err: unknown) => {

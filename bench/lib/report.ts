@@ -65,7 +65,7 @@ export interface BenchResults {
   durationSec: number;
   quick: boolean;
   machine: { cpus: number; cpuModel: string; node: string; pinning: string };
-  setup: { soundMs: number; answerAfterMs: number; dtmfDelayMs: number; callLifetimeMs: number; referenceFlow: unknown };
+  setup: { sessionTimelineEvents: number; soundMs: number; answerAfterMs: number; dtmfDelayMs: number; callLifetimeMs: number; referenceFlow: unknown };
   requestSequence: { engine: string[]; floor: string[]; differences: string[] };
   latency: LatencyRow[];
   cpuPerCall: { engine: CpuFigures; floor: CpuFigures; ratio: number | null };
@@ -175,7 +175,7 @@ export function printReport(r: BenchResults): void {
   const out: string[] = [];
   out.push('');
   out.push(`Benchmark ${r.quick ? '(QUICK smoke run: sizes reduced) ' : ''}— ${r.machine.cpus} CPUs, ${r.machine.cpuModel}, Node ${r.machine.node}`);
-  out.push(`Pinning: ${r.machine.pinning}. One reference call lives ${r.setup.callLifetimeMs} ms (sounds ${r.setup.soundMs} ms, answer ${r.setup.answerAfterMs} ms).`);
+  out.push(`Pinning: ${r.machine.pinning}. One reference call lives ${r.setup.callLifetimeMs} ms (sounds ${r.setup.soundMs} ms, answer ${r.setup.answerAfterMs} ms) and leaves ${r.setup.sessionTimelineEvents} timeline events.`);
   out.push('');
   out.push(r.requestSequence.differences.length === 0
     ? `Floor sends the same ${r.requestSequence.engine.length} ARI requests per reference call as the engine.`
