@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { FINAL_STATES, failedWithReason, timelineOf, waitForStatus } from '../support/faults-engine.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
+import { DEMO_ACCOUNT_ID as ACCOUNT, DEMO_CALLER_ID as CALLER_ID } from '../../src/demo.js';
 
-const ACCOUNT = 'demo';
-const CALLER_ID = '+15551230000';
 const TIME_SCALE = 0.05;
 /** Simulator durations are scaled: this many script milliseconds make one real millisecond. */
 const SIM_MS = 1 / TIME_SCALE;
@@ -60,25 +59,29 @@ function assertErrorShape(body: any, text: string): void {
   assert.ok(Array.isArray(body.responseStatus.errors ?? []), text);
 }
 
-async function seedFlows(e2e: E2E): Promise<void> {
-  for (const [id, document] of Object.entries(FLOWS)) await e2e.stack.store.createFlow(ACCOUNT, document, id);
+/** Creates the flows; returns their ids by name. */
+async function seedFlows(e2e: E2E): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const [name, document] of Object.entries(FLOWS)) ids[name] = (await e2e.stack.store.createFlow(ACCOUNT, document)).id;
+  return ids;
 }
 
 describe('ARI faults under a live engine', { timeout: 60000 }, () => {
   let e2e: E2E;
+  let flow: Record<string, string> = {};
 
   before(async () => {
     process.on('unhandledRejection', onRejection);
     e2e = await startE2E({ SIM_TIME_SCALE: String(TIME_SCALE) }, SCRIPTS);
-    await seedFlows(e2e);
+    flow = await seedFlows(e2e);
   });
   after(async () => {
     await e2e?.close();
     process.off('unhandledRejection', onRejection);
   });
 
-  async function place(flowId: string, numberToDial: string): Promise<string> {
-    const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId, numberToDial, callerId: CALLER_ID } });
+  async function place(flowName: string, numberToDial: string): Promise<string> {
+    const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: flow[flowName], numberToDial, callerId: CALLER_ID } });
     assert.equal(res.status, 200, res.text);
     return res.body.id as string;
   }
@@ -132,7 +135,7 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
     assert.equal(ready.status, 503);
     const before = e2e.sim.originateCount();
     for (let i = 0; i < 5; i++) {
-      const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: 'short', numberToDial: '+12025550230', callerId: CALLER_ID } });
+      const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: flow.short, numberToDial: '+12025550230', callerId: CALLER_ID } });
       assert.equal(res.status, 503, res.text);
       const retryAfter = Number(res.headers.get('retry-after'));
       assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `Retry-After: ${res.headers.get('retry-after')}`);
@@ -147,7 +150,7 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
 
   test('originate answered 500 (Allocation failed): the session ends failed with the reason', async () => {
     e2e.sim.faults.failNext({ method: 'POST', path: /\/channels(\/[^/]+)?$/, status: 500, body: { error: 'Allocation failed' }, count: 1 });
-    const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: 'short', numberToDial: '+12025550240', callerId: CALLER_ID } });
+    const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: flow.short, numberToDial: '+12025550240', callerId: CALLER_ID } });
     assert.equal(res.status, 200, `the request was valid; the failure belongs to the session: ${res.text}`);
     const s = await e2e.waitForSession(res.body.id, isFinal);
     assert.ok(failedWithReason(s), `ended ${s.state} / ${s.endReason}`);
@@ -196,17 +199,18 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
 
 describe('a burst of 150 parallel calls against the per-account caps', { timeout: 60000 }, () => {
   let e2e: E2E;
+  let flow: Record<string, string> = {};
 
   before(async () => {
     e2e = await startE2E({ SIM_TIME_SCALE: String(TIME_SCALE), MAX_CALLS_PER_SECOND_PER_ACCOUNT: '100', MAX_LIVE_CALLS_PER_ACCOUNT: '120' });
-    await seedFlows(e2e);
+    flow = await seedFlows(e2e);
   });
   after(async () => { await e2e?.close(); });
 
   test('150 POSTs at once: each 200 or 429 with Retry-After, each accepted one reaches a final state, 429s place nothing', async () => {
     const before = e2e.sim.originateCount();
     const results = await Promise.all(Array.from({ length: 150 }, (_, i) => e2e.request('POST', '/sessions/outgoing', {
-      body: { flowId: 'short', numberToDial: `+1202555${String(3000 + i)}`, callerId: CALLER_ID },
+      body: { flowId: flow.short, numberToDial: `+1202555${String(3000 + i)}`, callerId: CALLER_ID },
     })));
     const accepted = results.filter((r) => r.status === 200);
     const limited = results.filter((r) => r.status === 429);

@@ -60,11 +60,13 @@ describe('the engine as a process', { timeout: 120000 }, () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Flow ids by name in the current database. */
+  let flow: Record<string, string> = {};
   async function freshDatabase(): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), 'engine-faults-proc-'));
     dirs.push(dir);
     const path = join(dir, 'engine.sqlite');
-    await seedDatabase(path, FLOWS);
+    flow = await seedDatabase(path, FLOWS);
     return path;
   }
 
@@ -102,9 +104,9 @@ describe('the engine as a process', { timeout: 120000 }, () => {
     const originatesBefore = sim.originateCount();
 
     const long = [];
-    for (const n of ['+12025550140', '+12025550141', '+12025550142']) long.push(await place(engine, 'long', n));
+    for (const n of ['+12025550140', '+12025550141', '+12025550142']) long.push(await place(engine, flow.long!, n));
     for (const id of long) await waitUntil(`${id} in progress`, async () => ((await stateOf(engine, id)).state === 'in-progress' ? true : undefined));
-    const short = await place(engine, 'short', '+12025550143');
+    const short = await place(engine, flow.short!, '+12025550143');
     const channelsBefore = sim.channels().length;
     assert.ok(channelsBefore >= 3, `the simulator holds the live calls (${channelsBefore})`);
 
@@ -113,7 +115,7 @@ describe('the engine as a process', { timeout: 120000 }, () => {
     // Past this line the engine refuses new work: a connection error or a 503, never a new call.
     let refused: string;
     try {
-      const res = await engine.request('POST', '/sessions/outgoing', { flowId: 'short', numberToDial: '+12025550144' });
+      const res = await engine.request('POST', '/sessions/outgoing', { flowId: flow.short, numberToDial: '+12025550144' });
       refused = `status ${res.status}`;
       assert.notEqual(res.status, 200, 'a call was accepted during the drain');
     } catch (err) {
@@ -163,7 +165,7 @@ describe('the engine as a process', { timeout: 120000 }, () => {
         while (!stop) {
           const number = `+1202555${String(1000 + (n++ % 9000)).padStart(4, '0')}`;
           try {
-            const res = await engine.request('POST', '/sessions/outgoing', { flowId: 'long', numberToDial: number });
+            const res = await engine.request('POST', '/sessions/outgoing', { flowId: flow.long, numberToDial: number });
             if (res.status === 200) accepted.push(res.body.id as string);
             else unexpected.push(`${res.status}: ${res.text.slice(0, 200)}`);
           } catch (err) {
@@ -204,7 +206,7 @@ describe('the engine as a process', { timeout: 120000 }, () => {
     });
 
     test('the restarted engine places calls again', async () => {
-      const id = await place(restarted, 'short', '+12025550150');
+      const id = await place(restarted, flow.short!, '+12025550150');
       const done = await waitUntil('the new call to end', async () => {
         const s = await stateOf(restarted, id);
         return FINAL_STATES.has(s.state) ? s : undefined;
@@ -222,7 +224,7 @@ describe('the engine as a process', { timeout: 120000 }, () => {
     const databasePath = await freshDatabase();
     const engine = await start(databasePath, { LOG_LEVEL: 'trace' });
     const token = faultsToken({ sub: 'secret-check' });
-    const id = await place(engine, 'short', '+12025550160');
+    const id = await place(engine, flow.short!, '+12025550160');
     await waitUntil('the first call to end', async () => (FINAL_STATES.has((await stateOf(engine, id)).state) ? true : undefined));
 
     // ARI down for a while: ari-client's reconnect attempts carry api_key=user:password in their URL.
@@ -236,7 +238,7 @@ describe('the engine as a process', { timeout: 120000 }, () => {
     const badToken = `${token.slice(0, -4)}AAAA`;
     const bad = await engine.request('GET', '/sessions', undefined, badToken);
     assert.equal(bad.status, 401);
-    const second = await place(engine, 'short', '+12025550161');
+    const second = await place(engine, flow.short!, '+12025550161');
     await waitUntil('the second call to end', async () => (FINAL_STATES.has((await stateOf(engine, second)).state) ? true : undefined));
 
     engine.child.kill('SIGTERM');

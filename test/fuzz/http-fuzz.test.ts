@@ -5,17 +5,17 @@
 //   FUZZ_SEED=123 FUZZ_RUNS=20000 node --import tsx --test test/fuzz/http-fuzz.test.ts
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { Socket } from 'node:net';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
 import { startE2E, TEST_JWT_SECRET, type E2E } from '../support/e2e-stack.js';
+import { DEMO_CALLER_ID as CALLER_ID } from '../../src/demo.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261120);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
 const PARAMS = { seed: SEED, numRuns: RUNS, endOnFailure: true } as const;
 
-const FLOW_ID = 'demo-flow';
-const CALLER_ID = '+15551230000';
 const CALLEE = '+18144043093';
 
 // ---------------------------------------------------------------------------------------------
@@ -24,6 +24,11 @@ const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringi
 const now = () => Math.floor(Date.now() / 1000);
 function sign(claims: Record<string, unknown>, opts: jwt.SignOptions = {}, secret = TEST_JWT_SECRET): string {
   return jwt.sign(claims, secret, { algorithm: 'HS256', ...opts });
+}
+/** HS256 over a payload written by hand: jsonwebtoken will not sign an own `__proto__` key. */
+function rawSign(payloadJson: string): string {
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payloadJson)}`;
+  return `${unsigned}.${createHmac('sha256', TEST_JWT_SECRET).update(unsigned).digest('base64url')}`;
 }
 function tokens(): Record<string, string | null> {
   const base = { sub: 'fuzz', accountId: 'demo' };
@@ -46,7 +51,8 @@ function tokens(): Record<string, string | null> {
     hs512: jwt.sign({ ...base, roles: ['Manager'] }, TEST_JWT_SECRET, { algorithm: 'HS512', expiresIn: '1h' }),
     noSub: sign({ accountId: 'demo', roles: ['Manager'] }, { expiresIn: '1h' }),
     accountObject: sign({ sub: 'fuzz', accountId: { $ne: null }, roles: ['Manager'] }, { expiresIn: '1h' }),
-    protoClaims: sign(JSON.parse('{"sub":"fuzz","accountId":"demo","roles":["Manager"],"__proto__":{"roles":["SystemAdministrator"]}}'), { expiresIn: '1h' }),
+    protoClaims: rawSign(`{"sub":"fuzz","accountId":"demo","roles":["Manager"],"exp":${now() + 3600},"__proto__":{"roles":["SystemAdministrator"],"accountId":"other"}}`),
+    protoOnly: rawSign(`{"sub":"fuzz","exp":${now() + 3600},"__proto__":{"roles":["SystemAdministrator"],"accountId":"demo"}}`),
     garbage: 'not-a-token',
     twoDots: '..',
     huge: 'a'.repeat(20000),
@@ -55,90 +61,94 @@ function tokens(): Record<string, string | null> {
 
 // ---------------------------------------------------------------------------------------------
 // Bodies.
-const weirdString = fc.oneof(
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('', ' ', '\u0000', '\u202Eevil', '+1\u200B8144043093', '+１８１４４０４３０９３', '𝟏𝟖𝟏𝟒', '\uFEFF+18144043093',
-    '+18144043093\n', '+1814404309', '+999123', '8144043093', '+123456789012345678901234567890', '{{choice}}', '../../etc/passwd',
-    "' OR 1=1 --", '<script>alert(1)</script>', '%00', '${jndi:ldap://x/a}', CALLEE, CALLER_ID, FLOW_ID, '+19005550123'),
-  fc.nat({ max: 100000 }).map((n) => 'x'.repeat(n)),
-);
-const fieldValue = fc.oneof(weirdString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(weirdString, { maxLength: 3 }), fc.dictionary(weirdString, weirdString, { maxKeys: 3 }));
+/** Body generators around the id of a real flow of the account. */
+function bodyArbitrary(knownFlowId: string): fc.Arbitrary<string | Buffer> {
+  const weirdString = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'grapheme', maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.constantFrom('', ' ', '\u0000', '\u202Eevil', '+1\u200B8144043093', '+１８１４４０４３０９３', '𝟏𝟖𝟏𝟒', '\uFEFF+18144043093',
+      '+18144043093\n', '+1814404309', '+999123', '8144043093', '+123456789012345678901234567890', '{{choice}}', '../../etc/passwd',
+      "' OR 1=1 --", '<script>alert(1)</script>', '%00', '${jndi:ldap://x/a}', CALLEE, CALLER_ID, knownFlowId, '+19005550123'),
+    fc.nat({ max: 100000 }).map((n) => 'x'.repeat(n)),
+  );
+  const fieldValue = fc.oneof(weirdString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(weirdString, { maxLength: 3 }), fc.dictionary(weirdString, weirdString, { maxKeys: 3 }));
 
-/** NewOutgoingSession-like objects: often valid, often one field off, in both casings. */
-const outgoingObject = fc.record({
-  flowId: fc.oneof(fc.constant(FLOW_ID), fieldValue),
-  numberToDial: fc.oneof(fc.constant(CALLEE), fieldValue),
-  callerId: fc.oneof(fc.constant(CALLER_ID), fieldValue),
-  pascal: fc.boolean(),
-  extra: fc.dictionary(fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'accountId', 'state')), fieldValue, { maxKeys: 3 }),
-}, { requiredKeys: [] }).map(({ flowId, numberToDial, callerId, pascal, extra }) => {
-  const o: Record<string, unknown> = { ...extra };
-  const put = (k: string, v: unknown) => { if (v !== undefined) o[pascal ? k[0]!.toUpperCase() + k.slice(1) : k] = v; };
-  put('flowId', flowId);
-  put('numberToDial', numberToDial);
-  put('callerId', callerId);
-  return JSON.stringify(o);
-});
+  /** NewOutgoingSession-like objects: often valid, often one field off, in both casings. */
+  const outgoingObject = fc.record({
+    flowId: fc.oneof(fc.constant(knownFlowId), fieldValue),
+    numberToDial: fc.oneof(fc.constant(CALLEE), fieldValue),
+    callerId: fc.oneof(fc.constant(CALLER_ID), fieldValue),
+    pascal: fc.boolean(),
+    extra: fc.dictionary(fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'accountId', 'state')), fieldValue, { maxKeys: 3 }),
+  }, { requiredKeys: [] }).map(({ flowId, numberToDial, callerId, pascal, extra }) => {
+    const o: Record<string, unknown> = { ...extra };
+    const put = (k: string, v: unknown) => { if (v !== undefined) o[pascal ? k[0]!.toUpperCase() + k.slice(1) : k] = v; };
+    put('flowId', flowId);
+    put('numberToDial', numberToDial);
+    put('callerId', callerId);
+    return JSON.stringify(o);
+  });
 
-const protoJson = fc.constantFrom(
-  `{"__proto__":{"isAdmin":true},"flowId":"${FLOW_ID}","numberToDial":"${CALLEE}"}`,
-  `{"constructor":{"prototype":{"polluted":true}},"flowId":"${FLOW_ID}","numberToDial":"${CALLEE}"}`,
-  `{"flowId":"${FLOW_ID}","numberToDial":"${CALLEE}","a":{"b":{"__proto__":{"x":1}}}}`,
-  `{"flowId":{"__proto__":[]},"numberToDial":"${CALLEE}"}`,
-  `{"steps":[{"__proto__":{"type":"hangup"}}],"name":"x"}`,
-);
-const deepJson = fc.tuple(fc.integer({ min: 20, max: 100000 }), fc.constantFrom('[', '{"a":')).map(([n, open]) => open.repeat(n) + '1' + (open === '[' ? ']' : '}').repeat(n));
-const brokenJson = fc.constantFrom('{', '{"flowId":', '{"flowId":"x",}', "{'flowId':'x'}", 'null', '[]', '"string"', '1e999999', 'NaN', '{"a":1}{"b":2}', '\uFEFF{}', '{"a":"\\ud800"}');
-const hugeJson = fc.integer({ min: 60000, max: 200000 }).map((n) => JSON.stringify({ flowId: FLOW_ID, numberToDial: CALLEE, pad: 'p'.repeat(n) }));
-const flowJson = fc.record({
-  name: weirdString,
-  steps: fc.array(fc.record({
-    id: weirdString,
-    type: fc.constantFrom('playback', 'gather', 'say', 'pause', 'branch', 'set', 'record', 'hangup', 'dial', '__proto__'),
-    next: weirdString,
-    media: fc.array(fc.oneof(fc.constant('sound:hello-world'), weirdString), { maxLength: 3 }),
-    ms: fc.oneof(fc.integer(), fc.double()),
-  }, { requiredKeys: ['type'] }), { maxLength: 5 }),
-}, { requiredKeys: [] }).map((o) => JSON.stringify(o));
+  const protoJson = fc.constantFrom(
+    `{"__proto__":{"isAdmin":true},"flowId":"${knownFlowId}","numberToDial":"${CALLEE}"}`,
+    `{"constructor":{"prototype":{"polluted":true}},"flowId":"${knownFlowId}","numberToDial":"${CALLEE}"}`,
+    `{"flowId":"${knownFlowId}","numberToDial":"${CALLEE}","a":{"b":{"__proto__":{"x":1}}}}`,
+    `{"flowId":{"__proto__":[]},"numberToDial":"${CALLEE}"}`,
+    `{"steps":[{"__proto__":{"type":"hangup"}}],"name":"x"}`,
+  );
+  const deepJson = fc.tuple(fc.integer({ min: 20, max: 100000 }), fc.constantFrom('[', '{"a":')).map(([n, open]) => open.repeat(n) + '1' + (open === '[' ? ']' : '}').repeat(n));
+  const brokenJson = fc.constantFrom('{', '{"flowId":', '{"flowId":"x",}', "{'flowId':'x'}", 'null', '[]', '"string"', '1e999999', 'NaN', '{"a":1}{"b":2}', '\uFEFF{}', '{"a":"\\ud800"}');
+  const hugeJson = fc.integer({ min: 60000, max: 200000 }).map((n) => JSON.stringify({ flowId: knownFlowId, numberToDial: CALLEE, pad: 'p'.repeat(n) }));
+  const flowJson = fc.record({
+    name: weirdString,
+    steps: fc.array(fc.record({
+      id: weirdString,
+      type: fc.constantFrom('playback', 'gather', 'say', 'pause', 'branch', 'set', 'record', 'hangup', 'dial', '__proto__'),
+      next: weirdString,
+      media: fc.array(fc.oneof(fc.constant('sound:hello-world'), weirdString), { maxLength: 3 }),
+      ms: fc.oneof(fc.integer(), fc.double()),
+    }, { requiredKeys: ['type'] }), { maxLength: 5 }),
+  }, { requiredKeys: [] }).map((o) => JSON.stringify(o));
 
-const NS = 'xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://schemas.datacontract.org/2004/07/Voice.Api.Sessions"';
-const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const validXml = fc.tuple(weirdString, fc.boolean()).map(([number, good]) =>
-  `<NewOutgoingSession ${NS}><FlowId>${FLOW_ID}</FlowId><NumberToDial>${good ? CALLEE : xmlEscape(number)}</NumberToDial><Unknown>${xmlEscape(number)}</Unknown></NewOutgoingSession>`);
-const attackXml = fc.constantFrom(
-  `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><NewOutgoingSession ${NS}><FlowId>&xxe;</FlowId><NumberToDial>${CALLEE}</NumberToDial></NewOutgoingSession>`,
-  `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "http://127.0.0.1:1/steal">]><NewOutgoingSession ${NS}><FlowId>&xxe;</FlowId></NewOutgoingSession>`,
-  `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:1/evil.dtd"> %p;]><NewOutgoingSession ${NS}/>`,
-  `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;"><!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;"><!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;"><!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;"><!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;"><!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]><NewOutgoingSession ${NS}><FlowId>&lol9;</FlowId></NewOutgoingSession>`,
-  `<!DOCTYPE NewOutgoingSession SYSTEM "http://127.0.0.1:1/x.dtd"><NewOutgoingSession ${NS}><FlowId>${FLOW_ID}</FlowId><NumberToDial>${CALLEE}</NumberToDial></NewOutgoingSession>`,
-  `<?xml version="1.0"?>\n<!-- c --><!DOCTYPE x><NewOutgoingSession ${NS}/>`,
-  `<NewOutgoingSession ${NS}><FlowId>${FLOW_ID}</FlowId><NumberToDial>&#43;18144043093</NumberToDial></NewOutgoingSession>`,
-  `<NewOutgoingSession ${NS}><FlowId><![CDATA[${FLOW_ID}]]></FlowId><NumberToDial>${CALLEE}</NumberToDial></NewOutgoingSession>`,
-  `<NewOutgoingSession ${NS}><FlowId>${FLOW_ID}</FlowId><FlowId>other</FlowId><NumberToDial>${CALLEE}</NumberToDial></NewOutgoingSession>`,
-  `<NewOutgoingSession ${NS}><__proto__><polluted>1</polluted></__proto__><FlowId>${FLOW_ID}</FlowId></NewOutgoingSession>`,
-  `<NewOutgoingSession ${NS}><FlowId>${FLOW_ID}</FlowId>`,
-  `<a><b></a></b>`,
-  `<?xml version="1.0" encoding="UTF-16"?><NewOutgoingSession/>`,
-  '<' + 'a>'.repeat(5000),
-  `<x:NewOutgoingSession xmlns:x="urn:evil"><x:FlowId>${FLOW_ID}</x:FlowId></x:NewOutgoingSession>`,
-);
-const deepXml = fc.integer({ min: 40, max: 20000 }).map((n) => '<a>'.repeat(n) + '</a>'.repeat(n));
+  const NS = 'xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://schemas.datacontract.org/2004/07/Voice.Api.Sessions"';
+  const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const validXml = fc.tuple(weirdString, fc.boolean()).map(([number, good]) =>
+    `<NewOutgoingSession ${NS}><FlowId>${knownFlowId}</FlowId><NumberToDial>${good ? CALLEE : xmlEscape(number)}</NumberToDial><Unknown>${xmlEscape(number)}</Unknown></NewOutgoingSession>`);
+  const attackXml = fc.constantFrom(
+    `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><NewOutgoingSession ${NS}><FlowId>&xxe;</FlowId><NumberToDial>${CALLEE}</NumberToDial></NewOutgoingSession>`,
+    `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "http://127.0.0.1:1/steal">]><NewOutgoingSession ${NS}><FlowId>&xxe;</FlowId></NewOutgoingSession>`,
+    `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:1/evil.dtd"> %p;]><NewOutgoingSession ${NS}/>`,
+    `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;"><!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;"><!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;"><!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;"><!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;"><!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]><NewOutgoingSession ${NS}><FlowId>&lol9;</FlowId></NewOutgoingSession>`,
+    `<!DOCTYPE NewOutgoingSession SYSTEM "http://127.0.0.1:1/x.dtd"><NewOutgoingSession ${NS}><FlowId>${knownFlowId}</FlowId><NumberToDial>${CALLEE}</NumberToDial></NewOutgoingSession>`,
+    `<?xml version="1.0"?>\n<!-- c --><!DOCTYPE x><NewOutgoingSession ${NS}/>`,
+    `<NewOutgoingSession ${NS}><FlowId>${knownFlowId}</FlowId><NumberToDial>&#43;18144043093</NumberToDial></NewOutgoingSession>`,
+    `<NewOutgoingSession ${NS}><FlowId><![CDATA[${knownFlowId}]]></FlowId><NumberToDial>${CALLEE}</NumberToDial></NewOutgoingSession>`,
+    `<NewOutgoingSession ${NS}><FlowId>${knownFlowId}</FlowId><FlowId>other</FlowId><NumberToDial>${CALLEE}</NumberToDial></NewOutgoingSession>`,
+    `<NewOutgoingSession ${NS}><__proto__><polluted>1</polluted></__proto__><FlowId>${knownFlowId}</FlowId></NewOutgoingSession>`,
+    `<NewOutgoingSession ${NS}><FlowId>${knownFlowId}</FlowId>`,
+    `<a><b></a></b>`,
+    `<?xml version="1.0" encoding="UTF-16"?><NewOutgoingSession/>`,
+    '<' + 'a>'.repeat(5000),
+    `<x:NewOutgoingSession xmlns:x="urn:evil"><x:FlowId>${knownFlowId}</x:FlowId></x:NewOutgoingSession>`,
+  );
+  const deepXml = fc.integer({ min: 40, max: 20000 }).map((n) => '<a>'.repeat(n) + '</a>'.repeat(n));
 
-const bodyArb = fc.oneof(
-  { weight: 4, arbitrary: outgoingObject },
-  { weight: 1, arbitrary: protoJson },
-  { weight: 1, arbitrary: deepJson },
-  { weight: 1, arbitrary: brokenJson },
-  { weight: 1, arbitrary: hugeJson },
-  { weight: 2, arbitrary: flowJson },
-  { weight: 2, arbitrary: validXml },
-  { weight: 2, arbitrary: attackXml },
-  { weight: 1, arbitrary: deepXml },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) },
-  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 200 }) },
-);
+  const bodyArb = fc.oneof(
+    { weight: 4, arbitrary: outgoingObject },
+    { weight: 1, arbitrary: protoJson },
+    { weight: 1, arbitrary: deepJson },
+    { weight: 1, arbitrary: brokenJson },
+    { weight: 1, arbitrary: hugeJson },
+    { weight: 2, arbitrary: flowJson },
+    { weight: 2, arbitrary: validXml },
+    { weight: 2, arbitrary: attackXml },
+    { weight: 1, arbitrary: deepXml },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 200 }) },
+  );
+  return bodyArb;
+}
 
 const contentTypeArb = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('application/json', 'application/xml', 'text/xml', 'application/json; charset=utf-8') },
@@ -162,7 +172,7 @@ const idArb = (known: () => string[]) => fc.oneof(
   fc.string({ maxLength: 40 }).map(encodeURIComponent),
 );
 
-function requestArb(known: () => string[], tokenNames: string[]): fc.Arbitrary<FuzzRequest & { token: string }> {
+function requestArb(known: () => string[], tokenNames: string[], bodyArb: fc.Arbitrary<string | Buffer>): fc.Arbitrary<FuzzRequest & { token: string }> {
   const resource = fc.oneof(
     fc.constant('/sessions/outgoing'),
     fc.constant('/sessions'),
@@ -232,7 +242,8 @@ function assertErrorShape(status: number, contentType: string, text: string, whe
 describe('HTTP API fuzzing', { timeout: 240000 }, () => {
   let e2e: E2E;
   let tokenTable: Record<string, string | null>;
-  const known: string[] = [FLOW_ID, 'missing-id'];
+  let flowId = '';
+  const known: string[] = ['missing-id'];
   /** Sessions created by 200 answers to POST /sessions/outgoing: the only calls allowed to originate. */
   const created = new Set<string>();
   let originatesAtStart = 0;
@@ -248,8 +259,11 @@ describe('HTTP API fuzzing', { timeout: 240000 }, () => {
       [CALLEE]: { result: 'answer', answerAfterMs: 20, hangupAfterMs: 20 },
     });
     tokenTable = tokens();
+    const flows = await e2e.request('GET', '/flows');
+    flowId = flows.body.items[0].id;
+    known.push(flowId);
     originatesAtStart = e2e.sim.originateCount();
-    const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: FLOW_ID, numberToDial: CALLEE, callerId: CALLER_ID } });
+    const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId, numberToDial: CALLEE, callerId: CALLER_ID } });
     assert.equal(res.status, 200, res.text);
     created.add(res.body.id);
     known.push(res.body.id);
@@ -291,7 +305,7 @@ describe('HTTP API fuzzing', { timeout: 240000 }, () => {
   }
 
   test(`POST /sessions/outgoing with a valid token and hostile bodies (${RUNS} requests)`, async () => {
-    const arb = fc.record({ body: bodyArb, contentType: contentTypeArb, accept: fc.constantFrom(undefined, 'application/xml', 'application/json'), suffix: fc.constantFrom('', '.xml', '.json', '?format=xml', '?callback=cb') })
+    const arb = fc.record({ body: bodyArbitrary(flowId), contentType: contentTypeArb, accept: fc.constantFrom(undefined, 'application/xml', 'application/json'), suffix: fc.constantFrom('', '.xml', '.json', '?format=xml', '?callback=cb') })
       .map(({ body, contentType, accept, suffix }) => {
         const headers: Record<string, string> = {};
         if (contentType !== undefined) headers['content-type'] = contentType;
@@ -302,7 +316,17 @@ describe('HTTP API fuzzing', { timeout: 240000 }, () => {
   });
 
   test(`every route, method, header, token and body (${RUNS} requests, seed ${SEED})`, async () => {
-    await fc.assert(fc.asyncProperty(requestArb(() => known, Object.keys(tokens())), send), PARAMS);
+    await fc.assert(fc.asyncProperty(requestArb(() => known, Object.keys(tokens()), bodyArbitrary(flowId)), send), PARAMS);
+  });
+
+  test('malformed percent-encoding in any path parameter is a 400, not a 500 (found by this suite)', async () => {
+    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE']) {
+      for (const path of ['/sessions/%E0%A4%A', '/flows/%ZZ', '/phone-numbers/%', '/flows/%E0%A4%A.json', '/sessions/%C0%AF']) {
+        const res = await fetch(e2e.base + path, { method, headers: { authorization: `Bearer ${tokenTable.manager}` } });
+        await res.arrayBuffer();
+        assert.equal(res.status, 400, `${method} ${path}`);
+      }
+    }
   });
 
   test('raw HTTP garbage on a socket gets a 4xx or a close, never a crash', async () => {

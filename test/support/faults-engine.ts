@@ -11,7 +11,7 @@ import type { FlowDocument } from '../../src/domain/flow.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FAULTS_JWT_SECRET = 'faults-test-secret-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 export const FAULTS_ACCOUNT = 'faults';
-export const FAULTS_CALLER_ID = '+15551239999';
+export const FAULTS_CALLER_ID = '+12125550199';
 
 export const FINAL_STATES = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 export const LIVE_STATES = new Set(['queued', 'dialing', 'ringing', 'in-progress']);
@@ -37,20 +37,20 @@ export function faultsToken(claims: { roles?: unknown; accountId?: string; sub?:
   );
 }
 
-/** Seeds the account, its caller ID and the given flows straight into the SQLite file. */
-export async function seedDatabase(path: string, flows: Record<string, FlowDocument>): Promise<void> {
+/** Seeds the account, its caller ID and the given flows straight into the SQLite file; returns the flow ids by name. */
+export async function seedDatabase(path: string, flows: Record<string, FlowDocument>): Promise<Record<string, string>> {
   const store = await openSqliteStore(path);
+  const ids: Record<string, string> = {};
   try {
     await store.ensureAccount(FAULTS_ACCOUNT, 'Faults account');
     if (!(await store.findPhoneNumberByNumber(FAULTS_ACCOUNT, FAULTS_CALLER_ID))) {
       await store.addPhoneNumber(FAULTS_ACCOUNT, FAULTS_CALLER_ID, 'Faults caller ID', true);
     }
-    for (const [id, document] of Object.entries(flows)) {
-      if (!(await store.getFlow(FAULTS_ACCOUNT, id))) await store.createFlow(FAULTS_ACCOUNT, document, id);
-    }
+    for (const [name, document] of Object.entries(flows)) ids[name] = (await store.createFlow(FAULTS_ACCOUNT, document)).id;
   } finally {
     await store.close();
   }
+  return ids;
 }
 
 export interface EngineProcess {
