@@ -1,5 +1,6 @@
 // Where the CPU time goes in a V8 CPU profile (`node --cpu-prof`, or BENCH_CPU_PROF=1 npm run bench):
-// self time aggregated by function and by file (package), largest first.
+// self time aggregated by function and by file (package), largest first, as a share of the busy
+// time (idle samples left out: they are the event loop waiting).
 //   npx tsx bench/profile-summary.ts bench/results/profiles/<file>.cpuprofile [top=25]
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -50,7 +51,7 @@ export function summarizeProfile(profile: CpuProfile, top: number): { byFunction
   const byFile = new Map<string, number>();
   for (const node of profile.nodes) {
     const us = selfUs.get(node.id) ?? 0;
-    if (us === 0) continue;
+    if (us === 0 || node.callFrame.functionName === '(idle)') continue;
     total += us;
     const where = place(node.callFrame.url);
     const fn = `${node.callFrame.functionName || '(anonymous)'} ${where}:${node.callFrame.lineNumber + 1}`;
@@ -73,7 +74,7 @@ function main(): void {
   const top = Number(process.argv[3] ?? 25) || 25;
   const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top);
   const print = (title: string, list: ProfileLine[]): void => {
-    process.stdout.write(`\n${title} (self time, of ${summary.totalMs} ms sampled)\n`);
+    process.stdout.write(`\n${title} (self time, share of ${summary.totalMs} ms busy)\n`);
     for (const l of list) process.stdout.write(`  ${String(l.pct).padStart(5)}%  ${String(l.selfMs).padStart(8)} ms  ${l.name}\n`);
   };
   print('By file or package', summary.byFile);
