@@ -50,6 +50,8 @@ export interface LaneReport {
   /** The same two figures since the proxy started. */
   httpSocketsUsedTotal: number;
   httpSocketsMaxOpenTotal: number;
+  /** The first request of each REST socket open when the most were (which client part opened it). */
+  httpSocketsFirstRoutesAtMax: Record<string, number>;
   webSockets: number;
   /** DTMF events after which no request for the channel followed (e.g. a digit during a pause). */
   dtmfWithoutRequest: number;
@@ -101,6 +103,8 @@ class Lane {
   readonly everUsed = new WeakSet<Socket>();
   httpMaxOpen = 0;
   httpMaxOpenTotal = 0;
+  readonly openSockets = new Map<Socket, string>();
+  firstRoutesAtMax: Record<string, number> = {};
   trace: TraceEntry[] | undefined;
   traceStart = 0;
 
@@ -141,6 +145,7 @@ class Lane {
       httpSocketsMaxOpen: this.httpMaxOpen,
       httpSocketsUsedTotal: this.socketsUsedTotal,
       httpSocketsMaxOpenTotal: this.httpMaxOpenTotal,
+      httpSocketsFirstRoutesAtMax: this.firstRoutesAtMax,
       webSockets: this.wsOpen,
       dtmfWithoutRequest: this.dtmfWithoutRequest,
     };
@@ -255,10 +260,21 @@ class Lane {
     }
   }
 
-  httpOpened(): void {
+  httpOpened(socket: Socket, route: string): void {
     this.httpOpen++;
+    this.openSockets.set(socket, route);
     if (this.httpOpen > this.httpMaxOpen) this.httpMaxOpen = this.httpOpen;
-    if (this.httpOpen > this.httpMaxOpenTotal) this.httpMaxOpenTotal = this.httpOpen;
+    if (this.httpOpen > this.httpMaxOpenTotal) {
+      this.httpMaxOpenTotal = this.httpOpen;
+      const routes: Record<string, number> = {};
+      for (const first of this.openSockets.values()) routes[first] = (routes[first] ?? 0) + 1;
+      this.firstRoutesAtMax = routes;
+    }
+  }
+
+  httpClosed(socket: Socket): void {
+    this.httpOpen--;
+    this.openSockets.delete(socket);
   }
 }
 
@@ -323,16 +339,15 @@ export async function startProxy(target: URL): Promise<{ ports: Record<LaneName,
       const path = q < 0 ? url : url.slice(0, q);
       lane.requests++;
       lane.socketUsed(req.socket);
+      const route = routeOf(method, path);
       if (!restSockets.has(req.socket)) {
         // A socket counts as a REST keep-alive socket from its first request until it closes
         // (the WebSocket's upgrade handshake never does).
         restSockets.add(req.socket);
-        lane.httpOpened();
-        req.socket.once('close', () => {
-          lane.httpOpen--;
-        });
+        const socket = req.socket;
+        lane.httpOpened(socket, route);
+        socket.once('close', () => lane.httpClosed(socket));
       }
-      const route = routeOf(method, path);
       lane.requestsByRoute[route] = (lane.requestsByRoute[route] ?? 0) + 1;
       lane.onRequest(channelOf(lane, path), at);
       const originate = isOriginate(method, path);

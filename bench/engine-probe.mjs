@@ -11,16 +11,24 @@ if (typeof process.send === 'function') {
   // Live listeners across every live emitter. Each outermost add/remove counts the change it
   // really made (once/prependOnceListener/removeAllListeners go through these, hence the depth
   // guard); an emitter collected with listeners still attached takes them with it (finalizer).
+  // Also kept by "Class:event", so that a growing count says which listener piles up.
   let listeners = 0;
   let depth = 0;
+  const byKind = new Map();
+  const addKind = (kind, change) => {
+    const n = (byKind.get(kind) ?? 0) + change;
+    if (n === 0) byKind.delete(kind);
+    else byKind.set(kind, n);
+  };
   const held = new WeakMap();
   const collected = new FinalizationRegistry((holder) => {
     listeners -= holder.count;
+    for (const [name, n] of holder.events) addKind(`${holder.kind}:${name}`, -n);
   });
   const holderOf = (emitter) => {
     let holder = held.get(emitter);
     if (!holder) {
-      holder = { count: 0 };
+      holder = { count: 0, kind: emitter.constructor?.name ?? 'Object', events: new Map() };
       held.set(emitter, holder);
       collected.register(emitter, holder);
     }
@@ -43,7 +51,17 @@ if (typeof process.send === 'function') {
       const change = count() - before;
       if (change !== 0) {
         listeners += change;
-        holderOf(this).count += change;
+        const holder = holderOf(this);
+        holder.count += change;
+        // removeAllListeners() without a name: spread over what the holder knew.
+        const names = whole && args[0] === undefined ? [...holder.events.keys()] : [String(args[0])];
+        for (const name of names) {
+          const before = holder.events.get(name) ?? 0;
+          const after = whole ? this.listenerCount(name) : before + change;
+          if (after === 0) holder.events.delete(name);
+          else holder.events.set(name, after);
+          addKind(`${holder.kind}:${name}`, after - before);
+        }
       }
       depth--;
     }
@@ -78,6 +96,7 @@ if (typeof process.send === 'function') {
         rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external,
         arrayBuffers: mem.arrayBuffers, gcForced: Boolean(msg.gc && gc), cpuUserUs: cpu.user, cpuSystemUs: cpu.system,
         listeners,
+        listenersByKind: Object.fromEntries([...byKind.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)),
       });
     } else if (msg.probe === 'eld-start') {
       histogram?.disable();

@@ -10,6 +10,8 @@ export interface MemorySample {
   externalBytes: number;
   /** Live EventEmitter listeners in the engine (bench/engine-probe.mjs). */
   listeners: number;
+  /** The same by "Class:event" (largest 30). */
+  listenersByKind: Record<string, number>;
 }
 
 export interface LatencyRow {
@@ -87,8 +89,9 @@ export interface BenchResults {
     rssChangePct: number;
     heapChangePct: number;
     listenersChange: number;
+    listenersChangeByKind: Record<string, number>;
   };
-  ariSockets: { maxOpen: number; used: number; webSockets: number };
+  ariSockets: { maxOpen: number; used: number; webSockets: number; firstRequestsAtMax: Record<string, number> };
   engineLogLines: number;
   targets: Target[];
 }
@@ -210,7 +213,10 @@ export function printReport(r: BenchResults): void {
   out.push(`  per session: ${kb(k.rssPerSessionBytes)} KB RSS, ${kb(k.heapPerSessionBytes)} KB heap; event-loop delay p50/p99/max ${k.eventLoopDelayMs ? `${k.eventLoopDelayMs.p50} / ${k.eventLoopDelayMs.p99} / ${k.eventLoopDelayMs.max}` : 'n/a'} ms`);
   const lk = r.leak;
   out.push(`Leak check over ${lk.callsSinceBaseline} calls: RSS ${mb(lk.baseline.rssBytes)} → ${mb(lk.final.rssBytes)} MB (${lk.rssChangePct}%), heap ${mb(lk.baseline.heapUsedBytes)} → ${mb(lk.final.heapUsedBytes)} MB (${lk.heapChangePct}%), listeners ${lk.listenersChange >= 0 ? '+' : ''}${lk.listenersChange}`);
+  const changed = Object.entries(lk.listenersChangeByKind).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).slice(0, 5);
+  if (changed.length > 0) out.push(`  listener changes by kind: ${changed.map(([k, n]) => `${k} ${n >= 0 ? '+' : ''}${n}`).join(', ')}`);
   out.push(`ARI sockets from the engine: ${r.ariSockets.maxOpen} keep-alive sockets open at most, ${r.ariSockets.used} used over the run, ${r.ariSockets.webSockets} WebSocket(s)`);
+  out.push(`  at the most, the open sockets had started with: ${Object.entries(r.ariSockets.firstRequestsAtMax).map(([k, n]) => `${n}× ${k}`).join(', ')}`);
   out.push('');
   out.push('Targets');
   for (const t of r.targets) {
