@@ -62,7 +62,25 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   let reconciling: Promise<void> | undefined;
   const stopping = new AbortController();
 
-  port.onEvent((event) => dispatcher.dispatch(event));
+  port.onEvent((event) => {
+    if (event.type === 'stasis-start' && !dispatcher.get(event.channelId)) {
+      refuseForeignChannel(event.channelId, event.args);
+      return;
+    }
+    dispatcher.dispatch(event);
+  });
+
+  /**
+   * A channel entering our application that we did not originate (a lab phone dialing a number
+   * into Stasis(engine,inbound,...)): the engine runs flows on outgoing calls only, so it ends the
+   * call at once rather than leave the caller ringing in Stasis.
+   */
+  const refuseForeignChannel = (channelId: string, args: string[]): void => {
+    logger.info({ channelId, args }, 'channel entered the application but is not an outgoing session: hanging it up');
+    void port.hangup(channelId, 'congestion').then((res) => {
+      if (!res.ok && res.kind !== 'not-found') logger.warn({ channelId, kind: res.kind }, 'could not hang up a foreign channel');
+    });
+  };
   port.onConnection((event) => {
     if (event.type === 'connected') {
       void reconcile();

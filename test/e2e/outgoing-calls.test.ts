@@ -116,4 +116,16 @@ describe('outgoing sessions end to end', () => {
     assert.equal(place.status, 404);
     await e2e.waitForSession(res.body.id, isFinal);
   });
+
+  test('a phone dialing into the application is hung up at once, not left ringing', async () => {
+    const res = await fetch(`${e2e.sim.url}/sim/inbound`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: 'PJSIP/phone1', exten: '+12025550100', app: 'engine', args: ['inbound', '+12025550100'] }),
+    });
+    assert.equal(res.status, 200);
+    const { channelId } = await res.json() as { channelId: string };
+    const deadline = Date.now() + 5000;
+    while (e2e.sim.channels().some((c) => c.id === channelId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(!e2e.sim.channels().some((c) => c.id === channelId), 'the inbound channel was hung up');
+  });
 });
