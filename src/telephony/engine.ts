@@ -32,6 +32,8 @@ export interface TelephonyEngineStats {
   /** Events for channels that are not ours. */
   ignoredEvents: number;
   reconciliations: number;
+  /** Channels that entered the application without being ours, hung up. */
+  refusedChannels: number;
 }
 
 export type TelephonyEngine = CallEngine & {
@@ -59,6 +61,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   let accepting = true;
   let orphansChecked = false;
   let reconciliations = 0;
+  let refusedChannels = 0;
   let reconciling: Promise<void> | undefined;
   const stopping = new AbortController();
 
@@ -76,6 +79,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
    * call at once rather than leave the caller ringing in Stasis.
    */
   const refuseForeignChannel = (channelId: string, args: string[]): void => {
+    refusedChannels += 1;
     logger.info({ channelId, args }, 'channel entered the application but is not an outgoing session: hanging it up');
     void port.hangup(channelId, 'congestion').then((res) => {
       if (!res.ok && res.kind !== 'not-found') logger.warn({ channelId, kind: res.kind }, 'could not hang up a foreign channel');
@@ -254,6 +258,6 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       await port.start();
     },
     stop,
-    stats: () => ({ liveCalls: dispatcher.size(), ignoredEvents: dispatcher.ignored, reconciliations }),
+    stats: () => ({ liveCalls: dispatcher.size(), ignoredEvents: dispatcher.ignored, reconciliations, refusedChannels }),
   };
 }

@@ -169,11 +169,13 @@ describe('call session', () => {
     assert.equal(events.filter((e) => e.type === 'flow.started').length, 1, 'the flow ran once');
   });
 
-  test('events for unknown channels are ignored', async () => {
+  test('events for unknown channels are ignored; a foreign channel entering the app is hung up', async () => {
     const h = await harness();
-    h.port.emit({ type: 'stasis-start', channelId: 'not-ours', args: [], state: 'Up', at: at() });
+    h.port.emit({ type: 'stasis-start', channelId: 'not-ours', args: ['inbound', '+12025550100'], state: 'Ring', at: at() });
     h.port.emit({ type: 'channel-destroyed', channelId: 'not-ours', cause: 16, causeTxt: '', at: at() });
-    assert.equal(h.engine.stats().ignoredEvents, 2);
+    assert.equal(h.engine.stats().ignoredEvents, 1);
+    assert.equal(h.engine.stats().refusedChannels, 1);
+    assert.deepEqual(h.port.ops('hangup').map((args) => args[0]), ['not-ours']);
     assert.equal(h.engine.liveCount(), 0);
   });
 

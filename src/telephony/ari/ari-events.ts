@@ -32,11 +32,17 @@ export function channelOfTarget(targetUri: unknown): string | undefined {
   return uri?.startsWith('channel:') ? uri.slice('channel:'.length) || undefined : undefined;
 }
 
+/** Asterisk stamps events as `2026-11-20T23:20:58.710+0000`; the engine stores ISO 8601 UTC throughout. */
+function isoTime(timestamp: string | undefined): string {
+  const ms = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
+  return new Date(Number.isNaN(ms) ? Date.now() : ms).toISOString();
+}
+
 export function translateAriEvent(raw: unknown): TelephonyEvent | undefined {
   const ev = rec(raw);
   if (!ev) return undefined;
   const type = str(ev.type);
-  const at = str(ev.timestamp) ?? new Date().toISOString();
+  const at = isoTime(str(ev.timestamp));
   const channel = rec(ev.channel);
   const channelId = str(channel?.id);
   switch (type) {
