@@ -6,6 +6,7 @@
 // alive on its own.
 import { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 
 if (typeof process.send === 'function') {
   // Live listeners across every live emitter. Each outermost add/remove counts the change it
@@ -98,6 +99,9 @@ if (typeof process.send === 'function') {
         listeners,
         listenersByKind: Object.fromEntries([...byKind.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)),
       });
+    } else if (msg.probe === 'heap-snapshot' && typeof msg.path === 'string') {
+      if (gc) gc();
+      reply.file = writeHeapSnapshot(msg.path);
     } else if (msg.probe === 'eld-start') {
       histogram?.disable();
       histogram = monitorEventLoopDelay({ resolution: 5 });

@@ -26,6 +26,8 @@ import type { FloorCalls, FloorMedia, FloorReply } from './floor.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_CPU_PROF === '1';
+/** BENCH_HEAP_SNAPSHOTS=1: heap snapshots of the engine at the leak baseline and at the end (bench/results/). */
+const HEAP_SNAPSHOTS = process.env.BENCH_HEAP_SNAPSHOTS === '1';
 /** Seconds the whole run may take; the leak check's call count is what gives (BENCH_BUDGET_SEC=900 for 20,000 calls on a slow engine). */
 const BUDGET_OVERRIDE = Number(process.env.BENCH_BUDGET_SEC ?? '') || undefined;
 
@@ -238,6 +240,8 @@ class Bench {
   }
 
   async memory(): Promise<MemorySample> {
+    this.api.resetConnections();
+    await sleep(300);
     const probe = await this.engine.call<Record<string, number> & { listenersByKind?: Record<string, number> }>({ probe: 'sample', gc: true });
     return {
       listenersByKind: probe.listenersByKind ?? {},
@@ -247,6 +251,13 @@ class Bench {
       externalBytes: probe.external ?? 0,
       listeners: probe.listeners ?? 0,
     };
+  }
+
+  async heapSnapshot(name: string): Promise<void> {
+    const dir = join(ROOT, 'bench/results');
+    mkdirSync(dir, { recursive: true });
+    const reply = await this.engine.call<{ file?: string }>({ probe: 'heap-snapshot', path: join(dir, `engine-${name}.heapsnapshot`) }, 120000);
+    log(`  heap snapshot: ${reply.file ?? 'not written'}`);
   }
 
   // ---- load ----
@@ -492,6 +503,7 @@ async function main(): Promise<void> {
     await settle(b);
     const leakBaseline = await b.memory();
     b.callsSinceBaseline = 0;
+    if (HEAP_SNAPSHOTS) await b.heapSnapshot('baseline');
 
     log(`concurrency: ${PLAN.holdCalls} live calls held (pause flow), ramp ${PLAN.holdRate}/s`);
     await b.resetProxy();
@@ -548,6 +560,7 @@ async function main(): Promise<void> {
     }
     await settle(b);
     const leakFinal = await b.memory();
+    if (HEAP_SNAPSHOTS) await b.heapSnapshot('final');
     const finalReport = (await b.proxyReport()).engine;
 
     const results: BenchResults = {

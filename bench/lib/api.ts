@@ -10,7 +10,7 @@ export interface ApiResponse {
 }
 
 export class ApiClient {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  private agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly authorization: string;
 
   constructor(private readonly port: number, secret: string, accountId: string) {
@@ -50,6 +50,15 @@ export class ApiClient {
       req.on('error', (err) => resolve({ status: 0, body: err.message, ms: performance.now() - start }));
       req.end(payload);
     });
+  }
+
+  /**
+   * Closes every kept-alive connection to the engine. Memory samples are taken after this: the
+   * engine's server sockets (and their listeners) belong to the load generator, not to calls.
+   */
+  resetConnections(): void {
+    this.agent.destroy();
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   }
 
   close(): void {
