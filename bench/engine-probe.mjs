@@ -6,7 +6,7 @@
 // alive on its own.
 import { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 if (typeof process.send === 'function') {
   // Live listeners across every live emitter. Each outermost add/remove counts the change it
@@ -92,9 +92,14 @@ if (typeof process.send === 'function') {
         gc();
       }
       const mem = process.memoryUsage();
+      // Compiled code grows as V8 optimises more functions: not data a call left behind.
+      let codeBytes = 0;
+      for (const space of getHeapSpaceStatistics()) {
+        if (space.space_name.startsWith('code')) codeBytes += space.space_used_size;
+      }
       const cpu = process.cpuUsage();
       Object.assign(reply, {
-        rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external,
+        rss: mem.rss, heapUsed: mem.heapUsed, codeBytes, heapTotal: mem.heapTotal, external: mem.external,
         arrayBuffers: mem.arrayBuffers, gcForced: Boolean(msg.gc && gc), cpuUserUs: cpu.user, cpuSystemUs: cpu.system,
         listeners,
         listenersByKind: Object.fromEntries([...byKind.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)),
