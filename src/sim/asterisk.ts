@@ -650,7 +650,8 @@ export class SimAsterisk {
     [...digits].filter((d) => DTMF_DIGITS.test(d)).forEach((digit, i) => {
       this.at(c, i * gap, () => {
         if (!c.answered) return;
-        this.chanEvent(c, 'ChannelDtmfReceived', { digit: digit.toUpperCase(), duration_ms: 100 });
+        // SendDTMF on a Local half lasts 100 ms; a SIP phone's RFC 4733 digits 180 ms (traces a, i).
+        this.chanEvent(c, 'ChannelDtmfReceived', { digit: digit.toUpperCase(), duration_ms: c.tech === 'PJSIP' ? 180 : 100 });
         const rec = c.recording;
         if (rec && rec.state === 'recording' && (rec.terminateOn === 'any' || rec.terminateOn === digit)) this.finishRecording(rec, 'done');
       });
@@ -717,8 +718,9 @@ export class SimAsterisk {
     if (c.inStasis) {
       c.inStasis = false;
       this.chanEvent(c, 'StasisEnd');
+      // An inbound channel is only watched while in Stasis (trace l): nothing follows StasisEnd.
+      if (c.inbound) c.apps.clear();
       c.dialplan = { ...c.dialplan, app_name: 'AppDial2', app_data: '(Outgoing Line)' };
-      if (c.inbound) c.dialplan = { ...c.dialplan, app_name: '', app_data: '' };
       this.varset(c, 'STASISSTATUS', 'SUCCESS');
     }
   }
@@ -1529,7 +1531,13 @@ export class SimAsterisk {
   }
 
   private soundJson(id: string): Record<string, unknown> {
-    return { id, formats: [{ language: 'en', format: 'gsm' }, { language: 'en', format: 'slin' }] };
+    return {
+      id,
+      formats: [
+        { language: 'en_US_f_Allison', format: 'gsm' }, { language: 'en_US_f_Allison', format: 'slin' },
+        { language: 'en', format: 'gsm' }, { language: 'en', format: 'slin' },
+      ],
+    };
   }
 
   listSounds(): Reply {
@@ -1605,6 +1613,7 @@ export class SimAsterisk {
       dialplan: { context: PHONE_CONTEXT, exten, priority: 2, app_name: 'Stasis', app_data: [app, ...args].join(',') },
     });
     c.inbound = true;
+    c.connected = { name: '', number: '' };
     c.state = 'Ring';
     c.stasisApp = app;
     c.apps.add(app);

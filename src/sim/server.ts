@@ -620,7 +620,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
       await new Promise<void>((resolve) => setImmediate(resolve));
       for (const conn of [...conns]) conn.socket.end();
       for (const s of sockets) s.resetAndDestroy();
-      await sleep(Math.max(50, 500 * scale));
+      await sleep(options.restartDowntimeMs ?? 500);
       for (const conn of [...conns]) conn.socket.destroy();
       conns.clear();
       owners.clear();

@@ -51,6 +51,8 @@ export interface SimulatorOptions {
   knownEndpoints?: string[];
   /** Configured PJSIP endpoints without a registered contact: listed offline, originate gets 500. */
   offlineEndpoints?: string[];
+  /** Real milliseconds a restart resets connections before Asterisk is back (not time-scaled). Default 500. */
+  restartDowntimeMs?: number;
   /** How many REST calls `requests()` keeps. Default 1000. */
   requestLogSize?: number;
   logger?: Logger;
