@@ -28,10 +28,13 @@ export interface AppDeps {
 
 const READY_RETRY_AFTER_SEC = 5;
 
-/** body-parser's errors carry `type` and `status`; they are the client's fault, never a 500. */
-function bodyParserError(err: unknown): AppError | undefined {
-  if (typeof err !== 'object' || err === null || !('type' in err) || typeof err.type !== 'string') return undefined;
-  switch (err.type) {
+/**
+ * Errors express and body-parser raise for a bad request (oversized or undecodable body, malformed
+ * percent-encoding in a path parameter) carry a 4xx `status`: the client's fault, never a 500.
+ */
+function clientError(err: unknown): AppError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  switch ('type' in err ? err.type : undefined) {
     case 'entity.too.large':
       return new AppError('payload-too-large', 'PayloadTooLarge', 'The body is larger than the limit');
     case 'encoding.unsupported':
@@ -39,8 +42,14 @@ function bodyParserError(err: unknown): AppError | undefined {
     case 'charset.unsupported':
       return new AppError('unsupported-media', 'UnsupportedMediaType', 'Bodies must be UTF-8');
     default:
-      return new AppError('validation', 'BadRequest', 'The request body could not be read');
+      break;
   }
+  if ('type' in err && typeof err.type === 'string') return new AppError('validation', 'BadRequest', 'The request body could not be read');
+  const status = 'status' in err ? err.status : undefined;
+  if (err instanceof URIError || (typeof status === 'number' && status >= 400 && status < 500)) {
+    return new AppError('validation', 'BadRequest', 'The request URL could not be decoded');
+  }
+  return undefined;
 }
 
 export function buildApp(deps: AppDeps): express.Express {
@@ -100,7 +109,7 @@ export function buildApp(deps: AppDeps): express.Express {
       req.socket.destroy();
       return;
     }
-    const known = err instanceof AppError ? err : bodyParserError(err);
+    const known = err instanceof AppError ? err : clientError(err);
     if (known) {
       if (statusOf(known.kind) >= 500) logger.warn({ path: req.path, errorCode: known.errorCode }, known.message);
       sendError(res, known);
