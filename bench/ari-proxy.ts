@@ -61,12 +61,13 @@ export type ProxyCommand =
   | { id: number; cmd: 'reset' }
   | { id: number; cmd: 'report' }
   | { id: number; cmd: 'live' }
+  | { id: number; cmd: 'live-ids'; lane: LaneName }
   | { id: number; cmd: 'trace-start'; lane: LaneName }
   | { id: number; cmd: 'trace-stop'; lane: LaneName };
 
 export type ProxyReply =
   | { type: 'ready'; ports: Record<LaneName, number> }
-  | { id: number; ok: true; report?: Record<LaneName, LaneReport>; live?: Record<LaneName, LaneCounts>; trace?: TraceEntry[] };
+  | { id: number; ok: true; report?: Record<LaneName, LaneReport>; live?: Record<LaneName, LaneCounts>; trace?: TraceEntry[]; ids?: string[] };
 
 /** Cheap counters for polling: live channels now, originates and destructions since the last reset. */
 export interface LaneCounts {
@@ -476,6 +477,9 @@ async function main(): Promise<void> {
       }
       case 'live':
         send({ id: msg.id, ok: true, live: { engine: proxy.lanes.engine.counts(), floor: proxy.lanes.floor.counts() } });
+        break;
+      case 'live-ids':
+        send({ id: msg.id, ok: true, ids: [...proxy.lanes[msg.lane].live] });
         break;
       case 'trace-start':
         proxy.lanes[msg.lane].trace = [];

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { Child, withTimeout } from './lib/child.js';
-import { ApiClient, getStatus, putJson } from './lib/api.js';
+import { ApiClient, getStatus, postJson, putJson } from './lib/api.js';
 import { pace, sleep } from './lib/pacer.js';
 import { cpuMs, rssBytes, tasksetAvailable } from './lib/proc.js';
 import { summarize, ratio, round } from './lib/stats.js';
@@ -67,6 +67,9 @@ const REFERENCE_FLOW = {
     { id: 'end', type: 'hangup' },
   ],
 };
+/** Held calls pause "forever"; the bench ends them with far-end hangups once measured. */
+const HOLD_MS = 600000;
+const HANGUP_RATE = 400;
 const holdFlow = (ms: number): unknown => ({
   name: `bench hold ${ms} ms`,
   steps: [{ id: 'wait', type: 'pause', ms }, { id: 'end', type: 'hangup' }],
@@ -272,7 +275,9 @@ class Bench {
     const paced = await pace(count, rate, () => {
       inflight.push(this.api.request('POST', '/sessions/outgoing', body, false).then((res) => {
         latencies.push(res.ms);
-        statuses[String(res.status)] = (statuses[String(res.status)] ?? 0) + 1;
+        // A failed connection has no status: keep its error text (ECONNRESET, …) as the key.
+        const key = res.status === 0 ? `error ${String(res.body)}` : String(res.status);
+        statuses[key] = (statuses[key] ?? 0) + 1;
       }));
     });
     await Promise.all(inflight);
@@ -297,12 +302,23 @@ class Bench {
     return { placed: res.originated };
   }
 
-  async holdCalls(lane: LaneName, count: number, rate: number, holdMs: number): Promise<number> {
+  async holdCalls(lane: LaneName, count: number, rate: number, holdMs = HOLD_MS): Promise<number> {
     if (lane === 'engine') {
       const flowId = await this.createFlow(holdFlow(holdMs));
       return (await this.engineCalls(flowId, HOLD_NUMBER, count, rate)).accepted;
     }
     return (await this.floorCalls({ kind: 'hold', count, rate, endpoint: ENDPOINT(HOLD_NUMBER), callerId: CALLER_ID, holdMs })).originated;
+  }
+
+  /** Far-end hangups (the simulator's control API) of every live call of the lane, then waits until they are gone. */
+  async hangUpAll(lane: LaneName, timeoutMs: number): Promise<void> {
+    const reply = await this.proxy.call<{ ids: string[] }>({ cmd: 'live-ids', lane });
+    const sent: Array<Promise<number>> = [];
+    await pace(reply.ids.length, HANGUP_RATE, (i) => {
+      sent.push(postJson(this.simUrl, `/sim/channels/${encodeURIComponent(reply.ids[i] ?? '')}/hangup`, {}));
+    });
+    await Promise.all(sent);
+    await this.drain(lane, 0, 0, timeoutMs);
   }
 
   /** Waits until every placed call was originated and the lane is back to `live` calls. */
@@ -381,14 +397,11 @@ async function latencyLevel(b: Bench, lane: LaneName, level: number, lifetimeMs:
   const rate = Math.max(5, Math.min(50, Math.round(level / (lifetimeMs / 1000))));
   const probeLive = Math.round((rate * lifetimeMs) / 1000);
   const background = Math.max(0, level - probeLive);
-  const probeMs = (probes / rate) * 1000;
   await settle(b);
   await b.resetProxy();
   if (background > 0) {
-    const rampMs = (background / PLAN.backgroundRate) * 1000;
-    const holdMs = Math.ceil(rampMs + probeMs + lifetimeMs * 2 + 3000);
-    const placed = await b.holdCalls(lane, background, PLAN.backgroundRate, holdMs);
-    await waitUntil(async () => (await b.counts(lane)).live >= placed, 15000, 50);
+    const placed = await b.holdCalls(lane, background, PLAN.backgroundRate);
+    await waitUntil(async () => (await b.counts(lane)).live >= placed, 30000, 50);
   }
   await b.resetProxy();
   const liveSamples: number[] = [];
@@ -404,7 +417,7 @@ async function latencyLevel(b: Bench, lane: LaneName, level: number, lifetimeMs:
   sampling = false;
   await sampler;
   const report = (await b.proxyReport())[lane];
-  await b.drain(lane, 0, 0, probeMs + lifetimeMs * 4 + 20000);
+  await b.hangUpAll(lane, 30000);
   const meanLive = liveSamples.length ? liveSamples.reduce((a, v) => a + v, 0) / liveSamples.length : 0;
   return {
     lane, level, background, probes: placed, probeRate: rate, liveObserved: round(meanLive, 0),
@@ -510,17 +523,16 @@ async function main(): Promise<void> {
     await b.resetProxy();
     const memBefore = leakBaseline;
     const rampMs = (PLAN.holdCalls / PLAN.holdRate) * 1000;
-    // The engine may originate slower than the calls are offered: the pause leaves room for that.
-    const holdMs = Math.ceil(rampMs * 1.6 + PLAN.holdWindowMs + 4000);
-    const placedHold = await b.holdCalls('engine', PLAN.holdCalls, PLAN.holdRate, holdMs);
-    await waitUntil(async () => (await b.counts('engine')).live >= placedHold, rampMs * 0.6 + 2000, 50);
+    const placedHold = await b.holdCalls('engine', PLAN.holdCalls, PLAN.holdRate);
+    // The engine may originate slower than the calls are offered: wait for all of them.
+    await waitUntil(async () => (await b.counts('engine')).live >= placedHold, rampMs + 30000, 100);
     const heldLive = (await b.counts('engine')).live;
     await b.engine.call({ probe: 'eld-start' });
     await sleep(PLAN.holdWindowMs);
     const eldReply = await b.engine.call<{ eld?: { p50: number; p99: number; max: number; mean: number; count: number } }>({ probe: 'eld-stop' });
     const memHeld = await b.memory();
     const liveAtSample = (await b.counts('engine')).live;
-    await b.drain('engine', placedHold, 0, holdMs + 30000);
+    await b.hangUpAll('engine', 60000);
     const holdReport = (await b.proxyReport()).engine;
     const heldSessions = Math.min(heldLive, liveAtSample) || 1;
 

@@ -63,6 +63,7 @@ export class ApiClient {
 
   close(): void {
     this.agent.destroy();
+    controlAgent.destroy();
   }
 }
 
@@ -77,12 +78,23 @@ export function getStatus(port: number, path: string): Promise<number> {
   });
 }
 
+const controlAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
 /** PUT JSON without auth (the simulator's control API). */
 export function putJson(baseUrl: string, path: string, body: unknown): Promise<number> {
+  return sendJson('PUT', baseUrl, path, body);
+}
+
+/** POST JSON without auth (the simulator's control API). */
+export function postJson(baseUrl: string, path: string, body: unknown): Promise<number> {
+  return sendJson('POST', baseUrl, path, body);
+}
+
+function sendJson(method: string, baseUrl: string, path: string, body: unknown): Promise<number> {
   const url = new URL(path, baseUrl);
   const payload = JSON.stringify(body);
   return new Promise((resolve) => {
-    const req = http.request(url, { method: 'PUT', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+    const req = http.request(url, { method, agent: controlAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
