@@ -15,16 +15,22 @@ if (typeof process.send === 'function') {
   // Also kept by "Class:event", so that a growing count says which listener piles up.
   let listeners = 0;
   let depth = 0;
+  // class name → event name → live listeners (nested maps: no string building per change).
   const byKind = new Map();
-  const addKind = (kind, change) => {
-    const n = (byKind.get(kind) ?? 0) + change;
-    if (n === 0) byKind.delete(kind);
-    else byKind.set(kind, n);
+  const addKind = (kind, name, change) => {
+    let events = byKind.get(kind);
+    if (!events) {
+      events = new Map();
+      byKind.set(kind, events);
+    }
+    const n = (events.get(name) ?? 0) + change;
+    if (n === 0) events.delete(name);
+    else events.set(name, n);
   };
   const held = new WeakMap();
   const collected = new FinalizationRegistry((holder) => {
     listeners -= holder.count;
-    for (const [name, n] of holder.events) addKind(`${holder.kind}:${name}`, -n);
+    for (const [name, n] of holder.events) addKind(holder.kind, name, -n);
   });
   const holderOf = (emitter) => {
     let holder = held.get(emitter);
@@ -55,13 +61,13 @@ if (typeof process.send === 'function') {
         const holder = holderOf(this);
         holder.count += change;
         // removeAllListeners() without a name: spread over what the holder knew.
-        const names = whole && args[0] === undefined ? [...holder.events.keys()] : [String(args[0])];
+        const names = whole && args[0] === undefined ? [...holder.events.keys()] : [args[0]];
         for (const name of names) {
           const before = holder.events.get(name) ?? 0;
           const after = whole ? this.listenerCount(name) : before + change;
           if (after === 0) holder.events.delete(name);
           else holder.events.set(name, after);
-          addKind(`${holder.kind}:${name}`, after - before);
+          addKind(holder.kind, name, after - before);
         }
       }
       depth--;
@@ -102,7 +108,9 @@ if (typeof process.send === 'function') {
         rss: mem.rss, heapUsed: mem.heapUsed, codeBytes, heapTotal: mem.heapTotal, external: mem.external,
         arrayBuffers: mem.arrayBuffers, gcForced: Boolean(msg.gc && gc), cpuUserUs: cpu.user, cpuSystemUs: cpu.system,
         listeners,
-        listenersByKind: Object.fromEntries([...byKind.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)),
+        listenersByKind: Object.fromEntries([...byKind.entries()]
+          .flatMap(([kind, events]) => [...events.entries()].map(([name, n]) => [`${kind}:${String(name)}`, n]))
+          .sort((a, b) => b[1] - a[1]).slice(0, 30)),
       });
     } else if (msg.probe === 'heap-snapshot' && typeof msg.path === 'string') {
       if (gc) gc();
