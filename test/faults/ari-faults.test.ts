@@ -162,6 +162,15 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
     await nextCallWorks();
   });
 
+  test('a slow originate answer (1.5 s) and a slow play answer: the call goes on and completes', async () => {
+    e2e.sim.faults.delayNext({ method: 'POST', path: /\/channels(\/[^/]+)?$/, delayMs: 1500 });
+    e2e.sim.faults.delayNext({ method: 'POST', path: /\/channels\/[^/]+\/play/, delayMs: 800 });
+    const id = await place('menu', MENU_CALLEE);
+    const s = await e2e.waitForSession(id, isFinal);
+    assert.equal(s.state, 'completed', `ended ${s.state} / ${s.endReason}`);
+    assert.equal(s.variables.choice, '1', 'the digit pressed after the slow prompt was gathered');
+  });
+
   test('a DTMF flood of 1,000 digits: the process stays up and the session ends sanely', async () => {
     const id = await place('flood', FLOODER);
     const s = await e2e.waitForSession(id, isFinal, 20000);
