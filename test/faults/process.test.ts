@@ -220,6 +220,32 @@ describe('the engine as a process', { timeout: 120000 }, () => {
     });
   });
 
+  test('started while Asterisk is down: /health 200, /ready 503, calls refused with 503 and nothing placed, then it connects by itself', async () => {
+    const databasePath = await freshDatabase();
+    sim.faults.refuseConnections(4000);
+    const engine = await spawnEngine({ DATABASE_PATH: databasePath, ARI_URL: sim.url, ARI_USERNAME, ARI_PASSWORD });
+    engines.push(engine);
+    await waitForStatus(engine.base, '/health', 200, 20000);
+    const ready = await fetch(`${engine.base}/ready`);
+    await ready.arrayBuffer();
+    assert.equal(ready.status, 503, 'not ready without Asterisk');
+    const before = sim.originateCount();
+    const refused = await engine.request('POST', '/sessions/outgoing', { flowId: flow.short, numberToDial: '+12025550170' });
+    assert.equal(refused.status, 503, refused.text);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After');
+    await waitForStatus(engine.base, '/ready', 200, 20000);
+    assert.equal(sim.originateCount(), before, 'the refused call was not placed later either');
+    const id = await place(engine, flow.short!, '+12025550171');
+    const done = await waitUntil('the call to end', async () => {
+      const s = await stateOf(engine, id);
+      return FINAL_STATES.has(s.state) ? s : undefined;
+    });
+    assert.equal(done.state, 'completed');
+    engine.child.kill('SIGTERM');
+    assert.equal(await engine.exited, 0);
+    assertNoSecrets(engine.output(), [engine.token]);
+  });
+
   test('no secret in stdout/stderr across calls, an ARI outage and reconnect, bad tokens and a token in the query', async () => {
     const databasePath = await freshDatabase();
     const engine = await start(databasePath, { LOG_LEVEL: 'trace' });
