@@ -1,8 +1,11 @@
 // A small promise wrapper around one sqlite3 connection.
 // Writes go through one FIFO lane (`exclusive`) so a transaction never interleaves with another
-// write on the shared connection. Row-level writes queued with `enqueue` are grouped: every
-// write queued during one tick is committed in a single transaction (group commit), keeping
-// their order; `flush()` resolves once everything queued before it is committed.
+// write on the shared connection. Writes queued with `enqueue` / `enqueueRow` are grouped: every
+// write queued during one tick is committed in a single transaction (group commit);
+// `flush()` resolves once everything queued before it is committed.
+// Each statement run is a round trip to libuv's thread pool, which is the cost that matters
+// under load, so rows of one kind (`RowKind`: timeline events, variables, state updates) are
+// written by one statement per group commit, whatever their number.
 import sqlite3 from 'sqlite3';
 import type { Database, RunResult, Statement } from 'sqlite3';
 
@@ -12,6 +15,33 @@ export type Row = Record<string, unknown>;
 export interface SqlStep {
   sql: string;
   params: SqlValue[];
+}
+
+/**
+ * Rows written together: `many` builds one statement writing every row of a group commit, in
+ * order; `one` writes a single row (a lone row, and the fallback that isolates a bad row when
+ * `many` fails on a constraint). Groups run after the `enqueue` writes of the same commit,
+ * by ascending `rank`: rows of one kind may depend on those writes (a session's insert), and on
+ * kinds of lower rank, never on a later one.
+ */
+export interface RowKind<R> {
+  readonly rank: number;
+  many(rows: readonly R[]): SqlStep;
+  one(row: R): SqlStep;
+}
+
+/** Rows per statement: bounds the size of one JSON parameter, not a SQLite limit. */
+const MAX_ROWS_PER_STATEMENT = 2000;
+
+interface QueuedRow {
+  row: unknown;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface RowGroup {
+  kind: RowKind<unknown>;
+  rows: QueuedRow[];
 }
 
 interface QueuedWrite {
@@ -39,6 +69,7 @@ function asError(err: unknown): Error {
 export class Db {
   private lane: Promise<unknown> = Promise.resolve();
   private pending: QueuedWrite[] = [];
+  private rowGroups = new Map<RowKind<unknown>, RowGroup>();
   private batchScheduled = false;
   /** No new writes accepted (close() called). */
   private closed = false;
@@ -142,12 +173,34 @@ export class Db {
     if (this.closed) return Promise.reject(new DbClosedError());
     return new Promise((resolve, reject) => {
       this.pending.push({ steps, resolve, reject });
-      if (!this.batchScheduled) {
-        this.batchScheduled = true;
-        setImmediate(() => {
-          this.onLane(() => this.runPending()).catch(() => undefined);
-        });
-      }
+      this.scheduleBatch();
+    });
+  }
+
+  /**
+   * Queues one row of `kind` for the next group commit. Resolves once committed; rejects alone
+   * on a constraint violation of that row, or with the whole batch when the transaction fails.
+   */
+  enqueueRow<R>(kind: RowKind<R>, row: R): Promise<void> {
+    if (this.closed) return Promise.reject(new DbClosedError());
+    const key = kind as RowKind<unknown>;
+    let group = this.rowGroups.get(key);
+    if (!group) {
+      group = { kind: key, rows: [] };
+      this.rowGroups.set(key, group);
+    }
+    const rows = group.rows;
+    return new Promise((resolve, reject) => {
+      rows.push({ row, resolve, reject });
+      this.scheduleBatch();
+    });
+  }
+
+  private scheduleBatch(): void {
+    if (this.batchScheduled) return;
+    this.batchScheduled = true;
+    setImmediate(() => {
+      this.onLane(() => this.runPending()).catch(() => undefined);
     });
   }
 
@@ -159,39 +212,70 @@ export class Db {
 
   private async runPending(): Promise<void> {
     this.batchScheduled = false;
-    const batch = this.pending.splice(0);
-    if (batch.length === 0) return;
-    const done: Array<{ write: QueuedWrite; changes: number[] }> = [];
+    const writes = this.pending.splice(0);
+    const groups = [...this.rowGroups.values()].sort((a, b) => a.kind.rank - b.kind.rank);
+    this.rowGroups.clear();
+    if (writes.length === 0 && groups.length === 0) return;
+    // Settled only after COMMIT; a promise already rejected alone ignores the batch's outcome.
+    const onCommit: Array<() => void> = [];
+    const failAll = (err: Error): void => {
+      for (const write of writes) write.reject(err);
+      for (const group of groups) for (const r of group.rows) r.reject(err);
+    };
     try {
       await this.runRaw('BEGIN IMMEDIATE');
     } catch (err) {
-      for (const write of batch) write.reject(asError(err));
+      failAll(asError(err));
       return;
     }
-    for (let i = 0; i < batch.length; i++) {
-      const write = batch[i]!;
-      try {
-        done.push({ write, changes: await this.runWrite(write.steps) });
-      } catch (err) {
-        if (isConstraintError(err)) {
-          write.reject(asError(err));
-          continue;
-        }
-        // Anything else (I/O, full disk, busy) may have ended the transaction: fail the batch.
-        await this.runRaw('ROLLBACK').catch(() => undefined);
-        for (const d of done) d.write.reject(asError(err));
-        for (const rest of batch.slice(i)) rest.reject(asError(err));
-        return;
-      }
-    }
     try {
+      for (const write of writes) {
+        try {
+          const changes = await this.runWrite(write.steps);
+          onCommit.push(() => write.resolve(changes));
+        } catch (err) {
+          // A constraint fails only its own write; anything else (I/O, full disk, busy) may
+          // have ended the transaction: it fails the batch.
+          if (!isConstraintError(err)) throw err;
+          write.reject(asError(err));
+        }
+      }
+      for (const group of groups) await this.runRows(group, onCommit);
       await this.runRaw('COMMIT');
     } catch (err) {
       await this.runRaw('ROLLBACK').catch(() => undefined);
-      for (const d of done) d.write.reject(asError(err));
+      failAll(asError(err));
       return;
     }
-    for (const d of done) d.write.resolve(d.changes);
+    for (const settle of onCommit) settle();
+  }
+
+  private async runRows(group: RowGroup, onCommit: Array<() => void>): Promise<void> {
+    const { kind, rows } = group;
+    for (let i = 0; i < rows.length; i += MAX_ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + MAX_ROWS_PER_STATEMENT);
+      if (chunk.length > 1) {
+        try {
+          const step = kind.many(chunk.map((r) => r.row));
+          await this.runRaw(step.sql, step.params);
+          for (const r of chunk) onCommit.push(r.resolve);
+          continue;
+        } catch (err) {
+          if (!isConstraintError(err)) throw err;
+          // SQLite undid that statement alone: row by row, the bad rows fail and the rest commit.
+        }
+      }
+      for (const r of chunk) {
+        try {
+          const step = kind.one(r.row);
+          await this.runRaw(step.sql, step.params);
+          onCommit.push(r.resolve);
+        } catch (err) {
+          if (!isConstraintError(err)) throw err;
+          r.reject(asError(err));
+        }
+      }
+    }
   }
 
   private async runWrite(steps: SqlStep[]): Promise<number[]> {

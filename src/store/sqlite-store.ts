@@ -1,8 +1,10 @@
 // The Store over SQLite (sqlite3 package): the only place with SQL.
 // Session writes (create, state, variables, timeline) go through the group-commit queue of
-// `db.ts`: one transaction per tick, in call order; session reads flush it first so they see
-// every write issued before them. Everything is account-scoped: another account's rows read
-// exactly like missing ones.
+// `db.ts`: one transaction per tick; timeline events, variables and state updates are written
+// one statement per kind per commit (JSON rows through `json_each`). Reads of one session wait
+// for the queue only when that session has writes in it, so they see every write issued before
+// them; the live count per account is kept in memory (this store is the engine's only writer).
+// Everything is account-scoped: another account's rows read exactly like missing ones.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -13,7 +15,7 @@ import { LIVE_STATES } from '../domain/model.js';
 import type { FlowDocument } from '../domain/flow.js';
 import { AppError } from '../domain/errors.js';
 import type { NewSession, SessionFilter, SessionUpdate, Store } from './store.js';
-import { Db, isConstraintError, type Row, type SqlStep, type SqlValue } from './db.js';
+import { Db, isConstraintError, type Row, type RowKind, type SqlStep, type SqlValue } from './db.js';
 import { migrate } from './migrations.js';
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -99,13 +101,175 @@ function isoBound(value: string, fieldName: string): string {
   return new Date(ms).toISOString();
 }
 
+function idempotencyKeyOf(accountId: string, key: string): string {
+  return `${accountId}\u0000${key}`;
+}
+
 function ensureAccountStep(accountId: string, at: string): SqlStep {
   // Accounts come from token claims; the first write of an account creates its row.
   return { sql: 'INSERT OR IGNORE INTO accounts (id, name, date_created) VALUES (?, ?, ?)', params: [accountId, accountId, at] };
 }
 
+interface EventWrite { sessionId: string; at: string; type: string; json: string }
+interface VariableWrite { sessionId: string; name: string; value: string }
+interface SessionChange extends SessionUpdate { sessionId: string }
+
+/**
+ * seq = the session's stored maximum + the event's rank among that session's rows of the
+ * statement. SQLite evaluates the SELECT in full before inserting (it reads the table it inserts
+ * into), so the maximum is the one before the statement.
+ */
+const EVENT_ROWS: RowKind<EventWrite> = {
+  rank: 1,
+  many(rows) {
+    const ordinal = new Map<string, number>();
+    const packed = rows.map((r) => {
+      const n = (ordinal.get(r.sessionId) ?? 0) + 1;
+      ordinal.set(r.sessionId, n);
+      return [r.sessionId, n, r.at, r.type, r.json];
+    });
+    return {
+      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
+            SELECT e.value ->> 0,
+              (SELECT COALESCE(MAX(seq), 0) FROM session_events WHERE session_id = e.value ->> 0) + (e.value ->> 1),
+              e.value ->> 2, e.value ->> 3, e.value ->> 4
+            FROM json_each(?) AS e ORDER BY e.key`,
+      params: [JSON.stringify(packed)],
+    };
+  },
+  one(r) {
+    return {
+      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
+            VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_events WHERE session_id = ?), ?, ?, ?)`,
+      params: [r.sessionId, r.sessionId, r.at, r.type, r.json],
+    };
+  },
+};
+
+/** Rows are upserted in order, so the last value of a name in a commit wins. */
+const VARIABLE_ROWS: RowKind<VariableWrite> = {
+  rank: 2,
+  many(rows) {
+    return {
+      sql: `INSERT INTO session_variables (session_id, name, value)
+            SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2 FROM json_each(?) AS v WHERE true ORDER BY v.key
+            ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value`,
+      params: [JSON.stringify(rows.map((r) => [r.sessionId, r.name, r.value]))],
+    };
+  },
+  one(r) {
+    return {
+      sql: `INSERT INTO session_variables (session_id, name, value) VALUES (?, ?, ?)
+            ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value`,
+      params: [r.sessionId, r.name, r.value],
+    };
+  },
+};
+
+/**
+ * A session's updates of one commit are merged in order (a later field wins), which is what
+ * applying them one after another gives: UPDATE … FROM would apply only one of several rows
+ * matching the same session. A missing field (JSON null) keeps the stored value.
+ */
+const SESSION_CHANGES: RowKind<SessionChange> = {
+  rank: 3,
+  many(rows) {
+    const merged = new Map<string, SessionChange>();
+    for (const r of rows) {
+      const previous = merged.get(r.sessionId);
+      merged.set(r.sessionId, previous ? { ...previous, ...definedFields(r) } : r);
+    }
+    const packed = [...merged.values()].map((c) => [c.sessionId, c.state ?? null, c.endReason ?? null, c.dateAnswered ?? null, c.dateEnded ?? null]);
+    return {
+      sql: `UPDATE sessions SET state = COALESCE(u.value ->> 1, state), end_reason = COALESCE(u.value ->> 2, end_reason),
+              date_answered = COALESCE(u.value ->> 3, date_answered), date_ended = COALESCE(u.value ->> 4, date_ended)
+            FROM json_each(?) AS u WHERE sessions.id = u.value ->> 0`,
+      params: [JSON.stringify(packed)],
+    };
+  },
+  one(c) {
+    return {
+      sql: `UPDATE sessions SET state = COALESCE(?, state), end_reason = COALESCE(?, end_reason),
+              date_answered = COALESCE(?, date_answered), date_ended = COALESCE(?, date_ended) WHERE id = ?`,
+      params: [c.state ?? null, c.endReason ?? null, c.dateAnswered ?? null, c.dateEnded ?? null, c.sessionId],
+    };
+  },
+};
+
+function definedFields(c: SessionChange): Partial<SessionChange> {
+  const out: Partial<SessionChange> = {};
+  if (c.state !== undefined) out.state = c.state;
+  if (c.endReason !== undefined) out.endReason = c.endReason;
+  if (c.dateAnswered !== undefined) out.dateAnswered = c.dateAnswered;
+  if (c.dateEnded !== undefined) out.dateEnded = c.dateEnded;
+  return out;
+}
+
+/** How many queued writes each key (a session, an idempotency key) has in the commit queue. */
+class PendingWrites {
+  private readonly counts = new Map<string, number>();
+
+  track<T>(key: string, write: Promise<T>): Promise<T> {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const done = (): void => {
+      const n = (this.counts.get(key) ?? 1) - 1;
+      if (n <= 0) this.counts.delete(key);
+      else this.counts.set(key, n);
+    };
+    write.then(done, done);
+    return write;
+  }
+
+  has(key: string): boolean {
+    return this.counts.has(key);
+  }
+}
+
+/** Live sessions per account, kept from the writes (the database is read once, at open). */
+class LiveSessions {
+  private readonly accountOf = new Map<string, string>();
+  private readonly perAccount = new Map<string, number>();
+
+  add(sessionId: string, accountId: string): void {
+    if (this.accountOf.has(sessionId)) return;
+    this.accountOf.set(sessionId, accountId);
+    this.perAccount.set(accountId, (this.perAccount.get(accountId) ?? 0) + 1);
+  }
+
+  remove(sessionId: string): void {
+    const accountId = this.accountOf.get(sessionId);
+    if (accountId === undefined) return;
+    this.accountOf.delete(sessionId);
+    const n = (this.perAccount.get(accountId) ?? 1) - 1;
+    if (n <= 0) this.perAccount.delete(accountId);
+    else this.perAccount.set(accountId, n);
+  }
+
+  has(sessionId: string): boolean {
+    return this.accountOf.has(sessionId);
+  }
+
+  count(accountId: string): number {
+    return this.perAccount.get(accountId) ?? 0;
+  }
+}
+
+const LIVE_STATE_SET: ReadonlySet<string> = new Set(LIVE_STATES);
+
 class SqliteStore implements Store {
+  private readonly pendingBySession = new PendingWrites();
+  private readonly pendingIdempotency = new PendingWrites();
+  private readonly live = new LiveSessions();
+  /** Accounts whose row is committed: their sessions skip the INSERT OR IGNORE of the account. */
+  private readonly knownAccounts = new Set<string>();
+
   constructor(private readonly db: Db) {}
+
+  /** Loads the live sessions left by a previous run (before any write of this one). */
+  async loadLiveSessions(): Promise<void> {
+    const rows = await this.db.all<{ id: string; account_id: string }>(`SELECT id, account_id FROM sessions WHERE ${LIVE_SQL}`);
+    for (const r of rows) this.live.add(r.id, r.account_id);
+  }
 
   close(): Promise<void> {
     return this.db.close();
@@ -286,19 +450,23 @@ class SqliteStore implements Store {
 
   async createSession(s: NewSession): Promise<Session> {
     const at = now();
+    const insert: SqlStep = {
+      sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL)`,
+      params: [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at],
+    };
+    const accountKnown = this.knownAccounts.has(s.accountId);
+    // Counted at once: the API checks the live count before the next create of the account.
+    const duplicate = this.live.has(s.id);
+    if (!duplicate) this.live.add(s.id, s.accountId);
     try {
       // Resolves after the commit: an accepted session survives a crash right after.
-      await this.db.enqueue([
-        ensureAccountStep(s.accountId, at),
-        {
-          sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL)`,
-          params: [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at],
-        },
-      ]);
+      await this.pendingBySession.track(s.id, this.db.enqueue(accountKnown ? [insert] : [ensureAccountStep(s.accountId, at), insert]));
     } catch (err) {
+      if (!duplicate) this.live.remove(s.id);
       if (isConstraintError(err)) throw new AppError('conflict', 'Conflict', `session ${s.id} already exists`);
       throw err;
     }
+    this.knownAccounts.add(s.accountId);
     return {
       id: s.id, accountId: s.accountId, flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
       callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
@@ -307,7 +475,7 @@ class SqliteStore implements Store {
   }
 
   async getSession(accountId: string | undefined, id: string): Promise<Session | undefined> {
-    await this.db.flush();
+    if (this.pendingBySession.has(id)) await this.db.flush();
     const row = accountId === undefined
       ? await this.db.get<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`, [id])
       : await this.db.get<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ? AND account_id = ?`, [id, accountId]);
@@ -334,36 +502,30 @@ class SqliteStore implements Store {
     return pageOf(await this.withVariables(rows), count?.n ?? 0, page, size);
   }
 
-  async updateSession(id: string, change: SessionUpdate): Promise<void> {
-    const sets: string[] = [];
-    const params: SqlValue[] = [];
-    if (change.state !== undefined) { sets.push('state = ?'); params.push(change.state); }
-    if (change.endReason !== undefined) { sets.push('end_reason = ?'); params.push(change.endReason); }
-    if (change.dateAnswered !== undefined) { sets.push('date_answered = ?'); params.push(change.dateAnswered); }
-    if (change.dateEnded !== undefined) { sets.push('date_ended = ?'); params.push(change.dateEnded); }
-    if (sets.length === 0) return;
-    await this.db.enqueue([{ sql: `UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`, params: [...params, id] }]);
+  updateSession(id: string, change: SessionUpdate): Promise<void> {
+    if (change.state === undefined && change.endReason === undefined && change.dateAnswered === undefined && change.dateEnded === undefined) {
+      return Promise.resolve();
+    }
+    if (change.state !== undefined && !LIVE_STATE_SET.has(change.state)) this.live.remove(id);
+    return this.pendingBySession.track(id, this.db.enqueueRow(SESSION_CHANGES, { ...change, sessionId: id }));
   }
 
-  async setSessionVariable(id: string, name: string, value: string): Promise<void> {
-    await this.db.enqueue([{
-      sql: `INSERT INTO session_variables (session_id, name, value) VALUES (?, ?, ?)
-            ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value`,
-      params: [id, name, value],
-    }]);
+  setSessionVariable(id: string, name: string, value: string): Promise<void> {
+    return this.pendingBySession.track(id, this.db.enqueueRow(VARIABLE_ROWS, { sessionId: id, name, value }));
   }
 
-  async appendSessionEvent(sessionId: string, type: string, data: Record<string, unknown>, at: string = now()): Promise<void> {
-    const json = JSON.stringify(data);
-    await this.db.enqueue([{
-      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
-            VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_events WHERE session_id = ?), ?, ?, ?)`,
-      params: [sessionId, sessionId, at, type, json],
-    }]);
+  appendSessionEvent(sessionId: string, type: string, data: Record<string, unknown>, at: string = now()): Promise<void> {
+    let json: string;
+    try {
+      json = JSON.stringify(data);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.pendingBySession.track(sessionId, this.db.enqueueRow(EVENT_ROWS, { sessionId, at, type, json }));
   }
 
   async listSessionEvents(sessionId: string): Promise<SessionEvent[]> {
-    await this.db.flush();
+    if (this.pendingBySession.has(sessionId)) await this.db.flush();
     const rows = await this.db.all<EventRow>(
       'SELECT session_id, seq, at, type, data FROM session_events WHERE session_id = ? ORDER BY seq', [sessionId]);
     return rows.map((r) => ({
@@ -378,10 +540,9 @@ class SqliteStore implements Store {
     return this.withVariables(rows);
   }
 
-  async countLiveSessions(accountId: string): Promise<number> {
-    await this.db.flush();
-    const row = await this.db.get<CountRow>(`SELECT COUNT(*) AS n FROM sessions WHERE account_id = ? AND ${LIVE_SQL}`, [accountId]);
-    return row?.n ?? 0;
+  /** From memory: exact while this process is the only writer of the sessions table. */
+  countLiveSessions(accountId: string): Promise<number> {
+    return Promise.resolve(this.live.count(accountId));
   }
 
   private async withVariables(rows: SessionRow[]): Promise<Session[]> {
@@ -405,7 +566,7 @@ class SqliteStore implements Store {
   // ---- idempotency ----
 
   async getIdempotentSession(accountId: string, key: string): Promise<{ sessionId: string; requestHash: string } | undefined> {
-    await this.db.flush();
+    if (this.pendingIdempotency.has(idempotencyKeyOf(accountId, key))) await this.db.flush();
     const row = await this.db.get<{ session_id: string; request_hash: string }>(
       'SELECT session_id, request_hash FROM idempotency_keys WHERE account_id = ? AND key = ? AND date_created >= ?',
       [accountId, key, new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString()]);
@@ -416,7 +577,7 @@ class SqliteStore implements Store {
   async saveIdempotentSession(accountId: string, key: string, requestHash: string, sessionId: string): Promise<void> {
     const at = now();
     const cutoff = new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString();
-    await this.db.enqueue([
+    await this.pendingIdempotency.track(idempotencyKeyOf(accountId, key), this.db.enqueue([
       { sql: 'DELETE FROM idempotency_keys WHERE date_created < ?', params: [cutoff] },
       {
         sql: `INSERT INTO idempotency_keys (account_id, key, request_hash, session_id, date_created) VALUES (?, ?, ?, ?, ?)
@@ -425,7 +586,7 @@ class SqliteStore implements Store {
               WHERE idempotency_keys.date_created < ?`,
         params: [accountId, key, requestHash, sessionId, at, cutoff],
       },
-    ]);
+    ]));
   }
 }
 
@@ -451,5 +612,12 @@ export async function openSqliteStore(path: string): Promise<Store> {
     await db.close().catch(() => undefined);
     throw err;
   }
-  return new SqliteStore(db);
+  const store = new SqliteStore(db);
+  try {
+    await store.loadLiveSessions();
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
 }
