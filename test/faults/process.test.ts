@@ -46,7 +46,7 @@ function assertNoSecrets(output: string, tokens: string[]): void {
   }
 }
 
-describe('the engine as a process', { timeout: 120000 }, () => {
+describe('the engine as a process', { timeout: 180000 }, () => {
   let sim: RunningSimulator;
   const dirs: string[] = [];
   const engines: EngineProcess[] = [];
@@ -111,7 +111,7 @@ describe('the engine as a process', { timeout: 120000 }, () => {
     assert.ok(channelsBefore >= 3, `the simulator holds the live calls (${channelsBefore})`);
 
     engine.child.kill('SIGTERM');
-    await engine.waitForOutput(/shutting down/i, 5000);
+    await engine.waitForOutput(/shutting down/i, 15000);
     // Past this line the engine refuses new work: a connection error or a 503, never a new call.
     let refused: string;
     try {
@@ -169,12 +169,14 @@ describe('the engine as a process', { timeout: 120000 }, () => {
             if (res.status === 200) accepted.push(res.body.id as string);
             else unexpected.push(`${res.status}: ${res.text.slice(0, 200)}`);
           } catch (err) {
-            if (!stop) throw err;
+            if (!stop) unexpected.push(`request failed: ${(err as Error).message}`);
           }
         }
       };
       const clients = Array.from({ length: 8 }, client);
-      await waitUntil('20 accepted calls', async () => (accepted.length >= 20 ? true : undefined), 20000);
+      await waitUntil('20 accepted calls', async () => (accepted.length >= 20 ? true : undefined), 40000).catch((err: Error) => {
+        throw new Error(`${err.message}: ${accepted.length} accepted, unexpected: ${unexpected.slice(0, 5).join(' | ')}\n${engine.output().slice(-2000)}`);
+      });
       stop = true;
       engine.child.kill('SIGKILL');
       assert.equal(await engine.exited, 'SIGKILL');
