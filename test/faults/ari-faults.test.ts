@@ -25,6 +25,13 @@ const FLOWS: Record<string, FlowDocument> = {
       { id: 'bye', type: 'hangup' },
     ],
   },
+  loop: {
+    name: 'Loop',
+    steps: [
+      { id: 'again', type: 'set', variable: 'x', value: '{{x}}1', next: 'tick' },
+      { id: 'tick', type: 'pause', ms: 1, next: 'again' },
+    ],
+  },
   menu: {
     name: 'Menu',
     steps: [
@@ -36,6 +43,7 @@ const FLOWS: Record<string, FlowDocument> = {
   },
 };
 
+const MAX_STEPS = 60;
 const FLOODER = '+12025550202';
 const MENU_CALLEE = '+12025550203';
 
@@ -70,7 +78,7 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
 
   before(async () => {
     process.on('unhandledRejection', onRejection);
-    e2e = await startE2E({ SIM_TIME_SCALE: String(TIME_SCALE) }, SCRIPTS);
+    e2e = await startE2E({ SIM_TIME_SCALE: String(TIME_SCALE), FLOW_MAX_STEPS: String(MAX_STEPS) }, SCRIPTS);
     flow = await seedFlows(e2e);
   });
   after(async () => {
@@ -169,6 +177,16 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
     const s = await e2e.waitForSession(id, isFinal);
     assert.equal(s.state, 'completed', `ended ${s.state} / ${s.endReason}`);
     assert.equal(s.variables.choice, '1', 'the digit pressed after the slow prompt was gathered');
+  });
+
+  test('a flow that loops forever is stopped by the step cap, hung up, with a reason', async () => {
+    const id = await place('loop', '+12025550250');
+    const s = await e2e.waitForSession(id, isFinal, 20000);
+    assert.ok(s.endReason, `ended ${s.state} without a reason`);
+    const started = timelineOf(s).filter((e) => e.type === 'step.started').length;
+    assert.ok(started <= MAX_STEPS + 1, `${started} steps ran with a cap of ${MAX_STEPS}`);
+    assert.ok(started >= MAX_STEPS / 2, `the loop did run (${started} steps)`);
+    assert.equal(e2e.sim.channels().some((c) => c.endpoint.includes('+12025550250')), false, 'the looping call was hung up');
   });
 
   test('a DTMF flood of 1,000 digits: the process stays up and the session ends sanely', async () => {
