@@ -618,8 +618,10 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
       phase = 'resetting';
       // Let the hangup events reach the sockets, then end them without a close frame (1006).
       await new Promise<void>((resolve) => setImmediate(resolve));
+      const wsSockets = new Set<unknown>([...conns].map((c) => c.socket));
       for (const conn of [...conns]) conn.socket.end();
-      for (const s of sockets) s.resetAndDestroy();
+      // A reset after end() spins libuv on the half-closed socket: only plain REST sockets are reset.
+      for (const s of sockets) if (!wsSockets.has(s)) s.resetAndDestroy();
       await sleep(options.restartDowntimeMs ?? 500);
       for (const conn of [...conns]) conn.socket.destroy();
       conns.clear();
