@@ -124,10 +124,7 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
     await nextCallWorks();
   });
 
-  // The simulator's restart() ends each events socket and then resets it: Node 20 fails that reset
-  // (EINVAL) and the socket's handle never closes, so the test process can never exit.
-  const RESTART_DEFECT = 'defect in src/sim/server.ts restart(): socket.end() then resetAndDestroy() on the same (WebSocket) socket wedges the process';
-  test('Asterisk restarted mid-call: the session ends failed with a reason, the engine reconnects and calls again', { skip: process.env.FAULTS_SIM_RESTART === '1' ? false : RESTART_DEFECT }, async () => {
+  test('Asterisk restarted mid-call: the session ends failed with a reason, the engine reconnects and calls again', async () => {
     const ids = [await place('long', '+12025550220'), await place('long', '+12025550221')];
     for (const id of ids) await e2e.waitForSession(id, (s) => s.state === 'in-progress');
     await e2e.sim.faults.restart();
