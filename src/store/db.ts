@@ -122,17 +122,34 @@ export class Db {
   }
 
   /** One statement; resolves with the number of changed rows. Call inside `exclusive`. */
-  runRaw(sql: string, params: SqlValue[] = []): Promise<number> {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.raw.prepare(sql);
-      this.statements.set(sql, stmt);
-    }
-    const prepared = stmt;
+  async runRaw(sql: string, params: SqlValue[] = []): Promise<number> {
+    const prepared = this.statements.get(sql) ?? await this.prepare(sql);
     return new Promise((resolve, reject) => {
       prepared.run(params, function (this: RunResult, err: Error | null) {
         if (err) reject(err);
         else resolve(this.changes);
+      });
+    });
+  }
+
+  /** Cached once prepared; a statement that fails to prepare rejects (and is not kept). */
+  private prepare(sql: string): Promise<Statement> {
+    if (this.rawClosed) return Promise.reject(new DbClosedError());
+    return new Promise((resolve, reject) => {
+      // With a callback, a prepare error goes to it instead of an unhandled 'error' event.
+      const stmt = this.raw.prepare(sql, (err: Error | null) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        const cached = this.statements.get(sql);
+        if (cached) {
+          stmt.finalize();
+          resolve(cached);
+          return;
+        }
+        this.statements.set(sql, stmt);
+        resolve(stmt);
       });
     });
   }

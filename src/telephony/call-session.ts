@@ -84,10 +84,22 @@ export class CallSession {
 
   // ---- timeline and state ----
 
+  /**
+   * Queued at once: the store's commit queue keeps the order of the writes (and the timeline's
+   * seq), so a write need not wait for the previous one's commit. `writes` settles once every
+   * write issued so far has, for `ended$`.
+   */
   private write(op: () => Promise<void>): void {
-    this.writes = this.writes.then(op).catch((err: unknown) => {
+    let issued: Promise<void>;
+    try {
+      issued = op();
+    } catch (err) {
+      issued = Promise.reject(err);
+    }
+    const done = issued.catch((err: unknown) => {
       this.log.error({ err }, 'session write failed');
     });
+    this.writes = this.writes.then(() => done);
   }
 
   timeline(type: string, data: Record<string, unknown>, at?: string): void {
