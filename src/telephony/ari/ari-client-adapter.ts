@@ -1,14 +1,20 @@
 // The TelephonyPort over a real Asterisk, through ari-client: the only module that loads it.
 //
 // What it fixes around ari-client (2.2.0):
-// - Events: ONE listener per event type on the client, translated to TelephonyEvents; ari-client's
-//   per-instance listeners (channel.on(...)) are never used: they pile up per call.
 // - The events WebSocket: ari-client crashes the process on a message it cannot parse or an event
 //   type its API description lacks, and gives up reconnecting after 10 quick retries. The socket
 //   ari-client creates is guarded: bad messages are dropped, and close/error are handled here —
 //   capped exponential backoff with jitter, forever until close(), re-registering the app.
-// - REST: errors are Asterisk's JSON body without a status, and a refused connection never settles
-//   (see ari-transport.ts): every call is bounded and mapped into a typed PortResult.
+// - Events: each message is parsed once, in that guard, and translated to a TelephonyEvent from
+//   the raw JSON. ari-client's own message handler never runs: it would parse it again and build a
+//   model instance, with every operation attached, per object in the event, and the only
+//   bookkeeping it does there is for per-instance listeners (channel.on(...)), which this adapter
+//   never uses (they pile up per call).
+// - REST: the calls of every call's path (originate, answer, play, stop playback, hangup) go
+//   straight through the transport's agent with node:http, built as ari-client builds them;
+//   swagger-client/shred cost several times more CPU per request. The others still go through
+//   ari-client. Either way errors are Asterisk's JSON body, and a refused connection never settles
+//   in ari-client (see ari-transport.ts): every call is bounded and mapped into a typed PortResult.
 // - Noise: swagger-client prints "deprecated version of Swagger" through a global `log`; it is
 //   routed to this logger at debug level. Credentials (`api_key=user:password` in the WebSocket
 //   URL) never reach a log line.
@@ -21,7 +27,7 @@ import type {
 } from '../port.js';
 import { mapAriError } from './ari-errors.js';
 import { CONSUMED_EVENT_TYPES, translateAriEvent } from './ari-events.js';
-import { AriTransport } from './ari-transport.js';
+import { AriTransport, type QueryParams } from './ari-transport.js';
 import { backoffDelay } from './backoff.js';
 
 export interface AriClientPortOptions {
@@ -43,7 +49,7 @@ export interface AriClientPortOptions {
 }
 
 export interface AriClientPortStats {
-  /** Listeners registered on the ari-client instance (constant: one per consumed event type). */
+  /** Listeners registered on the ari-client instance (constant: events never go through ari-client). */
   clientListeners: number;
   /** ari-client's per-instance listener table size (stays 0: never used). */
   instanceListeners: number;
@@ -70,8 +76,8 @@ interface AriClient extends EventEmitter {
   _swagger?: { apis?: { events?: { models?: Record<string, unknown> } } };
   _instanceListeners?: Record<string, unknown[]>;
   start(app: string): PromiseLike<unknown> & { catch?(fn: (err: unknown) => void): unknown };
-  channels: Record<'originate' | 'answer' | 'playWithId' | 'hangup' | 'setChannelVar' | 'record' | 'list', AriCall>;
-  playbacks: Record<'stop' | 'get', AriCall>;
+  channels: Record<'setChannelVar' | 'record' | 'list', AriCall>;
+  playbacks: Record<'get', AriCall>;
 }
 
 interface AriModule {
@@ -92,6 +98,11 @@ let swaggerLogSink: Logger | undefined;
 (globalThis as Record<string, unknown>).log = (...args: unknown[]): void => {
   swaggerLogSink?.debug({ swagger: scrub(args.map(String).join(' ')) }, 'swagger-client message');
 };
+
+const CONSUMED = new Set<string>(CONSUMED_EVENT_TYPES);
+
+/** ari-client's name for its one global basic authorization (see ari-client/lib/client.js). */
+const ARI_CLIENT_GLOBAL_AUTH = 'basic-auth';
 
 function isAriClient(value: unknown): value is AriClient {
   return typeof value === 'object' && value !== null && 'channels' in value && 'start' in value && 'on' in value;
@@ -149,9 +160,10 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
     }
   };
 
-  const deliver = (raw: unknown): void => {
+  /** False when the event is not what ARI documents (then nothing is delivered). */
+  const deliver = (raw: unknown): boolean => {
     const event = translateAriEvent(raw);
-    if (!event) return;
+    if (!event) return false;
     for (const listener of eventListeners) {
       try {
         listener(event);
@@ -159,6 +171,12 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
         logger.error({ err: errorText(err), event: event.type }, 'event listener failed');
       }
     }
+    return true;
+  };
+
+  const dropMessage = (type: unknown, why: string): void => {
+    droppedMessages += 1;
+    logger.debug({ type: typeof type === 'string' ? type.slice(0, 64) : undefined }, `ARI message dropped (${why})`);
   };
 
   const clearTimers = (): void => {
@@ -238,25 +256,24 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
           onSocketOpen(ws);
           return emit(event, ...args);
         case 'message': {
-          const data = args[0];
-          let type: unknown;
+          // Handled here, and never by ari-client (see the header of this file).
+          let event: unknown;
           try {
-            type = (JSON.parse(String(data)) as { type?: unknown } | null)?.type;
+            event = JSON.parse(String(args[0]));
           } catch {
-            type = undefined;
+            event = undefined;
+          }
+          const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+          if (typeof type === 'string' && CONSUMED.has(type)) {
+            if (!deliver(event)) dropMessage(type, 'malformed event');
+            return true;
           }
           const models = c._swagger?.apis?.events?.models;
           if (typeof type !== 'string' || !models || !Object.prototype.hasOwnProperty.call(models, type)) {
-            droppedMessages += 1;
-            logger.debug({ type: typeof type === 'string' ? type.slice(0, 64) : undefined }, 'ARI message dropped (malformed or unknown event type)');
-            return true;
+            dropMessage(type, 'malformed or unknown event type');
           }
-          try {
-            return emit(event, ...args);
-          } catch (err) {
-            logger.error({ err: errorText(err), type }, 'ARI event handling failed');
-            return true;
-          }
+          // A valid ARI event the engine does not consume: nothing to do.
+          return true;
         }
         case 'error':
           // Swallowed here: ari-client would start its own, bounded, reconnect loop.
@@ -287,7 +304,6 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
         guardSocket(c, ws);
       },
     });
-    for (const type of CONSUMED_EVENT_TYPES) c.on(type, (event: unknown) => deliver(event));
     client = c;
   };
 
@@ -308,6 +324,9 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
         swaggerLogSink = logger;
         const loaded = await withTimeout(ariModule.connect(opts.url, opts.username, opts.password), connectTimeoutMs, 'loading the ARI description');
         if (!isAriClient(loaded)) throw new Error('ari-client returned no client');
+        // Ours sets the header for this origin already; ari-client's would only redo it, through
+        // a deprecated Buffer() call, on every request.
+        swaggerModule.authorizations.remove(ARI_CLIENT_GLOBAL_AUTH);
         registerAuthorization();
         if (closed) return;
         adoptClient(loaded);
@@ -339,6 +358,29 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
     }
   };
   const done = (): void => undefined;
+
+  /** A hot-path call sent by the transport itself; the same PortResult as through ari-client. */
+  const direct = async (
+    what: string, method: 'POST' | 'DELETE', path: string, query: QueryParams = [], body?: unknown,
+  ): Promise<PortResult> => {
+    if (!client || closed) return { ok: false, kind: 'unavailable', message: 'ARI not connected' };
+    let failure: PortResult;
+    try {
+      const res = await transport.request(method, path, query, body);
+      if (res.status < 400) return { ok: true, value: undefined };
+      // ari-client rejects with Asterisk's body as the message: mapped the same way.
+      failure = mapAriError(new Error(res.body), res.status);
+    } catch (err) {
+      failure = mapAriError(err);
+    }
+    if (!failure.ok && failure.kind !== 'not-found') logger.debug({ op: what, kind: failure.kind, message: scrub(failure.message) }, 'ARI request failed');
+    return failure;
+  };
+
+  /** A path segment as swagger-client fills it in: encoded, and required (it throws on ''). */
+  const segment = (name: string, value: string): string | PortResult => (value
+    ? encodeURIComponent(value)
+    : { ok: false, kind: 'invalid', message: `${name} is a required path param.` });
 
   const port: AriClientPort = {
     start(): Promise<void> {
@@ -382,29 +424,37 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
       if (req.appArgs.some((a) => a.includes(','))) {
         return Promise.resolve({ ok: false, kind: 'invalid', message: 'appArgs may not contain commas' });
       }
-      return rest('originate', (c) => c.channels.originate({
-        endpoint: req.endpoint,
-        app: opts.app,
-        appArgs: req.appArgs.join(','),
-        callerId: req.callerId,
-        timeout: req.timeoutSec,
-        channelId: req.channelId,
-        // ari-client wraps this as the JSON body {"variables": {...}}, as ARI documents it.
-        variables: req.variables,
-      }), done);
+      return direct('originate', 'POST', '/channels', [
+        ['endpoint', req.endpoint],
+        ['app', opts.app],
+        ['appArgs', req.appArgs.join(',')],
+        ['callerId', req.callerId],
+        ['timeout', req.timeoutSec],
+        ['channelId', req.channelId],
+      ], { variables: req.variables }); // the JSON body ARI documents for channel variables
     },
 
-    answer: (channelId) => rest('answer', (c) => c.channels.answer({ channelId }), done),
+    answer(channelId) {
+      const id = segment('channelId', channelId);
+      return typeof id === 'string' ? direct('answer', 'POST', `/channels/${id}/answer`) : Promise.resolve(id);
+    },
 
     play(channelId, playbackId, media) {
       if (media.length === 0 || media.some((m) => m.length === 0 || m.includes(','))) {
         return Promise.resolve({ ok: false, kind: 'invalid', message: 'media must be non-empty URIs without commas' });
       }
+      const id = segment('channelId', channelId);
+      if (typeof id !== 'string') return Promise.resolve(id);
+      const pb = segment('playbackId', playbackId);
+      if (typeof pb !== 'string') return Promise.resolve(pb);
       // One `media` query parameter, comma-separated: a repeated parameter is not a list to Asterisk.
-      return rest('play', (c) => c.channels.playWithId({ channelId, playbackId, media: media.join(',') }), done);
+      return direct('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.join(',')]]);
     },
 
-    stopPlayback: (playbackId) => rest('stopPlayback', (c) => c.playbacks.stop({ playbackId }), done),
+    stopPlayback(playbackId) {
+      const pb = segment('playbackId', playbackId);
+      return typeof pb === 'string' ? direct('stopPlayback', 'DELETE', `/playbacks/${pb}`) : Promise.resolve(pb);
+    },
 
     playbackState: (playbackId) => rest('playbackState', (c) => c.playbacks.get({ playbackId }), (value) =>
       (typeof value === 'object' && value !== null && 'state' in value && typeof value.state === 'string' ? value.state : 'unknown')),
@@ -420,7 +470,10 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
       ifExists: 'fail',
     }), done),
 
-    hangup: (channelId, reason = 'normal') => rest('hangup', (c) => c.channels.hangup({ channelId, reason }), done),
+    hangup(channelId, reason = 'normal') {
+      const id = segment('channelId', channelId);
+      return typeof id === 'string' ? direct('hangup', 'DELETE', `/channels/${id}`, [['reason', reason]]) : Promise.resolve(id);
+    },
 
     setVariable: (channelId, name, value) => rest('setVariable', (c) => c.channels.setChannelVar({ channelId, variable: name, value }), done),
 

@@ -44,7 +44,8 @@ function bodyOf(err: unknown): { message?: string; error?: string } | undefined 
   }
 }
 
-export function mapAriError(err: unknown): PortFailure {
+/** `status`: the HTTP status, known when the adapter sent the request itself (not via ari-client). */
+export function mapAriError(err: unknown, status?: number): PortFailure {
   const code = codeOf(err);
   if (code !== undefined && UNAVAILABLE_CODES.has(code)) {
     return { ok: false, kind: 'unavailable', message: `ARI unreachable (${code})` };
@@ -64,5 +65,5 @@ export function mapAriError(err: unknown): PortFailure {
     return { ok: false, kind: 'failed', message };
   }
   if (typeof err === 'string' && /required path param/.test(err)) return { ok: false, kind: 'invalid', message: err };
-  return { ok: false, kind: 'failed', message: 'unexpected ARI error' };
+  return { ok: false, kind: 'failed', message: status === undefined ? 'unexpected ARI error' : `unexpected ARI answer (HTTP ${status})` };
 }

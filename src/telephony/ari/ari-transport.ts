@@ -5,6 +5,8 @@
 // the request is created synchronously inside the ari-client call: that is where this module
 // plugs in a bounded keep-alive agent and learns which ClientRequest belongs to which call, so
 // that a refused, reset or slow request settles with a Node error code.
+// The engine's hot calls (originate, answer, play, stop playback, hangup) skip swagger-client and
+// shred altogether: `request()` sends them with node:http over the same bounded agent.
 import http from 'node:http';
 import https from 'node:https';
 import type { ClientRequest, RequestOptions } from 'node:http';
@@ -19,6 +21,18 @@ export interface TransportOptions {
   /** Keep-alive pool size: far below Asterisk's default of 100 HTTP sessions. */
   maxSockets: number;
 }
+
+/** What Asterisk answered to a direct request; `body` is kept only for an error status (>= 400). */
+export interface DirectResponse {
+  status: number;
+  body: string;
+}
+
+/** Query parameters in the order given; undefined ones are left out (as swagger-client does). */
+export type QueryParams = ReadonlyArray<readonly [string, string | number | boolean | undefined]>;
+
+/** Asterisk's error bodies are a line of JSON; anything longer is cut, not buffered without end. */
+const MAX_ERROR_BODY = 64 * 1024;
 
 /** One REST call in flight: fails with a coded error when its socket fails or time runs out. */
 export interface TrackedCall {
@@ -42,9 +56,13 @@ export class AriTransport {
   readonly agent: http.Agent;
   private current: CallSlot | undefined;
   private readonly authHeader: string;
+  private readonly target: URL;
+  private readonly send: typeof http.request;
 
   constructor(private readonly opts: TransportOptions) {
     this.authHeader = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+    this.target = new URL(opts.origin);
+    this.send = opts.origin.startsWith('https:') ? https.request : http.request;
     const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: opts.maxSockets, timeout: 60_000 };
     const agent = opts.origin.startsWith('https:') ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     const add = opts.origin.startsWith('https:') ? baseHttpsAddRequest : baseAddRequest;
@@ -118,6 +136,71 @@ export class AriTransport {
     } finally {
       this.current = undefined;
     }
+  }
+
+  /**
+   * Sends one ARI request straight over the agent, as ari-client would build it: `path` under
+   * /ari (segments already URI-encoded), query values encoded with encodeURIComponent (`+` is
+   * %2B, `,` is %2C), `body` as JSON. Rejects with a coded Node error when the socket fails or
+   * `requestTimeoutMs` (queueing for a socket included) runs out; an HTTP error is a response.
+   */
+  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, query: QueryParams = [], body?: unknown): Promise<DirectResponse> {
+    let search = '';
+    for (const [name, value] of query) {
+      if (value === undefined) continue;
+      search += `${search === '' ? '?' : '&'}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+    }
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: http.OutgoingHttpHeaders = {
+      'User-Agent': 'ari-flow-engine', Accept: 'application/json', Authorization: this.authHeader,
+    };
+    if (payload !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(payload);
+    }
+    return new Promise<DirectResponse>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(err);
+      };
+      const succeed = (response: DirectResponse): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(response);
+      };
+      const req = this.send({
+        protocol: this.target.protocol, hostname: this.target.hostname, port: this.target.port,
+        method, path: `/ari${path}${search}`, headers, agent: this.agent,
+      }, (res) => {
+        const status = res.statusCode ?? 0;
+        let text = '';
+        if (status < 400) {
+          res.resume();
+        } else {
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            if (text.length < MAX_ERROR_BODY) text += chunk;
+          });
+        }
+        res.once('end', () => succeed({ status, body: text.slice(0, MAX_ERROR_BODY) }));
+        res.on('error', fail);
+        // A reset or a timeout in the middle of the body: the call did not complete.
+        res.once('close', () => {
+          if (!res.complete) fail(codedError('ARI response cut off', 'ECONNRESET'));
+        });
+      });
+      const timer = setTimeout(() => {
+        const err = codedError('ARI request timed out', 'ERR_ARI_TIMEOUT');
+        req.destroy(err);
+        fail(err);
+      }, this.opts.requestTimeoutMs);
+      req.on('error', fail);
+      req.end(payload);
+    });
   }
 
   socketsInUse(): number {
