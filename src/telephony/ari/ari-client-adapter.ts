@@ -265,7 +265,12 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
           }
           const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
           if (typeof type === 'string' && CONSUMED.has(type)) {
-            if (!deliver(event)) dropMessage(type, 'malformed event');
+            // A throw here would surface inside ws's frame parser: nothing may escape.
+            try {
+              if (!deliver(event)) dropMessage(type, 'malformed event');
+            } catch (err) {
+              logger.error({ err: errorText(err), type }, 'ARI event handling failed');
+            }
             return true;
           }
           const models = c._swagger?.apis?.events?.models;

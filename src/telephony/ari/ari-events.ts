@@ -2,7 +2,7 @@
 // TelephonyEvents. Anything malformed or irrelevant gives undefined: events are untrusted input.
 import type { ChannelState, TelephonyEvent } from '../port.js';
 
-/** The ARI event types the engine consumes: one global listener each, never per channel. */
+/** The ARI event types the engine consumes (translated by the adapter, never routed per channel). */
 export const CONSUMED_EVENT_TYPES = [
   'Dial', 'StasisStart', 'StasisEnd', 'ChannelStateChange', 'ChannelDtmfReceived', 'ChannelHangupRequest',
   'ChannelDestroyed', 'PlaybackStarted', 'PlaybackFinished', 'RecordingFinished', 'RecordingFailed',
