@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { adapterBed, type AdapterBed } from '../support/telephony-sim.js';
 import { mapAriError } from '../../src/telephony/ari/ari-errors.js';
 
@@ -27,6 +28,12 @@ describe('hot REST calls sent by the adapter itself', { timeout: 60_000 }, () =>
 
   const lastRequest = (match: (path: string, method: string) => boolean) =>
     [...bed.sim.requests()].reverse().find((r) => match(r.path, r.method));
+
+  test('no socket to Asterisk left idle in Node\'s global agent (ari-client\'s reachability probe uses it): checked first, before any fault cuts sockets', () => {
+    const port = new URL(bed.sim.url).port;
+    const idle = Object.entries(http.globalAgent.freeSockets).filter(([name, list]) => name.includes(`:${port}:`) && (list?.length ?? 0) > 0);
+    assert.deepEqual(idle, []);
+  });
 
   test('originate: every query value arrives intact (+, quotes, <>, commas, spaces), variables as the JSON body', async () => {
     const channelId = `t-${randomUUID()}`;

@@ -333,6 +333,7 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
         // a deprecated Buffer() call, on every request.
         swaggerModule.authorizations.remove(ARI_CLIENT_GLOBAL_AUTH);
         registerAuthorization();
+        transport.closeIdleGlobalSockets();
         if (closed) return;
         adoptClient(loaded);
       }

@@ -203,6 +203,21 @@ export class AriTransport {
     });
   }
 
+  /**
+   * ari-client checks that Asterisk is reachable with one unauthenticated GET through the
+   * `request` package, i.e. Node's global agent, which keeps that socket open: one more than the
+   * pool's bound. Closes the global agent's idle sockets to Asterisk (call it once connected).
+   */
+  closeIdleGlobalSockets(): void {
+    const global = this.opts.origin.startsWith('https:') ? https.globalAgent : http.globalAgent;
+    const host = this.target.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = this.target.port || (this.opts.origin.startsWith('https:') ? '443' : '80');
+    // The port is in the pool's name as the caller gave it: explicit, or left out.
+    for (const name of new Set([global.getName({ host, port }), global.getName({ host })])) {
+      for (const socket of global.freeSockets[name] ?? []) socket.destroy();
+    }
+  }
+
   socketsInUse(): number {
     let n = 0;
     for (const list of Object.values(this.agent.sockets)) n += list?.length ?? 0;
