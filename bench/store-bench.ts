@@ -6,6 +6,10 @@
 //   npx tsx bench/store-bench.ts            (N=2000, C=100)
 //   STORE_BENCH_CALLS=5000 STORE_BENCH_LIVE=200 npx tsx bench/store-bench.ts
 //   STORE_BENCH_CHAINED=1: each call awaits its previous write first (call-session before issue 5)
+//   STORE_BENCH_GAP_MS=10: a call waits 10 ms between its writes instead of one tick, as ARI events
+//     arrive in the engine (sparse writes: few rows per commit), e.g. LIVE=20, GAP=10 ≈ 55 calls/s
+//   STORE_BENCH_NO_WRITES=1: the same pacing and reads without the call's 35 writes after the
+//     create: the bench's own cost, to subtract
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +22,8 @@ import type { SessionState } from '../src/domain/model.js';
 const CALLS = Number(process.env.STORE_BENCH_CALLS ?? '') || 2000;
 const LIVE = Number(process.env.STORE_BENCH_LIVE ?? '') || 100;
 const CHAINED = process.env.STORE_BENCH_CHAINED === '1';
+const GAP_MS = Number(process.env.STORE_BENCH_GAP_MS ?? '') || 0;
+const NO_WRITES = process.env.STORE_BENCH_NO_WRITES === '1';
 const EVENTS = 30;
 const ACCOUNT = 'bench-account';
 
@@ -45,7 +51,10 @@ function callScript(): Write[] {
   return writes;
 }
 
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const tick = (): Promise<void> => new Promise((resolve) => {
+  if (GAP_MS > 0) setTimeout(resolve, GAP_MS);
+  else setImmediate(resolve);
+});
 
 async function runCall(store: Store, script: Write[]): Promise<void> {
   const id = randomUUID();
@@ -56,6 +65,10 @@ async function runCall(store: Store, script: Write[]): Promise<void> {
   let chain: Promise<void> = Promise.resolve();
   const pending: Promise<void>[] = [];
   for (const write of script) {
+    if (NO_WRITES) {
+      await tick();
+      continue;
+    }
     if (CHAINED) chain = chain.then(() => write(store, id));
     else pending.push(write(store, id));
     await tick();
@@ -116,8 +129,8 @@ async function main(): Promise<void> {
     };
     const round = (x: number): number => Math.round(x * 1000) / 1000;
     console.log(JSON.stringify({
-      calls: CALLS, live: LIVE, chained: CHAINED, rowsPerCall: 1 + script.length,
-      cpuMsPerCall: round(cpuMs / CALLS), wallMs: Math.round(wallMs), callsPerSec: Math.round(CALLS / (wallMs / 1000)),
+      calls: CALLS, live: LIVE, chained: CHAINED, gapMs: GAP_MS, noWrites: NO_WRITES, rowsPerCall: 1 + script.length,
+      cpuMsPerCall: round(cpuMs / CALLS), userMsPerCall: round(cpu.user / 1000 / CALLS), systemMsPerCall: round(cpu.system / 1000 / CALLS), wallMs: Math.round(wallMs), callsPerSec: Math.round(CALLS / (wallMs / 1000)),
       countLiveSessionsMs: { p50: round(pct(readMs, 0.5)), p99: round(pct(readMs, 0.99)), n: readMs.length },
       getSessionMs: { p50: round(pct(getMs, 0.5)), p99: round(pct(getMs, 0.99)), n: getMs.length },
     }));

@@ -5,7 +5,9 @@
 // `flush()` resolves once everything queued before it is committed.
 // Each statement run is a round trip to libuv's thread pool, which is the cost that matters
 // under load, so rows of one kind (`RowKind`: timeline events, variables, state updates) are
-// written by one statement per group commit, whatever their number.
+// written by one statement per group commit, whatever their number, and may wait a few
+// milliseconds for company (`configureRowCommitDelay`): ARI events arrive one per tick, so
+// without that delay most commits would carry a single row.
 import sqlite3 from 'sqlite3';
 import type { Database, RunResult, Statement } from 'sqlite3';
 
@@ -70,7 +72,11 @@ export class Db {
   private lane: Promise<unknown> = Promise.resolve();
   private pending: QueuedWrite[] = [];
   private rowGroups = new Map<RowKind<unknown>, RowGroup>();
+  /** A commit is due on the next turn of the event loop (setImmediate). */
   private batchScheduled = false;
+  /** A commit of rows only is due when this timer fires. */
+  private batchTimer: NodeJS.Timeout | undefined;
+  private rowCommitDelayMs = 0;
   /** No new writes accepted (close() called). */
   private closed = false;
   /** The connection itself is closed. */
@@ -91,6 +97,14 @@ export class Db {
 
   configureBusyTimeout(ms: number): void {
     this.raw.configure('busyTimeout', ms);
+  }
+
+  /**
+   * How long rows (`enqueueRow`) may wait for the next commit; 0: the next tick. A write queued
+   * with `enqueue`, `flush()` and `close()` commit everything queued at once.
+   */
+  configureRowCommitDelay(ms: number): void {
+    this.rowCommitDelayMs = Math.max(0, ms);
   }
 
   /** Reads (and pragmas) outside the write lane. */
@@ -190,7 +204,7 @@ export class Db {
     if (this.closed) return Promise.reject(new DbClosedError());
     return new Promise((resolve, reject) => {
       this.pending.push({ steps, resolve, reject });
-      this.scheduleBatch();
+      this.scheduleBatch(true);
     });
   }
 
@@ -209,16 +223,22 @@ export class Db {
     const rows = group.rows;
     return new Promise((resolve, reject) => {
       rows.push({ row, resolve, reject });
-      this.scheduleBatch();
+      this.scheduleBatch(false);
     });
   }
 
-  private scheduleBatch(): void {
+  private scheduleBatch(urgent: boolean): void {
     if (this.batchScheduled) return;
-    this.batchScheduled = true;
-    setImmediate(() => {
-      this.onLane(() => this.runPending()).catch(() => undefined);
-    });
+    if (urgent || this.rowCommitDelayMs === 0) {
+      this.batchScheduled = true;
+      setImmediate(() => this.startBatch());
+    } else {
+      this.batchTimer ??= setTimeout(() => this.startBatch(), this.rowCommitDelayMs);
+    }
+  }
+
+  private startBatch(): void {
+    this.onLane(() => this.runPending()).catch(() => undefined);
   }
 
   /** Resolves when every write queued before the call is committed (or has failed). */
@@ -229,6 +249,8 @@ export class Db {
 
   private async runPending(): Promise<void> {
     this.batchScheduled = false;
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
     const writes = this.pending.splice(0);
     const groups = [...this.rowGroups.values()].sort((a, b) => a.kind.rank - b.kind.rank);
     this.rowGroups.clear();

@@ -19,6 +19,12 @@ import { Db, isConstraintError, type Row, type RowKind, type SqlStep, type SqlVa
 import { migrate } from './migrations.js';
 
 const BUSY_TIMEOUT_MS = 5000;
+/**
+ * Timeline events, variables and state updates wait up to this long for the next commit, so
+ * that one commit carries many rows. Nobody awaits them but `ended$` (and reads, which commit
+ * the session's queued writes first); a crash may lose the rows of this last window.
+ */
+const DEFAULT_ROW_COMMIT_DELAY_MS = 10;
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_COUNT_PER_PAGE = 1000;
 
@@ -595,12 +601,18 @@ class SqliteStore implements Store {
  * synchronous=NORMAL: a commit survives a process crash (SIGKILL); only an OS crash or power
  * loss may drop the last commits.
  */
-export async function openSqliteStore(path: string): Promise<Store> {
+export interface SqliteStoreOptions {
+  /** How long session rows may wait for their commit (default 10 ms; 0: the next tick). */
+  rowCommitDelayMs?: number;
+}
+
+export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const inMemory = path === ':memory:' || path === '';
   if (!inMemory && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
   const db = await Db.open(path);
   try {
     db.configureBusyTimeout(BUSY_TIMEOUT_MS);
+    db.configureRowCommitDelay(options.rowCommitDelayMs ?? DEFAULT_ROW_COMMIT_DELAY_MS);
     if (!inMemory) {
       const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL');
       if (mode?.journal_mode !== 'wal') throw new Error(`cannot switch ${path} to WAL mode (got ${mode?.journal_mode ?? 'nothing'})`);

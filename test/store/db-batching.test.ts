@@ -131,6 +131,30 @@ describe('db group commit', () => {
     assert.deepEqual(await rows(child), [{ id: 1, v: 'p1' }, { id: 2, v: 'g' }]);
   });
 
+  test('rows may wait for company; a generic write, flush or close commits them at once', async () => {
+    const name = await newTable();
+    const kind = itemKind(name);
+    const slow = await Db.open(dir.file('delay.sqlite'));
+    await slow.exclusive(() => slow.execRaw(`CREATE TABLE ${name} (id INTEGER PRIMARY KEY, v TEXT NOT NULL CHECK (v <> 'bad'))`));
+    // Far longer than the test: only the writes below can commit the rows.
+    slow.configureRowCommitDelay(600_000);
+    const count = async (): Promise<number> => (await slow.all(`SELECT id FROM ${name}`)).length;
+    const first = [slow.enqueueRow(kind, { id: 1, v: 'a' }), slow.enqueueRow(kind, { id: 2, v: 'b' })];
+    await slow.enqueue([{ sql: `INSERT INTO ${name} (id, v) VALUES (?, ?)`, params: [3, 'generic'] }]);
+    await Promise.all(first);
+    assert.equal(await count(), 3);
+    const second = slow.enqueueRow(kind, { id: 4, v: 'c' });
+    await slow.flush();
+    await second;
+    assert.equal(await count(), 4);
+    const third = slow.enqueueRow(kind, { id: 5, v: 'd' });
+    await slow.close();
+    await third;
+    const reopened = await Db.open(dir.file('delay.sqlite'));
+    assert.equal((await reopened.all(`SELECT id FROM ${name}`)).length, 5);
+    await reopened.close();
+  });
+
   test('flush waits for queued rows; writes after close are refused', async () => {
     const name = await newTable();
     const kind = itemKind(name);
