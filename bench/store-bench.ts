@@ -8,6 +8,7 @@
 //   STORE_BENCH_CHAINED=1: each call awaits its previous write first (call-session before issue 5)
 //   STORE_BENCH_GAP_MS=10: a call waits 10 ms between its writes instead of one tick, as ARI events
 //     arrive in the engine (sparse writes: few rows per commit), e.g. LIVE=20, GAP=10 ≈ 55 calls/s
+//   STORE_BENCH_DELAY_MS=50: the store's row commit delay (default: the store's own)
 //   STORE_BENCH_NO_WRITES=1: the same pacing and reads without the call's 35 writes after the
 //     create: the bench's own cost, to subtract
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,7 @@ const LIVE = Number(process.env.STORE_BENCH_LIVE ?? '') || 100;
 const CHAINED = process.env.STORE_BENCH_CHAINED === '1';
 const GAP_MS = Number(process.env.STORE_BENCH_GAP_MS ?? '') || 0;
 const NO_WRITES = process.env.STORE_BENCH_NO_WRITES === '1';
+const DELAY_MS = process.env.STORE_BENCH_DELAY_MS === undefined ? undefined : Number(process.env.STORE_BENCH_DELAY_MS);
 const EVENTS = 30;
 const ACCOUNT = 'bench-account';
 
@@ -79,7 +81,7 @@ async function runCall(store: Store, script: Write[]): Promise<void> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'store-bench-'));
-  const store = await openSqliteStore(join(dir, 'bench.sqlite'));
+  const store = await openSqliteStore(join(dir, 'bench.sqlite'), DELAY_MS === undefined ? {} : { rowCommitDelayMs: DELAY_MS });
   const script = callScript();
   try {
     const readMs: number[] = [];
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
     };
     const round = (x: number): number => Math.round(x * 1000) / 1000;
     console.log(JSON.stringify({
-      calls: CALLS, live: LIVE, chained: CHAINED, gapMs: GAP_MS, noWrites: NO_WRITES, rowsPerCall: 1 + script.length,
+      calls: CALLS, live: LIVE, chained: CHAINED, gapMs: GAP_MS, noWrites: NO_WRITES, rowCommitDelayMs: DELAY_MS ?? 'default', rowsPerCall: 1 + script.length,
       cpuMsPerCall: round(cpuMs / CALLS), userMsPerCall: round(cpu.user / 1000 / CALLS), systemMsPerCall: round(cpu.system / 1000 / CALLS), wallMs: Math.round(wallMs), callsPerSec: Math.round(CALLS / (wallMs / 1000)),
       countLiveSessionsMs: { p50: round(pct(readMs, 0.5)), p99: round(pct(readMs, 0.99)), n: readMs.length },
       getSessionMs: { p50: round(pct(getMs, 0.5)), p99: round(pct(getMs, 0.99)), n: getMs.length },

@@ -24,7 +24,7 @@ const BUSY_TIMEOUT_MS = 5000;
  * that one commit carries many rows. Nobody awaits them but `ended$` (and reads, which commit
  * the session's queued writes first); a crash may lose the rows of this last window.
  */
-const DEFAULT_ROW_COMMIT_DELAY_MS = 10;
+const DEFAULT_ROW_COMMIT_DELAY_MS = 50;
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_COUNT_PER_PAGE = 1000;
 
@@ -602,7 +602,7 @@ class SqliteStore implements Store {
  * loss may drop the last commits.
  */
 export interface SqliteStoreOptions {
-  /** How long session rows may wait for their commit (default 10 ms; 0: the next tick). */
+  /** How long session rows may wait for their commit (default 50 ms; 0: the next tick). */
   rowCommitDelayMs?: number;
 }
 
