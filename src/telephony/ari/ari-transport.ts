@@ -55,6 +55,8 @@ function codedError(message: string, code: string): Error & { code: string } {
 export class AriTransport {
   readonly agent: http.Agent;
   private current: CallSlot | undefined;
+  /** True while `request()` creates its ClientRequest: it has a deadline of its own. */
+  private sendingDirect = false;
   private readonly authHeader: string;
   private readonly target: URL;
   private readonly send: typeof http.request;
@@ -71,7 +73,7 @@ export class AriTransport {
     Object.defineProperty(agent, 'addRequest', {
       value: (req: ClientRequest, options: RequestOptions): void => {
         // Requests no call tracks (the API description loaded at connect) still get a deadline.
-        req.setTimeout(opts.requestTimeoutMs, () => req.destroy(codedError('ARI request timed out', 'ERR_ARI_TIMEOUT')));
+        if (!this.sendingDirect) req.setTimeout(opts.requestTimeoutMs, () => req.destroy(codedError('ARI request timed out', 'ERR_ARI_TIMEOUT')));
         this.current?.attach(req);
         this.current = undefined;
         add.call(agent, req, options);
@@ -172,10 +174,17 @@ export class AriTransport {
         clearTimeout(timer);
         resolve(response);
       };
-      const req = this.send({
-        protocol: this.target.protocol, hostname: this.target.hostname, port: this.target.port,
-        method, path: `/ari${path}${search}`, headers, agent: this.agent,
-      }, (res) => {
+      this.sendingDirect = true;
+      let req: ClientRequest;
+      try {
+        req = this.send({
+          protocol: this.target.protocol, hostname: this.target.hostname, port: this.target.port,
+          method, path: `/ari${path}${search}`, headers, agent: this.agent,
+        }, onResponse);
+      } finally {
+        this.sendingDirect = false;
+      }
+      function onResponse(res: http.IncomingMessage): void {
         const status = res.statusCode ?? 0;
         let text = '';
         if (status < 400) {
@@ -192,7 +201,7 @@ export class AriTransport {
         res.once('close', () => {
           if (!res.complete) fail(codedError('ARI response cut off', 'ECONNRESET'));
         });
-      });
+      }
       const timer = setTimeout(() => {
         const err = codedError('ARI request timed out', 'ERR_ARI_TIMEOUT');
         req.destroy(err);
