@@ -107,21 +107,23 @@ export class Db {
     this.rowCommitDelayMs = Math.max(0, ms);
   }
 
-  /** Reads (and pragmas) outside the write lane. */
-  get<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    if (this.rawClosed) return Promise.reject(new DbClosedError());
-    return new Promise((resolve, reject) => {
-      this.raw.get(sql, params, (err: Error | null, row: unknown) => {
-        if (err) reject(err);
-        else resolve(row as T | undefined);
-      });
-    });
+  /**
+   * Reads (and pragmas) outside the write lane, through cached prepared statements: a
+   * `Database#get` would prepare and finalize the statement on every call. `get` is the first
+   * row of `all`, for queries of one row: a statement left mid-result would hold its read
+   * transaction open.
+   */
+  async get<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    const rows = await this.all<T>(sql, params);
+    return rows[0];
   }
 
-  all<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    if (this.rawClosed) return Promise.reject(new DbClosedError());
+  async all<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    if (this.rawClosed) throw new DbClosedError();
+    const stmt = this.statements.get(sql) ?? await this.prepare(sql);
     return new Promise((resolve, reject) => {
-      this.raw.all(sql, params, (err: Error | null, rows: unknown[]) => {
+      // Runs to SQLITE_DONE (and resets first), so the read transaction ends with it.
+      stmt.all(params, (err: Error | null, rows: unknown[]) => {
         if (err) reject(err);
         else resolve(rows as T[]);
       });
