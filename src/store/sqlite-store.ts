@@ -139,7 +139,7 @@ const EVENT_ROWS: RowKind<EventWrite> = {
             SELECT e.value ->> 0,
               (SELECT COALESCE(MAX(seq), 0) FROM session_events WHERE session_id = e.value ->> 0) + (e.value ->> 1),
               e.value ->> 2, e.value ->> 3, e.value ->> 4
-            FROM json_each(?) AS e ORDER BY e.key`,
+            FROM json_each(?) AS e`,
       params: [JSON.stringify(packed)],
     };
   },
@@ -555,16 +555,13 @@ class SqliteStore implements Store {
     if (rows.length === 0) return [];
     const byId = new Map<string, Record<string, string>>();
     for (const r of rows) byId.set(r.id, {});
-    const ids = [...byId.keys()];
-    // Chunked to stay far below SQLite's bound-parameter limit.
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const vars = await this.db.all<VariableRow>(
-        `SELECT session_id, name, value FROM session_variables WHERE session_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
-      for (const v of vars) {
-        const bag = byId.get(v.session_id);
-        if (bag) bag[v.name] = v.value;
-      }
+    // One statement text whatever the number of ids (statements are cached by text).
+    const vars = await this.db.all<VariableRow>(
+      'SELECT session_id, name, value FROM session_variables WHERE session_id IN (SELECT value FROM json_each(?))',
+      [JSON.stringify([...byId.keys()])]);
+    for (const v of vars) {
+      const bag = byId.get(v.session_id);
+      if (bag) bag[v.name] = v.value;
     }
     return rows.map((r) => toSession(r, byId.get(r.id) ?? {}));
   }
