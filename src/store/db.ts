@@ -257,6 +257,17 @@ export class Db {
     const groups = [...this.rowGroups.values()].sort((a, b) => a.kind.rank - b.kind.rank);
     this.rowGroups.clear();
     if (writes.length === 0 && groups.length === 0) return;
+    const lone = writes.length === 1 && groups.length === 0 ? writes[0] : undefined;
+    if (lone && lone.steps.length === 1) {
+      // One statement alone is its own transaction (autocommit): one round trip instead of three.
+      const step = lone.steps[0]!;
+      try {
+        lone.resolve([await this.runRaw(step.sql, step.params)]);
+      } catch (err) {
+        lone.reject(asError(err));
+      }
+      return;
+    }
     // Settled only after COMMIT; a promise already rejected alone ignores the batch's outcome.
     const onCommit: Array<() => void> = [];
     const failAll = (err: Error): void => {
