@@ -44,6 +44,8 @@ export interface CreatedSession {
 
 export class OutgoingSessions {
   private readonly mutex = new KeyedMutex();
+  /** Calls admitted but not yet in the store, per account. */
+  private readonly admitting = new Map<string, number>();
   private readonly rate: CallRateLimiter;
 
   constructor(private readonly deps: OutgoingSessionDeps) {
@@ -86,43 +88,44 @@ export class OutgoingSessions {
       throw AppError.validation([{ fieldName: 'Idempotency-Key', errorCode: 'InvalidIdempotencyKey', message: 'Idempotency-Key must be 1 to 255 printable ASCII characters' }]);
     }
     const request = this.validate(input);
+    if (idempotencyKey === undefined) return this.createAndPlace(accountId, request, undefined);
+
     const requestHash = hashRequest(request);
-
-    const created = await this.mutex.run(accountId, async (): Promise<CreatedSession | { session: Session; flow: Flow }> => {
-      const { store, engine, config } = this.deps;
-      if (idempotencyKey !== undefined) {
-        const previous = await store.getIdempotentSession(accountId, idempotencyKey);
-        if (previous) {
-          if (previous.requestHash !== requestHash) {
-            throw new AppError('unprocessable', 'IdempotencyKeyReused', 'This Idempotency-Key was used with a different request');
-          }
-          const session = await store.getSession(accountId, previous.sessionId);
-          if (session) return { session, replayed: true };
+    // Requests carrying a key are serialized per account, so one key never creates two sessions.
+    return this.mutex.run(`${accountId}\u0000idempotent`, async () => {
+      const { store } = this.deps;
+      const previous = await store.getIdempotentSession(accountId, idempotencyKey);
+      if (previous) {
+        if (previous.requestHash !== requestHash) {
+          throw new AppError('unprocessable', 'IdempotencyKeyReused', 'This Idempotency-Key was used with a different request');
         }
+        const session = await store.getSession(accountId, previous.sessionId);
+        if (session) return { session, replayed: true };
       }
+      return this.createAndPlace(accountId, request, { key: idempotencyKey, requestHash });
+    });
+  }
 
-      const flow = await store.getFlow(accountId, request.flowId);
-      if (!flow) throw AppError.notFound('Flow');
-      const callerId = await this.chooseCallerId(accountId, request.callerId);
+  private async createAndPlace(
+    accountId: string,
+    request: NewOutgoingSession,
+    idempotency: { key: string; requestHash: string } | undefined,
+  ): Promise<CreatedSession> {
+    const { store, engine } = this.deps;
+    const flow = await store.getFlow(accountId, request.flowId);
+    if (!flow) throw AppError.notFound('Flow');
+    const callerId = await this.chooseCallerId(accountId, request.callerId);
+    let endpoint: string;
+    try {
+      endpoint = engine.endpointFor(request.numberToDial);
+    } catch {
+      throw AppError.validation([{ fieldName: 'numberToDial', errorCode: 'NoRoute', message: 'No route dials this number' }]);
+    }
 
-      if (!engine.isReady()) {
-        throw new AppError('unavailable', 'ServiceUnavailable', 'The telephony engine is not connected to Asterisk; no call was placed', [], NOT_READY_RETRY_AFTER_SEC);
-      }
-      if ((await store.countLiveSessions(accountId)) >= config.limits.maxLiveCallsPerAccount) {
-        throw new AppError('rate-limited', 'TooManyLiveCalls', `The account has ${config.limits.maxLiveCallsPerAccount} live calls, its limit`, [], LIVE_CAP_RETRY_AFTER_SEC);
-      }
-      const wait = this.rate.retryAfter(accountId);
-      if (wait !== undefined) {
-        throw new AppError('rate-limited', 'TooManyCalls', `The account may place ${config.limits.maxCallsPerSecondPerAccount} calls per second`, [], wait);
-      }
-
-      let endpoint: string;
-      try {
-        endpoint = engine.endpointFor(request.numberToDial);
-      } catch {
-        throw AppError.validation([{ fieldName: 'numberToDial', errorCode: 'NoRoute', message: 'No route dials this number' }]);
-      }
-      const session = await store.createSession({
+    await this.admit(accountId);
+    let session: Session;
+    try {
+      session = await store.createSession({
         id: randomUUID(),
         accountId,
         flowId: flow.id,
@@ -132,19 +135,47 @@ export class OutgoingSessions {
         channelId: randomUUID(),
         endpoint,
       });
-      this.rate.record(accountId);
-      if (idempotencyKey !== undefined) await store.saveIdempotentSession(accountId, idempotencyKey, requestHash, session.id);
-      return { session, flow };
-    });
+    } finally {
+      this.release(accountId);
+    }
+    if (idempotency) await store.saveIdempotentSession(accountId, idempotency.key, idempotency.requestHash, session.id);
 
-    if ('replayed' in created) return created;
-    const { session, flow } = created;
     // placeCall records its own failures on the session; this catch only keeps a broken promise
     // from becoming an unhandled rejection.
-    this.deps.engine.placeCall(session, flow).catch((err: unknown) => {
+    engine.placeCall(session, flow).catch((err: unknown) => {
       this.deps.logger.error({ err, sessionId: session.id }, 'placeCall failed');
     });
     return { session, replayed: false };
+  }
+
+  /**
+   * Readiness and the per-account caps, checked and reserved under the account's lock so that
+   * concurrent requests cannot overrun them. The lock is held for these checks only, not across
+   * database writes: a reserved call counts against the live cap until the store has it.
+   */
+  private admit(accountId: string): Promise<void> {
+    return this.mutex.run(accountId, async () => {
+      const { store, engine, config } = this.deps;
+      if (!engine.isReady()) {
+        throw new AppError('unavailable', 'ServiceUnavailable', 'The telephony engine is not connected to Asterisk; no call was placed', [], NOT_READY_RETRY_AFTER_SEC);
+      }
+      const live = (await store.countLiveSessions(accountId)) + (this.admitting.get(accountId) ?? 0);
+      if (live >= config.limits.maxLiveCallsPerAccount) {
+        throw new AppError('rate-limited', 'TooManyLiveCalls', `The account has ${config.limits.maxLiveCallsPerAccount} live calls, its limit`, [], LIVE_CAP_RETRY_AFTER_SEC);
+      }
+      const wait = this.rate.retryAfter(accountId);
+      if (wait !== undefined) {
+        throw new AppError('rate-limited', 'TooManyCalls', `The account may place ${config.limits.maxCallsPerSecondPerAccount} calls per second`, [], wait);
+      }
+      this.rate.record(accountId);
+      this.admitting.set(accountId, (this.admitting.get(accountId) ?? 0) + 1);
+    });
+  }
+
+  private release(accountId: string): void {
+    const left = (this.admitting.get(accountId) ?? 1) - 1;
+    if (left > 0) this.admitting.set(accountId, left);
+    else this.admitting.delete(accountId);
   }
 
   private async chooseCallerId(accountId: string, requested: string | undefined): Promise<string> {
