@@ -1,7 +1,7 @@
 // Toll-fraud guard: which destinations an outgoing call may reach. Countries and number types
 // come from libphonenumber-js (max metadata), the same classification the README documents.
 import type { FieldError } from './errors.js';
-import { numberInfo } from './e164.js';
+import { numberInfo, type NumberInfo } from './e164.js';
 
 export interface DestinationPolicy {
   /** ISO 3166-1 alpha-2 countries (`US`) or E.164 prefixes (`+44`); empty: every destination. */
@@ -17,8 +17,8 @@ function matchesRule(rule: string, e164: string, country: string | undefined): b
 }
 
 /** undefined when the policy allows dialing `e164` (a number that passed `checkE164`). */
-export function checkDestination(e164: string, policy: DestinationPolicy, fieldName = 'numberToDial'): FieldError | undefined {
-  const { country, type } = numberInfo(e164);
+export function checkDestination(e164: string, policy: DestinationPolicy, fieldName = 'numberToDial', info: NumberInfo = numberInfo(e164)): FieldError | undefined {
+  const { country, type } = info;
   const allowed = policy.allowedDestinations.filter((r) => r.trim() !== '');
   if (allowed.length > 0 && !allowed.some((rule) => matchesRule(rule, e164, country))) {
     return {

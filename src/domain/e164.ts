@@ -1,7 +1,7 @@
 // E.164 checks with libphonenumber-js and its full ("max") metadata: validity is decided by the
 // numbering plans, not by a regex, so `+1814404309` (one digit short) and `+999123` (no such
 // country code) fail while `+18144043093` passes.
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, type PhoneNumber } from 'libphonenumber-js/max';
 import type { FieldError } from './errors.js';
 
 /** E.164 allows at most 15 digits after the '+'. */
@@ -11,7 +11,13 @@ function invalid(fieldName: string, message: string): { ok: false; error: FieldE
   return { ok: false, error: { fieldName, errorCode: 'InvalidPhoneNumber', message } };
 }
 
-export function checkE164(value: unknown, fieldName: string): { ok: true; e164: string } | { ok: false; error: FieldError } {
+export interface NumberInfo {
+  country?: string;
+  type?: string;
+}
+
+/** `info()` classifies the number from the parse already done (parsing is the costly part). */
+export function checkE164(value: unknown, fieldName: string): { ok: true; e164: string; info: () => NumberInfo } | { ok: false; error: FieldError } {
   if (typeof value !== 'string') return invalid(fieldName, `${fieldName} must be a string in E.164 format, e.g. +18144043093`);
   if (value === '') return invalid(fieldName, `${fieldName} is required (E.164, e.g. +18144043093)`);
   if (!value.startsWith('+')) return invalid(fieldName, `${fieldName} must start with '+' and the country code (E.164, e.g. +18144043093)`);
@@ -22,14 +28,17 @@ export function checkE164(value: unknown, fieldName: string): { ok: true; e164: 
   if (!parsed || !parsed.isValid() || parsed.number !== value) {
     return invalid(fieldName, `${fieldName} is not a valid phone number in any numbering plan`);
   }
-  return { ok: true, e164: parsed.number };
+  return { ok: true, e164: parsed.number, info: () => infoOf(parsed) };
 }
 
 /** Country (ISO 3166-1 alpha-2) and libphonenumber-js type of a number that passed `checkE164`. */
-export function numberInfo(e164: string): { country?: string; type?: string } {
+export function numberInfo(e164: string): NumberInfo {
   const parsed = parsePhoneNumberFromString(e164);
-  if (!parsed) return {};
-  const info: { country?: string; type?: string } = {};
+  return parsed ? infoOf(parsed) : {};
+}
+
+function infoOf(parsed: PhoneNumber): NumberInfo {
+  const info: NumberInfo = {};
   if (parsed.country !== undefined) info.country = parsed.country;
   const type = parsed.getType();
   if (type !== undefined) info.type = type;

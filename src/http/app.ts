@@ -69,6 +69,11 @@ export function buildApp(deps: AppDeps): express.Express {
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
+    // A listener and a clock read per request only when the line would be written.
+    if (!logger.isLevelEnabled('debug')) {
+      next();
+      return;
+    }
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       // The path only: a query string could hold something that must not be logged.

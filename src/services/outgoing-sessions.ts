@@ -64,7 +64,7 @@ export class OutgoingSessions {
       const refused = checkDestination(dial.e164, {
         allowedDestinations: this.deps.config.allowedDestinations,
         blockedNumberTypes: this.deps.config.blockedNumberTypes,
-      }, 'numberToDial');
+      }, 'numberToDial', dial.info());
       if (refused) errors.push(refused);
       else numberToDial = dial.e164;
     }

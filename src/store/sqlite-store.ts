@@ -33,6 +33,9 @@ const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 const SESSION_COLUMNS = `id, account_id, flow_id, flow_version, number_to_dial, caller_id, state, channel_id,
   endpoint, end_reason, date_created, date_answered, date_ended`;
 
+/** Current flow versions kept in memory (the oldest entry leaves first). */
+const CURRENT_FLOWS_CACHED = 1000;
+
 const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.name, v.document,
   v.date_created AS version_created
   FROM flows f JOIN flow_versions v ON v.flow_id = f.id`;
@@ -268,6 +271,8 @@ class SqliteStore implements Store {
   private readonly live = new LiveSessions();
   /** Accounts whose row is committed: their sessions skip the INSERT OR IGNORE of the account. */
   private readonly knownAccounts = new Set<string>();
+  private readonly currentFlows = new Map<string, Flow>();
+  private flowGeneration = 0;
 
   constructor(private readonly db: Db) {}
 
@@ -383,6 +388,7 @@ class SqliteStore implements Store {
     const at = now();
     const json = JSON.stringify(document);
     const flow = await this.db.transaction(async () => {
+      this.flowWritten(accountId, id);
       const existing = await this.db.get<{ account_id: string; current_version: number; date_deleted: string | null }>(
         'SELECT account_id, current_version, date_deleted FROM flows WHERE id = ?', [id]);
       if (existing && (existing.account_id !== accountId || existing.date_deleted === null)) {
@@ -402,7 +408,7 @@ class SqliteStore implements Store {
         'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, ?, ?, ?, ?)',
         [id, next, document.name, json, at]);
       return this.getFlow(accountId, id, next);
-    });
+    }).finally(() => this.flowWritten(accountId, id));
     if (!flow) throw new Error(`flow ${id} was not stored`);
     return flow;
   }
@@ -412,12 +418,33 @@ class SqliteStore implements Store {
    * stored version, even of a deleted flow (sessions keep referring to what they ran).
    */
   async getFlow(accountId: string, id: string, version?: number): Promise<Flow | undefined> {
-    const row = version === undefined
-      ? await this.db.get<FlowRow>(
-        `${FLOW_SELECT} AND v.version = f.current_version WHERE f.id = ? AND f.account_id = ? AND f.date_deleted IS NULL`,
-        [id, accountId])
-      : await this.db.get<FlowRow>(`${FLOW_SELECT} AND v.version = ? WHERE f.id = ? AND f.account_id = ?`, [version, id, accountId]);
-    return row && toFlow(row);
+    if (version !== undefined) {
+      const row = await this.db.get<FlowRow>(`${FLOW_SELECT} AND v.version = ? WHERE f.id = ? AND f.account_id = ?`, [version, id, accountId]);
+      return row && toFlow(row);
+    }
+    // Every outgoing session reads its flow: the current versions are kept in memory. Only this
+    // store writes flows, and it drops the entry after each write; a read that overlapped a write
+    // (the generation moved) is not kept.
+    const key = `${accountId}\n${id}`;
+    const cached = this.currentFlows.get(key);
+    if (cached) return cached;
+    const generation = this.flowGeneration;
+    const row = await this.db.get<FlowRow>(
+      `${FLOW_SELECT} AND v.version = f.current_version WHERE f.id = ? AND f.account_id = ? AND f.date_deleted IS NULL`,
+      [id, accountId]);
+    if (!row) return undefined;
+    const flow = toFlow(row);
+    if (generation === this.flowGeneration) {
+      if (this.currentFlows.size >= CURRENT_FLOWS_CACHED) this.currentFlows.delete(this.currentFlows.keys().next().value!);
+      this.currentFlows.set(key, flow);
+    }
+    return flow;
+  }
+
+  /** After a flow write (committed or not): the next read goes to the database. */
+  private flowWritten(accountId: string, id: string): void {
+    this.flowGeneration += 1;
+    this.currentFlows.delete(`${accountId}\n${id}`);
   }
 
   async listFlows(accountId: string, request: PageRequest): Promise<Page<Flow>> {
@@ -434,6 +461,7 @@ class SqliteStore implements Store {
   async updateFlow(accountId: string, id: string, document: FlowDocument): Promise<Flow | undefined> {
     const at = now();
     return this.db.transaction(async () => {
+      this.flowWritten(accountId, id);
       const current = await this.db.get<{ current_version: number }>(
         'SELECT current_version FROM flows WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [id, accountId]);
       if (!current) return undefined;
@@ -443,12 +471,14 @@ class SqliteStore implements Store {
         [id, next, document.name, JSON.stringify(document), at]);
       await this.db.runRaw('UPDATE flows SET current_version = ?, date_modified = ? WHERE id = ?', [next, at, id]);
       return this.getFlow(accountId, id, next);
-    });
+    }).finally(() => this.flowWritten(accountId, id));
   }
 
   async deleteFlow(accountId: string, id: string): Promise<boolean> {
+    this.flowWritten(accountId, id);
     const changed = await this.db.transaction(() => this.db.runRaw(
-      'UPDATE flows SET date_deleted = ? WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [now(), id, accountId]));
+      'UPDATE flows SET date_deleted = ? WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [now(), id, accountId]))
+      .finally(() => this.flowWritten(accountId, id));
     return changed > 0;
   }
 
