@@ -33,8 +33,8 @@ const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 const SESSION_COLUMNS = `id, account_id, flow_id, flow_version, number_to_dial, caller_id, state, channel_id,
   endpoint, end_reason, date_created, date_answered, date_ended`;
 
-/** Current flow versions kept in memory (the oldest entry leaves first). */
-const CURRENT_FLOWS_CACHED = 1000;
+/** Entries of each in-memory read cache (flows, caller IDs). */
+const CACHED_ROWS = 1000;
 
 const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.name, v.document,
   v.date_created AS version_created
@@ -234,6 +234,45 @@ class PendingWrites {
   }
 }
 
+/**
+ * Rows read on every outgoing session (a flow's current version, an owned caller ID), kept in
+ * memory. Only this store writes them: a write clears the cache before and after it, and a read
+ * that overlapped a write (the generation moved) is not kept. The oldest entry leaves first.
+ */
+class ReadCache<V> {
+  private readonly entries = new Map<string, V>();
+  private generation = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  async read(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
+    const cached = this.entries.get(key);
+    if (cached !== undefined) return cached;
+    const generation = this.generation;
+    const value = await load();
+    if (value !== undefined && generation === this.generation) {
+      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  /** Around every write (committed or not): the next reads go to the database. */
+  async writing<T>(write: () => Promise<T>): Promise<T> {
+    this.invalidate();
+    try {
+      return await write();
+    } finally {
+      this.invalidate();
+    }
+  }
+
+  private invalidate(): void {
+    this.generation += 1;
+    this.entries.clear();
+  }
+}
+
 /** Live sessions per account, kept from the writes (the database is read once, at open). */
 class LiveSessions {
   private readonly accountOf = new Map<string, string>();
@@ -271,8 +310,8 @@ class SqliteStore implements Store {
   private readonly live = new LiveSessions();
   /** Accounts whose row is committed: their sessions skip the INSERT OR IGNORE of the account. */
   private readonly knownAccounts = new Set<string>();
-  private readonly currentFlows = new Map<string, Flow>();
-  private flowGeneration = 0;
+  private readonly currentFlows = new ReadCache<Flow>(CACHED_ROWS);
+  private readonly ownedNumbers = new ReadCache<PhoneNumber>(CACHED_ROWS);
 
   constructor(private readonly db: Db) {}
 
@@ -321,13 +360,13 @@ class SqliteStore implements Store {
     const id = randomUUID();
     const at = now();
     try {
-      await this.db.transaction(async () => {
+      await this.ownedNumbers.writing(() => this.db.transaction(async () => {
         const ensure = ensureAccountStep(accountId, at);
         await this.db.runRaw(ensure.sql, ensure.params);
         await this.db.runRaw(
           'INSERT INTO phone_numbers (id, account_id, number, name, enabled, date_created, date_modified) VALUES (?, ?, ?, ?, ?, ?, ?)',
           [id, accountId, number, name, enabled ? 1 : 0, at, at]);
-      });
+      }));
     } catch (err) {
       if (isConstraintError(err)) return 'duplicate';
       throw err;
@@ -350,9 +389,11 @@ class SqliteStore implements Store {
   }
 
   async findPhoneNumberByNumber(accountId: string, number: string): Promise<PhoneNumber | undefined> {
-    const row = await this.db.get<PhoneNumberRow>(
-      'SELECT * FROM phone_numbers WHERE number = ? AND account_id = ?', [number, accountId]);
-    return row && toPhoneNumber(row);
+    return this.ownedNumbers.read(`${accountId}\n${number}`, async () => {
+      const row = await this.db.get<PhoneNumberRow>(
+        'SELECT * FROM phone_numbers WHERE number = ? AND account_id = ?', [number, accountId]);
+      return row && toPhoneNumber(row);
+    });
   }
 
   async enabledNumbers(accountId: string): Promise<PhoneNumber[]> {
@@ -362,18 +403,18 @@ class SqliteStore implements Store {
   }
 
   async updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean }): Promise<PhoneNumber | undefined> {
-    return this.db.transaction(async () => {
+    return this.ownedNumbers.writing(() => this.db.transaction(async () => {
       const changed = await this.db.runRaw(
         `UPDATE phone_numbers SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), date_modified = ?
          WHERE id = ? AND account_id = ?`,
         [change.name ?? null, change.enabled === undefined ? null : change.enabled ? 1 : 0, now(), id, accountId]);
       return changed === 0 ? undefined : this.getPhoneNumber(accountId, id);
-    });
+    }));
   }
 
   async deletePhoneNumber(accountId: string, id: string): Promise<boolean> {
-    const changed = await this.db.transaction(() => this.db.runRaw(
-      'DELETE FROM phone_numbers WHERE id = ? AND account_id = ?', [id, accountId]));
+    const changed = await this.ownedNumbers.writing(() => this.db.transaction(() => this.db.runRaw(
+      'DELETE FROM phone_numbers WHERE id = ? AND account_id = ?', [id, accountId])));
     return changed > 0;
   }
 
@@ -387,8 +428,7 @@ class SqliteStore implements Store {
   async createFlow(accountId: string, document: FlowDocument, id: string = randomUUID()): Promise<Flow> {
     const at = now();
     const json = JSON.stringify(document);
-    const flow = await this.db.transaction(async () => {
-      this.flowWritten(accountId, id);
+    const flow = await this.currentFlows.writing(() => this.db.transaction(async () => {
       const existing = await this.db.get<{ account_id: string; current_version: number; date_deleted: string | null }>(
         'SELECT account_id, current_version, date_deleted FROM flows WHERE id = ?', [id]);
       if (existing && (existing.account_id !== accountId || existing.date_deleted === null)) {
@@ -408,7 +448,7 @@ class SqliteStore implements Store {
         'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, ?, ?, ?, ?)',
         [id, next, document.name, json, at]);
       return this.getFlow(accountId, id, next);
-    }).finally(() => this.flowWritten(accountId, id));
+    }));
     if (!flow) throw new Error(`flow ${id} was not stored`);
     return flow;
   }
@@ -422,29 +462,12 @@ class SqliteStore implements Store {
       const row = await this.db.get<FlowRow>(`${FLOW_SELECT} AND v.version = ? WHERE f.id = ? AND f.account_id = ?`, [version, id, accountId]);
       return row && toFlow(row);
     }
-    // Every outgoing session reads its flow: the current versions are kept in memory. Only this
-    // store writes flows, and it drops the entry after each write; a read that overlapped a write
-    // (the generation moved) is not kept.
-    const key = `${accountId}\n${id}`;
-    const cached = this.currentFlows.get(key);
-    if (cached) return cached;
-    const generation = this.flowGeneration;
-    const row = await this.db.get<FlowRow>(
-      `${FLOW_SELECT} AND v.version = f.current_version WHERE f.id = ? AND f.account_id = ? AND f.date_deleted IS NULL`,
-      [id, accountId]);
-    if (!row) return undefined;
-    const flow = toFlow(row);
-    if (generation === this.flowGeneration) {
-      if (this.currentFlows.size >= CURRENT_FLOWS_CACHED) this.currentFlows.delete(this.currentFlows.keys().next().value!);
-      this.currentFlows.set(key, flow);
-    }
-    return flow;
-  }
-
-  /** After a flow write (committed or not): the next read goes to the database. */
-  private flowWritten(accountId: string, id: string): void {
-    this.flowGeneration += 1;
-    this.currentFlows.delete(`${accountId}\n${id}`);
+    return this.currentFlows.read(`${accountId}\n${id}`, async () => {
+      const row = await this.db.get<FlowRow>(
+        `${FLOW_SELECT} AND v.version = f.current_version WHERE f.id = ? AND f.account_id = ? AND f.date_deleted IS NULL`,
+        [id, accountId]);
+      return row && toFlow(row);
+    });
   }
 
   async listFlows(accountId: string, request: PageRequest): Promise<Page<Flow>> {
@@ -460,8 +483,7 @@ class SqliteStore implements Store {
 
   async updateFlow(accountId: string, id: string, document: FlowDocument): Promise<Flow | undefined> {
     const at = now();
-    return this.db.transaction(async () => {
-      this.flowWritten(accountId, id);
+    return this.currentFlows.writing(() => this.db.transaction(async () => {
       const current = await this.db.get<{ current_version: number }>(
         'SELECT current_version FROM flows WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [id, accountId]);
       if (!current) return undefined;
@@ -471,14 +493,12 @@ class SqliteStore implements Store {
         [id, next, document.name, JSON.stringify(document), at]);
       await this.db.runRaw('UPDATE flows SET current_version = ?, date_modified = ? WHERE id = ?', [next, at, id]);
       return this.getFlow(accountId, id, next);
-    }).finally(() => this.flowWritten(accountId, id));
+    }));
   }
 
   async deleteFlow(accountId: string, id: string): Promise<boolean> {
-    this.flowWritten(accountId, id);
-    const changed = await this.db.transaction(() => this.db.runRaw(
-      'UPDATE flows SET date_deleted = ? WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [now(), id, accountId]))
-      .finally(() => this.flowWritten(accountId, id));
+    const changed = await this.currentFlows.writing(() => this.db.transaction(() => this.db.runRaw(
+      'UPDATE flows SET date_deleted = ? WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [now(), id, accountId])));
     return changed > 0;
   }
 

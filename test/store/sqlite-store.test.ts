@@ -147,6 +147,27 @@ describe('sqlite store', () => {
       assert.equal(await store.getFlow('acc-f', created.id, 3), undefined);
     });
 
+    test('reads kept in memory follow every write (flows and owned numbers, read before each change)', async () => {
+      const flow = await store.createFlow('acc-cache', sampleFlow('C1'));
+      assert.equal((await store.getFlow('acc-cache', flow.id))?.name, 'C1');
+      await store.updateFlow('acc-cache', flow.id, sampleFlow('C2'));
+      assert.equal((await store.getFlow('acc-cache', flow.id))?.name, 'C2');
+      assert.equal((await store.getFlow('acc-cache', flow.id))?.version, 2);
+      await store.deleteFlow('acc-cache', flow.id);
+      assert.equal(await store.getFlow('acc-cache', flow.id), undefined);
+      await store.createFlow('acc-cache', sampleFlow('C3'), flow.id);
+      assert.equal((await store.getFlow('acc-cache', flow.id))?.name, 'C3');
+
+      assert.equal(await store.findPhoneNumberByNumber('acc-cache', '+12025550190'), undefined);
+      const added = await store.addPhoneNumber('acc-cache', '+12025550190', 'Cached', true);
+      if (added === 'duplicate') throw new Error('unexpected duplicate');
+      assert.equal((await store.findPhoneNumberByNumber('acc-cache', '+12025550190'))?.enabled, true);
+      await store.updatePhoneNumber('acc-cache', added.id, { enabled: false });
+      assert.equal((await store.findPhoneNumberByNumber('acc-cache', '+12025550190'))?.enabled, false);
+      await store.deletePhoneNumber('acc-cache', added.id);
+      assert.equal(await store.findPhoneNumberByNumber('acc-cache', '+12025550190'), undefined);
+    });
+
     test('soft delete hides the flow but keeps its versions for sessions', async () => {
       const created = await store.createFlow('acc-fd', sampleFlow('Doomed'));
       assert.equal(await store.deleteFlow('acc-fd', created.id), true);
