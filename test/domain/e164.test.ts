@@ -6,7 +6,11 @@ import { checkDestination, type DestinationPolicy } from '../../src/domain/desti
 describe('checkE164', () => {
   test('accepts valid E.164 numbers and returns them unchanged', () => {
     for (const n of ['+18144043093', '+12025550123', '+441174960000', '+33612345678']) {
-      assert.deepEqual(checkE164(n, 'numberToDial'), { ok: true, e164: n }, n);
+      const checked = checkE164(n, 'numberToDial');
+      assert.ok(checked.ok, n);
+      assert.equal(checked.e164, n);
+      // The parsed number's details come with it, so callers need not parse it again.
+      assert.deepEqual(checked.info(), numberInfo(n), n);
     }
   });
 
