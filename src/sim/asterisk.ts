@@ -1,6 +1,6 @@
 // The simulated Asterisk: channels, playbacks, bridges, recordings, scripted callees, and the
 // REST operations on them. Event order, fields and causes follow the recordings of a real
-// Asterisk 22 (../shared/ari-reference/traces); comments name the trace a sequence comes from.
+// Asterisk 22 that the conformance test replays; comments name the trace a sequence comes from.
 import { randomUUID } from 'node:crypto';
 import { arch, release } from 'node:os';
 import type { Clock, Task } from './clock.js';
