@@ -2,7 +2,7 @@
 // Every method is account-scoped where the entity belongs to an account: an entity of another
 // account is reported exactly as one that does not exist (undefined / false).
 import type {
-  Account, Flow, Page, PageRequest, PhoneNumber, Session, SessionEvent, SessionState,
+  Account, Flow, Page, PageRequest, PhoneNumber, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
 import type { FlowDocument } from '../domain/flow.js';
 
@@ -25,6 +25,78 @@ export interface NewSession {
   callerId: string;
   channelId: string;
   endpoint: string;
+  statusCallback?: string;
+  statusCallbackEvents?: string[];
+  /** The process that will run it, and until when its lease holds. */
+  owner?: { id: string; leaseExpires: string };
+}
+
+/** A timeline row whose seq the session's owner assigned (it alone writes the session). */
+export interface TimelineRow {
+  seq: number;
+  at: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** An event with destinations: the outbox row and one delivery row per destination. */
+export interface OutboxEvent {
+  id: string;
+  sessionId: string;
+  accountId: string;
+  seq: number;
+  type: string;
+  at: string;
+  /** The exact JSON body every attempt sends. */
+  body: string;
+  targets: Array<{ target: string; url: string }>;
+}
+
+/**
+ * What one session change writes: committed together or not at all, so that no event is ever
+ * announced for a state that is not stored, and no state is stored without its events.
+ */
+export interface SessionUnit {
+  change?: SessionUpdate;
+  timeline?: TimelineRow[];
+  variables?: Array<{ name: string; value: string }>;
+  outbox?: OutboxEvent[];
+  /** The session is no longer live: its owner lets go of it. */
+  release?: boolean;
+}
+
+/** A delivery claimed by a worker: all it needs to send one attempt. */
+export interface ClaimedDelivery {
+  eventId: string;
+  target: string;
+  sessionId: string;
+  seq: number;
+  url: string;
+  body: string;
+  secret: string;
+  attempts: number;
+  eventAt: string;
+}
+
+export interface AttemptRecord {
+  eventId: string;
+  target: string;
+  attempt: number;
+  at: string;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  responseExcerpt: string | null;
+  /** The delivery after this attempt: still pending (retry at `nextAttemptAt`), delivered or abandoned. */
+  status: 'pending' | 'delivered' | 'abandoned';
+  nextAttemptAt: string;
+}
+
+export interface WebhookInput {
+  url: string;
+  events: string[];
+  enabled: boolean;
+  secret: string;
 }
 
 export interface SessionUpdate {
@@ -72,6 +144,48 @@ export interface Store {
   /** Sessions in a live state (queued, dialing, ringing, in-progress), for reconciliation. */
   listLiveSessions(): Promise<Session[]>;
   countLiveSessions(accountId: string): Promise<number>;
+
+  /**
+   * Session writes as units (see SessionUnit): queued in the group commit, atomic. `urgent`
+   * commits on the next tick instead of the row commit delay (a final state, an event with
+   * destinations).
+   */
+  recordSession(sessionId: string, unit: SessionUnit, urgent?: boolean): Promise<void>;
+  /** Creates the session with its first unit (its `queued` row and events) in one transaction. */
+  createSessionWith(session: NewSession, unit: SessionUnit): Promise<Session>;
+  /** The highest timeline seq of a session (0: none), for an owner taking a session over. */
+  lastSeq(sessionId: string): Promise<number>;
+  /** Extends the lease of every live session of the owner. */
+  renewLeases(ownerId: string, leaseExpires: string): Promise<void>;
+  /**
+   * Takes a live session over from another owner (compare-and-set on the previous owner):
+   * false when somebody else did first.
+   */
+  takeOver(sessionId: string, previousOwner: string | null, ownerId: string, leaseExpires: string): Promise<boolean>;
+
+  createWebhook(accountId: string, input: WebhookInput): Promise<Webhook>;
+  listWebhooks(accountId: string, page: PageRequest): Promise<Page<Webhook>>;
+  getWebhook(accountId: string, id: string): Promise<Webhook | undefined>;
+  updateWebhook(accountId: string, id: string, change: Partial<WebhookInput>): Promise<Webhook | undefined>;
+  deleteWebhook(accountId: string, id: string): Promise<boolean>;
+  /** Enabled subscriptions of an account (kept in memory, cleared on every webhook write). */
+  activeWebhooks(accountId: string): Promise<Webhook[]>;
+  /** The secret signing an account's statusCallback deliveries (created on first use). */
+  signingSecret(accountId: string): Promise<string>;
+
+  /**
+   * Claims up to `limit` due deliveries for `workerId` until `claimExpires`: pending, due, not
+   * held by a live claim, and in no chain (session, destination) another worker holds, so a
+   * session's events go out in order.
+   */
+  claimDeliveries(workerId: string, now: string, claimExpires: string, limit: number): Promise<ClaimedDelivery[]>;
+  /** Extends the claims of a worker; releases the claims of the given dead workers. */
+  renewClaims(workerId: string, claimExpires: string): Promise<void>;
+  releaseClaims(workerIds: string[]): Promise<void>;
+  recordAttempt(attempt: AttemptRecord): Promise<void>;
+  listDeliveries(accountId: string, filter: { webhookId?: string; sessionId?: string }, page: PageRequest): Promise<Page<WebhookDelivery>>;
+  /** Distinct owners named by live sessions or delivery claims (to find dead ones at start). */
+  owners(): Promise<string[]>;
 
   /** Idempotency keys for POST /sessions/outgoing (kept 24 h). */
   getIdempotentSession(accountId: string, key: string): Promise<{ sessionId: string; requestHash: string } | undefined>;
