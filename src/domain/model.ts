@@ -60,6 +60,8 @@ export interface Session {
   statusCallbackEvents: string[] | null;
   /** The engine process that runs the session while it is live (null once it ended, or never placed). */
   ownerId: string | null;
+  /** Until when the owner's claim holds (renewed while it runs). */
+  leaseExpires: string | null;
 }
 
 /** An account's webhook subscription. */

@@ -93,7 +93,7 @@ function toSession(r: SessionRow, variables: Record<string, string>): Session {
     dateCreated: r.date_created, dateAnswered: r.date_answered, dateEnded: r.date_ended,
     statusCallback: r.status_callback,
     statusCallbackEvents: r.status_callback_events === null ? null : JSON.parse(r.status_callback_events) as string[],
-    ownerId: r.owner_id,
+    ownerId: r.owner_id, leaseExpires: r.lease_expires,
   };
 }
 
@@ -523,7 +523,7 @@ class SqliteStore implements Store {
   }
 
   async createSessionWith(s: NewSession, unit: SessionUnit): Promise<Session> {
-    const at = now();
+    const at = s.dateCreated ?? now();
     const insert: SqlStep = {
       sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?)`,
       params: [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at,
@@ -550,6 +550,7 @@ class SqliteStore implements Store {
       callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
       endReason: null, dateCreated: at, dateAnswered: null, dateEnded: null,
       statusCallback: s.statusCallback ?? null, statusCallbackEvents: s.statusCallbackEvents ?? null, ownerId: s.owner?.id ?? null,
+      leaseExpires: s.owner?.leaseExpires ?? null,
     };
   }
 

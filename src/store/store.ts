@@ -27,6 +27,8 @@ export interface NewSession {
   endpoint: string;
   statusCallback?: string;
   statusCallbackEvents?: string[];
+  /** Set by the caller when the first unit's rows must carry the same time (default: now). */
+  dateCreated?: string;
   /** The process that will run it, and until when its lease holds. */
   owner?: { id: string; leaseExpires: string };
 }

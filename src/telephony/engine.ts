@@ -1,6 +1,7 @@
-// The telephony engine: places calls through the port, routes events to their CallSession, and
-// keeps the store truthful across faults — reconciling with ARI's channel list after every
-// (re)connect, and draining or hanging up live calls on stop.
+// The telephony engine: places calls through the port, routes events to their CallSession through
+// the live-call registry, hands live calls to the control operations, and keeps the store
+// truthful across faults — reconciling with ARI's channel list after every (re)connect, ending
+// the sessions of engines that are gone (orphans.ts), and draining or hanging up live calls on stop.
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Flow, Session } from '../domain/model.js';
@@ -8,7 +9,10 @@ import type { Store } from '../store/store.js';
 import type { CallEngine } from '../services/call-engine.js';
 import type { TelephonyPort } from './port.js';
 import { CallSession } from './call-session.js';
-import { Dispatcher } from './dispatcher.js';
+import { LiveCalls } from './live-calls.js';
+import { newOwner } from './owner.js';
+import { endOrphans } from './orphans.js';
+import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
 import { backoffDelay } from './ari/backoff.js';
 
@@ -24,10 +28,14 @@ export interface TelephonyEngineDeps {
   originateRetry?: { attempts: number; initialMs: number; maxMs: number };
   /** How long to wait for ChannelDestroyed after our hangup before concluding (default 5 s). */
   hangupConfirmMs?: number;
+  /** Committed events to the live stream and the delivery worker (default: nowhere). */
+  events?: EventsOut;
+  /** The lease on the sessions this process runs (default 30 s, renewed every third of it). */
+  leaseMs?: number;
 }
 
 export interface TelephonyEngineStats {
-  /** Calls this process is handling (dispatcher entries). */
+  /** Calls this process is handling (live-call registry entries). */
   liveCalls: number;
   /** Events for channels that are not ours. */
   ignoredEvents: number;
@@ -42,6 +50,8 @@ export type TelephonyEngine = CallEngine & {
   /** Stops accepting, lets live calls finish for up to drainMs, then hangs up the rest. */
   stop(opts: { drainMs: number }): Promise<void>;
   stats(): TelephonyEngineStats;
+  /** This process's name as the owner of its live sessions (and the worker of its deliveries). */
+  ownerId: string;
 };
 
 /** The variable carrying the session id on the channel (visible in Asterisk's CDRs and logs). */
@@ -54,23 +64,27 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const timing: StepTiming = { ...DEFAULT_STEP_TIMING, ...deps.timing };
   const retry = deps.originateRetry ?? { attempts: 4, initialMs: 250, maxMs: 4_000 };
   const hangupConfirmMs = deps.hangupConfirmMs ?? 5_000;
-  const dispatcher = new Dispatcher<CallSession>();
+  const events = deps.events ?? NO_EVENTS_OUT;
+  const leaseMs = deps.leaseMs ?? 30_000;
+  const owner = newOwner(leaseMs);
+  const calls = new LiveCalls<CallSession>();
+  /** Sessions admitted by this engine: their first row (seq 1) is written with the session. */
+  const admitted = new Set<string>();
   /** Sessions whose originate Asterisk acknowledged: only those can be missing from its channels. */
   const originated = new WeakSet<CallSession>();
   const startedAt = new Date().toISOString();
   let accepting = true;
-  let orphansChecked = false;
   let reconciliations = 0;
   let refusedChannels = 0;
   let reconciling: Promise<void> | undefined;
   const stopping = new AbortController();
 
   port.onEvent((event) => {
-    if (event.type === 'stasis-start' && !dispatcher.get(event.channelId)) {
+    if (event.type === 'stasis-start' && !calls.byChannelId(event.channelId)) {
       refuseForeignChannel(event.channelId, event.args);
       return;
     }
-    dispatcher.dispatch(event);
+    calls.dispatch(event);
   });
 
   /**
@@ -89,21 +103,20 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     if (event.type === 'connected') {
       void reconcile();
     } else {
-      logger.warn({ reason: event.reason, liveCalls: dispatcher.size() }, 'ARI disconnected; calls continue once it is back');
+      logger.warn({ reason: event.reason, liveCalls: calls.size() }, 'ARI disconnected; calls continue once it is back');
     }
   });
 
-  const newCall = (session: Session, flow: Flow): CallSession => new CallSession(session, flow, {
-    port, store, logger, timing, hangupConfirmMs,
-    limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
-    onEnd: (call) => dispatcher.remove(call),
-  });
-
-  /** Marks a session this process does not run (left live by a killed process) as failed. */
-  const failOrphan = async (session: Session, reason: string): Promise<void> => {
-    const at = new Date().toISOString();
-    await store.updateSession(session.id, { state: 'failed', endReason: reason, dateEnded: at });
-    await store.appendSessionEvent(session.id, 'state', { state: 'failed', reason }, at);
+  const newCall = async (session: Session, flow: Flow): Promise<CallSession> => {
+    const hooks = await store.activeWebhooks(session.accountId);
+    const seq = admitted.delete(session.id) ? 1 : await store.lastSeq(session.id);
+    return new CallSession(session, flow, {
+      port, store, logger, timing, hangupConfirmMs, events,
+      destinations: destinationsOf(session, hooks),
+      start: { seq },
+      limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
+      onEnd: (call) => calls.remove(call),
+    });
   };
 
   const reconcileOnce = async (): Promise<void> => {
@@ -114,7 +127,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     }
     reconciliations += 1;
     const present = new Set(listed.value);
-    for (const call of dispatcher.sessions()) {
+    for (const call of calls.calls()) {
       if (!originated.has(call) || !LIVE_AFTER_ORIGINATE.has(call.currentState())) continue;
       if (present.has(call.channelId)) {
         void call.resync();
@@ -123,30 +136,10 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         call.conclude('failed', 'channel vanished while the ARI connection was down (Asterisk restarted or the call ended unseen)');
       }
     }
-    if (orphansChecked) return;
-    orphansChecked = true;
-    let live: Session[];
     try {
-      live = await store.listLiveSessions();
+      await endOrphans({ store, port, owner, events, logger, startedAt, isOurs: (id) => calls.get(id) !== undefined }, present);
     } catch (err) {
       logger.error({ err }, 'cannot list live sessions to reconcile');
-      orphansChecked = false;
-      return;
-    }
-    for (const session of live) {
-      // Sessions of this process are in the dispatcher; younger ones are being placed right now.
-      if (dispatcher.get(session.channelId) || session.dateCreated >= startedAt) continue;
-      try {
-        if (present.has(session.channelId)) {
-          // Its flow state died with the previous process: end the call rather than leave it open.
-          await port.hangup(session.channelId, 'normal');
-          await failOrphan(session, 'engine restarted during the call: the call was hung up');
-        } else {
-          await failOrphan(session, 'engine restarted: the call no longer exists in Asterisk');
-        }
-      } catch (err) {
-        logger.error({ err, sessionId: session.id }, 'cannot reconcile a session left live');
-      }
     }
   };
 
@@ -176,13 +169,13 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   });
 
   const placeCall = async (session: Session, flow: Flow): Promise<void> => {
-    const call = newCall(session, flow);
+    const call = await newCall(session, flow);
     if (!accepting) {
       call.conclude('canceled', 'engine stopping: the call was not placed');
       return;
     }
     // Registered before originate: Asterisk's events can arrive before its REST answer.
-    dispatcher.register(call);
+    calls.register(call);
     call.markDialing();
     for (let attempt = 0; ; attempt += 1) {
       const res = await port.originate({
@@ -215,7 +208,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const stop = async ({ drainMs }: { drainMs: number }): Promise<void> => {
     accepting = false;
     stopping.abort('engine stopping');
-    const all = (): Promise<void> => Promise.all(dispatcher.sessions().map((c) => c.ended$())).then(() => undefined);
+    clearInterval(leaseTimer);
+    const all = (): Promise<void> => Promise.all(calls.calls().map((c) => c.ended$())).then(() => undefined);
     const within = (ms: number): Promise<void> => new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       void all().then(() => {
@@ -223,41 +217,62 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         resolve();
       });
     });
-    if (dispatcher.size() > 0) {
-      logger.info({ liveCalls: dispatcher.size(), drainMs }, 'draining live calls');
+    if (calls.size() > 0) {
+      logger.info({ liveCalls: calls.size(), drainMs }, 'draining live calls');
       await within(drainMs);
     }
-    if (dispatcher.size() > 0) {
-      logger.info({ liveCalls: dispatcher.size() }, 'drain time elapsed: hanging up the remaining calls');
-      for (const call of dispatcher.sessions()) call.stop('engine stopping: drain time elapsed, the engine hung up');
+    if (calls.size() > 0) {
+      logger.info({ liveCalls: calls.size() }, 'drain time elapsed: hanging up the remaining calls');
+      for (const call of calls.calls()) call.stop('engine stopping: drain time elapsed, the engine hung up');
       await within(hangupConfirmMs + 1_000);
       // ARI may be gone: settle what is left so that no session stays live in the store.
-      for (const call of dispatcher.sessions()) {
+      for (const call of calls.calls()) {
         call.conclude(call.isAnswered() ? 'failed' : 'canceled', 'engine stopped before the call ended (ARI did not confirm the hangup)');
       }
       await within(1_000);
     }
     await reconciling;
     await port.close();
+    owner.release();
   };
+
+  // The lease on our live sessions; the same tick looks for sessions of engines that are gone.
+  const leaseTimer = setInterval(() => {
+    void store.renewLeases(owner.id, owner.leaseExpires()).catch((err: unknown) => logger.warn({ err }, 'renewing session leases failed'));
+    if (port.isConnected()) void reconcile();
+  }, Math.max(1_000, Math.floor(leaseMs / 3)));
+  leaseTimer.unref();
 
   return {
     isReady: () => accepting && port.isConnected(),
     endpointFor: (numberToDial) => router.endpointFor(numberToDial),
+    admit: async (draft) => {
+      const session = { ...draft, owner: { id: owner.id, leaseExpires: owner.leaseExpires() } };
+      const hooks = await store.activeWebhooks(draft.accountId);
+      const view = {
+        ...session, state: 'queued' as const, variables: {}, endReason: null, dateAnswered: null, dateEnded: null,
+        statusCallback: draft.statusCallback ?? null, statusCallbackEvents: draft.statusCallbackEvents ?? null,
+        ownerId: owner.id, leaseExpires: session.owner.leaseExpires,
+      };
+      admitted.add(draft.id);
+      return { session, unit: SessionRecorder.firstUnit(view, destinationsOf(view, hooks)) };
+    },
+    live: (sessionId) => calls.get(sessionId),
     placeCall: async (session, flow) => {
       try {
         await placeCall(session, flow);
       } catch (err) {
         logger.error({ err, sessionId: session.id }, 'placing the call failed');
-        const call = dispatcher.get(session.channelId);
+        const call = calls.get(session.id);
         call?.conclude('failed', 'internal error while placing the call');
       }
     },
-    liveCount: () => dispatcher.size(),
+    liveCount: () => calls.size(),
     start: async () => {
       await port.start();
     },
     stop,
-    stats: () => ({ liveCalls: dispatcher.size(), ignoredEvents: dispatcher.ignored, reconciliations, refusedChannels }),
+    stats: () => ({ liveCalls: calls.size(), ignoredEvents: calls.ignored, reconciliations, refusedChannels }),
+    ownerId: owner.id,
   };
 }
