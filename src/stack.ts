@@ -12,6 +12,9 @@ import { buildApp } from './http/app.js';
 import { startHttpServer } from './http/server.js';
 import { startSimulator, type RunningSimulator, type CalleeScript } from './sim/index.js';
 import { seedDemo } from './demo.js';
+import { EventBus } from './events/event-bus.js';
+import { DeliveryWorker } from './events/delivery-worker.js';
+import { ownerIsGone } from './telephony/owner.js';
 
 export interface RunningStack {
   config: Config;
@@ -20,6 +23,8 @@ export interface RunningStack {
   simulator: RunningSimulator | undefined;
   httpPort: number;
   engine: ReturnType<typeof createTelephonyEngine>;
+  /** Sends the webhook outbox. */
+  deliveries: DeliveryWorker;
   /** Resolves once ARI is connected for the first time. */
   ariConnected: Promise<void>;
   /** Stops accepting, drains live calls (config.drainTimeoutMs unless given), closes everything. */
@@ -57,8 +62,25 @@ export async function startStack(config: Config, logger: Logger, options: StackO
 
   const router = loadRouter(config.routesFile);
   const port = createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) });
-  const engine = createTelephonyEngine({ port, store, router, config, logger: logger.child({ component: 'engine' }) });
-  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable() });
+  const bus = new EventBus();
+  let deliveries: DeliveryWorker | undefined;
+  const engine = createTelephonyEngine({
+    port, store, router, config, logger: logger.child({ component: 'engine' }), leaseMs: config.sessionLeaseMs,
+    events: {
+      listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
+      published: (event) => bus.publish(event),
+      outboxCommitted: () => deliveries?.poke(),
+    },
+  });
+  deliveries = new DeliveryWorker({
+    store, logger: logger.child({ component: 'webhooks' }), workerId: engine.ownerId, allowPrivate: config.allowPrivateDestinations,
+    timeoutMs: config.webhooks.timeoutMs, perDestination: config.webhooks.perDestination,
+    retry: { baseMs: config.webhooks.retryBaseMs, maxDelayMs: config.webhooks.retryMaxDelayMs, jitter: 0.2, maxAgeMs: config.webhooks.maxAgeMs },
+  });
+  // Claims of a worker of this host that is gone (killed) are free at once, not after their lease.
+  await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
+  deliveries.start();
+  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus });
   const http = await startHttpServer(app, config);
 
   // ARI may be down at start (Asterisk restarting): HTTP serves /health meanwhile and /ready says why.
@@ -70,11 +92,12 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     stopped ??= (async () => {
       await http.close();
       await engine.stop({ drainMs });
+      await deliveries.stop();
       await store.close();
       await simulator?.close();
     })();
     return stopped;
   };
 
-  return { config, store, simulator, httpPort: http.port, engine, ariConnected, stop };
+  return { config, store, simulator, httpPort: http.port, engine, deliveries, ariConnected, stop };
 }

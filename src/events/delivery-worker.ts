@@ -183,7 +183,11 @@ export class DeliveryWorker {
       }
     } finally {
       chain.running = false;
-      if (chain.queue.length === 0) this.chains.delete(chainKey);
+      if (chain.queue.length === 0) {
+        this.chains.delete(chainKey);
+        // Later events of the chain were not claimable while this one was unclaimed: look again.
+        this.poke();
+      }
     }
   }
 

@@ -14,6 +14,11 @@ import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
 import { IpRateLimiter } from './rate-limit.js';
 import { negotiateFormat, send, sendError, statusOf } from './respond.js';
 import { apiRoutes } from './routes.js';
+import { eventRoutes } from './event-routes.js';
+import { WebhookService } from '../services/webhooks.js';
+import { LiveControlService } from '../services/live-control.js';
+import { EventStreams } from '../services/event-streams.js';
+import { EventBus } from '../events/event-bus.js';
 
 export interface AppDeps {
   config: Config;
@@ -24,6 +29,8 @@ export interface AppDeps {
   isReady: () => Promise<boolean>;
   /** Clock for the rate limits; tests may pass their own. */
   now?: () => number;
+  /** Committed events, for the live streams (default: a bus nothing publishes on). */
+  bus?: EventBus;
 }
 
 const READY_RETRY_AFTER_SEC = 5;
@@ -101,6 +108,13 @@ export function buildApp(deps: AppDeps): express.Express {
 
   app.use(authenticate(config, accounts, limiter));
   app.use(bodyReader({ maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS }));
+  app.use(eventRoutes({
+    webhooks: new WebhookService(store, config.allowPrivateDestinations),
+    control: new LiveControlService(store, engine),
+    streams: new EventStreams(store, deps.bus ?? new EventBus(), config.events.maxStreamsPerAccount),
+    store,
+    heartbeatMs: config.events.heartbeatMs,
+  }));
   app.use(apiRoutes(services));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {

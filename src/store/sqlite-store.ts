@@ -697,6 +697,14 @@ class SqliteStore implements Store {
     }));
   }
 
+  async sessionsWithEventsSince(accountId: string, at: string, limit: number): Promise<string[]> {
+    await this.db.flush();
+    const rows = await this.db.all<{ session_id: string }>(
+      `SELECT e.session_id, MIN(e.at) AS first FROM session_events e JOIN sessions s ON s.id = e.session_id
+       WHERE s.account_id = ? AND e.at >= ? GROUP BY e.session_id ORDER BY first LIMIT ?`, [accountId, at, limit]);
+    return rows.map((r) => r.session_id);
+  }
+
   async listLiveSessions(): Promise<Session[]> {
     await this.db.flush();
     const rows = await this.db.all<SessionRow>(

@@ -143,6 +143,8 @@ export interface Store {
   /** Appends to the timeline; seq is assigned by the store. */
   appendSessionEvent(sessionId: string, type: string, data: Record<string, unknown>, at?: string): Promise<void>;
   listSessionEvents(sessionId: string): Promise<SessionEvent[]>;
+  /** Sessions of the account with timeline rows at or after `at` (oldest first), for a stream's resume. */
+  sessionsWithEventsSince(accountId: string, at: string, limit: number): Promise<string[]>;
   /** Sessions in a live state (queued, dialing, ringing, in-progress), for reconciliation. */
   listLiveSessions(): Promise<Session[]>;
   countLiveSessions(accountId: string): Promise<number>;

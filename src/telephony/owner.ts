@@ -27,7 +27,7 @@ export function newOwner(leaseMs: number): Owner {
 export function ownerIsGone(ownerId: string, leaseExpires: string | null, now = Date.now()): boolean {
   if (leaseExpires !== null && Date.parse(leaseExpires) < now) return true;
   const m = /^(.*):(\d+):([0-9a-f]+)$/.exec(ownerId);
-  if (!m || m[1] !== hostname()) return leaseExpires === null;
+  if (!m || m[1] !== hostname()) return false;
   const pid = Number(m[2]);
   if (pid === process.pid) return !LOCAL_OWNERS.has(ownerId);
   try {
