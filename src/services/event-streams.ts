@@ -24,13 +24,14 @@ export class EventStreams {
 
   constructor(private readonly store: Store, private readonly bus: EventBus, private readonly maxPerAccount: number) {}
 
-  private admit(accountId: string, sink: StreamSink): void {
+  /** Counts the stream before its first byte (so the cap is a clean 429); released when it closes. */
+  private admit(accountId: string): (sink: StreamSink) => void {
     const n = this.open.get(accountId) ?? 0;
     if (n >= this.maxPerAccount) {
       throw new AppError('rate-limited', 'TooManyStreams', `The account has ${this.maxPerAccount} event streams open, its limit`, [], 5);
     }
     this.open.set(accountId, n + 1);
-    sink.onClose(() => {
+    return (sink) => sink.onClose(() => {
       const left = (this.open.get(accountId) ?? 1) - 1;
       if (left > 0) this.open.set(accountId, left);
       else this.open.delete(accountId);
@@ -42,8 +43,9 @@ export class EventStreams {
     const session = sessionId.length > 0 && sessionId.length <= 128 ? await this.store.getSession(accountId, sessionId) : undefined;
     if (!session) throw AppError.notFound('Session');
     const after = resumePoint(session, lastEventId);
+    const admitted = this.admit(accountId);
     return async (sink) => {
-      this.admit(accountId, sink);
+      admitted(sink);
       let sent = after;
       let done = false;
       const deliver = (e: SessionEventJson): void => {
@@ -73,8 +75,9 @@ export class EventStreams {
 
   async account(accountId: string, lastEventId: string | undefined): Promise<(sink: StreamSink) => Promise<void>> {
     const resumeAfter = lastEventId ? await this.eventTime(accountId, lastEventId) : undefined;
+    const admitted = this.admit(accountId);
     return async (sink) => {
-      this.admit(accountId, sink);
+      admitted(sink);
       const sentBySession = new Map<string, number>();
       const deliver = (e: SessionEventJson): void => {
         if (e.sequence <= (sentBySession.get(e.sessionId) ?? 0)) return;
