@@ -41,20 +41,34 @@ export class FlowService {
     let version: number | undefined;
     const raw = pick(query, 'version');
     if (raw !== undefined) {
-      version = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
-      if (!(version >= 1)) throw AppError.validation([{ fieldName: 'version', errorCode: 'InvalidValue', message: 'version must be a positive integer' }]);
+      version = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!(Number.isSafeInteger(version) && version >= 1)) throw AppError.validation([{ fieldName: 'version', errorCode: 'InvalidValue', message: 'version must be a positive integer' }]);
     }
     const flow = await this.store.getFlow(accountId, id, version);
     if (!flow) throw AppError.notFound(version === undefined ? 'Flow' : 'Flow version');
     return flow;
   }
 
+  /** A new version; `name` and `steps` left out keep their current value. */
   async update(accountId: string, id: string, input: Input): Promise<Flow> {
     checkId(id, 'Flow');
-    const document = this.document(input);
-    const flow = await this.store.updateFlow(accountId, id, document);
+    const current = await this.store.getFlow(accountId, id);
+    if (!current) throw AppError.notFound('Flow');
+    const merged: Input = { name: current.document.name, steps: current.document.steps };
+    for (const key of ['name', 'steps'] as const) if (input[key] !== undefined) merged[key] = input[key];
+    const flow = await this.store.updateFlow(accountId, id, this.document(merged));
     if (!flow) throw AppError.notFound('Flow');
     return flow;
+  }
+
+  /** A new flow (version 1) with the latest document of another; `name` optional. */
+  async copy(accountId: string, id: string, input: Input): Promise<Flow> {
+    const source = await this.get(accountId, id, {});
+    const errors: FieldError[] = [];
+    const name = readString(input, 'name', errors, { required: false, maxLength: NAME_MAX });
+    throwIfAny(errors);
+    const document = this.document({ ...source.document, name: name ?? `Copy of ${source.name}`.slice(0, NAME_MAX) });
+    return this.store.createFlow(accountId, document);
   }
 
   async delete(accountId: string, id: string): Promise<void> {
