@@ -17,6 +17,7 @@ import { IpRateLimiter } from './rate-limit.js';
 import { negotiateFormat, sendError, statusOf } from './respond.js';
 import { createHandlers } from './operations/handlers.js';
 import { buildOperationRouters } from './operations/router.js';
+import { metadataRoutes } from './metadata/pages.js';
 
 export interface AppDeps {
   config: Config;
@@ -86,6 +87,8 @@ export function buildApp(deps: AppDeps): express.Express {
     });
     next();
   });
+  // Before format negotiation: `/openapi.json` is a page, not `/openapi` as JSON.
+  app.use(metadataRoutes());
   app.use(negotiateFormat);
 
   app.use(publicRoutes);

@@ -7,6 +7,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import { OPERATIONS } from '../../src/http/operations/registry.js';
 import { operationRoutes } from '../../src/http/operations/router.js';
+import { METADATA_PAGES } from '../../src/http/metadata/pages.js';
 import { responseStatus, startHttpHarness, type HttpHarness } from '../support/http-harness.js';
 
 interface Layer {
@@ -39,6 +40,7 @@ describe('operation registry', () => {
     const app = buildApp({ config: h.config, store: h.store, engine: h.engine, logger: createLogger('silent'), isReady: async () => true });
     const declared = [
       ...OPERATIONS.flatMap(operationRoutes).map((r) => `${r.method} ${r.path}`),
+      ...METADATA_PAGES.map((p) => `get ${p}`),
     ].sort();
     assert.deepEqual(servedRoutes(app), declared);
     assert.equal(new Set(declared).size, declared.length, 'no route declared twice');
