@@ -2,7 +2,7 @@
 // scoped to one account; another account's entity is reported exactly as a missing one.
 import { AppError, type FieldError } from '../domain/errors.js';
 import type { Flow, Page, PhoneNumber, Session, SessionEvent, SessionState } from '../domain/model.js';
-import { FINAL_STATES, LIVE_STATES } from '../domain/model.js';
+import { FINAL_STATES, LIVE_STATES, SORT_FIELDS } from '../domain/model.js';
 import { checkE164 } from '../domain/e164.js';
 import { validateFlowDocument } from '../domain/flow-validation.js';
 import type { SessionFilter, Store } from '../store/store.js';
@@ -31,7 +31,7 @@ export class FlowService {
 
   list(accountId: string, query: Input): Promise<Page<Flow>> {
     const errors: FieldError[] = [];
-    const page = readPage(query, errors);
+    const page = readPage(query, errors, SORT_FIELDS.flows);
     throwIfAny(errors);
     return this.store.listFlows(accountId, page);
   }
@@ -99,7 +99,7 @@ export class PhoneNumberService {
 
   list(accountId: string, query: Input): Promise<Page<PhoneNumber>> {
     const errors: FieldError[] = [];
-    const page = readPage(query, errors);
+    const page = readPage(query, errors, SORT_FIELDS.phoneNumbers);
     throwIfAny(errors);
     return this.store.listPhoneNumbers(accountId, page);
   }
@@ -167,7 +167,7 @@ export class SessionQueries {
 
   list(accountId: string, query: Input): Promise<Page<Session>> {
     const errors: FieldError[] = [];
-    const page = readPage(query, errors);
+    const page = readPage(query, errors, SORT_FIELDS.sessions);
     const filter: SessionFilter = {};
     const state = readString(query, 'state', errors, { required: false, maxLength: 20 });
     if (state !== undefined) {

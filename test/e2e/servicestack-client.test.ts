@@ -70,14 +70,14 @@ describe('ServiceStack clients (@servicestack/client with the generated TypeScri
 
   it('places a call with client.post on /api and on /json/reply, lists and gets it, and ends a live one with EndSession', async () => {
     const { NewOutgoingSession, ListSessions, GetSession, EndSession, NewFlow } = dtos as Record<string, new (init?: object) => any>;
-    const api = client(false);
+    const api: any = client(false);
     const flow = await api.post(new NewFlow!(LONG_WAIT_FLOW));
     assert.equal(flow.version, 1);
 
     const viaApi = await api.post(new NewOutgoingSession!({ flowId: flow.id, numberToDial: CALLEE }));
     assert.equal(viaApi.state, 'queued');
     assert.equal(viaApi.numberToDial, CALLEE);
-    const classic = client(true);
+    const classic: any = client(true);
     const viaReply = await classic.post(new NewOutgoingSession!({ flowId: 'demo-flow', numberToDial: CALLEE }));
     assert.equal(viaReply.flowId, 'demo-flow');
 
@@ -101,7 +101,7 @@ describe('ServiceStack clients (@servicestack/client with the generated TypeScri
   it('an invalid number is a typed error with the numberToDial field error', async () => {
     const { NewOutgoingSession } = dtos as Record<string, new (init?: object) => any>;
     for (const classic of [false, true]) {
-      await assert.rejects(client(classic).post(new NewOutgoingSession!({ flowId: 'demo-flow', numberToDial: '+1814404309' })), (err: any) => {
+      await assert.rejects((client(classic) as any).post(new NewOutgoingSession!({ flowId: 'demo-flow', numberToDial: '+1814404309' })), (err: any) => {
         assert.equal(err.responseStatus?.errorCode, 'ValidationException');
         assert.equal(err.responseStatus.errors[0].fieldName, 'numberToDial');
         assert.equal(err.responseStatus.errors[0].errorCode, 'InvalidPhoneNumber');
