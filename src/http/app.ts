@@ -1,5 +1,6 @@
-// The express application (no listen): formats, health, auth, bodies, routes, and one error
-// handler that turns everything into the ResponseStatus shape without ever leaking a stack.
+// The express application (no listen): formats, the public operations (health, readiness), auth,
+// bodies, the operations of the registry (`operations/`), and one error handler that turns
+// everything into the ResponseStatus shape without ever leaking a stack.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import { scrub, type Logger } from '../log.js';
@@ -9,12 +10,14 @@ import type { CallEngine } from '../services/call-engine.js';
 import { AccountAccess } from '../services/accounts.js';
 import { OutgoingSessions } from '../services/outgoing-sessions.js';
 import { FlowService, PhoneNumberService, SessionQueries } from '../services/management.js';
+import { SessionControl } from '../services/session-control.js';
 import { authenticate } from './auth.js';
 import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
 import { IpRateLimiter } from './rate-limit.js';
-import { negotiateFormat, send, sendError, statusOf } from './respond.js';
-import { apiRoutes } from './routes.js';
-import { eventRoutes } from './event-routes.js';
+import { negotiateFormat, sendError, statusOf } from './respond.js';
+import { createHandlers } from './operations/handlers.js';
+import { buildOperationRouters } from './operations/router.js';
+import { metadataRoutes } from './metadata/pages.js';
 import { WebhookService } from '../services/webhooks.js';
 import { LiveControlService } from '../services/live-control.js';
 import { EventStreams } from '../services/event-streams.js';
@@ -32,8 +35,6 @@ export interface AppDeps {
   /** Committed events, for the live streams (default: a bus nothing publishes on). */
   bus?: EventBus;
 }
-
-const READY_RETRY_AFTER_SEC = 5;
 
 /**
  * Errors express and body-parser raise for a bad request (oversized or undecodable body, malformed
@@ -67,12 +68,20 @@ export function buildApp(deps: AppDeps): express.Express {
 
   const limiter = new IpRateLimiter(config.limits.unauthenticatedPerMinute, 60_000, deps.now);
   const accounts = new AccountAccess(store);
-  const services = {
+  const { publicRoutes, routes } = buildOperationRouters(createHandlers({
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
     flows: new FlowService(store),
     phoneNumbers: new PhoneNumberService(store),
     sessions: new SessionQueries(store),
-  };
+    control: new SessionControl(store, engine),
+    webhooks: new WebhookService(store, config.allowPrivateDestinations),
+    live: new LiveControlService(store, engine),
+    streams: new EventStreams(store, deps.bus ?? new EventBus(), config.events.maxStreamsPerAccount),
+    streamHeartbeatMs: config.events.heartbeatMs,
+    engine,
+    databaseReady: deps.isReady,
+    logger,
+  }));
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
@@ -88,34 +97,15 @@ export function buildApp(deps: AppDeps): express.Express {
     });
     next();
   });
+  // Before format negotiation: `/openapi.json` is a page, not `/openapi` as JSON.
+  app.use(metadataRoutes());
   app.use(negotiateFormat);
 
-  app.get('/health', (_req, res) => {
-    send(res, 200, { status: 'ok' }, { root: 'Health' });
-  });
-  app.get('/ready', async (_req, res) => {
-    const ari = engine.isReady();
-    let database = false;
-    try {
-      database = await deps.isReady();
-    } catch (err) {
-      logger.warn({ err }, 'readiness probe of the database failed');
-    }
-    const ready = ari && database;
-    if (!ready) res.set('Retry-After', String(READY_RETRY_AFTER_SEC));
-    send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ari, database }, { root: 'Readiness' });
-  });
+  app.use(publicRoutes);
 
   app.use(authenticate(config, accounts, limiter));
   app.use(bodyReader({ maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS }));
-  app.use(eventRoutes({
-    webhooks: new WebhookService(store, config.allowPrivateDestinations),
-    control: new LiveControlService(store, engine),
-    streams: new EventStreams(store, deps.bus ?? new EventBus(), config.events.maxStreamsPerAccount),
-    store,
-    heartbeatMs: config.events.heartbeatMs,
-  }));
-  app.use(apiRoutes(services));
+  app.use(routes);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new AppError('not-found', 'NotFound', `No route for ${req.method} ${req.path.slice(0, 200)}`));

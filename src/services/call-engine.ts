@@ -9,8 +9,6 @@ export type ControlResult = { ok: true } | { ok: false; reason: string };
 /** A call this process runs, as the live-control operations see it. */
 export interface LiveControl {
   currentState(): SessionState;
-  /** Hang up now: a call not answered yet ends `canceled`, an answered one `completed`. */
-  stop(reason: string): void;
   redirect(flow: Flow, stepId: string | undefined): ControlResult;
   hold(on: boolean, mohClass: string | undefined): Promise<ControlResult>;
   sendDtmf(digits: string): Promise<ControlResult>;
@@ -34,6 +32,11 @@ export interface CallEngine {
   placeCall(session: Session, flow: Flow): Promise<void>;
   /** The live call of a session this process runs; undefined when it is not live here. */
   live(sessionId: string): LiveControl | undefined;
+  /**
+   * Ends a live session of this process: an answered call is hung up (it ends `completed`), one
+   * not yet answered is canceled (`canceled`). False when this process does not run it.
+   */
+  endSession(session: Session): boolean;
   /** Live sessions handled by this process. */
   liveCount(): number;
 }

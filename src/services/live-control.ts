@@ -1,5 +1,6 @@
-// Controls on a live call: end, redirect, hold, DTMF. The session must be the account's (404
-// otherwise) and live in this engine (409 otherwise, also when it ends while the control runs).
+// Controls on a live call: redirect, hold, DTMF (EndSession is session-control.ts). The session
+// must be the account's (404 otherwise) and live in this engine (409 otherwise, also when it ends
+// while the control runs).
 import { AppError, type FieldError } from '../domain/errors.js';
 import type { Session } from '../domain/model.js';
 import { isFinal } from '../domain/session-state.js';
@@ -27,12 +28,6 @@ export class LiveControlService {
 
   private check(session: Session, result: ControlResult): void {
     if (!result.ok) throw notLive(session, result.reason);
-  }
-
-  /** EndSession: a queued or ringing call ends `canceled`, an answered one `completed`. */
-  async end(accountId: string, sessionId: string): Promise<void> {
-    const { call } = await this.live(accountId, sessionId);
-    call.stop('ended by EndSession');
   }
 
   async redirect(accountId: string, sessionId: string, input: Input): Promise<void> {

@@ -2,7 +2,7 @@
 // against the outbound policy when saved; the delivery worker checks the resolved address again.
 import { randomBytes } from 'node:crypto';
 import { AppError, type FieldError } from '../domain/errors.js';
-import type { Page, Webhook, WebhookDelivery } from '../domain/model.js';
+import type { Page, PageRequest, Webhook, WebhookDelivery } from '../domain/model.js';
 import type { Store, WebhookInput } from '../store/store.js';
 import { urlProblem } from '../events/outbound-url.js';
 import { DEFAULT_EVENTS } from '../events/event-model.js';
@@ -10,6 +10,16 @@ import { readEventTypes } from './event-types-input.js';
 import { readBoolean, readPage, readString, throwIfAny, type Input } from './input.js';
 
 const SECRET_MIN = 16;
+
+/** Paging of these lists: in their own order (newest first), without sorting or specificIds. */
+function plainPage(query: Input): PageRequest {
+  const errors: FieldError[] = [];
+  const page = readPage(query, errors, []);
+  if (page.ids) errors.push({ fieldName: 'specificIds', errorCode: 'NotSupported', message: 'specificIds is not supported on this list' });
+  if (page.sort) errors.push({ fieldName: 'sortOrder', errorCode: 'NotSupported', message: 'sorting is not supported on this list' });
+  throwIfAny(errors);
+  return page;
+}
 const SECRET_MAX = 200;
 
 export class WebhookService {
@@ -48,10 +58,7 @@ export class WebhookService {
   }
 
   list(accountId: string, query: Input): Promise<Page<Webhook>> {
-    const errors: FieldError[] = [];
-    const page = readPage(query, errors);
-    throwIfAny(errors);
-    return this.store.listWebhooks(accountId, page);
+    return this.store.listWebhooks(accountId, plainPage(query));
   }
 
   async get(accountId: string, id: string): Promise<Webhook> {
@@ -74,10 +81,12 @@ export class WebhookService {
 
   async deliveries(accountId: string, id: string, query: Input): Promise<Page<WebhookDelivery>> {
     await this.get(accountId, id);
-    const errors: FieldError[] = [];
-    const page = readPage(query, errors);
-    throwIfAny(errors);
-    return this.store.listDeliveries(accountId, { webhookId: id }, page);
+    return this.store.listDeliveries(accountId, { webhookId: id }, plainPage(query));
+  }
+
+  /** A session's deliveries (GetSession's webhookDeliveries), newest first. */
+  ofSession(accountId: string, sessionId: string): Promise<Page<WebhookDelivery>> {
+    return this.store.listDeliveries(accountId, { sessionId }, { page: 1, countPerPage: 1000 });
   }
 
   /** The secret of the account's statusCallback signatures. */

@@ -42,6 +42,11 @@ export class RecordingEngine implements CallEngine {
   live(): LiveControl | undefined {
     return undefined;
   }
+  readonly ended: Session[] = [];
+  endSession(session: Session): boolean {
+    this.ended.push(session);
+    return true;
+  }
   liveCount(): number {
     return this.placed.length;
   }
