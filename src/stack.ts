@@ -36,6 +36,8 @@ export interface StackOptions {
   simulatorScripts?: Record<string, CalleeScript>;
   /** Port of the built-in simulator (0: any free port). */
   simulatorPort?: number;
+  /** Told the ids of the webhook events just committed to the outbox (the benchmark times deliveries from here). */
+  onOutboxCommitted?: (eventIds: readonly string[]) => void;
 }
 
 export async function startStack(config: Config, logger: Logger, options: StackOptions = {}): Promise<RunningStack> {
@@ -69,7 +71,10 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     events: {
       listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
       published: (event) => bus.publish(event),
-      outboxCommitted: () => deliveries?.poke(),
+      outboxCommitted: (ids) => {
+        options.onOutboxCommitted?.(ids);
+        deliveries?.poke();
+      },
     },
   });
   deliveries = new DeliveryWorker({

@@ -42,8 +42,8 @@ export interface EventsOut {
   /** Anyone streaming this session live? (Nothing is rendered for the stream otherwise.) */
   listening(accountId: string, sessionId: string): boolean;
   published(event: SessionEventJson): void;
-  /** Outbox rows were committed: the delivery worker should look. */
-  outboxCommitted(): void;
+  /** Outbox rows (these events) were committed: the delivery worker should look. */
+  outboxCommitted(eventIds: readonly string[]): void;
 }
 
 export const NO_EVENTS_OUT: EventsOut = { listening: () => false, published: () => undefined, outboxCommitted: () => undefined };
@@ -139,7 +139,7 @@ export class SessionRecorder {
     this.writesInFlight += 1;
     issued.then(() => {
       for (const e of stream) this.deps.out.published(e);
-      if (unit.outbox) this.deps.out.outboxCommitted();
+      if (unit.outbox) this.deps.out.outboxCommitted(unit.outbox.map((e) => e.id));
       this.settle();
     }, (err: unknown) => {
       this.deps.log.error({ err }, 'session write failed');
