@@ -5,7 +5,7 @@
 import type { Logger } from '../log.js';
 import type { ClaimedDelivery, Store } from '../store/store.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from './signature.js';
-import { postJson, type PostOutcome } from './http-post.js';
+import { Connections, postJson, type PostOutcome } from './http-post.js';
 
 export interface RetryPolicy {
   /** Delay after the first failure; doubles per attempt. */
@@ -71,6 +71,7 @@ export class DeliveryWorker {
   private readonly chains = new Map<string, Chain>();
   private readonly held = new Set<string>();
   private readonly slots = new Map<string, Slots>();
+  private readonly connections: Connections;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
   private pumping: Promise<void> | undefined;
@@ -88,6 +89,7 @@ export class DeliveryWorker {
     this.claimLeaseMs = o.claimLeaseMs ?? 60_000;
     this.pollMs = o.pollMs ?? 1_000;
     this.batch = o.batch ?? 200;
+    this.connections = new Connections(this.perDestination);
   }
 
   start(): void {
@@ -128,6 +130,7 @@ export class DeliveryWorker {
     this.timers.clear();
     await this.pumping;
     await Promise.all([...this.inFlight]);
+    this.connections.close();
     await this.o.store.releaseClaims([this.o.workerId]).catch(() => undefined);
   }
 
@@ -214,7 +217,7 @@ export class DeliveryWorker {
       [SIGNATURE_HEADER]: sign(d.secret, timestamp, d.body),
       [TIMESTAMP_HEADER]: String(timestamp),
       [EVENT_ID_HEADER]: d.eventId,
-    }, { timeoutMs: this.timeoutMs, allowPrivate: this.o.allowPrivate }));
+    }, { timeoutMs: this.timeoutMs, allowPrivate: this.o.allowPrivate, connections: this.connections }));
     const ok = result.error === null;
     const age = Date.now() - Date.parse(d.eventAt);
     const delay = retryDelay(attempt, this.retry);

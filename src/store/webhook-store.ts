@@ -122,7 +122,11 @@ export class WebhookStore {
     return stored.secret;
   }
 
-  /** One UPDATE … RETURNING claims; the bodies and secrets are read in the same lane turn. */
+  /**
+   * One UPDATE … RETURNING claims; the bodies and secrets are read in the same lane turn. A row is
+   * claimed when every earlier pending row of its chain (session, destination) is this worker's
+   * or claimed in the same statement (due and free): a chain's prefix goes to one worker at once.
+   */
   claim(workerId: string, now: string, claimExpires: string, limit: number): Promise<ClaimedDelivery[]> {
     return this.db.exclusive(async () => {
       const claimed = await this.db.all<{ event_id: string; target: string }>(
@@ -132,10 +136,11 @@ export class WebhookStore {
            WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.claimed_by IS NULL OR d.claim_expires < ?)
              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o
                WHERE o.session_id = d.session_id AND o.target = d.target AND o.status = 'pending' AND o.seq < d.seq
-                 AND NOT (o.claimed_by IS NOT NULL AND o.claimed_by = ? AND o.claim_expires >= ?))
-           ORDER BY d.next_attempt_at LIMIT ?)
+                 AND NOT (o.claimed_by IS NOT NULL AND o.claimed_by = ? AND o.claim_expires >= ?)
+                 AND NOT (o.next_attempt_at <= ? AND (o.claimed_by IS NULL OR o.claim_expires < ?)))
+           ORDER BY d.next_attempt_at, d.session_id, d.target, d.seq LIMIT ?)
          RETURNING event_id, target`,
-        [workerId, claimExpires, now, now, workerId, now, limit]);
+        [workerId, claimExpires, now, now, workerId, now, now, now, limit]);
       if (claimed.length === 0) return [];
       const rows = await this.db.all<Row>(
         `SELECT d.event_id, d.target, d.session_id, d.seq, d.url, d.attempts, e.body, e.at, COALESCE(w.secret, a.secret) AS secret
