@@ -311,12 +311,14 @@ export class Db {
     try {
       for (const write of writes) {
         try {
-          const changes = await this.runWrite(write.steps);
+          // Alone in its transaction, a write needs no savepoint: its failure is the transaction's.
+          const changes = lone ? await this.runSteps(write.steps) : await this.runWrite(write.steps);
           onCommit.push(() => write.resolve(changes));
         } catch (err) {
           // A constraint fails only its own write; anything else (I/O, full disk, busy) may
-          // have ended the transaction: it fails the batch.
-          if (!isConstraintError(err)) throw err;
+          // have ended the transaction: it fails the batch (as does any failure of a lone write,
+          // whose earlier statements must not commit without the rest).
+          if (lone || !isConstraintError(err)) throw err;
           write.reject(asError(err));
         }
       }
@@ -398,6 +400,12 @@ export class Db {
         unit.reject(asError(err));
       }
     }
+  }
+
+  private async runSteps(steps: SqlStep[]): Promise<number[]> {
+    const changes: number[] = [];
+    for (const step of steps) changes.push(await this.runRaw(step.sql, step.params));
+    return changes;
   }
 
   private async runWrite(steps: SqlStep[]): Promise<number[]> {

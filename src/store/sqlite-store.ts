@@ -725,6 +725,13 @@ class SqliteStore implements Store {
     return rows.map((r) => r.session_id);
   }
 
+  async listLiveSessionsNotOwnedBy(ownerId: string): Promise<Session[]> {
+    await this.db.flush();
+    const rows = await this.db.all<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${LIVE_SQL} AND owner_id IS NOT ? ORDER BY date_created, rowid`, [ownerId]);
+    return this.withVariables(rows);
+  }
+
   async listLiveSessions(): Promise<Session[]> {
     await this.db.flush();
     const rows = await this.db.all<SessionRow>(

@@ -145,6 +145,8 @@ export interface Store {
   listSessionEvents(sessionId: string): Promise<SessionEvent[]>;
   /** Sessions of the account with timeline rows at or after `at` (oldest first), for a stream's resume. */
   sessionsWithEventsSince(accountId: string, at: string, limit: number): Promise<string[]>;
+  /** Live sessions whose owner is not `ownerId` (or that have none), for the orphan sweep. */
+  listLiveSessionsNotOwnedBy(ownerId: string): Promise<Session[]>;
   /** Sessions in a live state (queued, dialing, ringing, in-progress), for reconciliation. */
   listLiveSessions(): Promise<Session[]>;
   countLiveSessions(accountId: string): Promise<number>;

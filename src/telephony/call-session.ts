@@ -213,6 +213,7 @@ export class CallSession {
   private controllable(): ControlResult {
     if (this.phase === 'ending' || this.phase === 'ended') return { ok: false, reason: 'the call is ending' };
     if (this.phase !== 'running' || !this.runner) return { ok: false, reason: 'the call is not answered yet' };
+    if (this.runner.isDone()) return { ok: false, reason: 'the flow has ended; the call is hanging up' };
     return { ok: true };
   }
 

@@ -121,6 +121,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     });
   };
 
+  const orphanDeps = { store, port, owner, events, logger, startedAt, isOurs: (id: string) => calls.get(id) !== undefined };
+
   const reconcileOnce = async (): Promise<void> => {
     const listed = await port.listChannelIds();
     if (!listed.ok) {
@@ -138,11 +140,21 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         call.conclude('failed', 'channel vanished while the ARI connection was down (Asterisk restarted or the call ended unseen)');
       }
     }
+    await sweepOrphans(async () => present);
+  };
+
+  /** Sessions of engines that are gone; ARI's channel list is fetched only if there are some. */
+  const sweepOrphans = async (channels: () => Promise<ReadonlySet<string> | undefined>): Promise<void> => {
     try {
-      await endOrphans({ store, port, owner, events, logger, startedAt, isOurs: (id) => calls.get(id) !== undefined }, present);
+      await endOrphans(orphanDeps, channels);
     } catch (err) {
       logger.error({ err }, 'cannot list live sessions to reconcile');
     }
+  };
+
+  const listChannels = async (): Promise<ReadonlySet<string> | undefined> => {
+    const listed = await port.listChannelIds();
+    return listed.ok ? new Set(listed.value) : undefined;
   };
 
   const reconcile = (): Promise<void> => {
@@ -243,7 +255,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   // The lease on our live sessions; the same tick looks for sessions of engines that are gone.
   const leaseTimer = setInterval(() => {
     void store.renewLeases(owner.id, owner.leaseExpires()).catch((err: unknown) => logger.warn({ err }, 'renewing session leases failed'));
-    if (port.isConnected()) void reconcile();
+    if (port.isConnected()) void sweepOrphans(listChannels);
   }, Math.max(1_000, Math.floor(leaseMs / 3)));
   leaseTimer.unref();
 

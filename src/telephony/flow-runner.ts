@@ -25,6 +25,7 @@ export class FlowRunner {
   private pending: Interruption | undefined;
   private held: { resume: () => void } | undefined;
   private holding = false;
+  private done = false;
   /** Flow versions this run executed, in order (recorded on the session's timeline too). */
   readonly flowsRun: Array<{ flowId: string; flowVersion: number }> = [];
 
@@ -63,6 +64,11 @@ export class FlowRunner {
 
   isHeld(): boolean {
     return this.holding;
+  }
+
+  /** The run is over (the flow ended, failed or was stopped): nothing is left to redirect or hold. */
+  isDone(): boolean {
+    return this.done;
   }
 
   async run(): Promise<RunOutcome> {
@@ -118,6 +124,7 @@ export class FlowRunner {
         this.index = next;
       }
     } finally {
+      this.done = true;
       clearTimeout(guard);
       this.callSignal.removeEventListener('abort', onCallAbort);
     }

@@ -22,14 +22,19 @@ export interface OrphanDeps {
   isOurs(sessionId: string): boolean;
 }
 
-/** Ends the orphans among the live sessions; `present` is the set of channels ARI has now. */
-export async function endOrphans(deps: OrphanDeps, present: ReadonlySet<string>): Promise<number> {
+/**
+ * Ends the orphans among the live sessions of other owners. `channels` lists what ARI has now; it
+ * is asked only when there is an orphan (the periodic sweep costs one indexed query otherwise).
+ */
+export async function endOrphans(deps: OrphanDeps, channels: () => Promise<ReadonlySet<string> | undefined>): Promise<number> {
   const { store, owner, logger } = deps;
-  const live = await store.listLiveSessions();
+  const orphans = (await store.listLiveSessionsNotOwnedBy(owner.id)).filter((s) => !deps.isOurs(s.id)
+    && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires)));
+  if (orphans.length === 0) return 0;
+  const present = await channels();
+  if (!present) return 0;
   let ended = 0;
-  for (const s of live) {
-    if (deps.isOurs(s.id) || s.ownerId === owner.id) continue;
-    if (s.ownerId === null ? s.dateCreated >= deps.startedAt : !ownerIsGone(s.ownerId, s.leaseExpires)) continue;
+  for (const s of orphans) {
     try {
       if (!(await store.takeOver(s.id, s.ownerId, owner.id, owner.leaseExpires()))) continue;
       const stillThere = present.has(s.channelId);
