@@ -87,16 +87,19 @@ export function buildApp(deps: AppDeps): express.Express {
     send(res, 200, { status: 'ok' }, { root: 'Health' });
   });
   app.get('/ready', async (_req, res) => {
-    const ari = engine.isReady();
+    const { ari, reconciled } = engine.readiness();
     let database = false;
     try {
       database = await deps.isReady();
     } catch (err) {
       logger.warn({ err }, 'readiness probe of the database failed');
     }
-    const ready = ari && database;
+    const ready = ari && reconciled && database;
+    const reason = !ari ? 'not connected to Asterisk (ARI)'
+      : !database ? 'the database is not writable'
+        : !reconciled ? 'reconciling live sessions with Asterisk after a (re)connection' : undefined;
     if (!ready) res.set('Retry-After', String(READY_RETRY_AFTER_SEC));
-    send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ari, database }, { root: 'Readiness' });
+    send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}) }, { root: 'Readiness' });
   });
 
   app.use(authenticate(config, accounts, limiter));

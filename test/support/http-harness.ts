@@ -30,6 +30,9 @@ export class RecordingEngine implements CallEngine {
   isReady(): boolean {
     return this.ready;
   }
+  readiness(): { ari: boolean; reconciled: boolean } {
+    return { ari: this.ready, reconciled: true };
+  }
   endpointFor(numberToDial: string): string {
     return `PJSIP/${numberToDial}@trunk`;
   }
