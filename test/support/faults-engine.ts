@@ -68,9 +68,13 @@ export interface EngineProcess {
   dispose(): Promise<void>;
 }
 
-export async function spawnEngine(env: Record<string, string>): Promise<EngineProcess> {
+/** How the engine is started: by default as `npm start` runs it, without npm in between. */
+export const ENGINE_COMMAND: readonly string[] = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+
+export async function spawnEngine(env: Record<string, string>, command: readonly string[] = ENGINE_COMMAND): Promise<EngineProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const [file = process.execPath, ...args] = command;
+  const child = spawn(file, args, {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
