@@ -71,7 +71,8 @@ export interface EngineProcess {
 /** How the engine is started: by default as `npm start` runs it, without npm in between. */
 export const ENGINE_COMMAND: readonly string[] = [process.execPath, '--import', 'tsx', 'src/main.ts'];
 
-export async function spawnEngine(env: Record<string, string>, command: readonly string[] = ENGINE_COMMAND): Promise<EngineProcess> {
+/** `detached`: the child leads a process group of its own, which a test may signal as a whole (`kill -TERM -pgid`). */
+export async function spawnEngine(env: Record<string, string>, command: readonly string[] = ENGINE_COMMAND, options: { detached?: boolean } = {}): Promise<EngineProcess> {
   const port = await freePort();
   const [file = process.execPath, ...args] = command;
   const child = spawn(file, args, {
@@ -90,6 +91,7 @@ export async function spawnEngine(env: Record<string, string>, command: readonly
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
   });
   let out = '';
   const waiters: Array<() => void> = [];
@@ -134,7 +136,16 @@ export async function spawnEngine(env: Record<string, string>, command: readonly
     return { status: res.status, body: parsed, text, headers: res.headers };
   };
   const dispose = async (): Promise<void> => {
-    if (!exitedNow) child.kill('SIGKILL');
+    if (options.detached && child.pid !== undefined) {
+      // The whole group: whatever the child started must not outlive the test either.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
+    } else if (!exitedNow) {
+      child.kill('SIGKILL');
+    }
     await exited;
   };
   return { child, base, token: defaultToken, output: () => out, exited, waitForOutput, request, dispose };
