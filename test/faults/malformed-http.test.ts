@@ -97,12 +97,13 @@ describe('requests the HTTP parser refuses are answered in the API error shape',
   });
 
   test('fuzzed malformed requests: every answer is a status line with a ResponseStatus body', async () => {
-    // Well-formed request parts with one part broken; the seed keeps the run reproducible.
+    // Well-formed request parts with one part broken; the seed keeps the run reproducible. (HTTP/0.9,
+    // 1.0, 1.1 and 2.0 are versions Node's parser accepts: not generated.)
     const token = fc.stringMatching(/^[A-Za-z]{1,8}$/);
     const broken = fc.oneof(
       fc.tuple(token.map((m) => m.toLowerCase()), fc.constant('/health'), fc.constant('HTTP/1.1'), fc.constant('')),
       fc.tuple(fc.constant('GET'), fc.stringMatching(/^\/[a-z]{0,5} [a-z]{1,5}$/), fc.constant('HTTP/1.1'), fc.constant('')),
-      fc.tuple(fc.constant('GET'), fc.constant('/health'), fc.stringMatching(/^HTTP\/[2-9]\.[0-9]$|^HTPP\/1\.1$|^http\/1\.1$/), fc.constant('')),
+      fc.tuple(fc.constant('GET'), fc.constant('/health'), fc.stringMatching(/^HTTP\/([3-9]\.[0-9]|2\.[1-9]|1\.[2-9])$|^HTPP\/1\.1$|^http\/1\.1$/), fc.constant('')),
       fc.tuple(fc.constant('GET'), fc.constant('/health'), fc.constant('HTTP/1.1'),
         fc.integer({ min: 0, max: 31 }).filter((c) => c !== 9).map((c) => `X-Fuzz: a${String.fromCharCode(c)}b\r\n`)),
       fc.tuple(fc.constant('GET'), fc.constant('/health'), fc.constant('HTTP/1.1'), fc.integer({ min: 17, max: 40 }).map((k) => `X-Big: ${'b'.repeat(k * 1024)}\r\n`)),
