@@ -37,7 +37,14 @@ async function main(): Promise<void> {
     // Lingering keep-alive sockets must not hold the process after a clean stop.
     setTimeout(() => process.exit(), 200).unref();
   });
-  const stack = await starting;
+  let stack: Awaited<typeof starting>;
+  try {
+    stack = await starting;
+  } catch (err) {
+    // Half-started parts (the simulator's listener) would keep a process that serves nothing alive.
+    logger.fatal({ err }, 'the engine could not start');
+    process.exit(1);
+  }
   logger.info({ port: stack.httpPort }, 'HTTP API listening');
   stack.ariConnected.then(() => {
     logger.info('ARI connected');

@@ -3,7 +3,7 @@
 // an ARI disconnect. Asterisk is the simulator in this test process: it outlives the engine.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../src/sim/index.js';
@@ -242,6 +242,17 @@ describe('the engine as a process', { timeout: 180000 }, () => {
       assert.deepEqual(descendants(pid), [], 'nothing is left below npm\'s pid');
     });
   }
+
+  test('a start that fails (the database cannot be opened) exits 1 with the reason, instead of living on half-started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-faults-proc-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'not-a-folder'), '');
+    // No ARI_URL: the built-in simulator starts first and its listener would keep the process alive.
+    const engine = await spawnEngine({ DATABASE_PATH: join(dir, 'not-a-folder', 'engine.sqlite') });
+    engines.push(engine);
+    assert.equal(await engine.exited, 1, engine.output().slice(-2000));
+    assert.match(engine.output(), /the engine could not start/);
+  });
 
   describe('SIGKILL under load, then a restart on the same database', () => {
     let databasePath: string;
