@@ -12,6 +12,7 @@ import { FlowService, PhoneNumberService, SessionQueries } from '../services/man
 import { authenticate } from './auth.js';
 import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
 import { IpRateLimiter } from './rate-limit.js';
+import { clientAddressOf } from './client-address.js';
 import { negotiateFormat, send, sendError, statusOf } from './respond.js';
 import { apiRoutes } from './routes.js';
 
@@ -59,6 +60,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.set('etag', false);
 
   const limiter = new IpRateLimiter(config.limits.unauthenticatedPerMinute, 60_000, deps.now);
+  const clientAddress = clientAddressOf(config.trustProxy);
   const accounts = new AccountAccess(store);
   const services = {
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
@@ -77,7 +79,7 @@ export function buildApp(deps: AppDeps): express.Express {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       // The path only: a query string could hold something that must not be logged.
-      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      logger.debug({ method: req.method, path: req.path, status: res.statusCode, client: clientAddress(req), ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     });
     next();
   });
@@ -87,19 +89,22 @@ export function buildApp(deps: AppDeps): express.Express {
     send(res, 200, { status: 'ok' }, { root: 'Health' });
   });
   app.get('/ready', async (_req, res) => {
-    const ari = engine.isReady();
+    const { ari, reconciled } = engine.readiness();
     let database = false;
     try {
       database = await deps.isReady();
     } catch (err) {
       logger.warn({ err }, 'readiness probe of the database failed');
     }
-    const ready = ari && database;
+    const ready = ari && reconciled && database;
+    const reason = !ari ? 'not connected to Asterisk (ARI)'
+      : !database ? 'the database is not writable'
+        : !reconciled ? 'reconciling live sessions with Asterisk after a (re)connection' : undefined;
     if (!ready) res.set('Retry-After', String(READY_RETRY_AFTER_SEC));
-    send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ari, database }, { root: 'Readiness' });
+    send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}) }, { root: 'Readiness' });
   });
 
-  app.use(authenticate(config, accounts, limiter));
+  app.use(authenticate(config, accounts, limiter, clientAddress));
   app.use(bodyReader({ maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS }));
   app.use(apiRoutes(services));
 
