@@ -34,4 +34,7 @@ EXPOSE 3000
 # No curl in the slim image: Node's own fetch asks /health.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Exec form, no shell and no npm: node is PID 1 and gets docker stop's SIGTERM itself, drains the
+# live calls (DRAIN_TIMEOUT_MS) and exits 0. Give `docker stop -t` / stop_grace_period more than that.
+STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

@@ -14,6 +14,7 @@ import { SessionControl } from '../services/session-control.js';
 import { authenticate } from './auth.js';
 import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
 import { IpRateLimiter } from './rate-limit.js';
+import { clientAddressOf } from './client-address.js';
 import { negotiateFormat, sendError, statusOf } from './respond.js';
 import { createHandlers } from './operations/handlers.js';
 import { buildOperationRouters } from './operations/router.js';
@@ -67,6 +68,7 @@ export function buildApp(deps: AppDeps): express.Express {
   app.set('etag', false);
 
   const limiter = new IpRateLimiter(config.limits.unauthenticatedPerMinute, 60_000, deps.now);
+  const clientAddress = clientAddressOf(config.trustProxy);
   const accounts = new AccountAccess(store);
   const { publicRoutes, routes } = buildOperationRouters(createHandlers({
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
@@ -93,7 +95,7 @@ export function buildApp(deps: AppDeps): express.Express {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       // The path only: a query string could hold something that must not be logged.
-      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      logger.debug({ method: req.method, path: req.path, status: res.statusCode, client: clientAddress(req), ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     });
     next();
   });
@@ -103,7 +105,7 @@ export function buildApp(deps: AppDeps): express.Express {
 
   app.use(publicRoutes);
 
-  app.use(authenticate(config, accounts, limiter));
+  app.use(authenticate(config, accounts, limiter, clientAddress));
   app.use(bodyReader({ maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS }));
   app.use(routes);
 

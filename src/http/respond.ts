@@ -121,15 +121,19 @@ export function send(res: Response, status: number, body: unknown, dtoName: stri
   res.type('application/json; charset=utf-8').send(json);
 }
 
-/** `status` overrides the kind's status (500 for unexpected errors, which have no kind). */
-export function sendError(res: Response, err: AppError, status = statusOf(err.kind)): void {
-  if (err.retryAfterSec !== undefined) res.set('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSec))));
-  const body = {
+/** The ResponseStatus body of an error, as ServiceStack clients parse it. */
+export function errorBody(err: AppError): { responseStatus: { errorCode: string; message: string; errors: Array<{ errorCode: string; fieldName: string; message: string }> } } {
+  return {
     responseStatus: {
       errorCode: err.errorCode,
       message: err.message,
       errors: err.fieldErrors.map((e) => ({ errorCode: e.errorCode, fieldName: e.fieldName, message: e.message })),
     },
   };
-  send(res, status, body, 'ErrorResponse');
+}
+
+/** `status` overrides the kind's status (500 for unexpected errors, which have no kind). */
+export function sendError(res: Response, err: AppError, status = statusOf(err.kind)): void {
+  if (err.retryAfterSec !== undefined) res.set('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSec))));
+  send(res, status, errorBody(err), 'ErrorResponse');
 }

@@ -17,6 +17,11 @@ export interface LiveControl {
 export interface CallEngine {
   /** True while ARI is connected: POST /sessions/outgoing answers 503 otherwise. */
   isReady(): boolean;
+  /**
+   * For /ready: ARI connected, and the reconciliation that follows every (re)connection done
+   * (sessions left live by a previous run settled, this process's calls checked against ARI).
+   */
+  readiness(): { ari: boolean; reconciled: boolean };
   /** ARI endpoint for an E.164 number, from the routing rules. */
   endpointFor(numberToDial: string): string;
   /**

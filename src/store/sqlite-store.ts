@@ -588,11 +588,22 @@ class SqliteStore implements Store {
     });
   }
 
-  async takeOver(sessionId: string, previousOwner: string | null, ownerId: string, leaseExpires: string): Promise<boolean> {
-    const changed = await this.db.exclusive(() => this.db.runRaw(
-      `UPDATE sessions SET owner_id = ?, lease_expires = ? WHERE id = ? AND owner_id IS ? AND ${LIVE_SQL}`,
-      [ownerId, leaseExpires, sessionId, previousOwner]));
-    return changed > 0;
+  async lastSeqs(sessionIds: readonly string[]): Promise<Map<string, number>> {
+    await this.db.flush();
+    const rows = await this.db.all<{ session_id: string; n: number }>(
+      `SELECT session_id, MAX(seq) AS n FROM session_events WHERE session_id IN (SELECT value FROM json_each(?)) GROUP BY session_id`,
+      [JSON.stringify(sessionIds)]);
+    return new Map(rows.map((r) => [r.session_id, r.n]));
+  }
+
+  async takeOver(sessions: ReadonlyArray<{ id: string; previousOwner: string | null }>, ownerId: string, leaseExpires: string): Promise<string[]> {
+    if (sessions.length === 0) return [];
+    const rows = await this.db.exclusive(() => this.db.all<{ id: string }>(
+      `UPDATE sessions SET owner_id = ?, lease_expires = ? FROM json_each(?) AS t
+       WHERE sessions.id = t.value ->> 0 AND sessions.owner_id IS t.value ->> 1 AND ${LIVE_SQL.replace(/state/g, 'sessions.state')}
+       RETURNING sessions.id AS id`,
+      [ownerId, leaseExpires, JSON.stringify(sessions.map((s) => [s.id, s.previousOwner]))]));
+    return rows.map((r) => r.id);
   }
 
   async owners(): Promise<string[]> {

@@ -161,13 +161,15 @@ export interface Store {
   createSessionWith(session: NewSession, unit: SessionUnit): Promise<Session>;
   /** The highest timeline seq of a session (0: none), for an owner taking a session over. */
   lastSeq(sessionId: string): Promise<number>;
+  /** The same for many sessions at once (absent: none). */
+  lastSeqs(sessionIds: readonly string[]): Promise<Map<string, number>>;
   /** Extends the lease of every live session of the owner. */
   renewLeases(ownerId: string, leaseExpires: string): Promise<void>;
   /**
-   * Takes a live session over from another owner (compare-and-set on the previous owner):
-   * false when somebody else did first.
+   * Takes live sessions over from their previous owners (compare-and-set on each previous owner,
+   * one statement): the ids taken; a session somebody else took first is not among them.
    */
-  takeOver(sessionId: string, previousOwner: string | null, ownerId: string, leaseExpires: string): Promise<boolean>;
+  takeOver(sessions: ReadonlyArray<{ id: string; previousOwner: string | null }>, ownerId: string, leaseExpires: string): Promise<string[]>;
 
   createWebhook(accountId: string, input: WebhookInput): Promise<Webhook>;
   listWebhooks(accountId: string, page: PageRequest): Promise<Page<Webhook>>;

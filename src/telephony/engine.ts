@@ -76,6 +76,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const endRequested = new WeakMap<CallSession, string>();
   const startedAt = new Date().toISOString();
   let accepting = true;
+  /** False from each (re)connection until its reconciliation is done: /ready waits for it. */
+  let reconciled = false;
   let reconciliations = 0;
   let refusedChannels = 0;
   let reconciling: Promise<void> | undefined;
@@ -123,11 +125,11 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
 
   const orphanDeps = { store, port, owner, events, logger, startedAt, isOurs: (id: string) => calls.get(id) !== undefined };
 
-  const reconcileOnce = async (): Promise<void> => {
+  const reconcileOnce = async (): Promise<boolean> => {
     const listed = await port.listChannelIds();
     if (!listed.ok) {
-      logger.warn({ kind: listed.kind }, 'cannot list ARI channels to reconcile; will retry on the next connection');
-      return;
+      logger.warn({ kind: listed.kind }, 'cannot list ARI channels to reconcile');
+      return false;
     }
     reconciliations += 1;
     const present = new Set(listed.value);
@@ -140,15 +142,22 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         call.conclude('failed', 'channel vanished while the ARI connection was down (Asterisk restarted or the call ended unseen)');
       }
     }
-    await sweepOrphans(async () => present);
+    return sweepOrphans(async () => present);
   };
 
-  /** Sessions of engines that are gone; ARI's channel list is fetched only if there are some. */
-  const sweepOrphans = async (channels: () => Promise<ReadonlySet<string> | undefined>): Promise<void> => {
+  /**
+   * Ends the sessions of engines that are gone (orphans.ts); ARI's channel list is fetched only if
+   * there are some. False when a list or a write failed (the pass is retried).
+   */
+  const sweepOrphans = async (channels: () => Promise<ReadonlySet<string> | undefined>): Promise<boolean> => {
     try {
-      await endOrphans(orphanDeps, channels);
+      const started = performance.now();
+      const settled = await endOrphans(orphanDeps, channels);
+      if (settled.taken > 0) logger.info({ ...settled, ms: Math.round(performance.now() - started) }, 'sessions left live by a gone engine settled');
+      return settled.complete;
     } catch (err) {
       logger.error({ err }, 'cannot list live sessions to reconcile');
+      return false;
     }
   };
 
@@ -157,9 +166,23 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     return listed.ok ? new Set(listed.value) : undefined;
   };
 
+  /** Until a pass succeeds while connected: a failed list or write is retried with backoff. */
+  const reconcileUntilDone = async (): Promise<boolean> => {
+    for (let attempt = 0; ; attempt += 1) {
+      if (await reconcileOnce()) return true;
+      if (!port.isConnected() || !(await waitRetry(attempt))) return false;
+    }
+  };
+
+  let generation = 0;
   const reconcile = (): Promise<void> => {
-    // One at a time; a reconnect during a reconciliation queues another pass.
-    const run = (reconciling ?? Promise.resolve()).then(reconcileOnce).catch((err: unknown) => {
+    const mine = ++generation;
+    reconciled = false;
+    // One at a time; a reconnect during a reconciliation queues another pass, and only the last
+    // queued pass may declare the engine reconciled.
+    const run = (reconciling ?? Promise.resolve()).then(async () => {
+      if ((await reconcileUntilDone()) && mine === generation) reconciled = true;
+    }).catch((err: unknown) => {
       logger.error({ err }, 'reconciliation failed');
     });
     reconciling = run;
@@ -261,6 +284,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
 
   return {
     isReady: () => accepting && port.isConnected(),
+    readiness: () => ({ ari: accepting && port.isConnected(), reconciled }),
     endpointFor: (numberToDial) => router.endpointFor(numberToDial),
     admit: async (draft) => {
       const session = { ...draft, owner: { id: owner.id, leaseExpires: owner.leaseExpires() } };

@@ -57,7 +57,11 @@ export class SessionRecorder {
 
   constructor(
     private readonly session: Session,
-    private readonly deps: { store: Store; out: EventsOut; destinations: Destinations; log: Logger },
+    private readonly deps: {
+      store: Store; out: EventsOut; destinations: Destinations; log: Logger;
+      /** Told when a unit failed to commit (besides the log). */
+      onWriteFailed?: (err: unknown) => void;
+    },
     /** The last seq already stored, and the snapshot it left (a fresh session: its `queued` row). */
     start: { seq: number; snapshot?: SessionSnapshot },
   ) {
@@ -143,6 +147,7 @@ export class SessionRecorder {
       this.settle();
     }, (err: unknown) => {
       this.deps.log.error({ err }, 'session write failed');
+      this.deps.onWriteFailed?.(err);
       this.settle();
     });
   }

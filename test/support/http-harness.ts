@@ -26,9 +26,13 @@ export const SIMPLE_FLOW: FlowDocument = {
 
 export class RecordingEngine implements CallEngine {
   ready = true;
+  reconciled = true;
   readonly placed: Array<{ session: Session; flow: Flow }> = [];
   isReady(): boolean {
     return this.ready;
+  }
+  readiness(): { ari: boolean; reconciled: boolean } {
+    return { ari: this.ready, reconciled: this.reconciled };
   }
   endpointFor(numberToDial: string): string {
     return `PJSIP/${numberToDial}@trunk`;

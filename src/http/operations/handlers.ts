@@ -143,17 +143,20 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
 
     GetHealth: async () => ({ status: 200, body: { status: 'ok' } }),
     GetReadiness: async () => {
-      const ari = s.engine.isReady();
+      const { ari, reconciled } = s.engine.readiness();
       let database = false;
       try {
         database = await s.databaseReady();
       } catch (err) {
         s.logger.warn({ err }, 'readiness probe of the database failed');
       }
-      const ready = ari && database;
+      const ready = ari && reconciled && database;
+      const reason = !ari ? 'not connected to Asterisk (ARI)'
+        : !database ? 'the database is not writable'
+          : !reconciled ? 'reconciling live sessions with Asterisk after a (re)connection' : undefined;
       return {
         status: ready ? 200 : 503,
-        body: { status: ready ? 'ready' : 'unavailable', ari, database },
+        body: { status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}) },
         ...(ready ? {} : { headers: { 'Retry-After': String(READY_RETRY_AFTER_SEC) } }),
       };
     },
