@@ -38,6 +38,8 @@ export interface Config {
   drainTimeoutMs: number;
   /** Time scale of the embedded simulator (1 = real time). */
   simTimeScale: number;
+  /** GET /metrics: bearer token required when set; on its own port (not the API's) when port is set. */
+  metrics: { token: string | undefined; port: number | undefined };
 }
 
 export class ConfigError extends Error {}
@@ -72,6 +74,8 @@ export const SETTINGS: Setting[] = [
   { env: 'BLOCKED_NUMBER_TYPES', default: 'PREMIUM_RATE,SHARED_COST,UAN,VOICEMAIL,PAGER,PERSONAL_NUMBER', description: 'Number types refused as destinations.' },
   { env: 'DRAIN_TIMEOUT_MS', default: '30000', description: 'On SIGTERM, live calls get this long before they are hung up.' },
   { env: 'SIM_TIME_SCALE', default: '1', description: 'Embedded simulator speed (0.1 = ten times faster).' },
+  { env: 'METRICS_TOKEN', default: '', description: 'Bearer token GET /metrics requires when set (not a JWT). Or METRICS_TOKEN_FILE.' },
+  { env: 'METRICS_PORT', default: '', description: 'Serve /metrics on this port (same HOST) instead of the API port.' },
   { env: 'LOG_LEVEL', default: 'info', description: 'pino level.' },
 ];
 
@@ -162,5 +166,9 @@ export function loadConfig(env: Env = process.env): Config {
     blockedNumberTypes: list(env, 'BLOCKED_NUMBER_TYPES', 'PREMIUM_RATE,SHARED_COST,UAN,VOICEMAIL,PAGER,PERSONAL_NUMBER'),
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 30000, 0, 3600000),
     simTimeScale,
+    metrics: {
+      token: secret(env, 'METRICS_TOKEN'),
+      port: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
+    },
   };
 }
