@@ -25,3 +25,4 @@ await build({
 });
 copyFileSync(`${src}index.html`, `${out}index.html`);
 copyFileSync(`${src}console.css`, `${out}assets/console.css`);
+copyFileSync(`${src}icon.svg`, `${out}assets/icon.svg`);

@@ -1,4 +1,4 @@
-// A flow document as a drawable graph: steps as nodes in layers (distance from the first step),
+// A flow document as a drawable graph: steps as nodes in rows (arrows point down, loops go back up),
 // the domain's edges (domain/flow-graph.ts) as labelled arrows, and the domain's validation errors
 // pinned to the steps they name. Works on documents being edited, valid or not.
 import type { FlowStep } from '../domain/flow.js';
@@ -55,11 +55,20 @@ export function layoutFlow(rawSteps: unknown[], errors: FieldError[]): FlowGraph
   });
   const byId = new Map<string, number>();
   nodes.forEach((n) => { if (!byId.has(n.id)) byId.set(n.id, n.index); });
+  // One arrow per pair of steps: `no input / no match` to the same step share it.
   const edges: GraphEdge[] = [];
+  const byPair = new Map<string, GraphEdge>();
   rawSteps.forEach((raw, from) => {
     for (const e of edgesOf(raw, from, rawSteps)) {
       const to = byId.get(e.target);
-      if (to !== undefined) edges.push({ from, to, kind: e.kind, label: e.label });
+      if (to === undefined) continue;
+      const same = byPair.get(`${from}>${to}`);
+      if (same) same.label += ` / ${e.label}`;
+      else {
+        const edge = { from, to, kind: e.kind, label: e.label };
+        byPair.set(`${from}>${to}`, edge);
+        edges.push(edge);
+      }
     }
   });
 
@@ -75,20 +84,7 @@ export function layoutFlow(rawSteps: unknown[], errors: FieldError[]): FlowGraph
     node.errors.push(err.message);
   }
 
-  // Layers: shortest distance from the first step; steps nothing reaches go in a last row.
-  if (nodes[0]) nodes[0].layer = 0;
-  const queue = nodes.length > 0 ? [0] : [];
-  while (queue.length > 0) {
-    const i = queue.shift()!;
-    for (const e of edges) {
-      if (e.from === i && nodes[e.to]!.layer === -1) {
-        nodes[e.to]!.layer = nodes[i]!.layer + 1;
-        queue.push(e.to);
-      }
-    }
-  }
-  const reached = Math.max(-1, ...nodes.map((n) => n.layer));
-  for (const n of nodes) if (n.layer === -1) n.layer = reached + 1;
+  assignLayers(nodes, edges);
 
   const layers: GraphNode[][] = [];
   for (const n of nodes) (layers[n.layer] ??= []).push(n);
@@ -106,6 +102,38 @@ export function layoutFlow(rawSteps: unknown[], errors: FieldError[]): FlowGraph
     width: MARGIN * 2 + innerWidth + RETURN_LANE,
     height: MARGIN * 2 + layers.length * NODE_H + Math.max(0, layers.length - 1) * GAP_Y,
   };
+}
+
+/**
+ * Layers: arrows that close a loop (back to a step on the current path from the first step) are
+ * set aside, then every step sits one row below the lowest step leading to it, so arrows point
+ * down. Steps the first step never reaches go below all the others.
+ */
+function assignLayers(nodes: GraphNode[], edges: GraphEdge[]): void {
+  const out = nodes.map(() => [] as GraphEdge[]);
+  for (const e of edges) out[e.from]!.push(e);
+  const mark = nodes.map(() => 0); // 0 unseen, 1 on the path, 2 done
+  const back = new Set<GraphEdge>();
+  const order: number[] = [];
+  const visit = (i: number): void => {
+    mark[i] = 1;
+    for (const e of out[i]!) {
+      if (mark[e.to] === 1) back.add(e);
+      else if (mark[e.to] === 0) visit(e.to);
+    }
+    mark[i] = 2;
+    order.push(i);
+  };
+  if (nodes.length > 0) visit(0);
+  const reached = new Set(order);
+  nodes.forEach((n) => { if (mark[n.index] === 0) visit(n.index); });
+  // `order` is a post-order: reversed, every forward arrow goes from earlier to later.
+  for (const n of nodes) n.layer = 0;
+  for (const i of order.reverse()) {
+    for (const e of out[i]!) if (!back.has(e)) nodes[e.to]!.layer = Math.max(nodes[e.to]!.layer, nodes[i]!.layer + 1);
+  }
+  const lowest = Math.max(0, ...nodes.filter((n) => reached.has(n.index)).map((n) => n.layer));
+  for (const n of nodes) if (!reached.has(n.index)) n.layer += lowest + 1;
 }
 
 export interface EdgePath { d: string; labelX: number; labelY: number }
