@@ -12,6 +12,11 @@ const GAP_Y = 76;
 const MARGIN = 24;
 /** Room on the right for arrows that go back up. */
 const RETURN_LANE = 120;
+/** Width of an edge label's text per character (11px sans-serif), for the slots and the label boxes. */
+export const LABEL_CHAR_W = 6.2;
+const PASS_W = 24;
+
+export const labelWidth = (label: string): number => label.length * LABEL_CHAR_W + 8;
 
 export interface GraphNode {
   index: number;
@@ -24,7 +29,18 @@ export interface GraphNode {
   errors: string[];
 }
 
-export interface GraphEdge { from: number; to: number; kind: FlowEdgeKind; label: string }
+export interface Point { x: number; y: number }
+
+export interface GraphEdge {
+  from: number;
+  to: number;
+  kind: FlowEdgeKind;
+  label: string;
+  /** Closes a loop: drawn back up on the right. */
+  back: boolean;
+  /** Where a downward arrow crosses the rows between its ends (slots of their own: no node is crossed). */
+  via: Point[];
+}
 
 export interface FlowGraph {
   nodes: GraphNode[];
@@ -65,7 +81,7 @@ export function layoutFlow(rawSteps: unknown[], errors: FieldError[]): FlowGraph
       const same = byPair.get(`${from}>${to}`);
       if (same) same.label += ` / ${e.label}`;
       else {
-        const edge = { from, to, kind: e.kind, label: e.label };
+        const edge: GraphEdge = { from, to, kind: e.kind, label: e.label, back: false, via: [] };
         byPair.set(`${from}>${to}`, edge);
         edges.push(edge);
       }
@@ -86,22 +102,80 @@ export function layoutFlow(rawSteps: unknown[], errors: FieldError[]): FlowGraph
 
   assignLayers(nodes, edges);
 
-  const layers: GraphNode[][] = [];
-  for (const n of nodes) (layers[n.layer] ??= []).push(n);
-  const widest = Math.max(1, ...layers.map((l) => l?.length ?? 0));
-  const innerWidth = widest * NODE_W + (widest - 1) * GAP_X;
-  layers.forEach((layer, depth) => {
-    const rowWidth = layer.length * NODE_W + (layer.length - 1) * GAP_X;
-    layer.forEach((n, k) => {
-      n.x = MARGIN + (innerWidth - rowWidth) / 2 + k * (NODE_W + GAP_X);
-      n.y = MARGIN + depth * (NODE_H + GAP_Y);
-    });
-  });
+  const innerWidth = place(nodes, edges);
+  const rows = Math.max(0, ...nodes.map((n) => n.layer)) + (nodes.length > 0 ? 1 : 0);
   return {
     nodes, edges, general,
     width: MARGIN * 2 + innerWidth + RETURN_LANE,
-    height: MARGIN * 2 + layers.length * NODE_H + Math.max(0, layers.length - 1) * GAP_Y,
+    height: MARGIN * 2 + rows * NODE_H + Math.max(0, rows - 1) * GAP_Y,
   };
+}
+
+interface Slot { width: number; layer: number; node?: GraphNode; pass?: { edge: GraphEdge; index: number }; x: number; key: number }
+
+/**
+ * Rows of slots: the steps of a layer and the passages of longer arrows through it. Each row is
+ * ordered by where its predecessors sit in the row above (barycentre), then centred.
+ */
+function place(nodes: GraphNode[], edges: GraphEdge[]): number {
+  const rowCount = Math.max(0, ...nodes.map((n) => n.layer)) + 1;
+  const rows: Slot[][] = Array.from({ length: rowCount }, () => []);
+  for (const n of nodes) rows[n.layer]!.push({ width: NODE_W, layer: n.layer, node: n, x: 0, key: n.index });
+  const passes = new Map<GraphEdge, Slot[]>();
+  for (const e of edges) {
+    if (e.back) continue;
+    const list: Slot[] = [];
+    for (let layer = nodes[e.from]!.layer + 1; layer < nodes[e.to]!.layer; layer += 1) {
+      const slot: Slot = { width: list.length === 0 ? Math.max(PASS_W, labelWidth(e.label) + 8) : PASS_W, layer, pass: { edge: e, index: list.length }, x: 0, key: 0 };
+      rows[layer]!.push(slot);
+      list.push(slot);
+    }
+    if (list.length > 0) passes.set(e, list);
+  }
+  const centre = (slot: Slot): number => slot.x + slot.width / 2;
+  const slotOfNode = new Map<number, Slot>();
+  rows.forEach((row, r) => {
+    if (r > 0) {
+      for (const slot of row) {
+        const above: number[] = [];
+        if (slot.pass) {
+          const { edge, index } = slot.pass;
+          above.push(centre(index === 0 ? slotOfNode.get(edge.from)! : passes.get(edge)![index - 1]!));
+        } else {
+          for (const e of edges) {
+            if (e.back || e.to !== slot.node!.index) continue;
+            const list = passes.get(e);
+            const from = list ? list[list.length - 1] : slotOfNode.get(e.from);
+            if (from && (list || nodes[e.from]!.layer === r - 1)) above.push(centre(from));
+          }
+        }
+        slot.key = above.length > 0 ? above.reduce((a, b) => a + b, 0) / above.length : Number.MAX_SAFE_INTEGER;
+      }
+      row.sort((a, b) => a.key - b.key);
+    }
+    let x = 0;
+    for (const slot of row) {
+      slot.x = x;
+      x += slot.width + GAP_X;
+      if (slot.node) slotOfNode.set(slot.node.index, slot);
+    }
+  });
+  const widthOf = (row: Slot[]): number => row.reduce((w, s) => w + s.width, 0) + Math.max(0, row.length - 1) * GAP_X;
+  const inner = Math.max(NODE_W, ...rows.map(widthOf));
+  rows.forEach((row, r) => {
+    const shift = MARGIN + (inner - widthOf(row)) / 2;
+    const y = MARGIN + r * (NODE_H + GAP_Y);
+    for (const slot of row) {
+      slot.x += shift;
+      if (slot.node) {
+        slot.node.x = slot.x;
+        slot.node.y = y;
+      }
+    }
+  });
+  // A passage is the top of its slot; the arrow runs down through the row from there.
+  for (const [edge, list] of passes) edge.via = list.map((slot) => ({ x: centre(slot), y: MARGIN + slot.layer * (NODE_H + GAP_Y) }));
+  return inner;
 }
 
 /**
@@ -113,12 +187,11 @@ function assignLayers(nodes: GraphNode[], edges: GraphEdge[]): void {
   const out = nodes.map(() => [] as GraphEdge[]);
   for (const e of edges) out[e.from]!.push(e);
   const mark = nodes.map(() => 0); // 0 unseen, 1 on the path, 2 done
-  const back = new Set<GraphEdge>();
   const order: number[] = [];
   const visit = (i: number): void => {
     mark[i] = 1;
     for (const e of out[i]!) {
-      if (mark[e.to] === 1) back.add(e);
+      if (mark[e.to] === 1) e.back = true;
       else if (mark[e.to] === 0) visit(e.to);
     }
     mark[i] = 2;
@@ -130,7 +203,7 @@ function assignLayers(nodes: GraphNode[], edges: GraphEdge[]): void {
   // `order` is a post-order: reversed, every forward arrow goes from earlier to later.
   for (const n of nodes) n.layer = 0;
   for (const i of order.reverse()) {
-    for (const e of out[i]!) if (!back.has(e)) nodes[e.to]!.layer = Math.max(nodes[e.to]!.layer, nodes[i]!.layer + 1);
+    for (const e of out[i]!) if (!e.back) nodes[e.to]!.layer = Math.max(nodes[e.to]!.layer, nodes[i]!.layer + 1);
   }
   const lowest = Math.max(0, ...nodes.filter((n) => reached.has(n.index)).map((n) => n.layer));
   for (const n of nodes) if (!reached.has(n.index)) n.layer += lowest + 1;
@@ -138,25 +211,34 @@ function assignLayers(nodes: GraphNode[], edges: GraphEdge[]): void {
 
 export interface EdgePath { d: string; labelX: number; labelY: number }
 
-/** Downward arrows bend straight down; arrows to the same or an earlier row loop out on the right. */
+/**
+ * Downward arrows: S-curves between rows, straight down through the rows they pass (their label
+ * in the first passage's slot). Loops go out on the right of the whole drawing and back in.
+ */
 export function edgePath(graph: FlowGraph, e: GraphEdge, lane: number): EdgePath {
   const a = graph.nodes[e.from]!;
   const b = graph.nodes[e.to]!;
-  if (b.layer > a.layer) {
-    const p0 = { x: a.x + NODE_W / 2, y: a.y + NODE_H };
-    const p3 = { x: b.x + NODE_W / 2, y: b.y };
-    const dy = (p3.y - p0.y) / 2;
-    const p1 = { x: p0.x, y: p0.y + dy };
-    const p2 = { x: p3.x, y: p3.y - dy };
-    return {
-      d: `M${p0.x},${p0.y} C${p1.x},${p1.y} ${p2.x},${p2.y} ${p3.x},${p3.y}`,
-      labelX: (p0.x + 3 * p1.x + 3 * p2.x + p3.x) / 8,
-      labelY: (p0.y + 3 * p1.y + 3 * p2.y + p3.y) / 8,
-    };
+  if (!e.back) {
+    const points: Point[] = [{ x: a.x + NODE_W / 2, y: a.y + NODE_H }];
+    for (const p of e.via) points.push(p, { x: p.x, y: p.y + NODE_H });
+    points.push({ x: b.x + NODE_W / 2, y: b.y });
+    let d = `M${points[0]!.x},${points[0]!.y}`;
+    for (let i = 1; i < points.length; i += 1) {
+      const p = points[i - 1]!;
+      const q = points[i]!;
+      // Odd segments cross a gap between rows; even ones run through a passage.
+      if (i % 2 === 0) d += ` L${q.x},${q.y}`;
+      else d += ` C${p.x},${(p.y + q.y) / 2} ${q.x},${(p.y + q.y) / 2} ${q.x},${q.y}`;
+    }
+    const first = e.via[0];
+    if (first) return { d, labelX: first.x, labelY: first.y + NODE_H / 2 };
+    const p0 = points[0]!;
+    const p3 = points[1]!;
+    return { d, labelX: (p0.x + p3.x) / 2, labelY: (p0.y + p3.y) / 2 };
   }
   const p0 = { x: a.x + NODE_W, y: a.y + NODE_H / 2 };
   const p3 = { x: b.x + NODE_W, y: b.y + NODE_H / 2 };
-  const out = Math.max(p0.x, p3.x) + 40 + lane * 14;
+  const out = graph.width - RETURN_LANE + 16 + lane * 14;
   return {
     d: `M${p0.x},${p0.y} C${out},${p0.y} ${out},${p3.y} ${p3.x},${p3.y}`,
     labelX: (p0.x + 6 * out + p3.x) / 8,

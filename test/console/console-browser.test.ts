@@ -1,8 +1,8 @@
 // The web console in a real browser (Debian's Chromium driven by playwright-core) against the
 // engine on embedded defaults (real server, simulator, SQLite temp file): sign in, place the demo
 // call, watch it live, see it end completed with the digit, its timeline, the demo flow's graph
-// and a broken flow's validation errors. Every wait is for a DOM state, never a sleep. The
-// screenshots of docs/screenshots/ are written by this test.
+// and a broken flow's validation errors. Every wait is for a DOM state, never a sleep. With
+// CONSOLE_SCREENSHOTS=1 (npm run screenshots) it also rewrites the screenshots in docs/screenshots/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,9 @@ import { DEMO_FLOW_ID, DEMO_NUMBER_TO_DIAL } from '../../src/demo.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REPO = join(import.meta.dirname, '..', '..');
 const SHOTS = join(REPO, 'docs', 'screenshots');
+const shot = async (page: Page, name: string, fullPage = true): Promise<void> => {
+  if (process.env.CONSOLE_SCREENSHOTS === '1') await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+};
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) to run the console browser tests`;
 
 describe('web console in Chromium', { skip }, () => {
@@ -73,13 +76,13 @@ describe('web console in Chromium', { skip }, () => {
     // Live: in progress, waiting in the menu.
     await page.locator('[data-testid="session-state"][data-state="in-progress"]').waitFor();
     await page.getByText('Step menu (gather) started').waitFor();
-    await page.screenshot({ path: join(SHOTS, 'session-live.png'), fullPage: true });
+    await shot(page, 'session-live');
 
     await page.getByRole('link', { name: 'Live calls' }).click();
     const row = page.locator('tr', { hasText: DEMO_NUMBER_TO_DIAL });
     await row.filter({ hasText: 'menu (gather)' }).waitFor();
     assert.match(await row.innerText(), /in-progress/);
-    await page.screenshot({ path: join(SHOTS, 'live-calls.png'), fullPage: true });
+    await shot(page, 'live-calls');
 
     // The callee presses 1, as the demo callee does.
     const session = await e2e.request('GET', `/sessions/${sessionId}`);
@@ -97,14 +100,14 @@ describe('web console in Chromium', { skip }, () => {
     const entries = await page.locator('ol.timeline > li').allInnerTexts();
     const states = entries.filter((t) => /State: /.test(t)).map((t) => /State: (\S+)/.exec(t)?.[1]);
     assert.deepEqual(states.filter((s) => s !== 'queued'), ['dialing', 'ringing', 'in-progress', 'completed']);
-    await page.screenshot({ path: join(SHOTS, 'session-timeline.png'), fullPage: true });
+    await shot(page, 'session-timeline');
 
     await page.getByRole('link', { name: 'History' }).click();
     await page.getByLabel('State').selectOption('completed');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/state=completed/);
     await page.locator('tr', { hasText: DEMO_NUMBER_TO_DIAL }).first().waitFor();
-    await page.screenshot({ path: join(SHOTS, 'history.png'), fullPage: true });
+    await shot(page, 'history');
   });
 
   test('the demo flow as a graph; a broken edit shows the validation errors on the graph', async () => {
@@ -114,7 +117,7 @@ describe('web console in Chromium', { skip }, () => {
     assert.equal(await page.locator('svg.flow-graph g.node').count(), 5);
     const labels = await page.locator('svg.flow-graph .edge-label').allTextContents();
     for (const l of ['pressed 1', 'pressed 2', 'no input / no match', 'then', 'next']) assert.ok(labels.includes(l), `edge label ${l} in ${labels.join(', ')}`);
-    await page.screenshot({ path: join(SHOTS, 'flow-graph.png'), fullPage: true });
+    await shot(page, 'flow-graph');
 
     const doc = JSON.parse(await page.locator('#flow-json').inputValue()) as { steps: Array<Record<string, unknown>> };
     doc.steps[2]!.next = 'nowhere';
@@ -122,7 +125,7 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByTestId('validation-status').getByText('UnknownStepTarget').waitFor();
     await page.locator('svg.flow-graph g.node.invalid[data-step="yes"]').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Save as a new version' }).isDisabled(), true);
-    await page.screenshot({ path: join(SHOTS, 'flow-invalid.png'), fullPage: true });
+    await shot(page, 'flow-invalid');
 
     // A step after the hangup that nothing leads to: the domain's reachability check marks it.
     doc.steps[2]!.next = 'bye';
@@ -143,7 +146,22 @@ describe('web console in Chromium', { skip }, () => {
     assert.ok(overflow <= 0, `no sideways scrolling of the page at phone width (${overflow}px)`);
     await page.goto(`${e2e.base}/console/#/live`);
     await page.getByRole('heading', { name: 'Live calls' }).waitFor();
-    await page.screenshot({ path: join(SHOTS, 'phone-live.png') });
+    await shot(page, 'phone-live', false);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test('a SystemAdministrator picks the account to act on', async () => {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Token').fill(e2e.token({ roles: ['SystemAdministrator'], accountId: 'ops', sub: 'admin' }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+    await page.getByRole('link', { name: 'Flows' }).click();
+    await page.getByText('No flows yet.').waitFor();
+    await page.getByLabel('Account').fill('demo');
+    await page.getByRole('button', { name: 'Switch' }).click();
+    await page.getByRole('link', { name: 'Demo reminder' }).waitFor();
+    await page.getByText('account demo').waitFor();
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -1,18 +1,15 @@
 // Draws a FlowGraph as SVG (classes only: the CSP allows no inline style) with a text version of
 // the same graph beside it for screen readers and narrow screens.
 import { h, svg } from '../dom.js';
-import { edgePath, NODE_H, NODE_W, type FlowGraph } from '../flow-layout.js';
-
-const LABEL_CHAR_W = 6.2;
+import { edgePath, labelWidth, NODE_H, NODE_W, type FlowGraph } from '../flow-layout.js';
 
 export function renderGraph(graph: FlowGraph, title: string): HTMLElement {
   const arrow = svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' },
     svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }));
   let lane = 0;
   const edges = graph.edges.map((e) => {
-    const back = graph.nodes[e.to]!.layer <= graph.nodes[e.from]!.layer;
-    const p = edgePath(graph, e, back ? lane++ : 0);
-    const w = e.label.length * LABEL_CHAR_W + 8;
+    const p = edgePath(graph, e, e.back ? lane++ : 0);
+    const w = labelWidth(e.label);
     return svg('g', { class: `edge edge-${e.kind}` },
       svg('path', { d: p.d, 'marker-end': 'url(#arrow)' }),
       svg('rect', { class: 'edge-label-bg', x: p.labelX - w / 2, y: p.labelY - 9, width: w, height: 16, rx: 3 }),
