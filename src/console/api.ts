@@ -55,7 +55,16 @@ export function whenUnauthenticated(fn: () => void): void {
   onUnauthenticated = fn;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+export function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return request<T>(method, path, body, true);
+}
+
+/** Proves the token just pasted: a 401 is the sign-in form's to show, not a reason to reset. */
+export function checkToken(): Promise<unknown> {
+  return request('GET', '/flows?countPerPage=1', undefined, false);
+}
+
+async function request<T>(method: string, path: string, body: unknown, resetOn401: boolean): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const token = auth.token();
   if (token) headers.authorization = `Bearer ${token}`;
@@ -79,7 +88,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (!res.ok) {
     const status = (parsed as { responseStatus?: { errorCode?: string; message?: string; errors?: FieldError[] } } | undefined)?.responseStatus;
     const err = new ApiError(res.status, status?.errorCode ?? 'Error', status?.message ?? `HTTP ${res.status}`, status?.errors ?? []);
-    if (res.status === 401) onUnauthenticated();
+    if (res.status === 401 && resetOn401) onUnauthenticated();
     throw err;
   }
   return parsed as T;

@@ -34,12 +34,9 @@ export function consoleRoutes(dir = CONSOLE_DIR): Router {
     next();
   });
   r.use('/console', headers, express.static(dir, { index: 'index.html', fallthrough: false, dotfiles: 'deny' }));
-  r.use('/console', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (err instanceof AppError) {
-      next(err);
-      return;
-    }
-    sendError(res, new AppError('not-found', 'NotFound', 'No such console file'));
+  // express.static's errors (missing file, dotfile) are all "no such file" to the client.
+  r.use('/console', (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    sendError(res, err instanceof AppError ? err : new AppError('not-found', 'NotFound', 'No such console file'));
   });
   return r;
 }

@@ -1,5 +1,5 @@
 // Sign-in by pasting a token: kept in sessionStorage (gone with the tab), never put in a URL.
-import { api, ApiError, auth, type PageOf, type FlowView } from '../api.js';
+import { ApiError, auth, checkToken } from '../api.js';
 import { h } from '../dom.js';
 import { errorBox, field, type View } from './common.js';
 
@@ -14,7 +14,7 @@ export const signInView: View = (main) => {
         auth.signIn(token.value.trim());
         try {
           // Any authenticated call proves the token; the server is the judge, not the console.
-          await api<PageOf<FlowView>>('GET', '/flows?countPerPage=1');
+          await checkToken();
           location.hash = '#/live';
         } catch (err) {
           auth.signOut();
