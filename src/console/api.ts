@@ -2,6 +2,8 @@
 // Authorization header, the account a SystemAdministrator picked in X-Account-Id, and errors
 // read from ServiceStack's ResponseStatus.
 
+import type { flowView, pageView, phoneNumberView, sessionDetailView, sessionView } from '../http/views.js';
+
 const TOKEN_KEY = 'engine.console.token';
 const ACCOUNT_KEY = 'engine.console.account';
 
@@ -101,16 +103,11 @@ export function query(params: Record<string, string | number | undefined>): stri
   return s ? `?${s}` : '';
 }
 
-// ---- the API's shapes, as the console reads them ----
+// ---- the API's shapes: the server's own view functions define them ----
 
-export interface SessionSummary {
-  id: string; accountId: string; flowId: string; flowVersion: number; numberToDial: string; callerId: string; state: string; dateCreated: string;
-}
-export interface TimelineEntry { seq: number; at: string; type: string; data: Record<string, unknown> }
-export interface SessionDetail extends SessionSummary {
-  dateAnswered?: string; dateEnded?: string; endReason?: string; channelId: string; endpoint: string;
-  variables: Record<string, string>; timeline: TimelineEntry[];
-}
-export interface FlowView { id: string; accountId: string; name: string; version: number; document: unknown; dateCreated: string; dateModified: string }
-export interface PhoneNumberView { id: string; number: string; name: string; enabled: boolean }
-export interface PageOf<T> { items: T[]; totalCount: number; totalPages: number; hasMorePages: boolean }
+export type SessionSummary = ReturnType<typeof sessionView>;
+export type SessionDetail = ReturnType<typeof sessionDetailView>;
+export type TimelineEntry = SessionDetail['timeline'][number];
+export type FlowView = ReturnType<typeof flowView>;
+export type PhoneNumberView = ReturnType<typeof phoneNumberView>;
+export type PageOf<T> = ReturnType<typeof pageView<unknown, T>>;

@@ -32,8 +32,9 @@ describe('web console in Chromium', { skip }, () => {
     // The bundle of the sources as they are now (npm install and npm start build it too).
     execFileSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'build-console.ts')], { cwd: REPO, stdio: 'inherit' });
     // The demo callee answers; the test presses its digit once it has seen the call live (the
-    // demo's own script presses it at once, faster than a page could be looked at).
-    e2e = await startE2E({}, { [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 200 } });
+    // demo's own script presses it at once, faster than a page could be looked at). Prompts play
+    // in real time: the menu waits for the digit for at least 2 × (prompt + 5 s).
+    e2e = await startE2E({ SIM_TIME_SCALE: '1' }, { [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 200 } });
     profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
