@@ -44,6 +44,8 @@ export interface Config {
   trustProxy: TrustProxy | undefined;
   /** Time scale of the embedded simulator (1 = real time). */
   simTimeScale: number;
+  /** GET /metrics: bearer token required when set; on its own port (not the API's) when port is set. */
+  metrics: { token: string | undefined; port: number | undefined };
 }
 
 export class ConfigError extends Error {}
@@ -79,6 +81,8 @@ export const SETTINGS: Setting[] = [
   { env: 'DRAIN_TIMEOUT_MS', default: '30000', description: 'On SIGTERM, live calls get this long before they are hung up.' },
   { env: 'TRUST_PROXY', default: '', description: 'Reverse proxies whose X-Forwarded-For is believed: a hop count (1 = one proxy) or comma-separated addresses/CIDRs. Empty: none.' },
   { env: 'SIM_TIME_SCALE', default: '1', description: 'Embedded simulator speed (0.1 = ten times faster).' },
+  { env: 'METRICS_TOKEN', default: '', description: 'Bearer token GET /metrics requires when set (not a JWT). Or METRICS_TOKEN_FILE.' },
+  { env: 'METRICS_PORT', default: '', description: 'Serve /metrics on this port (same HOST) instead of the API port.' },
   { env: 'LOG_LEVEL', default: 'info', description: 'pino level.' },
 ];
 
@@ -191,5 +195,9 @@ export function loadConfig(env: Env = process.env): Config {
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 30000, 0, 3600000),
     trustProxy: trustProxy(env.TRUST_PROXY),
     simTimeScale,
+    metrics: {
+      token: secret(env, 'METRICS_TOKEN'),
+      port: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
+    },
   };
 }

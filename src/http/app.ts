@@ -15,6 +15,10 @@ import { IpRateLimiter } from './rate-limit.js';
 import { clientAddressOf } from './client-address.js';
 import { negotiateFormat, send, sendError, statusOf } from './respond.js';
 import { apiRoutes } from './routes.js';
+import type { EngineMetrics } from '../metrics/engine-metrics.js';
+import { httpMetrics } from '../metrics/http-observer.js';
+import { metricsRoute } from './metrics-route.js';
+import { consoleRoutes } from './console-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -25,6 +29,8 @@ export interface AppDeps {
   isReady: () => Promise<boolean>;
   /** Clock for the rate limits; tests may pass their own. */
   now?: () => number;
+  /** Prometheus metrics: HTTP requests counted, and GET /metrics here unless METRICS_PORT. */
+  metrics?: EngineMetrics;
 }
 
 const READY_RETRY_AFTER_SEC = 5;
@@ -69,6 +75,7 @@ export function buildApp(deps: AppDeps): express.Express {
     sessions: new SessionQueries(store),
   };
 
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
     // A listener and a clock read per request only when the line would be written.
@@ -104,7 +111,10 @@ export function buildApp(deps: AppDeps): express.Express {
     send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}) }, { root: 'Readiness' });
   });
 
-  app.use(authenticate(config, accounts, limiter, clientAddress));
+  if (deps.metrics && config.metrics.port === undefined) app.use(metricsRoute(deps.metrics, config.metrics.token));
+  app.use(consoleRoutes());
+
+    app.use(authenticate(config, accounts, limiter, clientAddress));
   app.use(bodyReader({ maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS }));
   app.use(apiRoutes(services));
 
