@@ -15,6 +15,9 @@ const CSP = [
   "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
 ].join('; ');
 
+/** The routes this module serves, declared next to the operation registry's (test/http/operation-registry). */
+export const CONSOLE_PAGES = ['/console'] as const;
+
 export function consoleRoutes(dir = CONSOLE_DIR): Router {
   const r = Router();
   const headers = (_req: Request, res: Response, next: NextFunction): void => {

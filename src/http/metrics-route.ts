@@ -10,6 +10,9 @@ import { startHttpServer, type RunningHttpServer } from './server.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
+/** The routes this module serves, declared next to the operation registry's (test/http/operation-registry). */
+export const METRICS_PAGES = ['/metrics'] as const;
+
 export function metricsRoute(metrics: EngineMetrics, token: string | undefined): Router {
   const expected = token === undefined ? undefined : digest(token);
   const r = Router();

@@ -1,4 +1,4 @@
-// HTTP request metrics by route template (`/sessions/:id`, never the id itself): the label set
+// HTTP request metrics by route template (`/sessions/:sessionId`, never the id itself): the label set
 // stays small whatever the clients send.
 import type { NextFunction, Request, Response } from 'express';
 import type { EngineMetrics } from './engine-metrics.js';

@@ -18,6 +18,11 @@ export interface CallEngine {
    * are recorded on the session (state `failed` with a reason).
    */
   placeCall(session: Session, flow: Flow): Promise<void>;
+  /**
+   * Ends a live session of this process: an answered call is hung up (it ends `completed`), one
+   * not yet answered is canceled (`canceled`). False when this process does not run it.
+   */
+  endSession(session: Session): boolean;
   /** Live sessions handled by this process. */
   liveCount(): number;
 }

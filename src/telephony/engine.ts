@@ -58,6 +58,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const dispatcher = new Dispatcher<CallSession>();
   /** Sessions whose originate Asterisk acknowledged: only those can be missing from its channels. */
   const originated = new WeakSet<CallSession>();
+  /** EndSession asked before Asterisk acknowledged the originate: hung up once it does. */
+  const endRequested = new WeakMap<CallSession, string>();
   const startedAt = new Date().toISOString();
   let accepting = true;
   let orphansChecked = false;
@@ -197,6 +199,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         // 409 on a retry: the earlier attempt did create the channel (same id), the call goes on.
         originated.add(call);
         call.timeline('ari.originated', { channelId: session.channelId, endpoint: session.endpoint, attempt: attempt + 1, ...(res.ok ? {} : { existed: true }) });
+        const endReason = endRequested.get(call);
+        if (endReason !== undefined) call.stop(endReason);
         return;
       }
       call.timeline('error', { op: 'originate', kind: res.kind, message: res.message, attempt: attempt + 1 });
@@ -253,6 +257,16 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         const call = dispatcher.get(session.channelId);
         call?.conclude('failed', 'internal error while placing the call');
       }
+    },
+    endSession: (session) => {
+      const call = dispatcher.get(session.channelId);
+      if (!call || call.id !== session.id) return false;
+      const reason = 'ended by an EndSession request';
+      call.timeline('session.end-requested', {});
+      // Before the originate is acknowledged there is no channel to hang up yet.
+      if (originated.has(call) || call.currentState() === 'queued') call.stop(reason);
+      else endRequested.set(call, reason);
+      return true;
     },
     liveCount: () => dispatcher.size(),
     start: async () => {

@@ -68,7 +68,7 @@ describe('GET /metrics on the API port', () => {
     assert.equal(delta('engine_ari_request_duration_seconds_count', { operation: 'originate' }), 2);
     assert.ok(delta('engine_ari_request_duration_seconds_count', { operation: 'play' }) >= 3);
     assert.ok(delta('engine_http_requests_total', { method: 'POST', route: '/sessions/outgoing', status: '200' }) === 2);
-    assert.ok(delta('engine_http_requests_total', { method: 'GET', route: '/sessions/:id', status: '200' }) >= 2);
+    assert.ok(delta('engine_http_requests_total', { method: 'GET', route: '/sessions/:sessionId', status: '200' }) >= 2);
     assert.doesNotMatch(afterCalls, /\+1814|demo-flow|accountId|demo"/, 'no numbers, flows or accounts in labels');
   });
 

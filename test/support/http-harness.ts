@@ -40,6 +40,11 @@ export class RecordingEngine implements CallEngine {
   async placeCall(session: Session, flow: Flow): Promise<void> {
     this.placed.push({ session, flow });
   }
+  readonly ended: Session[] = [];
+  endSession(session: Session): boolean {
+    this.ended.push(session);
+    return true;
+  }
   liveCount(): number {
     return this.placed.length;
   }

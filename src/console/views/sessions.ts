@@ -46,7 +46,7 @@ export const historyView: View = (main) => {
     dateFrom: params.get('dateFrom') ?? undefined, dateTo: params.get('dateTo') ?? undefined, page, countPerPage: 25,
   })}`).then((res) => {
     results.replaceChildren(
-      table(`Sessions, page ${page} of ${Math.max(1, res.totalPages)} (${res.totalCount} in all)`, ['Created', 'State', 'To', 'From', 'Flow', ''],
+      table(`Sessions, page ${page} of ${Math.max(1, res.totalPages ?? page)} (${res.totalCount ?? '?'} in all)`, ['Created', 'State', 'To', 'From', 'Flow', ''],
         res.items.map((s) => [formatTime(s.dateCreated), stateBadge(s.state), s.numberToDial, s.callerId, `${s.flowId} v${s.flowVersion}`, link(['sessions', s.id], 'Open', { 'aria-label': `Open the session to ${s.numberToDial} of ${formatTime(s.dateCreated)}` })]),
         'No session matches.'),
       h('nav', { class: 'pager', 'aria-label': 'Pages' },
