@@ -79,8 +79,6 @@ export class DeliveryWorker {
   private stopped = true;
   private pollTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
-  /** Delivered events, for the benchmark and the logs. */
-  delivered = 0;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     this.retry = o.retry ?? DEFAULT_RETRY;
@@ -223,8 +221,7 @@ export class DeliveryWorker {
     const delay = retryDelay(attempt, this.retry);
     const status = ok ? 'delivered' : age + delay > this.retry.maxAgeMs ? 'abandoned' : 'pending';
     const nextAttemptAt = new Date(Date.now() + (status === 'pending' ? delay : 0)).toISOString();
-    if (ok) this.delivered += 1;
-    else this.o.logger.info({ eventId: d.eventId, target: d.target, attempt, error: result.error, status }, 'webhook attempt failed');
+    if (!ok) this.o.logger.info({ eventId: d.eventId, target: d.target, attempt, error: result.error, status }, 'webhook attempt failed');
     try {
       await this.o.store.recordAttempt({
         eventId: d.eventId, target: d.target, attempt, at, statusCode: result.statusCode, error: result.error,

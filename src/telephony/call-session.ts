@@ -17,6 +17,7 @@ import { FlowRunner, type RunLimits, type RunOutcome } from './flow-runner.js';
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
 import type { StepContext, StepTiming } from './steps/types.js';
 import type { SessionSnapshot } from '../events/event-model.js';
+import type { ControlResult } from '../services/call-engine.js';
 
 export interface CallSessionDeps {
   port: TelephonyPort;
@@ -36,8 +37,6 @@ export interface CallSessionDeps {
 
 type Phase = 'placing' | 'running' | 'ending' | 'ended';
 
-/** The outcome of a live control: refused with a reason when the call is not in a state for it. */
-export type ControlResult = { ok: true } | { ok: false; reason: string };
 
 export class CallSession {
   readonly id: string;
