@@ -3,7 +3,7 @@
 // failures with exponential backoff and jitter until the maximum age, and records every attempt.
 // A slow destination holds only its own slots (per-origin concurrency), never the others'.
 import type { Logger } from '../log.js';
-import type { ClaimedDelivery, Store } from '../store/store.js';
+import type { ClaimedDelivery, OutboxEvent, Store } from '../store/store.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from './signature.js';
 import { Connections, postJson, type PostOutcome } from './http-post.js';
 
@@ -102,6 +102,22 @@ export class DeliveryWorker {
     this.poke();
   }
 
+  /** The claim this worker's own process writes its new outbox rows with. */
+  claim(): { workerId: string; expires: string } | undefined {
+    return this.stopped ? undefined : { workerId: this.o.workerId, expires: this.expiry() };
+  }
+
+  /** Outbox rows committed by this process, claimed for this worker: sent from memory, no claim query. */
+  accept(events: readonly OutboxEvent[]): void {
+    for (const e of events) {
+      if (e.claim?.workerId !== this.o.workerId) continue;
+      for (const t of e.targets) {
+        this.enqueue({ eventId: e.id, target: t.target, sessionId: e.sessionId, seq: e.seq, url: t.url, body: e.body, secret: t.secret, attempts: 0, eventAt: e.at });
+      }
+    }
+    if (events.some((e) => e.claim?.workerId !== this.o.workerId)) this.poke();
+  }
+
   /** Something was committed to the outbox: look for it now (coalesced). */
   poke(): void {
     if (this.stopped) return;
@@ -151,6 +167,7 @@ export class DeliveryWorker {
   }
 
   private enqueue(d: ClaimedDelivery): void {
+    if (this.stopped) return;
     const key = `${d.eventId}\n${d.target}`;
     if (this.held.has(key)) return;
     this.held.add(key);
