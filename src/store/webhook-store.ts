@@ -180,8 +180,13 @@ export class WebhookStore {
     });
   }
 
+  /**
+   * Batched with the other row writes (up to the row commit delay): nothing waits for it, since
+   * the worker holding the chain goes on from memory; a crash in that window only repeats a
+   * delivery (same event id).
+   */
   recordAttempt(a: AttemptRecord): Promise<void> {
-    return this.db.enqueueUnit(attemptRows(a), a.status !== 'pending');
+    return this.db.enqueueUnit(attemptRows(a));
   }
 
   async claimOwners(): Promise<string[]> {
