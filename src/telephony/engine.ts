@@ -68,8 +68,11 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const leaseMs = deps.leaseMs ?? 30_000;
   const owner = newOwner(leaseMs);
   const calls = new LiveCalls<CallSession>();
-  /** Sessions admitted by this engine: their first unit (seq 1) is written with the session. */
-  const admitted = new Map<string, SessionUnit>();
+  /**
+   * Sessions admitted by this engine: their first unit (seq 1), written with the session, and their
+   * destinations (read once, at admission, so that placing the call registers it without waiting).
+   */
+  const admitted = new Map<string, { unit: SessionUnit; destinations: Destinations }>();
   /** Sessions whose originate Asterisk acknowledged: only those can be missing from its channels. */
   const originated = new WeakSet<CallSession>();
   /** EndSession asked before Asterisk acknowledged the originate: hung up once it does. */
@@ -114,19 +117,20 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const destinationsFor = async (session: Pick<Session, 'accountId' | 'statusCallback' | 'statusCallbackEvents'>): Promise<Destinations> => destinationsOf(
     session, await store.activeWebhooks(session.accountId), session.statusCallback ? await store.signingSecret(session.accountId) : undefined);
 
-  const newCall = async (session: Session, flow: Flow): Promise<CallSession> => {
+  /** Sessions not admitted here (created straight in the store) read where they stand first. */
+  const newCall = (session: Session, flow: Flow): CallSession | Promise<CallSession> => {
     const first = admitted.get(session.id);
     admitted.delete(session.id);
-    const call = new CallSession(session, flow, {
-      port, store, logger, timing, hangupConfirmMs, events,
-      destinations: await destinationsFor(session),
-      start: { seq: first ? 1 : await store.lastSeq(session.id) },
+    const make = (destinations: Destinations, seq: number): CallSession => new CallSession(session, flow, {
+      port, store, logger, timing, hangupConfirmMs, events, destinations,
+      start: { seq },
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
       onEnd: (c) => calls.remove(c),
     });
+    if (!first) return Promise.all([destinationsFor(session), store.lastSeq(session.id)]).then(([d, seq]) => make(d, seq));
     // The session and its first events are committed (the service created it before placing it).
-    if (first?.outbox) events.outboxCommitted(first.outbox);
-    return call;
+    if (first.unit.outbox) events.outboxCommitted(first.unit.outbox);
+    return make(first.destinations, 1);
   };
 
   const orphanDeps = { store, port, owner, events, logger, startedAt, destinationsFor, isOurs: (id: string) => calls.get(id) !== undefined };
@@ -212,7 +216,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   });
 
   const placeCall = async (session: Session, flow: Flow): Promise<void> => {
-    const call = await newCall(session, flow);
+    const made = newCall(session, flow);
+    const call = made instanceof CallSession ? made : await made;
     if (!accepting) {
       call.conclude('canceled', 'engine stopping: the call was not placed');
       return;
@@ -299,8 +304,9 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         statusCallback: draft.statusCallback ?? null, statusCallbackEvents: draft.statusCallbackEvents ?? null,
         ownerId: owner.id, leaseExpires: session.owner.leaseExpires,
       };
-      const unit = SessionRecorder.firstUnit(view, await destinationsFor(view), events.claim());
-      admitted.set(draft.id, unit);
+      const destinations = await destinationsFor(view);
+      const unit = SessionRecorder.firstUnit(view, destinations, events.claim());
+      admitted.set(draft.id, { unit, destinations });
       return { session, unit };
     },
     live: (sessionId) => calls.get(sessionId),
