@@ -219,8 +219,16 @@ export class CallSession {
   redirect(flow: Flow, stepId: string | undefined): ControlResult {
     const can = this.controllable();
     if (!can.ok) return can;
+    const runner = this.runner!;
+    if (runner.isHeld()) {
+      // A redirect takes the call off hold: the new flow does not play under the music.
+      void this.deps.port.stopMoh(this.channelId).then((res) => {
+        if (!res.ok && res.kind !== 'not-found') this.log.warn({ kind: res.kind }, 'stopping music on hold failed');
+      });
+      this.recorder.timeline('session.hold', { hold: false });
+    }
     this.recorder.timeline('session.redirected', { flowId: flow.id, flowVersion: flow.version, ...(stepId ? { stepId } : {}) });
-    this.runner!.redirect(flow, stepId);
+    runner.redirect(flow, stepId);
     return can;
   }
 
