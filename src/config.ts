@@ -44,6 +44,22 @@ export interface Config {
   trustProxy: TrustProxy | undefined;
   /** Time scale of the embedded simulator (1 = real time). */
   simTimeScale: number;
+  /** Requests to user-chosen URLs (webhooks, media) may reach loopback/private addresses (labs, tests). */
+  allowPrivateDestinations: boolean;
+  /** Lease of an engine process on its live sessions (renewed every third of it). */
+  sessionLeaseMs: number;
+  webhooks: {
+    timeoutMs: number;
+    retryBaseMs: number;
+    retryMaxDelayMs: number;
+    maxAgeMs: number;
+    perDestination: number;
+  };
+  events: {
+    /** Live event streams (SSE) open at once per account. */
+    maxStreamsPerAccount: number;
+    heartbeatMs: number;
+  };
   /** GET /metrics: bearer token required when set; on its own port (not the API's) when port is set. */
   metrics: { token: string | undefined; port: number | undefined };
 }
@@ -81,6 +97,15 @@ export const SETTINGS: Setting[] = [
   { env: 'DRAIN_TIMEOUT_MS', default: '30000', description: 'On SIGTERM, live calls get this long before they are hung up.' },
   { env: 'TRUST_PROXY', default: '', description: 'Reverse proxies whose X-Forwarded-For is believed: a hop count (1 = one proxy) or comma-separated addresses/CIDRs. Empty: none.' },
   { env: 'SIM_TIME_SCALE', default: '1', description: 'Embedded simulator speed (0.1 = ten times faster).' },
+  { env: 'ALLOW_PRIVATE_DESTINATIONS', default: 'false', description: 'true: webhooks (and media URLs) may reach loopback, private and link-local addresses (labs, tests).' },
+  { env: 'SESSION_LEASE_MS', default: '30000', description: 'Lease of an engine on its live sessions; another engine ends them once it expired.' },
+  { env: 'WEBHOOK_TIMEOUT_MS', default: '10000', description: 'Deadline of one webhook attempt.' },
+  { env: 'WEBHOOK_RETRY_BASE_MS', default: '1000', description: 'First retry delay; doubles per attempt (±20% jitter).' },
+  { env: 'WEBHOOK_RETRY_MAX_DELAY_MS', default: '600000', description: 'Longest delay between two attempts.' },
+  { env: 'WEBHOOK_MAX_AGE_MS', default: '86400000', description: 'An event still undelivered this long after it happened is abandoned.' },
+  { env: 'WEBHOOK_CONCURRENCY_PER_DESTINATION', default: '4', description: 'Requests in flight per destination origin.' },
+  { env: 'EVENT_STREAMS_PER_ACCOUNT', default: '20', description: 'Live event streams (SSE) open at once per account (429 beyond).' },
+  { env: 'EVENT_STREAM_HEARTBEAT_MS', default: '15000', description: 'Comment line sent on idle event streams.' },
   { env: 'METRICS_TOKEN', default: '', description: 'Bearer token GET /metrics requires when set (not a JWT). Or METRICS_TOKEN_FILE.' },
   { env: 'METRICS_PORT', default: '', description: 'Serve /metrics on this port (same HOST) instead of the API port.' },
   { env: 'LOG_LEVEL', default: 'info', description: 'pino level.' },
@@ -107,6 +132,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
   return n;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name} must be true or false (got "${env[name]}")`);
 }
 
 function list(env: Env, name: string, fallback: string): string[] {
@@ -195,6 +227,19 @@ export function loadConfig(env: Env = process.env): Config {
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 30000, 0, 3600000),
     trustProxy: trustProxy(env.TRUST_PROXY),
     simTimeScale,
+    allowPrivateDestinations: bool(env, 'ALLOW_PRIVATE_DESTINATIONS'),
+    sessionLeaseMs: int(env, 'SESSION_LEASE_MS', 30000, 3000, 3600000),
+    webhooks: {
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10000, 100, 120000),
+      retryBaseMs: int(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 1, 3600000),
+      retryMaxDelayMs: int(env, 'WEBHOOK_RETRY_MAX_DELAY_MS', 600000, 1, 86400000),
+      maxAgeMs: int(env, 'WEBHOOK_MAX_AGE_MS', 86400000, 1000, 30 * 86400000),
+      perDestination: int(env, 'WEBHOOK_CONCURRENCY_PER_DESTINATION', 4, 1, 1000),
+    },
+    events: {
+      maxStreamsPerAccount: int(env, 'EVENT_STREAMS_PER_ACCOUNT', 20, 1, 10000),
+      heartbeatMs: int(env, 'EVENT_STREAM_HEARTBEAT_MS', 15000, 100, 600000),
+    },
     metrics: {
       token: secret(env, 'METRICS_TOKEN'),
       port: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : undefined,

@@ -12,6 +12,9 @@ import { buildApp } from './http/app.js';
 import { startHttpServer } from './http/server.js';
 import { startSimulator, type RunningSimulator, type CalleeScript } from './sim/index.js';
 import { seedDemo } from './demo.js';
+import { EventBus } from './events/event-bus.js';
+import { DeliveryWorker } from './events/delivery-worker.js';
+import { ownerIsGone } from './telephony/owner.js';
 import { createEngineMetrics } from './metrics/engine-metrics.js';
 import { instrument } from './metrics/instrument.js';
 import { startMetricsServer } from './http/metrics-route.js';
@@ -23,6 +26,8 @@ export interface RunningStack {
   simulator: RunningSimulator | undefined;
   httpPort: number;
   engine: ReturnType<typeof createTelephonyEngine>;
+  /** Sends the webhook outbox. */
+  deliveries: DeliveryWorker;
   /** Port of the METRICS_PORT listener, when configured. */
   metricsPort: number | undefined;
   /** Resolves once ARI is connected for the first time. */
@@ -36,6 +41,8 @@ export interface StackOptions {
   simulatorScripts?: Record<string, CalleeScript>;
   /** Port of the built-in simulator (0: any free port). */
   simulatorPort?: number;
+  /** Told the ids of the webhook events just committed to the outbox (the benchmark times deliveries from here). */
+  onOutboxCommitted?: (eventIds: readonly string[]) => void;
 }
 
 export async function startStack(config: Config, logger: Logger, options: StackOptions = {}): Promise<RunningStack> {
@@ -63,8 +70,29 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   const router = loadRouter(config.routesFile);
   const metrics = createEngineMetrics();
   const { store, port } = instrument(metrics, { store: sqlite, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
-  const engine = createTelephonyEngine({ port, store, router, config, logger: logger.child({ component: 'engine' }) });
-  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), metrics });
+  const bus = new EventBus();
+  let deliveries: DeliveryWorker | undefined;
+  const engine = createTelephonyEngine({
+    port, store, router, config, logger: logger.child({ component: 'engine' }), leaseMs: config.sessionLeaseMs,
+    events: {
+      listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
+      published: (event) => bus.publish(event),
+      claim: () => deliveries?.claim(),
+      outboxCommitted: (committed) => {
+        options.onOutboxCommitted?.(committed.map((e) => e.id));
+        deliveries?.accept(committed);
+      },
+    },
+  });
+  deliveries = new DeliveryWorker({
+    store, logger: logger.child({ component: 'webhooks' }), workerId: engine.ownerId, allowPrivate: config.allowPrivateDestinations,
+    timeoutMs: config.webhooks.timeoutMs, perDestination: config.webhooks.perDestination,
+    retry: { baseMs: config.webhooks.retryBaseMs, maxDelayMs: config.webhooks.retryMaxDelayMs, jitter: 0.2, maxAgeMs: config.webhooks.maxAgeMs },
+  });
+  // Claims of a worker of this host that is gone (killed) are free at once, not after their lease.
+  await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
+  deliveries.start();
+  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus, metrics });
   const http = await startHttpServer(app, config);
   const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config, config.metrics.port);
 
@@ -78,11 +106,12 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       await http.close();
       await metricsServer?.close();
       await engine.stop({ drainMs });
+      await deliveries.stop();
       await store.close();
       await simulator?.close();
     })();
     return stopped;
   };
 
-  return { config, store, simulator, httpPort: http.port, metricsPort: metricsServer?.port, engine, ariConnected, stop };
+  return { config, store, simulator, httpPort: http.port, metricsPort: metricsServer?.port, engine, deliveries, ariConnected, stop };
 }

@@ -55,6 +55,53 @@ export interface Session {
   dateCreated: string;
   dateAnswered: string | null;
   dateEnded: string | null;
+  /** Per-call webhook URL (NewOutgoingSession.statusCallback) and the event types it wants. */
+  statusCallback: string | null;
+  statusCallbackEvents: string[] | null;
+  /** The engine process that runs the session while it is live (null once it ended, or never placed). */
+  ownerId: string | null;
+  /** Until when the owner's claim holds (renewed while it runs). */
+  leaseExpires: string | null;
+}
+
+/** An account's webhook subscription. */
+export interface Webhook {
+  id: string;
+  accountId: string;
+  url: string;
+  /** Event types (`session.answered`...); `session.ended` is always delivered. */
+  events: string[];
+  enabled: boolean;
+  /** HMAC-SHA256 key of the signatures. */
+  secret: string;
+  dateCreated: string;
+  dateModified: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'abandoned';
+
+/** One event on its way to one destination, with its attempts. */
+export interface WebhookDelivery {
+  eventId: string;
+  /** `callback` (the session's statusCallback) or the webhook id. */
+  target: string;
+  sessionId: string;
+  sequence: number;
+  type: string;
+  url: string;
+  status: DeliveryStatus;
+  attempts: DeliveryAttempt[];
+  nextAttemptAt: string | null;
+  dateCreated: string;
+  dateFinished: string | null;
+}
+
+export interface DeliveryAttempt {
+  attempt: number;
+  at: string;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
 }
 
 export interface SessionEvent {

@@ -19,6 +19,10 @@ import { negotiateFormat, sendError, statusOf } from './respond.js';
 import { createHandlers } from './operations/handlers.js';
 import { buildOperationRouters } from './operations/router.js';
 import { metadataRoutes } from './metadata/pages.js';
+import { WebhookService } from '../services/webhooks.js';
+import { LiveControlService } from '../services/live-control.js';
+import { EventStreams } from '../services/event-streams.js';
+import { EventBus } from '../events/event-bus.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import { httpMetrics } from '../metrics/http-observer.js';
 import { metricsRoute } from './metrics-route.js';
@@ -33,6 +37,8 @@ export interface AppDeps {
   isReady: () => Promise<boolean>;
   /** Clock for the rate limits; tests may pass their own. */
   now?: () => number;
+  /** Committed events, for the live streams (default: a bus nothing publishes on). */
+  bus?: EventBus;
   /** Prometheus metrics: HTTP requests counted, and GET /metrics here unless METRICS_PORT. */
   metrics?: EngineMetrics;
 }
@@ -76,6 +82,10 @@ export function buildApp(deps: AppDeps): express.Express {
     phoneNumbers: new PhoneNumberService(store),
     sessions: new SessionQueries(store),
     control: new SessionControl(store, engine),
+    webhooks: new WebhookService(store, config.allowPrivateDestinations),
+    live: new LiveControlService(store, engine),
+    streams: new EventStreams(store, deps.bus ?? new EventBus(), config.events.maxStreamsPerAccount),
+    streamHeartbeatMs: config.events.heartbeatMs,
     engine,
     databaseReady: deps.isReady,
     logger,

@@ -9,6 +9,7 @@ import { CallObserver } from './call-observer.js';
 /** The port's REST operations, the `operation` label of the ARI request metrics. */
 const ARI_OPERATIONS = new Set([
   'originate', 'answer', 'play', 'stopPlayback', 'playbackState', 'record', 'hangup', 'setVariable', 'listChannelIds',
+  'startMoh', 'stopMoh', 'sendDtmf',
 ]);
 
 type AnyFn = (...args: unknown[]) => unknown;
@@ -39,6 +40,16 @@ export function observeStore(store: Store, calls: CallObserver): Store {
     appendSessionEvent: (sessionId, type, data, at) => {
       calls.timeline(sessionId, type, data);
       return store.appendSessionEvent(sessionId, type, data, at);
+    },
+    // Live sessions write through session units (telephony/session-recorder.ts).
+    createSessionWith: (session, unit) => store.createSessionWith(session, unit).then((created) => {
+      calls.placed(created);
+      for (const row of unit.timeline ?? []) calls.timeline(created.id, row.type, row.data);
+      return created;
+    }),
+    recordSession: (sessionId, unit, urgent) => {
+      for (const row of unit.timeline ?? []) calls.timeline(sessionId, row.type, row.data);
+      return store.recordSession(sessionId, unit, urgent);
     },
   };
   return new Proxy(store, passThrough<Store>((name) => overrides[name as keyof Store] as AnyFn | undefined));

@@ -15,6 +15,8 @@ import type { Store } from '../store/store.js';
 import type { CallEngine } from './call-engine.js';
 import { CallRateLimiter, KeyedMutex } from './limits.js';
 import { isAbsent, pick, readString, throwIfAny, type Input } from './input.js';
+import { urlProblem } from '../events/outbound-url.js';
+import { readEventTypes } from './event-types-input.js';
 
 export const NOT_READY_RETRY_AFTER_SEC = 5;
 export const LIVE_CAP_RETRY_AFTER_SEC = 5;
@@ -34,6 +36,9 @@ export interface NewOutgoingSession {
   numberToDial: string;
   /** Undefined: a random enabled number of the account. */
   callerId: string | undefined;
+  /** Per-call webhook, and the event types it wants (undefined: the state changes). */
+  statusCallback: string | undefined;
+  statusCallbackEvents: string[] | undefined;
 }
 
 export interface CreatedSession {
@@ -78,9 +83,16 @@ export class OutgoingSessions {
       else errors.push({ fieldName: 'callerId', errorCode: 'InvalidPhoneNumber', message: 'callerId must be an E.164 number, e.g. +15551230000' });
     }
 
+    const statusCallback = readString(input, 'statusCallback', errors, { required: false, maxLength: 2048 });
+    if (statusCallback !== undefined) {
+      const problem = urlProblem(statusCallback, this.deps.config.allowPrivateDestinations);
+      if (problem) errors.push({ fieldName: 'statusCallback', errorCode: 'InvalidUrl', message: `statusCallback ${problem}` });
+    }
+    const statusCallbackEvents = readEventTypes(input, 'statusCallbackEvents', errors);
+
     throwIfAny(errors);
     // throwIfAny returned: both are set.
-    return { flowId: flowId as string, numberToDial: numberToDial as string, callerId };
+    return { flowId: flowId as string, numberToDial: numberToDial as string, callerId, statusCallback, statusCallbackEvents };
   }
 
   async create(accountId: string, input: Input, idempotencyKey: string | undefined): Promise<CreatedSession> {
@@ -125,7 +137,9 @@ export class OutgoingSessions {
     await this.admit(accountId);
     let session: Session;
     try {
-      session = await store.createSession({
+      // The per-call callback is signed with the account's secret: it exists before any event.
+      if (request.statusCallback) await store.signingSecret(accountId);
+      const admitted = await engine.admit({
         id: randomUUID(),
         accountId,
         flowId: flow.id,
@@ -134,7 +148,11 @@ export class OutgoingSessions {
         callerId,
         channelId: randomUUID(),
         endpoint,
+        dateCreated: new Date().toISOString(),
+        ...(request.statusCallback ? { statusCallback: request.statusCallback } : {}),
+        ...(request.statusCallbackEvents ? { statusCallbackEvents: request.statusCallbackEvents } : {}),
       });
+      session = await store.createSessionWith(admitted.session, admitted.unit);
     } finally {
       this.release(accountId);
     }
@@ -198,5 +216,5 @@ export class OutgoingSessions {
 }
 
 function hashRequest(r: NewOutgoingSession): string {
-  return createHash('sha256').update(JSON.stringify([r.flowId, r.numberToDial, r.callerId ?? null])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([r.flowId, r.numberToDial, r.callerId ?? null, r.statusCallback ?? null, r.statusCallbackEvents ?? null])).digest('hex');
 }

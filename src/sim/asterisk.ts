@@ -912,9 +912,11 @@ export class SimAsterisk {
   redirect(args: Args): Reply {
     const endpoint = args.str('endpoint');
     const c = this.stasisChan(args.str('channelId'));
-    if (!endpoint) fail(400, 'Required parameter endpoint not provided');
-    const tech = (endpoint as string).split('/')[0]?.toLowerCase() ?? '';
-    if (tech !== c.tech.toLowerCase()) fail(422, `Endpoint technology '${tech}' does not match channel technology '${c.tech}'`);
+    if (!endpoint) fail(400, "Required parameter 'endpoint' not provided.");
+    if (!(endpoint as string).includes('/')) fail(422, `Endpoint parameter '${endpoint}' does not contain tech/resource`);
+    // Compared without case; the message names the technology as the request spelled it.
+    const tech = (endpoint as string).split('/')[0] ?? '';
+    if (tech.toLowerCase() !== c.tech.toLowerCase()) fail(422, `Endpoint technology '${tech}' does not match channel technology '${c.tech}'`);
     // The far end follows the redirect (302/REFER) and this leg ends.
     this.at(c, 0, () => this.hangupInternal(c, 16, 'app'));
     return { status: 204 };

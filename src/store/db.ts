@@ -46,6 +46,15 @@ interface RowGroup {
   rows: QueuedRow[];
 }
 
+/** Rows that commit together or not at all (a session's state change, its timeline and outbox rows). */
+export type UnitRows = ReadonlyArray<{ kind: RowKind<unknown>; row: unknown }>;
+
+interface QueuedUnit {
+  rows: UnitRows;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
 interface QueuedWrite {
   steps: SqlStep[];
   resolve: (changes: number[]) => void;
@@ -72,6 +81,7 @@ export class Db {
   private lane: Promise<unknown> = Promise.resolve();
   private pending: QueuedWrite[] = [];
   private rowGroups = new Map<RowKind<unknown>, RowGroup>();
+  private units: QueuedUnit[] = [];
   /** A commit is due on the next turn of the event loop (setImmediate). */
   private batchScheduled = false;
   /** A commit of rows only is due when this timer fires. */
@@ -229,9 +239,25 @@ export class Db {
     });
   }
 
+  /**
+   * Queues a unit of rows for the next group commit: batched with the other units by kind (one
+   * statement per kind), after the `enqueue` writes and the row groups. A unit is never split:
+   * when a batched statement fails on a constraint, every unit is replayed in its own savepoint
+   * and only the failing units are rejected (whole).
+   */
+  enqueueUnit(rows: UnitRows, urgent = false): Promise<void> {
+    if (this.closed) return Promise.reject(new DbClosedError());
+    return new Promise((resolve, reject) => {
+      this.units.push({ rows, resolve, reject });
+      this.scheduleBatch(urgent);
+    });
+  }
+
   private scheduleBatch(urgent: boolean): void {
     if (this.batchScheduled) return;
     if (urgent || this.rowCommitDelayMs === 0) {
+      clearTimeout(this.batchTimer);
+      this.batchTimer = undefined;
       this.batchScheduled = true;
       setImmediate(() => this.startBatch());
     } else {
@@ -256,8 +282,9 @@ export class Db {
     const writes = this.pending.splice(0);
     const groups = [...this.rowGroups.values()].sort((a, b) => a.kind.rank - b.kind.rank);
     this.rowGroups.clear();
-    if (writes.length === 0 && groups.length === 0) return;
-    const lone = writes.length === 1 && groups.length === 0 ? writes[0] : undefined;
+    const units = this.units.splice(0);
+    if (writes.length === 0 && groups.length === 0 && units.length === 0) return;
+    const lone = writes.length === 1 && groups.length === 0 && units.length === 0 ? writes[0] : undefined;
     if (lone && lone.steps.length === 1) {
       // One statement alone is its own transaction (autocommit): one round trip instead of three.
       const step = lone.steps[0]!;
@@ -273,6 +300,7 @@ export class Db {
     const failAll = (err: Error): void => {
       for (const write of writes) write.reject(err);
       for (const group of groups) for (const r of group.rows) r.reject(err);
+      for (const unit of units) unit.reject(err);
     };
     try {
       await this.runRaw('BEGIN IMMEDIATE');
@@ -283,16 +311,19 @@ export class Db {
     try {
       for (const write of writes) {
         try {
-          const changes = await this.runWrite(write.steps);
+          // Alone in its transaction, a write needs no savepoint: its failure is the transaction's.
+          const changes = lone ? await this.runSteps(write.steps) : await this.runWrite(write.steps);
           onCommit.push(() => write.resolve(changes));
         } catch (err) {
           // A constraint fails only its own write; anything else (I/O, full disk, busy) may
-          // have ended the transaction: it fails the batch.
-          if (!isConstraintError(err)) throw err;
+          // have ended the transaction: it fails the batch (as does any failure of a lone write,
+          // whose earlier statements must not commit without the rest).
+          if (lone || !isConstraintError(err)) throw err;
           write.reject(asError(err));
         }
       }
       for (const group of groups) await this.runRows(group, onCommit);
+      if (units.length > 0) await this.runUnits(units, onCommit);
       await this.runRaw('COMMIT');
     } catch (err) {
       await this.runRaw('ROLLBACK').catch(() => undefined);
@@ -328,6 +359,53 @@ export class Db {
         }
       }
     }
+  }
+
+  private async runUnits(units: QueuedUnit[], onCommit: Array<() => void>): Promise<void> {
+    const byKind = new Map<RowKind<unknown>, unknown[]>();
+    for (const unit of units) {
+      for (const { kind, row } of unit.rows) {
+        const rows = byKind.get(kind);
+        if (rows) rows.push(row);
+        else byKind.set(kind, [row]);
+      }
+    }
+    const kinds = [...byKind.keys()].sort((a, b) => a.rank - b.rank);
+    await this.runRaw('SAVEPOINT units');
+    try {
+      for (const kind of kinds) {
+        const rows = byKind.get(kind)!;
+        for (let i = 0; i < rows.length; i += MAX_ROWS_PER_STATEMENT) {
+          const chunk = rows.slice(i, i + MAX_ROWS_PER_STATEMENT);
+          const step = chunk.length === 1 ? kind.one(chunk[0]) : kind.many(chunk);
+          await this.runRaw(step.sql, step.params);
+        }
+      }
+      await this.runRaw('RELEASE units');
+      for (const unit of units) onCommit.push(unit.resolve);
+      return;
+    } catch (err) {
+      await this.runRaw('ROLLBACK TO units').catch(() => undefined);
+      await this.runRaw('RELEASE units').catch(() => undefined);
+      if (!isConstraintError(err)) throw err;
+    }
+    // A constraint failed somewhere: each unit alone, in order, so that one bad unit fails alone.
+    for (const unit of units) {
+      const sorted = [...unit.rows].sort((a, b) => a.kind.rank - b.kind.rank);
+      try {
+        await this.runWrite(sorted.map(({ kind, row }) => kind.one(row)));
+        onCommit.push(unit.resolve);
+      } catch (err) {
+        if (!isConstraintError(err)) throw err;
+        unit.reject(asError(err));
+      }
+    }
+  }
+
+  private async runSteps(steps: SqlStep[]): Promise<number[]> {
+    const changes: number[] = [];
+    for (const step of steps) changes.push(await this.runRaw(step.sql, step.params));
+    return changes;
   }
 
   private async runWrite(steps: SqlStep[]): Promise<number[]> {

@@ -104,6 +104,83 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'live-call owners, webhooks and their outbox',
+    sql: `
+      -- The engine process running a live session, and until when its claim holds.
+      ALTER TABLE sessions ADD COLUMN owner_id TEXT;
+      ALTER TABLE sessions ADD COLUMN lease_expires TEXT;
+      ALTER TABLE sessions ADD COLUMN status_callback TEXT;
+      ALTER TABLE sessions ADD COLUMN status_callback_events TEXT;
+
+      CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        secret TEXT NOT NULL,
+        date_created TEXT NOT NULL,
+        date_modified TEXT NOT NULL,
+        date_deleted TEXT
+      );
+      CREATE INDEX webhooks_account ON webhooks(account_id, date_created) WHERE date_deleted IS NULL;
+
+      -- Signs the per-call statusCallback deliveries of an account.
+      CREATE TABLE account_signing_secrets (
+        account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+        secret TEXT NOT NULL,
+        date_created TEXT NOT NULL
+      );
+
+      -- The outbox: one row per event that has a destination, written with the state change.
+      CREATE TABLE webhook_events (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        at TEXT NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX webhook_events_session ON webhook_events(session_id, seq);
+
+      -- One row per event and destination ('callback' or a webhook id).
+      CREATE TABLE webhook_deliveries (
+        event_id TEXT NOT NULL REFERENCES webhook_events(id),
+        target TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'abandoned')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claim_expires TEXT,
+        last_status_code INTEGER,
+        last_error TEXT,
+        date_created TEXT NOT NULL,
+        date_finished TEXT,
+        PRIMARY KEY (event_id, target)
+      ) WITHOUT ROWID;
+      CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_chain ON webhook_deliveries(session_id, target, seq);
+      CREATE INDEX webhook_deliveries_target ON webhook_deliveries(target, date_created);
+
+      CREATE TABLE webhook_attempts (
+        event_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        duration_ms INTEGER NOT NULL,
+        response_excerpt TEXT,
+        PRIMARY KEY (event_id, target, attempt)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe when several processes open the file at once. */

@@ -9,13 +9,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  Account, Flow, Page, PageRequest, PhoneNumber, Session, SessionEvent, SessionState,
+  Account, Flow, Page, PageRequest, PhoneNumber, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
 import { LIVE_STATES } from '../domain/model.js';
 import type { FlowDocument } from '../domain/flow.js';
 import { AppError } from '../domain/errors.js';
-import type { NewSession, SessionFilter, SessionUpdate, Store } from './store.js';
+import type {
+  AttemptRecord, ClaimedDelivery, NewSession, SessionFilter, SessionUnit, SessionUpdate, Store, WebhookInput,
+} from './store.js';
 import { Db, isConstraintError, type Row, type RowKind, type SqlStep, type SqlValue } from './db.js';
+import { unitRows } from './session-units.js';
+import { WebhookStore } from './webhook-store.js';
 import { migrate } from './migrations.js';
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -31,7 +35,7 @@ const MAX_COUNT_PER_PAGE = 1000;
 const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 
 const SESSION_COLUMNS = `id, account_id, flow_id, flow_version, number_to_dial, caller_id, state, channel_id,
-  endpoint, end_reason, date_created, date_answered, date_ended`;
+  endpoint, end_reason, date_created, date_answered, date_ended, status_callback, status_callback_events, owner_id, lease_expires`;
 
 /** Entries of each in-memory read cache (flows, caller IDs). */
 const CACHED_ROWS = 1000;
@@ -51,6 +55,7 @@ interface SessionRow extends Row {
   id: string; account_id: string; flow_id: string; flow_version: number; number_to_dial: string; caller_id: string;
   state: string; channel_id: string; endpoint: string; end_reason: string | null; date_created: string;
   date_answered: string | null; date_ended: string | null;
+  status_callback: string | null; status_callback_events: string | null; owner_id: string | null; lease_expires: string | null;
 }
 interface VariableRow extends Row { session_id: string; name: string; value: string }
 interface EventRow extends Row { session_id: string; seq: number; at: string; type: string; data: string }
@@ -86,6 +91,9 @@ function toSession(r: SessionRow, variables: Record<string, string>): Session {
     numberToDial: r.number_to_dial, callerId: r.caller_id, state: r.state as SessionState,
     channelId: r.channel_id, endpoint: r.endpoint, variables, endReason: r.end_reason,
     dateCreated: r.date_created, dateAnswered: r.date_answered, dateEnded: r.date_ended,
+    statusCallback: r.status_callback,
+    statusCallbackEvents: r.status_callback_events === null ? null : JSON.parse(r.status_callback_events) as string[],
+    ownerId: r.owner_id, leaseExpires: r.lease_expires,
   };
 }
 
@@ -317,6 +325,8 @@ class LiveSessions {
 
 const LIVE_STATE_SET: ReadonlySet<string> = new Set(LIVE_STATES);
 
+const UNIT_KINDS = { change: SESSION_CHANGES as RowKind<unknown>, variable: VARIABLE_ROWS as RowKind<unknown> };
+
 class SqliteStore implements Store {
   private readonly pendingBySession = new PendingWrites();
   private readonly pendingIdempotency = new PendingWrites();
@@ -326,7 +336,11 @@ class SqliteStore implements Store {
   private readonly currentFlows = new ReadCache<Flow>(CACHED_ROWS);
   private readonly ownedNumbers = new ReadCache<PhoneNumber>(CACHED_ROWS);
 
-  constructor(private readonly db: Db) {}
+  private readonly webhooks: WebhookStore;
+
+  constructor(private readonly db: Db) {
+    this.webhooks = new WebhookStore(db, ensureAccountStep);
+  }
 
   /** Loads the live sessions left by a previous run (before any write of this one). */
   async loadLiveSessions(): Promise<void> {
@@ -521,19 +535,27 @@ class SqliteStore implements Store {
 
   // ---- sessions ----
 
-  async createSession(s: NewSession): Promise<Session> {
-    const at = now();
+  createSession(s: NewSession): Promise<Session> {
+    return this.createSessionWith(s, {});
+  }
+
+  async createSessionWith(s: NewSession, unit: SessionUnit): Promise<Session> {
+    const at = s.dateCreated ?? now();
     const insert: SqlStep = {
-      sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL)`,
-      params: [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at],
+      sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?)`,
+      params: [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at,
+        s.statusCallback ?? null, s.statusCallbackEvents ? JSON.stringify(s.statusCallbackEvents) : null,
+        s.owner?.id ?? null, s.owner?.leaseExpires ?? null],
     };
     const accountKnown = this.knownAccounts.has(s.accountId);
     // Counted at once: the API checks the live count before the next create of the account.
     const duplicate = this.live.has(s.id);
     if (!duplicate) this.live.add(s.id, s.accountId);
+    const steps = accountKnown ? [insert] : [ensureAccountStep(s.accountId, at), insert];
+    for (const { kind, row } of unitRows(s.id, unit, UNIT_KINDS, at)) steps.push(kind.one(row));
     try {
-      // Resolves after the commit: an accepted session survives a crash right after.
-      await this.pendingBySession.track(s.id, this.db.enqueue(accountKnown ? [insert] : [ensureAccountStep(s.accountId, at), insert]));
+      // Resolves after the commit: an accepted session (and its first events) survives a crash right after.
+      await this.pendingBySession.track(s.id, this.db.enqueue(steps));
     } catch (err) {
       if (!duplicate) this.live.remove(s.id);
       if (isConstraintError(err)) throw new AppError('conflict', 'Conflict', `session ${s.id} already exists`);
@@ -544,7 +566,104 @@ class SqliteStore implements Store {
       id: s.id, accountId: s.accountId, flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
       callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
       endReason: null, dateCreated: at, dateAnswered: null, dateEnded: null,
+      statusCallback: s.statusCallback ?? null, statusCallbackEvents: s.statusCallbackEvents ?? null, ownerId: s.owner?.id ?? null,
+      leaseExpires: s.owner?.leaseExpires ?? null,
     };
+  }
+
+  recordSession(sessionId: string, unit: SessionUnit, urgent = false): Promise<void> {
+    if (unit.change?.state !== undefined && !LIVE_STATE_SET.has(unit.change.state)) this.live.remove(sessionId);
+    return this.pendingBySession.track(sessionId, this.db.enqueueUnit(unitRows(sessionId, unit, UNIT_KINDS, now()), urgent));
+  }
+
+  async lastSeq(sessionId: string): Promise<number> {
+    await this.db.flush();
+    const row = await this.db.get<{ n: number | null }>('SELECT MAX(seq) AS n FROM session_events WHERE session_id = ?', [sessionId]);
+    return row?.n ?? 0;
+  }
+
+  renewLeases(ownerId: string, leaseExpires: string): Promise<void> {
+    return this.db.exclusive(async () => {
+      await this.db.runRaw(`UPDATE sessions SET lease_expires = ? WHERE owner_id = ? AND ${LIVE_SQL}`, [leaseExpires, ownerId]);
+    });
+  }
+
+  async lastSeqs(sessionIds: readonly string[]): Promise<Map<string, number>> {
+    await this.db.flush();
+    const rows = await this.db.all<{ session_id: string; n: number }>(
+      `SELECT session_id, MAX(seq) AS n FROM session_events WHERE session_id IN (SELECT value FROM json_each(?)) GROUP BY session_id`,
+      [JSON.stringify(sessionIds)]);
+    return new Map(rows.map((r) => [r.session_id, r.n]));
+  }
+
+  async takeOver(sessions: ReadonlyArray<{ id: string; previousOwner: string | null }>, ownerId: string, leaseExpires: string): Promise<string[]> {
+    if (sessions.length === 0) return [];
+    const rows = await this.db.exclusive(() => this.db.all<{ id: string }>(
+      `UPDATE sessions SET owner_id = ?, lease_expires = ? FROM json_each(?) AS t
+       WHERE sessions.id = t.value ->> 0 AND sessions.owner_id IS t.value ->> 1 AND ${LIVE_SQL.replace(/state/g, 'sessions.state')}
+       RETURNING sessions.id AS id`,
+      [ownerId, leaseExpires, JSON.stringify(sessions.map((s) => [s.id, s.previousOwner]))]));
+    return rows.map((r) => r.id);
+  }
+
+  async owners(): Promise<string[]> {
+    const rows = await this.db.all<{ owner: string }>(`SELECT DISTINCT owner_id AS owner FROM sessions WHERE owner_id IS NOT NULL AND ${LIVE_SQL}`);
+    const claims = await this.webhooks.claimOwners();
+    return [...new Set([...rows.map((r) => r.owner), ...claims])];
+  }
+
+  // ---- webhooks ----
+
+  createWebhook(accountId: string, input: WebhookInput): Promise<Webhook> {
+    return this.webhooks.create(accountId, input);
+  }
+
+  async listWebhooks(accountId: string, request: PageRequest): Promise<Page<Webhook>> {
+    const p = paging(request);
+    const { items, total } = await this.webhooks.listHooks(accountId, p);
+    return pageOf(items, total, p.page, p.size);
+  }
+
+  getWebhook(accountId: string, id: string): Promise<Webhook | undefined> {
+    return this.webhooks.get(accountId, id);
+  }
+
+  updateWebhook(accountId: string, id: string, change: Partial<WebhookInput>): Promise<Webhook | undefined> {
+    return this.webhooks.update(accountId, id, change);
+  }
+
+  deleteWebhook(accountId: string, id: string): Promise<boolean> {
+    return this.webhooks.delete(accountId, id);
+  }
+
+  activeWebhooks(accountId: string): Promise<Webhook[]> {
+    return this.webhooks.activeFor(accountId);
+  }
+
+  signingSecret(accountId: string): Promise<string> {
+    return this.webhooks.signingSecret(accountId);
+  }
+
+  claimDeliveries(workerId: string, at: string, claimExpires: string, limit: number): Promise<ClaimedDelivery[]> {
+    return this.webhooks.claim(workerId, at, claimExpires, limit);
+  }
+
+  renewClaims(workerId: string, claimExpires: string): Promise<void> {
+    return this.webhooks.renewClaims(workerId, claimExpires);
+  }
+
+  releaseClaims(workerIds: string[]): Promise<void> {
+    return this.webhooks.releaseClaims(workerIds);
+  }
+
+  recordAttempt(attempt: AttemptRecord): Promise<void> {
+    return this.webhooks.recordAttempt(attempt);
+  }
+
+  async listDeliveries(accountId: string, filter: { webhookId?: string; sessionId?: string }, request: PageRequest): Promise<Page<WebhookDelivery>> {
+    const p = paging(request);
+    const { items, total } = await this.webhooks.listDeliveries(accountId, filter, p);
+    return pageOf(items, total, p.page, p.size);
   }
 
   async getSession(accountId: string | undefined, id: string): Promise<Session | undefined> {
@@ -607,6 +726,21 @@ class SqliteStore implements Store {
     return rows.map((r) => ({
       seq: r.seq, sessionId: r.session_id, at: r.at, type: r.type, data: JSON.parse(r.data) as Record<string, unknown>,
     }));
+  }
+
+  async sessionsWithEventsSince(accountId: string, at: string, limit: number): Promise<string[]> {
+    await this.db.flush();
+    const rows = await this.db.all<{ session_id: string }>(
+      `SELECT e.session_id, MIN(e.at) AS first FROM session_events e JOIN sessions s ON s.id = e.session_id
+       WHERE s.account_id = ? AND e.at >= ? GROUP BY e.session_id ORDER BY first LIMIT ?`, [accountId, at, limit]);
+    return rows.map((r) => r.session_id);
+  }
+
+  async listLiveSessionsNotOwnedBy(ownerId: string): Promise<Session[]> {
+    await this.db.flush();
+    const rows = await this.db.all<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${LIVE_SQL} AND owner_id IS NOT ? ORDER BY date_created, rowid`, [ownerId]);
+    return this.withVariables(rows);
   }
 
   async listLiveSessions(): Promise<Session[]> {

@@ -2,7 +2,7 @@
 // Every method is account-scoped where the entity belongs to an account: an entity of another
 // account is reported exactly as one that does not exist (undefined / false).
 import type {
-  Account, Flow, Page, PageRequest, PhoneNumber, Session, SessionEvent, SessionState,
+  Account, Flow, Page, PageRequest, PhoneNumber, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
 import type { FlowDocument } from '../domain/flow.js';
 
@@ -25,6 +25,86 @@ export interface NewSession {
   callerId: string;
   channelId: string;
   endpoint: string;
+  statusCallback?: string;
+  statusCallbackEvents?: string[];
+  /** Set by the caller when the first unit's rows must carry the same time (default: now). */
+  dateCreated?: string;
+  /** The process that will run it, and until when its lease holds. */
+  owner?: { id: string; leaseExpires: string };
+}
+
+/** A timeline row whose seq the session's owner assigned (it alone writes the session). */
+export interface TimelineRow {
+  seq: number;
+  at: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** An event with destinations: the outbox row and one delivery row per destination. */
+export interface OutboxEvent {
+  id: string;
+  sessionId: string;
+  accountId: string;
+  seq: number;
+  type: string;
+  at: string;
+  /** The exact JSON body every attempt sends. */
+  body: string;
+  /** `secret` signs the attempts (it is not stored with the row: the store reads it from the destination). */
+  targets: Array<{ target: string; url: string; secret: string }>;
+  /**
+   * Rows claimed from the start by the worker of the process that wrote them (it delivers them
+   * from memory once committed, without a claim round trip); unclaimed when absent.
+   */
+  claim?: { workerId: string; expires: string };
+}
+
+/**
+ * What one session change writes: committed together or not at all, so that no event is ever
+ * announced for a state that is not stored, and no state is stored without its events.
+ */
+export interface SessionUnit {
+  change?: SessionUpdate;
+  timeline?: TimelineRow[];
+  variables?: Array<{ name: string; value: string }>;
+  outbox?: OutboxEvent[];
+  /** The session is no longer live: its owner lets go of it. */
+  release?: boolean;
+}
+
+/** A delivery claimed by a worker: all it needs to send one attempt. */
+export interface ClaimedDelivery {
+  eventId: string;
+  target: string;
+  sessionId: string;
+  seq: number;
+  url: string;
+  body: string;
+  secret: string;
+  attempts: number;
+  eventAt: string;
+}
+
+export interface AttemptRecord {
+  eventId: string;
+  target: string;
+  attempt: number;
+  at: string;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  responseExcerpt: string | null;
+  /** The delivery after this attempt: still pending (retry at `nextAttemptAt`), delivered or abandoned. */
+  status: 'pending' | 'delivered' | 'abandoned';
+  nextAttemptAt: string;
+}
+
+export interface WebhookInput {
+  url: string;
+  events: string[];
+  enabled: boolean;
+  secret: string;
 }
 
 export interface SessionUpdate {
@@ -69,9 +149,57 @@ export interface Store {
   /** Appends to the timeline; seq is assigned by the store. */
   appendSessionEvent(sessionId: string, type: string, data: Record<string, unknown>, at?: string): Promise<void>;
   listSessionEvents(sessionId: string): Promise<SessionEvent[]>;
+  /** Sessions of the account with timeline rows at or after `at` (oldest first), for a stream's resume. */
+  sessionsWithEventsSince(accountId: string, at: string, limit: number): Promise<string[]>;
+  /** Live sessions whose owner is not `ownerId` (or that have none), for the orphan sweep. */
+  listLiveSessionsNotOwnedBy(ownerId: string): Promise<Session[]>;
   /** Sessions in a live state (queued, dialing, ringing, in-progress), for reconciliation. */
   listLiveSessions(): Promise<Session[]>;
   countLiveSessions(accountId: string): Promise<number>;
+
+  /**
+   * Session writes as units (see SessionUnit): queued in the group commit, atomic. `urgent`
+   * commits on the next tick instead of the row commit delay (a final state, an event with
+   * destinations).
+   */
+  recordSession(sessionId: string, unit: SessionUnit, urgent?: boolean): Promise<void>;
+  /** Creates the session with its first unit (its `queued` row and events) in one transaction. */
+  createSessionWith(session: NewSession, unit: SessionUnit): Promise<Session>;
+  /** The highest timeline seq of a session (0: none), for an owner taking a session over. */
+  lastSeq(sessionId: string): Promise<number>;
+  /** The same for many sessions at once (absent: none). */
+  lastSeqs(sessionIds: readonly string[]): Promise<Map<string, number>>;
+  /** Extends the lease of every live session of the owner. */
+  renewLeases(ownerId: string, leaseExpires: string): Promise<void>;
+  /**
+   * Takes live sessions over from their previous owners (compare-and-set on each previous owner,
+   * one statement): the ids taken; a session somebody else took first is not among them.
+   */
+  takeOver(sessions: ReadonlyArray<{ id: string; previousOwner: string | null }>, ownerId: string, leaseExpires: string): Promise<string[]>;
+
+  createWebhook(accountId: string, input: WebhookInput): Promise<Webhook>;
+  listWebhooks(accountId: string, page: PageRequest): Promise<Page<Webhook>>;
+  getWebhook(accountId: string, id: string): Promise<Webhook | undefined>;
+  updateWebhook(accountId: string, id: string, change: Partial<WebhookInput>): Promise<Webhook | undefined>;
+  deleteWebhook(accountId: string, id: string): Promise<boolean>;
+  /** Enabled subscriptions of an account (kept in memory, cleared on every webhook write). */
+  activeWebhooks(accountId: string): Promise<Webhook[]>;
+  /** The secret signing an account's statusCallback deliveries (created on first use). */
+  signingSecret(accountId: string): Promise<string>;
+
+  /**
+   * Claims up to `limit` due deliveries for `workerId` until `claimExpires`: pending, due, not
+   * held by a live claim, and in no chain (session, destination) another worker holds, so a
+   * session's events go out in order.
+   */
+  claimDeliveries(workerId: string, now: string, claimExpires: string, limit: number): Promise<ClaimedDelivery[]>;
+  /** Extends the claims of a worker; releases the claims of the given dead workers. */
+  renewClaims(workerId: string, claimExpires: string): Promise<void>;
+  releaseClaims(workerIds: string[]): Promise<void>;
+  recordAttempt(attempt: AttemptRecord): Promise<void>;
+  listDeliveries(accountId: string, filter: { webhookId?: string; sessionId?: string }, page: PageRequest): Promise<Page<WebhookDelivery>>;
+  /** Distinct owners named by live sessions or delivery claims (to find dead ones at start). */
+  owners(): Promise<string[]>;
 
   /** Idempotency keys for POST /sessions/outgoing (kept 24 h). */
   getIdempotentSession(accountId: string, key: string): Promise<{ sessionId: string; requestHash: string } | undefined>;

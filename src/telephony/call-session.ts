@@ -1,57 +1,55 @@
-// One call, from originate to ChannelDestroyed. The state follows the real ARI events (each
-// transition stamped in the timeline); the flow runs on StasisStart under an AbortController that
-// a hangup, StasisEnd, ChannelDestroyed, the loop guards or the engine's stop cancel. The call ends
-// by hanging up, and the final state is set when ChannelDestroyed tells how it ended.
+// One session, from originate to its final state: the conductor of its leg (the channel), its
+// flow runner and its recorder. Its life, in phases:
+//   placing  – created; originate sent; the state follows ARI (dialing, ringing, in-progress)
+//   running  – the channel entered the application: the flow runs (it may be redirected, held)
+//   ending   – the end is known (ChannelDestroyed, or concluded without a channel): the flow unwinds
+//   ended    – the final state is written (with its one `session.ended` event)
+// The final state is read from how the channel ended, unless the engine or the API asked for the
+// end (`endRequest`: canceled before answer, completed after) or the flow failed.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Flow, Session, SessionState } from '../domain/model.js';
-import type { FlowStep } from '../domain/flow.js';
-import type { Store, SessionUpdate } from '../store/store.js';
-import { SOFTHANGUP_SHUTDOWN, canTransition, finalStateOf, isFinal } from '../domain/session-state.js';
-import type { PortResult, TelephonyEvent, TelephonyPort } from './port.js';
-import { CallMedia } from './call-media.js';
-import { execStep } from './steps/index.js';
-import type { StepContext, StepResult, StepTiming } from './steps/types.js';
-import { CallAborted } from './wait.js';
+import type { Store } from '../store/store.js';
+import { canTransition, isFinal } from '../domain/session-state.js';
+import type { TelephonyEvent, TelephonyPort } from './port.js';
+import { CallLeg, type LegNews } from './call-leg.js';
+import { FlowRunner, type RunLimits, type RunOutcome } from './flow-runner.js';
+import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
+import type { StepContext, StepTiming } from './steps/types.js';
+import type { SessionSnapshot } from '../events/event-model.js';
+import type { ControlResult } from '../services/call-engine.js';
 
 export interface CallSessionDeps {
   port: TelephonyPort;
   store: Store;
   logger: Logger;
-  limits: { flowMaxSteps: number; flowMaxDurationMs: number };
+  limits: RunLimits;
   timing: StepTiming;
   /** How long to wait for ChannelDestroyed after our own hangup before concluding anyway. */
   hangupConfirmMs: number;
-  /** Called once, when the session reached its final state and its timeline is written. */
+  events: EventsOut;
+  destinations: Destinations;
+  /** The last stored seq of the session (and its snapshot then). */
+  start: { seq: number; snapshot?: SessionSnapshot };
+  /** Called once, when the session reached its final state and its writes are done. */
   onEnd(session: CallSession): void;
 }
+
+type Phase = 'placing' | 'running' | 'ending' | 'ended';
+
 
 export class CallSession {
   readonly id: string;
   readonly channelId: string;
-  private state: SessionState;
-  private readonly variables: Record<string, string>;
-  private readonly media = new CallMedia();
-  private readonly flowAbort = new AbortController();
-  private answered = false;
-  private dialstatus: string | undefined;
-  private lastRecordedDialstatus: string | undefined;
-  private flowStarted = false;
-  private flowDone: Promise<void> | undefined;
-  /** Why the flow failed (step failure, loop guard): the session then ends `failed`. */
-  private flowFailure: string | undefined;
-  /** Set when the engine ends the call (stop/drain): ringing calls end `canceled`. */
-  private stopReason: string | undefined;
-  private weHungUp = false;
-  private asteriskShutdown = false;
-  private channelGone = false;
-  /** The end is known (ChannelDestroyed or conclude); `ended` once the final state is written. */
-  private concluding = false;
-  private ended = false;
-  private writesInFlight = 0;
-  private readonly writesDrained: Array<() => void> = [];
-  private durationTimer: NodeJS.Timeout | undefined;
-  private confirmTimer: NodeJS.Timeout | undefined;
+  private phase: Phase = 'placing';
+  private readonly leg: CallLeg;
+  private readonly recorder: SessionRecorder;
+  private readonly callAbort = new AbortController();
+  private runner: FlowRunner | undefined;
+  private runDone: Promise<RunOutcome> | undefined;
+  /** Why the engine or the API ended the call (drain, EndSession). */
+  private endRequest: string | undefined;
+  private loopGuard: string | undefined;
   private readonly endedPromise: Promise<void>;
   private resolveEnded: () => void = () => undefined;
   private readonly log: Logger;
@@ -59,18 +57,22 @@ export class CallSession {
   constructor(session: Session, private readonly flow: Flow, private readonly deps: CallSessionDeps) {
     this.id = session.id;
     this.channelId = session.channelId;
-    this.state = session.state;
-    this.variables = { ...session.variables };
     this.log = deps.logger.child({ sessionId: session.id });
+    this.recorder = new SessionRecorder(session, { store: deps.store, out: deps.events, destinations: deps.destinations, log: this.log }, deps.start);
+    this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (type, data, at) => this.recorder.timeline(type, data, at));
     this.endedPromise = new Promise<void>((resolve) => { this.resolveEnded = resolve; });
   }
 
+  channelIds(): readonly string[] {
+    return [this.channelId];
+  }
+
   currentState(): SessionState {
-    return this.state;
+    return this.recorder.state;
   }
 
   isAnswered(): boolean {
-    return this.answered;
+    return this.leg.answered;
   }
 
   /** Resolves once the session is final and its writes are done. */
@@ -80,63 +82,16 @@ export class CallSession {
 
   /** Live media registrations (0 once the call is over). */
   mediaRegistrations(): number {
-    return this.media.size();
-  }
-
-  // ---- timeline and state ----
-
-  /**
-   * Queued at once: the store's commit queue keeps the order of the writes (and the timeline's
-   * seq), so a write need not wait for the previous one's commit. A count of the writes in flight
-   * (not a promise chain: about 30 writes a call) tells `finish` when all have settled.
-   */
-  private write(op: () => Promise<void>): void {
-    let issued: Promise<void>;
-    try {
-      issued = op();
-    } catch (err) {
-      issued = Promise.reject(err);
-    }
-    this.writesInFlight += 1;
-    issued.then(this.writeSettled, this.writeFailed);
-  }
-
-  private readonly writeSettled = (): void => {
-    this.writesInFlight -= 1;
-    if (this.writesInFlight === 0) {
-      const waiters = this.writesDrained.splice(0);
-      for (const resolve of waiters) resolve();
-    }
-  };
-
-  private readonly writeFailed = (err: unknown): void => {
-    this.log.error({ err }, 'session write failed');
-    this.writeSettled();
-  };
-
-  /** Resolves once no write is in flight. */
-  private writesDone(): Promise<void> {
-    if (this.writesInFlight === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.writesDrained.push(resolve));
+    return this.leg.media.size();
   }
 
   timeline(type: string, data: Record<string, unknown>, at?: string): void {
-    this.write(() => this.deps.store.appendSessionEvent(this.id, type, data, at));
+    this.recorder.timeline(type, data, at);
   }
 
   private transition(to: SessionState, data: Record<string, unknown> = {}, at?: string): boolean {
-    if (this.state === to || !canTransition(this.state, to)) return false;
-    this.state = to;
-    const stamp = at ?? new Date().toISOString();
-    const change: SessionUpdate = { state: to };
-    if (to === 'in-progress') change.dateAnswered = stamp;
-    if (isFinal(to)) {
-      change.dateEnded = stamp;
-      if (typeof data.reason === 'string') change.endReason = data.reason;
-    }
-    this.write(() => this.deps.store.updateSession(this.id, change));
-    this.timeline('state', { state: to, ...data }, stamp);
-    return true;
+    const from = this.recorder.state;
+    return this.recorder.transition(to, from !== to && canTransition(from, to), data, at);
   }
 
   /** The originate request is about to be sent. */
@@ -144,239 +99,199 @@ export class CallSession {
     this.transition('dialing');
   }
 
-  /**
-   * Ends the session without a channel to wait for (originate refused, channel vanished while ARI
-   * was away). Stops the flow if it runs.
-   */
+  /** Ends the session without a channel to wait for (originate refused, channel vanished while ARI was away). */
   conclude(state: 'failed' | 'canceled', reason: string): void {
-    if (this.concluding) return;
-    this.concluding = true;
-    this.channelGone = true;
-    this.abortFlow(reason);
-    void (this.flowDone ?? Promise.resolve()).then(() => this.finish({ state, reason }));
+    if (this.phase === 'ending' || this.phase === 'ended') return;
+    this.phase = 'ending';
+    this.leg.markGone();
+    this.abortCall(reason);
+    void this.unwound().then(() => this.finish({ state, reason }));
   }
 
   // ---- events ----
 
   handle(event: TelephonyEvent): void {
-    if (this.concluding) return;
-    if (this.media.handle(event)) return;
-    switch (event.type) {
-      case 'dial':
-        this.onDial(event.dialstatus, event.at);
+    if (this.phase === 'ending' || this.phase === 'ended') return;
+    const news = this.leg.handle(event);
+    if (news) this.onNews(news);
+  }
+
+  private onNews(news: LegNews): void {
+    switch (news.kind) {
+      case 'ringing':
+        this.transition('ringing', {}, news.at);
         break;
-      case 'state-change':
-        if (event.state === 'Ringing') this.transition('ringing', {}, event.at);
-        else if (event.state === 'Up') this.onAnswered(event.at);
+      case 'answered':
+        this.transition('in-progress', {}, news.at);
         break;
-      case 'stasis-start':
-        this.onAnswered(event.at);
+      case 'entered-app':
+        this.transition('in-progress', {}, news.at);
         this.startFlow();
         break;
-      case 'hangup-request':
-        if (event.soft && event.cause === SOFTHANGUP_SHUTDOWN) this.asteriskShutdown = true;
-        this.timeline('ari.hangup-request', { ...(event.cause !== undefined ? { cause: event.cause } : {}), ...(event.soft ? { soft: true } : {}) }, event.at);
-        this.abortFlow(this.weHungUp ? 'hung up by the engine' : 'far end hung up');
+      case 'hangup-requested':
+        this.abortCall(this.leg.hungUpByUs ? 'hung up by the engine' : 'far end hung up');
         break;
-      case 'stasis-end':
-        this.abortFlow(this.weHungUp ? 'hung up by the engine' : 'channel left the application');
+      case 'left-app':
+        this.abortCall(this.leg.hungUpByUs ? 'hung up by the engine' : 'channel left the application');
         break;
-      case 'channel-destroyed':
-        this.onDestroyed(event.cause, event.causeTxt, event.at);
-        break;
-      default:
+      case 'destroyed':
+        this.onDestroyed(news.cause, news.causeTxt, news.at);
         break;
     }
-  }
-
-  private onDial(dialstatus: string, at: string): void {
-    if (!dialstatus) return;
-    this.dialstatus = dialstatus;
-    if (dialstatus !== this.lastRecordedDialstatus) {
-      this.lastRecordedDialstatus = dialstatus;
-      this.timeline('ari.dial', { dialstatus }, at);
-    }
-    if (dialstatus === 'RINGING' || dialstatus === 'PROGRESS') this.transition('ringing', {}, at);
-    else if (dialstatus === 'ANSWER') this.onAnswered(at);
-  }
-
-  private onAnswered(at: string): void {
-    if (this.answered) return;
-    this.answered = true;
-    this.transition('in-progress', {}, at);
   }
 
   private onDestroyed(cause: number, causeTxt: string, at: string): void {
-    if (this.concluding) return;
-    this.concluding = true;
-    this.channelGone = true;
-    this.abortFlow('channel destroyed');
-    this.timeline('ari.channel-destroyed', { cause, causeTxt }, at);
-    const verdict = finalStateOf({ dialstatus: this.dialstatus, cause, causeTxt, answered: this.answered, asteriskShutdown: this.asteriskShutdown });
-    // Wait for the flow to unwind (its last timeline entries) before the final state.
-    void (this.flowDone ?? Promise.resolve()).then(() => {
-      if (this.asteriskShutdown) this.finish(verdict, at);
-      else if (this.flowFailure && this.answered) this.finish({ state: 'failed', reason: this.flowFailure }, at);
-      else if (this.stopReason && !this.answered) this.finish({ state: 'canceled', reason: this.stopReason }, at);
-      else if (this.stopReason) this.finish({ state: 'completed', reason: `${this.stopReason}; ${verdict.reason}` }, at);
+    if (this.phase === 'ending' || this.phase === 'ended') return;
+    this.phase = 'ending';
+    this.abortCall('channel destroyed');
+    const verdict = this.leg.verdict(cause, causeTxt);
+    // The flow unwinds first (its last timeline entries), then the final state.
+    void this.unwound().then((outcome) => {
+      const failure = this.loopGuard ?? outcome?.failure;
+      if (verdict.shutdown) this.finish(verdict, at);
+      else if (failure && this.leg.answered) this.finish({ state: 'failed', reason: failure }, at);
+      else if (this.endRequest && !this.leg.answered) this.finish({ state: 'canceled', reason: this.endRequest }, at);
+      else if (this.endRequest) this.finish({ state: 'completed', reason: `${this.endRequest}; ${verdict.reason}` }, at);
       else this.finish(verdict, at);
     });
   }
 
+  private unwound(): Promise<RunOutcome | undefined> {
+    return this.runDone ?? Promise.resolve(undefined);
+  }
+
   private finish(verdict: { state: SessionState; reason: string }, at?: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.durationTimer) clearTimeout(this.durationTimer);
-    if (this.confirmTimer) clearTimeout(this.confirmTimer);
-    if (this.media.droppedDigits > 0) this.timeline('dtmf.dropped', { count: this.media.droppedDigits });
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    this.leg.dispose();
+    if (this.leg.media.droppedDigits > 0) this.recorder.timeline('dtmf.dropped', { count: this.leg.media.droppedDigits });
     if (!this.transition(verdict.state, { reason: verdict.reason }, at)) {
-      this.log.warn({ from: this.state, to: verdict.state }, 'final state not reachable from the current state');
-      if (!isFinal(this.state)) {
-        this.state = verdict.state;
-        const state = verdict.state;
-        this.write(() => this.deps.store.updateSession(this.id, { state, endReason: verdict.reason, dateEnded: at ?? new Date().toISOString() }));
-      }
+      this.log.warn({ from: this.recorder.state, to: verdict.state }, 'final state not reachable from the current state');
+      // Never left live: the final state is written anyway (with its one terminal event).
+      if (!isFinal(this.recorder.state)) this.recorder.transition(verdict.state, true, { reason: verdict.reason }, at);
     }
-    this.log.info({ state: this.state, reason: verdict.reason }, 'session ended');
-    void this.writesDone().then(() => {
+    this.log.info({ state: this.recorder.state, reason: verdict.reason }, 'session ended');
+    void this.recorder.settled().then(() => {
       this.resolveEnded();
       this.deps.onEnd(this);
     });
   }
 
-  private abortFlow(reason: string): void {
-    if (!this.flowAbort.signal.aborted) this.flowAbort.abort(reason);
+  private abortCall(reason: string): void {
+    if (!this.callAbort.signal.aborted) this.callAbort.abort(reason);
   }
 
   /** After a reconnect: events may have been lost; settle playbacks that ended meanwhile. */
   async resync(): Promise<void> {
-    for (const id of this.media.pendingPlaybacks()) {
+    for (const id of this.leg.media.pendingPlaybacks()) {
       const res = await this.deps.port.playbackState(id);
       if (!res.ok && res.kind === 'not-found') {
-        this.timeline('playback.lost', { playbackId: id });
-        this.media.markPlaybackLost(id);
+        this.recorder.timeline('playback.lost', { playbackId: id });
+        this.leg.media.markPlaybackLost(id);
       }
     }
   }
 
-  // ---- the engine ending the call ----
+  // ---- ending the call from our side (engine stop, EndSession) ----
 
-  /** Engine stop after the drain time: hang up, and end as canceled (not answered) or completed. */
+  /** Hangs up: a call not answered yet ends `canceled`, an answered one `completed`. */
   stop(reason: string): void {
-    if (this.concluding) return;
-    this.stopReason = reason;
-    if (this.state === 'queued') {
+    if (this.phase === 'ending' || this.phase === 'ended') return;
+    this.endRequest = reason;
+    if (this.recorder.state === 'queued') {
       this.conclude('canceled', reason);
       return;
     }
-    this.abortFlow(reason);
-    if (!this.flowStarted) void this.hangup();
+    this.abortCall(reason);
+    // A running flow hangs up as it unwinds; before it, nothing else will.
+    if (this.phase === 'placing') void this.leg.hangup((news) => this.onNews(news));
+  }
+
+  // ---- live control of the running flow ----
+
+  private controllable(): ControlResult {
+    if (this.phase === 'ending' || this.phase === 'ended') return { ok: false, reason: 'the call is ending' };
+    if (this.phase !== 'running' || !this.runner) return { ok: false, reason: 'the call is not answered yet' };
+    if (this.runner.isDone()) return { ok: false, reason: 'the flow has ended; the call is hanging up' };
+    return { ok: true };
+  }
+
+  redirect(flow: Flow, stepId: string | undefined): ControlResult {
+    const can = this.controllable();
+    if (!can.ok) return can;
+    const runner = this.runner!;
+    if (runner.isHeld()) {
+      // A redirect takes the call off hold: the new flow does not play under the music.
+      void this.deps.port.stopMoh(this.channelId).then((res) => {
+        if (!res.ok && res.kind !== 'not-found') this.log.warn({ kind: res.kind }, 'stopping music on hold failed');
+      });
+      this.recorder.timeline('session.hold', { hold: false });
+    }
+    this.recorder.timeline('session.redirected', { flowId: flow.id, flowVersion: flow.version, ...(stepId ? { stepId } : {}) });
+    runner.redirect(flow, stepId);
+    return can;
+  }
+
+  async hold(on: boolean, mohClass: string | undefined): Promise<ControlResult> {
+    const can = this.controllable();
+    if (!can.ok) return can;
+    const runner = this.runner!;
+    if (on === runner.isHeld()) return can;
+    if (on) {
+      runner.hold();
+      const res = await this.deps.port.startMoh(this.channelId, mohClass);
+      if (!res.ok) {
+        runner.resume();
+        return { ok: false, reason: res.kind === 'not-found' || res.kind === 'conflict' ? 'the call has ended' : `music on hold failed: ${res.message}` };
+      }
+    } else {
+      const res = await this.deps.port.stopMoh(this.channelId);
+      if (!res.ok && res.kind !== 'not-found') this.log.warn({ kind: res.kind }, 'stopping music on hold failed');
+      runner.resume();
+    }
+    this.recorder.timeline('session.hold', { hold: on, ...(on && mohClass ? { mohClass } : {}) });
+    return can;
+  }
+
+  async sendDtmf(digits: string): Promise<ControlResult> {
+    const can = this.controllable();
+    if (!can.ok) return can;
+    const res = await this.deps.port.sendDtmf(this.channelId, digits);
+    if (!res.ok) return { ok: false, reason: res.kind === 'not-found' || res.kind === 'conflict' ? 'the call has ended' : `sending DTMF failed: ${res.message}` };
+    this.recorder.timeline('dtmf.sent', { digits });
+    return can;
   }
 
   // ---- the flow ----
 
   private startFlow(): void {
-    if (this.flowStarted || this.ended) return;
-    this.flowStarted = true;
-    this.flowDone = this.runFlow().catch((err: unknown) => {
+    if (this.phase !== 'placing') return;
+    this.phase = 'running';
+    this.runner = new FlowRunner(this.flow, this.stepContext(), this.callAbort.signal, this.deps.limits, (reason) => {
+      this.loopGuard ??= reason;
+      this.abortCall(reason);
+    });
+    this.runDone = this.runner.run().then(async (outcome) => {
+      if (!this.leg.gone) await this.leg.hangup((news) => this.onNews(news));
+      return outcome;
+    }, (err: unknown) => {
       this.log.error({ err }, 'flow runner failed');
+      return { failure: 'internal error in the flow runner' };
     });
   }
 
-  private stepContext(): StepContext {
+  private stepContext(): Omit<StepContext, 'signal'> {
     return {
       sessionId: this.id,
       channelId: this.channelId,
       port: this.deps.port,
-      media: this.media,
-      signal: this.flowAbort.signal,
+      media: this.leg.media,
       timing: this.deps.timing,
       logger: this.log,
-      variables: () => ({ ...this.variables }),
-      setVariable: (name, value) => {
-        this.variables[name] = value;
-        this.write(() => this.deps.store.setSessionVariable(this.id, name, value));
-      },
-      timeline: (type, data) => this.timeline(type, data),
+      variables: () => this.recorder.vars(),
+      setVariable: (name, value) => this.recorder.setVariable(name, value),
+      timeline: (type, data) => this.recorder.timeline(type, data),
       newId: (kind) => `${kind === 'playback' ? 'pb' : 'rec'}-${randomUUID()}`,
     };
-  }
-
-  private async runFlow(): Promise<void> {
-    const steps = this.flow.document.steps;
-    const indexOf = new Map<string, number>(steps.map((s, i) => [s.id, i]));
-    const { flowMaxSteps, flowMaxDurationMs } = this.deps.limits;
-    this.durationTimer = setTimeout(() => {
-      this.flowFailure ??= `loop guard: the flow ran longer than ${flowMaxDurationMs} ms`;
-      this.abortFlow(this.flowFailure);
-    }, flowMaxDurationMs);
-    const ctx = this.stepContext();
-    let index = 0;
-    let executed = 0;
-    this.timeline('flow.started', { flowId: this.flow.id, flowVersion: this.flow.version });
-    while (index < steps.length && !ctx.signal.aborted) {
-      const step: FlowStep | undefined = steps[index];
-      if (!step) break;
-      executed += 1;
-      if (executed > flowMaxSteps) {
-        this.flowFailure = `loop guard: more than ${flowMaxSteps} steps executed`;
-        break;
-      }
-      this.timeline('step.started', { stepId: step.id, type: step.type });
-      let result: StepResult;
-      try {
-        result = await execStep(step, ctx);
-      } catch (err) {
-        if (err instanceof CallAborted || ctx.signal.aborted) {
-          this.timeline('step.interrupted', { stepId: step.id, reason: err instanceof CallAborted ? err.reason : String(ctx.signal.reason) });
-          break;
-        }
-        this.log.error({ err, stepId: step.id }, 'step threw');
-        result = { kind: 'failed', reason: `step ${step.id} failed unexpectedly` };
-      }
-      this.timeline('step.finished', { stepId: step.id, result: result.kind, ...(result.kind === 'next' && result.stepId ? { next: result.stepId } : {}), ...(result.kind === 'failed' ? { reason: result.reason } : {}) });
-      if (result.kind === 'hangup') break;
-      if (result.kind === 'failed') {
-        this.flowFailure = `step ${step.id}: ${result.reason}`;
-        break;
-      }
-      const target = result.stepId ?? step.next;
-      if (target === undefined) {
-        index += 1;
-        continue;
-      }
-      const next = indexOf.get(target);
-      if (next === undefined) {
-        this.flowFailure = `step ${step.id}: unknown next step ${target}`;
-        break;
-      }
-      index = next;
-    }
-    if (this.durationTimer) clearTimeout(this.durationTimer);
-    this.timeline('flow.ended', this.flowFailure ? { reason: this.flowFailure } : ctx.signal.aborted ? { reason: String(ctx.signal.reason) } : {});
-    if (!this.channelGone) await this.hangup();
-  }
-
-  private async hangup(): Promise<void> {
-    if (this.weHungUp || this.channelGone) return;
-    this.weHungUp = true;
-    const res: PortResult = await this.deps.port.hangup(this.channelId, 'normal');
-    if (res.ok) {
-      // ChannelDestroyed normally follows at once; if the event was lost, do not wait forever.
-      this.confirmTimer = setTimeout(() => {
-        if (!this.concluding) this.onDestroyed(16, 'Normal Clearing (destroy event not received)', new Date().toISOString());
-      }, this.deps.hangupConfirmMs);
-      return;
-    }
-    if (res.kind === 'not-found') {
-      // Already gone; if ChannelDestroyed was missed (events lost), conclude from what we know.
-      this.confirmTimer = setTimeout(() => {
-        if (!this.concluding) this.onDestroyed(0, 'channel already gone', new Date().toISOString());
-      }, this.deps.hangupConfirmMs);
-      return;
-    }
-    // ARI unreachable: the reconciliation after the reconnect settles this session.
-    this.log.warn({ kind: res.kind, message: res.message }, 'hangup failed');
-    this.timeline('error', { op: 'hangup', kind: res.kind, message: res.message });
   }
 }

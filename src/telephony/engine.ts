@@ -1,17 +1,20 @@
-// The telephony engine: places calls through the port, routes events to their CallSession, and
-// keeps the store truthful across faults — reconciling with ARI's channel list after every
-// (re)connect, and draining or hanging up live calls on stop.
+// The telephony engine: places calls through the port, routes events to their CallSession through
+// the live-call registry, hands live calls to the control operations, and keeps the store
+// truthful across faults — reconciling with ARI's channel list after every (re)connect, ending
+// the sessions of engines that are gone (orphans.ts), and draining or hanging up live calls on stop.
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Flow, Session } from '../domain/model.js';
-import type { Store } from '../store/store.js';
+import type { SessionUnit, Store } from '../store/store.js';
 import type { CallEngine } from '../services/call-engine.js';
 import type { TelephonyPort } from './port.js';
 import { CallSession } from './call-session.js';
-import { Dispatcher } from './dispatcher.js';
+import { LiveCalls } from './live-calls.js';
+import { newOwner } from './owner.js';
+import { endOrphans } from './orphans.js';
+import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type Destinations, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
 import { backoffDelay } from './ari/backoff.js';
-import { settleOrphans } from './reconcile.js';
 
 export interface TelephonyEngineDeps {
   port: TelephonyPort;
@@ -25,10 +28,14 @@ export interface TelephonyEngineDeps {
   originateRetry?: { attempts: number; initialMs: number; maxMs: number };
   /** How long to wait for ChannelDestroyed after our hangup before concluding (default 5 s). */
   hangupConfirmMs?: number;
+  /** Committed events to the live stream and the delivery worker (default: nowhere). */
+  events?: EventsOut;
+  /** The lease on the sessions this process runs (default 30 s, renewed every third of it). */
+  leaseMs?: number;
 }
 
 export interface TelephonyEngineStats {
-  /** Calls this process is handling (dispatcher entries). */
+  /** Calls this process is handling (live-call registry entries). */
   liveCalls: number;
   /** Events for channels that are not ours. */
   ignoredEvents: number;
@@ -43,6 +50,8 @@ export type TelephonyEngine = CallEngine & {
   /** Stops accepting, lets live calls finish for up to drainMs, then hangs up the rest. */
   stop(opts: { drainMs: number }): Promise<void>;
   stats(): TelephonyEngineStats;
+  /** This process's name as the owner of its live sessions (and the worker of its deliveries). */
+  ownerId: string;
 };
 
 /** The variable carrying the session id on the channel (visible in Asterisk's CDRs and logs). */
@@ -55,14 +64,21 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const timing: StepTiming = { ...DEFAULT_STEP_TIMING, ...deps.timing };
   const retry = deps.originateRetry ?? { attempts: 4, initialMs: 250, maxMs: 4_000 };
   const hangupConfirmMs = deps.hangupConfirmMs ?? 5_000;
-  const dispatcher = new Dispatcher<CallSession>();
+  const events = deps.events ?? NO_EVENTS_OUT;
+  const leaseMs = deps.leaseMs ?? 30_000;
+  const owner = newOwner(leaseMs);
+  const calls = new LiveCalls<CallSession>();
+  /**
+   * Sessions admitted by this engine: their first unit (seq 1), written with the session, and their
+   * destinations (read once, at admission, so that placing the call registers it without waiting).
+   */
+  const admitted = new Map<string, { unit: SessionUnit; destinations: Destinations }>();
   /** Sessions whose originate Asterisk acknowledged: only those can be missing from its channels. */
   const originated = new WeakSet<CallSession>();
   /** EndSession asked before Asterisk acknowledged the originate: hung up once it does. */
   const endRequested = new WeakMap<CallSession, string>();
   const startedAt = new Date().toISOString();
   let accepting = true;
-  let orphansChecked = false;
   /** False from each (re)connection until its reconciliation is done: /ready waits for it. */
   let reconciled = false;
   let reconciliations = 0;
@@ -71,11 +87,11 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const stopping = new AbortController();
 
   port.onEvent((event) => {
-    if (event.type === 'stasis-start' && !dispatcher.get(event.channelId)) {
+    if (event.type === 'stasis-start' && !calls.byChannelId(event.channelId)) {
       refuseForeignChannel(event.channelId, event.args);
       return;
     }
-    dispatcher.dispatch(event);
+    calls.dispatch(event);
   });
 
   /**
@@ -94,15 +110,30 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     if (event.type === 'connected') {
       void reconcile();
     } else {
-      logger.warn({ reason: event.reason, liveCalls: dispatcher.size() }, 'ARI disconnected; calls continue once it is back');
+      logger.warn({ reason: event.reason, liveCalls: calls.size() }, 'ARI disconnected; calls continue once it is back');
     }
   });
 
-  const newCall = (session: Session, flow: Flow): CallSession => new CallSession(session, flow, {
-    port, store, logger, timing, hangupConfirmMs,
-    limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
-    onEnd: (call) => dispatcher.remove(call),
-  });
+  const destinationsFor = async (session: Pick<Session, 'accountId' | 'statusCallback' | 'statusCallbackEvents'>): Promise<Destinations> => destinationsOf(
+    session, await store.activeWebhooks(session.accountId), session.statusCallback ? await store.signingSecret(session.accountId) : undefined);
+
+  /** Sessions not admitted here (created straight in the store) read where they stand first. */
+  const newCall = (session: Session, flow: Flow): CallSession | Promise<CallSession> => {
+    const first = admitted.get(session.id);
+    admitted.delete(session.id);
+    const make = (destinations: Destinations, seq: number): CallSession => new CallSession(session, flow, {
+      port, store, logger, timing, hangupConfirmMs, events, destinations,
+      start: { seq },
+      limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
+      onEnd: (c) => calls.remove(c),
+    });
+    if (!first) return Promise.all([destinationsFor(session), store.lastSeq(session.id)]).then(([d, seq]) => make(d, seq));
+    // The session and its first events are committed (the service created it before placing it).
+    if (first.unit.outbox) events.outboxCommitted(first.unit.outbox);
+    return make(first.destinations, 1);
+  };
+
+  const orphanDeps = { store, port, owner, events, logger, startedAt, destinationsFor, isOurs: (id: string) => calls.get(id) !== undefined };
 
   const reconcileOnce = async (): Promise<boolean> => {
     const listed = await port.listChannelIds();
@@ -112,7 +143,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     }
     reconciliations += 1;
     const present = new Set(listed.value);
-    for (const call of dispatcher.sessions()) {
+    for (const call of calls.calls()) {
       if (!originated.has(call) || !LIVE_AFTER_ORIGINATE.has(call.currentState())) continue;
       if (present.has(call.channelId)) {
         void call.resync();
@@ -121,21 +152,28 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         call.conclude('failed', 'channel vanished while the ARI connection was down (Asterisk restarted or the call ended unseen)');
       }
     }
-    if (orphansChecked) return true;
-    let live: Session[];
+    return sweepOrphans(async () => present);
+  };
+
+  /**
+   * Ends the sessions of engines that are gone (orphans.ts); ARI's channel list is fetched only if
+   * there are some. False when a list or a write failed (the pass is retried).
+   */
+  const sweepOrphans = async (channels: () => Promise<ReadonlySet<string> | undefined>): Promise<boolean> => {
     try {
-      live = await store.listLiveSessions();
+      const started = performance.now();
+      const settled = await endOrphans(orphanDeps, channels);
+      if (settled.taken > 0) logger.info({ ...settled, ms: Math.round(performance.now() - started) }, 'sessions left live by a previous run settled');
+      return settled.complete;
     } catch (err) {
       logger.error({ err }, 'cannot list live sessions to reconcile');
       return false;
     }
-    // Sessions of this process are in the dispatcher; younger ones are being placed right now.
-    const orphans = live.filter((s) => !dispatcher.get(s.channelId) && s.dateCreated < startedAt);
-    const started = performance.now();
-    const settled = await settleOrphans(orphans, present, { port, store, logger });
-    orphansChecked = settled.failedWrites === 0;
-    if (orphans.length > 0) logger.info({ ...settled, ms: Math.round(performance.now() - started) }, 'sessions left live by a previous run settled');
-    return orphansChecked;
+  };
+
+  const listChannels = async (): Promise<ReadonlySet<string> | undefined> => {
+    const listed = await port.listChannelIds();
+    return listed.ok ? new Set(listed.value) : undefined;
   };
 
   /** Until a pass succeeds while connected: a failed list or write is retried with backoff. */
@@ -178,13 +216,14 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   });
 
   const placeCall = async (session: Session, flow: Flow): Promise<void> => {
-    const call = newCall(session, flow);
+    const made = newCall(session, flow);
+    const call = made instanceof CallSession ? made : await made;
     if (!accepting) {
       call.conclude('canceled', 'engine stopping: the call was not placed');
       return;
     }
     // Registered before originate: Asterisk's events can arrive before its REST answer.
-    dispatcher.register(call);
+    calls.register(call);
     call.markDialing();
     for (let attempt = 0; ; attempt += 1) {
       const res = await port.originate({
@@ -219,7 +258,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const stop = async ({ drainMs }: { drainMs: number }): Promise<void> => {
     accepting = false;
     stopping.abort('engine stopping');
-    const all = (): Promise<void> => Promise.all(dispatcher.sessions().map((c) => c.ended$())).then(() => undefined);
+    clearInterval(leaseTimer);
+    const all = (): Promise<void> => Promise.all(calls.calls().map((c) => c.ended$())).then(() => undefined);
     const within = (ms: number): Promise<void> => new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       void all().then(() => {
@@ -227,40 +267,61 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         resolve();
       });
     });
-    if (dispatcher.size() > 0) {
-      logger.info({ liveCalls: dispatcher.size(), drainMs }, 'draining live calls');
+    if (calls.size() > 0) {
+      logger.info({ liveCalls: calls.size(), drainMs }, 'draining live calls');
       await within(drainMs);
     }
-    if (dispatcher.size() > 0) {
-      logger.info({ liveCalls: dispatcher.size() }, 'drain time elapsed: hanging up the remaining calls');
-      for (const call of dispatcher.sessions()) call.stop('engine stopping: drain time elapsed, the engine hung up');
+    if (calls.size() > 0) {
+      logger.info({ liveCalls: calls.size() }, 'drain time elapsed: hanging up the remaining calls');
+      for (const call of calls.calls()) call.stop('engine stopping: drain time elapsed, the engine hung up');
       await within(hangupConfirmMs + 1_000);
       // ARI may be gone: settle what is left so that no session stays live in the store.
-      for (const call of dispatcher.sessions()) {
+      for (const call of calls.calls()) {
         call.conclude(call.isAnswered() ? 'failed' : 'canceled', 'engine stopped before the call ended (ARI did not confirm the hangup)');
       }
       await within(1_000);
     }
     await reconciling;
     await port.close();
+    owner.release();
   };
+
+  // The lease on our live sessions; the same tick looks for sessions of engines that are gone.
+  const leaseTimer = setInterval(() => {
+    void store.renewLeases(owner.id, owner.leaseExpires()).catch((err: unknown) => logger.warn({ err }, 'renewing session leases failed'));
+    if (port.isConnected()) void sweepOrphans(listChannels);
+  }, Math.max(1_000, Math.floor(leaseMs / 3)));
+  leaseTimer.unref();
 
   return {
     isReady: () => accepting && port.isConnected(),
     readiness: () => ({ ari: accepting && port.isConnected(), reconciled }),
     endpointFor: (numberToDial) => router.endpointFor(numberToDial),
+    admit: async (draft) => {
+      const session = { ...draft, owner: { id: owner.id, leaseExpires: owner.leaseExpires() } };
+      const view = {
+        ...session, state: 'queued' as const, variables: {}, endReason: null, dateAnswered: null, dateEnded: null,
+        statusCallback: draft.statusCallback ?? null, statusCallbackEvents: draft.statusCallbackEvents ?? null,
+        ownerId: owner.id, leaseExpires: session.owner.leaseExpires,
+      };
+      const destinations = await destinationsFor(view);
+      const unit = SessionRecorder.firstUnit(view, destinations, events.claim());
+      admitted.set(draft.id, { unit, destinations });
+      return { session, unit };
+    },
+    live: (sessionId) => calls.get(sessionId),
     placeCall: async (session, flow) => {
       try {
         await placeCall(session, flow);
       } catch (err) {
         logger.error({ err, sessionId: session.id }, 'placing the call failed');
-        const call = dispatcher.get(session.channelId);
+        const call = calls.get(session.id);
         call?.conclude('failed', 'internal error while placing the call');
       }
     },
     endSession: (session) => {
-      const call = dispatcher.get(session.channelId);
-      if (!call || call.id !== session.id) return false;
+      const call = calls.get(session.id);
+      if (!call) return false;
       const reason = 'ended by an EndSession request';
       call.timeline('session.end-requested', {});
       // Before the originate is acknowledged there is no channel to hang up yet.
@@ -268,11 +329,12 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       else endRequested.set(call, reason);
       return true;
     },
-    liveCount: () => dispatcher.size(),
+    liveCount: () => calls.size(),
     start: async () => {
       await port.start();
     },
     stop,
-    stats: () => ({ liveCalls: dispatcher.size(), ignoredEvents: dispatcher.ignored, reconciliations, refusedChannels }),
+    stats: () => ({ liveCalls: calls.size(), ignoredEvents: calls.ignored, reconciliations, refusedChannels }),
+    ownerId: owner.id,
   };
 }

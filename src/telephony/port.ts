@@ -57,7 +57,7 @@ export interface TelephonyPort {
   close(): Promise<void>;
   isConnected(): boolean;
 
-  /** One listener for all call events; the dispatcher routes them by channel id (no per-channel listeners). */
+  /** One listener for all call events; the live-call registry routes them by channel id (no per-channel listeners). */
   onEvent(listener: (event: TelephonyEvent) => void): void;
   onConnection(listener: (event: ConnectionEvent) => void): void;
 
@@ -71,6 +71,11 @@ export interface TelephonyPort {
   record(channelId: string, opts: { name: string; format: string; maxDurationSeconds: number; maxSilenceSeconds: number; beep: boolean; terminateOn: string }): Promise<PortResult>;
   hangup(channelId: string, reason?: 'normal' | 'busy' | 'congestion' | 'no_answer'): Promise<PortResult>;
   setVariable(channelId: string, name: string, value: string): Promise<PortResult>;
+  /** Music on hold (POST/DELETE /channels/{id}/moh); an unknown class still answers 204 in Asterisk 22. */
+  startMoh(channelId: string, mohClass?: string): Promise<PortResult>;
+  stopMoh(channelId: string): Promise<PortResult>;
+  /** DTMF to the far end (POST /channels/{id}/dtmf); the application sees no event for it. */
+  sendDtmf(channelId: string, digits: string): Promise<PortResult>;
   /** Ids of the channels that exist now (used to reconcile sessions after a reconnect). */
   listChannelIds(): Promise<PortResult<string[]>>;
 }

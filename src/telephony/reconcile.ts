@@ -2,16 +2,17 @@
 // flow state died with it, so each ends `failed`, and a call still up in Asterisk is hung up
 // first. One channel list (taken by the caller) against the live sessions: set operations, no
 // per-session lookup; hang-ups with bounded concurrency, newest sessions first (they are the
-// ones whose callee is most likely still on the line); the writes go out together, and the
-// store commits them in a few grouped transactions instead of one per session.
+// ones whose callee is most likely still on the line); the endings go out together (each is a
+// session unit with its `session.ended` event: orphans.ts), and the store commits them in a few
+// grouped transactions instead of one per session.
 import type { Logger } from '../log.js';
 import type { Session } from '../domain/model.js';
-import type { Store } from '../store/store.js';
 import type { TelephonyPort } from './port.js';
 
-export interface OrphanDeps {
+export interface SettleDeps {
   port: Pick<TelephonyPort, 'hangup'>;
-  store: Pick<Store, 'updateSession' | 'appendSessionEvent'>;
+  /** Writes the session's end (`failed` with the reason); resolves once committed. */
+  end(session: Session, reason: string): Promise<void>;
   logger: Logger;
   /** Hang-up requests in flight at once (default 32): enough to hide the round trip, few enough not to flood Asterisk. */
   concurrency?: number;
@@ -35,15 +36,13 @@ export const ORPHAN_REASONS = {
 const DEFAULT_CONCURRENCY = 32;
 
 /** Ends every orphan `failed`, hanging up those whose channel is in `present`. */
-export async function settleOrphans(orphans: readonly Session[], present: ReadonlySet<string>, deps: OrphanDeps): Promise<OrphanSettlement> {
-  const { port, store, logger } = deps;
+export async function settleOrphans(orphans: readonly Session[], present: ReadonlySet<string>, deps: SettleDeps): Promise<OrphanSettlement> {
+  const { port, logger } = deps;
   const newestFirst = [...orphans].sort((a, b) => (a.dateCreated < b.dateCreated ? 1 : a.dateCreated > b.dateCreated ? -1 : 0));
   const up = newestFirst.filter((s) => present.has(s.channelId));
   const writes: Array<Promise<void>> = [];
   const fail = (session: Session, reason: string): void => {
-    const at = new Date().toISOString();
-    writes.push(store.updateSession(session.id, { state: 'failed', endReason: reason, dateEnded: at }));
-    writes.push(store.appendSessionEvent(session.id, 'state', { state: 'failed', reason }, at));
+    writes.push(deps.end(session, reason));
   };
   for (const session of newestFirst) if (!present.has(session.channelId)) fail(session, ORPHAN_REASONS.gone);
 

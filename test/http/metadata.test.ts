@@ -95,7 +95,10 @@ describe('metadata', () => {
     assert.deepEqual(op.routes, [{ path: '/sessions/outgoing', verbs: 'POST' }]);
     assert.equal(op.response.name, 'Session');
     assert.equal(op.requiresAuth, true);
-    assert.deepEqual(op.request.properties.map((p: any) => [p.name, p.type, p.isRequired ?? false]), [['FlowId', 'String', true], ['NumberToDial', 'String', true], ['CallerId', 'String', false]]);
+    assert.deepEqual(op.request.properties.map((p: any) => [p.name, p.type, p.isRequired ?? false]), [
+      ['FlowId', 'String', true], ['NumberToDial', 'String', true], ['CallerId', 'String', false],
+      ['StatusCallback', 'String', false], ['StatusCallbackEvents', 'List`1', false],
+    ]);
     assert.equal(res.body.operations.length, OPERATIONS.length);
   });
 

@@ -1,5 +1,5 @@
 // An engine over the fake port and a real SQLite file: for unit tests of call sessions, the
-// dispatcher and the engine's fault handling without ARI.
+// live-call registry and the engine's fault handling without ARI.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

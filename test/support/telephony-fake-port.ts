@@ -165,6 +165,18 @@ export class FakePort implements TelephonyPort {
     this.calls.push({ op: 'setVariable', args: [channelId, name, value] });
     return { ok: true, value: undefined };
   }
+  async startMoh(channelId: string, mohClass?: string): Promise<PortResult> {
+    this.calls.push({ op: 'startMoh', args: [channelId, mohClass] });
+    return this.channels.has(channelId) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Channel not found' };
+  }
+  async stopMoh(channelId: string): Promise<PortResult> {
+    this.calls.push({ op: 'stopMoh', args: [channelId] });
+    return this.channels.has(channelId) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Channel not found' };
+  }
+  async sendDtmf(channelId: string, digits: string): Promise<PortResult> {
+    this.calls.push({ op: 'sendDtmf', args: [channelId, digits] });
+    return this.channels.has(channelId) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Channel not found' };
+  }
   async listChannelIds(): Promise<PortResult<string[]>> {
     this.calls.push({ op: 'listChannelIds', args: [] });
     return { ok: true, value: [...this.channels] };

@@ -2,12 +2,14 @@
 // binding, XML typing, metadata pages, generated client DTOs, CSV columns and OpenAPI schemas are
 // all read from these declarations. Adding a field is one line here.
 import { FINAL_STATES, LIVE_STATES } from '../../domain/model.js';
+import { EVENT_TYPES } from '../../events/event-model.js';
 import type { Dto, Field } from './types.js';
 
 export const SESSIONS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Sessions';
 export const FLOWS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Flows';
 export const NUMBERS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.PhoneNumbers';
 export const SYSTEM_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api';
+export const WEBHOOKS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Webhooks';
 export const SERVICESTACK_NS = 'http://schemas.servicestack.net/types';
 
 export const SORT_ORDERS = ['Ascend', 'Descend'] as const;
@@ -101,6 +103,8 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'flowId', type: 'string', required: true, description: 'The flow to run once the callee answers (its latest version)' },
       { name: 'numberToDial', type: 'string', required: true, description: 'The number to call, E.164 (e.g. +18144043093), allowed by the destination policy' },
       { name: 'callerId', type: 'string', description: 'An enabled phone number of the account, E.164; omitted: one of them at random' },
+      { name: 'statusCallback', type: 'string', description: 'http(s) URL receiving this call\'s events, signed with the account\'s signing secret (docs/webhooks.md)' },
+      { name: 'statusCallbackEvents', type: { list: 'string' }, allowed: EVENT_TYPES, description: 'Event types sent to statusCallback (default: the state changes); session.ended is always sent' },
     ],
   },
   {
@@ -130,6 +134,7 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'endpoint', type: 'string', description: 'The endpoint dialed (GetSession only)' },
       { name: 'variables', type: { map: 'string' }, description: 'Variables set by the flow, e.g. gathered digits (GetSession only)' },
       { name: 'timeline', type: { list: { ref: 'SessionEvent' } }, description: 'Every event in order (GetSession only)' },
+      { name: 'webhookDeliveries', type: { list: { ref: 'WebhookDelivery' } }, description: 'Its events on their way to each destination, with their attempts (GetSession only)' },
     ],
   },
   listOf('SessionList', 'Session', SESSIONS_NS, 'A page of sessions'),
@@ -211,6 +216,104 @@ const DTO_LIST: readonly Dto[] = [
     ],
   },
   { name: 'DeletePhoneNumber', namespace: NUMBERS_NS, description: 'Removes a number', fields: [path('phoneNumberId', 'Phone number id')] },
+
+  // ---- live control ----
+  {
+    name: 'RedirectSession', namespace: SESSIONS_NS, description: 'Runs another flow (or another step) on a live call',
+    fields: [
+      path('sessionId', 'Session id'),
+      { name: 'flowId', type: 'string', required: true, description: 'The flow to run now (its latest version); the current step stops, the call stays up' },
+      { name: 'stepId', type: 'string', description: 'The step of that flow to start at (default: its first)' },
+    ],
+  },
+  {
+    name: 'HoldSession', namespace: SESSIONS_NS, description: 'Puts a live call on hold (music on hold, the flow paused) or takes it off',
+    fields: [
+      path('sessionId', 'Session id'),
+      { name: 'hold', type: 'bool', required: true, description: 'true: music on hold and the flow paused; false: the flow resumes with the step it was in' },
+      { name: 'mohClass', type: 'string', description: 'Asterisk music-on-hold class (default: the channel\'s)' },
+    ],
+  },
+  {
+    name: 'SendSessionDtmf', namespace: SESSIONS_NS, description: 'Sends DTMF digits to the far end of a live call',
+    fields: [path('sessionId', 'Session id'), { name: 'digits', type: 'string', required: true, description: '1 to 64 of 0-9, A-D, * and #' }],
+  },
+  {
+    name: 'StreamSessionEvents', namespace: SESSIONS_NS, description: 'The session\'s events as Server-Sent Events: its timeline so far, then live, closed after session.ended',
+    fields: [path('sessionId', 'Session id'), { name: 'lastEventId', type: 'string', source: 'query', description: 'Resume after this event id (the Last-Event-ID header does the same)' }],
+  },
+  {
+    name: 'StreamEvents', namespace: SESSIONS_NS, description: 'The events of all the account\'s sessions as Server-Sent Events, live',
+    fields: [{ name: 'lastEventId', type: 'string', source: 'query', description: 'Resume after this event id (the Last-Event-ID header does the same)' }],
+  },
+
+  // ---- webhooks ----
+  {
+    name: 'Webhook', namespace: WEBHOOKS_NS, description: 'A subscription: the account\'s session events sent to a URL, signed',
+    fields: [
+      { name: 'id', type: 'string', description: 'Webhook id' },
+      { name: 'accountId', type: 'string', description: 'Account it belongs to' },
+      { name: 'url', type: 'string', description: 'http(s) URL the events are POSTed to' },
+      { name: 'events', type: { list: 'string' }, allowed: EVENT_TYPES, description: 'Event types sent (session.ended always)' },
+      { name: 'enabled', type: 'bool', description: 'False: nothing is sent' },
+      { name: 'secret', type: 'string', description: 'HMAC-SHA256 key of the X-Engine-Signature header' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When it was created' },
+      { name: 'dateModified', type: 'DateTime', description: 'When it last changed' },
+    ],
+  },
+  listOf('WebhookList', 'Webhook', WEBHOOKS_NS, 'A page of webhooks'),
+  { name: 'ListWebhooks', namespace: WEBHOOKS_NS, inherits: 'ListRequest', description: 'Lists the account\'s webhooks', fields: [] },
+  { name: 'GetWebhook', namespace: WEBHOOKS_NS, description: 'One webhook', fields: [path('webhookId', 'Webhook id')] },
+  {
+    name: 'NewWebhook', namespace: WEBHOOKS_NS, description: 'Subscribes a URL to the account\'s session events', xmlRootAliases: ['Webhook'],
+    fields: [
+      { name: 'url', type: 'string', required: true, description: 'http(s) URL; no loopback, private or metadata address unless ALLOW_PRIVATE_DESTINATIONS' },
+      { name: 'events', type: { list: 'string' }, allowed: EVENT_TYPES, description: 'Event types to send (default: the state changes)' },
+      { name: 'enabled', type: 'bool', description: 'Default true' },
+      { name: 'secret', type: 'string', description: 'Signing secret, at least 16 characters (default: generated)' },
+    ],
+  },
+  {
+    name: 'PatchWebhook', namespace: WEBHOOKS_NS, description: 'Changes a webhook; omitted fields keep their value', xmlRootAliases: ['Webhook'],
+    fields: [
+      path('webhookId', 'Webhook id'),
+      { name: 'url', type: 'string', description: 'http(s) URL' },
+      { name: 'events', type: { list: 'string' }, allowed: EVENT_TYPES, description: 'Event types to send' },
+      { name: 'enabled', type: 'bool', description: 'False: nothing is sent' },
+      { name: 'secret', type: 'string', description: 'New signing secret, at least 16 characters' },
+    ],
+  },
+  { name: 'DeleteWebhook', namespace: WEBHOOKS_NS, description: 'Deletes a webhook (its pending deliveries are abandoned)', fields: [path('webhookId', 'Webhook id')] },
+  {
+    name: 'WebhookDeliveryAttempt', namespace: WEBHOOKS_NS, description: 'One attempt to deliver an event',
+    fields: [
+      { name: 'attempt', type: 'int', description: '1 for the first' },
+      { name: 'at', type: 'DateTime', description: 'When it was sent' },
+      { name: 'statusCode', type: 'int', description: 'The receiver\'s HTTP status (none when no answer came)' },
+      { name: 'error', type: 'string', description: 'Why it failed (HTTP 500, timed out, ECONNREFUSED, destination refused...)' },
+      { name: 'durationMs', type: 'int', description: 'How long it took' },
+    ],
+  },
+  {
+    name: 'WebhookDelivery', namespace: WEBHOOKS_NS, description: 'An event on its way to one destination',
+    fields: [
+      { name: 'eventId', type: 'string', description: 'The event id (evt_...), the same on every attempt' },
+      { name: 'target', type: 'string', description: 'callback (the session\'s statusCallback) or the webhook id' },
+      { name: 'sessionId', type: 'string', description: 'The session of the event' },
+      { name: 'sequence', type: 'int', description: 'The event\'s sequence number in its session' },
+      { name: 'type', type: 'string', allowed: EVENT_TYPES, description: 'The event type' },
+      { name: 'url', type: 'string', description: 'Where it is sent' },
+      { name: 'status', type: 'string', allowed: ['pending', 'delivered', 'abandoned'], description: 'pending (retrying), delivered or abandoned (too old)' },
+      { name: 'attempts', type: { list: { ref: 'WebhookDeliveryAttempt' } }, description: 'The attempts so far' },
+      { name: 'nextAttemptAt', type: 'DateTime', description: 'When it is tried next (pending only)' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When the event was committed' },
+      { name: 'dateFinished', type: 'DateTime', description: 'When it was delivered or abandoned' },
+    ],
+  },
+  listOf('WebhookDeliveryList', 'WebhookDelivery', WEBHOOKS_NS, 'A page of deliveries, newest first'),
+  { name: 'ListWebhookDeliveries', namespace: WEBHOOKS_NS, inherits: 'ListRequest', description: 'The deliveries of one webhook, newest first', fields: [path('webhookId', 'Webhook id')] },
+  { name: 'GetWebhookSigningSecret', namespace: WEBHOOKS_NS, description: 'The secret signing the account\'s statusCallback deliveries', fields: [] },
+  { name: 'SigningSecret', namespace: WEBHOOKS_NS, description: 'A signing secret', fields: [{ name: 'secret', type: 'string', description: 'HMAC-SHA256 key' }] },
 
   // ---- health ----
   { name: 'GetHealth', namespace: SYSTEM_NS, description: 'Liveness', fields: [] },

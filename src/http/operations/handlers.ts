@@ -7,6 +7,10 @@ import type { Input } from '../../services/input.js';
 import type { OutgoingSessions } from '../../services/outgoing-sessions.js';
 import type { FlowService, PhoneNumberService, SessionQueries } from '../../services/management.js';
 import type { SessionControl } from '../../services/session-control.js';
+import type { WebhookService } from '../../services/webhooks.js';
+import type { LiveControlService } from '../../services/live-control.js';
+import type { EventStreams } from '../../services/event-streams.js';
+import { deliveryView, webhookView } from '../event-views.js';
 import type { AuthContext } from '../auth.js';
 import { flowView, pageView, phoneNumberView, sessionDetailView, sessionView } from '../views.js';
 import type { OperationName } from './registry.js';
@@ -18,6 +22,10 @@ export interface OperationServices {
   phoneNumbers: PhoneNumberService;
   sessions: SessionQueries;
   control: SessionControl;
+  webhooks: WebhookService;
+  live: LiveControlService;
+  streams: EventStreams;
+  streamHeartbeatMs: number;
   engine: CallEngine;
   /** Database usable (a write probe), for readiness. */
   databaseReady: () => Promise<boolean>;
@@ -57,9 +65,50 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
     ListSessions: async (ctx) => ({ status: 200, body: pageView(await s.sessions.list(account(ctx), ctx.request), sessionView, ctx.request) }),
     GetSession: async (ctx) => {
       const { session, timeline } = await s.sessions.get(account(ctx), text(ctx.request, 'sessionId'));
-      return { status: 200, body: sessionDetailView(session, timeline) };
+      const deliveries = await s.webhooks.ofSession(session.accountId, session.id);
+      return { status: 200, body: { ...sessionDetailView(session, timeline), webhookDeliveries: deliveries.items.map(deliveryView) } };
     },
     EndSession: async (ctx) => ({ status: 200, body: sessionView(await s.control.end(account(ctx), text(ctx.request, 'sessionId'))) }),
+
+    RedirectSession: async (ctx) => {
+      await s.live.redirect(account(ctx), text(ctx.request, 'sessionId'), withoutPath(ctx.request, 'sessionId'));
+      return { status: 204 };
+    },
+    HoldSession: async (ctx) => {
+      await s.live.hold(account(ctx), text(ctx.request, 'sessionId'), withoutPath(ctx.request, 'sessionId'));
+      return { status: 204 };
+    },
+    SendSessionDtmf: async (ctx) => {
+      await s.live.dtmf(account(ctx), text(ctx.request, 'sessionId'), withoutPath(ctx.request, 'sessionId'));
+      return { status: 204 };
+    },
+    StreamSessionEvents: async (ctx) => {
+      const resume = ctx.header('last-event-id') ?? (text(ctx.request, 'lastEventId') || undefined);
+      const start = await s.streams.session(account(ctx), text(ctx.request, 'sessionId'), resume);
+      return { status: 200, stream: { start, heartbeatMs: s.streamHeartbeatMs } };
+    },
+    StreamEvents: async (ctx) => {
+      const resume = ctx.header('last-event-id') ?? (text(ctx.request, 'lastEventId') || undefined);
+      const start = await s.streams.account(account(ctx), resume);
+      return { status: 200, stream: { start, heartbeatMs: s.streamHeartbeatMs } };
+    },
+
+    ListWebhooks: async (ctx) => ({ status: 200, body: pageView(await s.webhooks.list(account(ctx), ctx.request), webhookView, ctx.request) }),
+    GetWebhookSigningSecret: async (ctx) => ({ status: 200, body: { secret: await s.webhooks.signingSecret(account(ctx)) } }),
+    GetWebhook: async (ctx) => ({ status: 200, body: webhookView(await s.webhooks.get(account(ctx), text(ctx.request, 'webhookId'))) }),
+    NewWebhook: async (ctx) => {
+      const hook = await s.webhooks.create(account(ctx), ctx.request);
+      return { status: 201, body: webhookView(hook), headers: createdAt(`/webhooks/${encodeURIComponent(hook.id)}`) };
+    },
+    PatchWebhook: async (ctx) => ({ status: 200, body: webhookView(await s.webhooks.update(account(ctx), text(ctx.request, 'webhookId'), withoutPath(ctx.request, 'webhookId'))) }),
+    DeleteWebhook: async (ctx) => {
+      await s.webhooks.delete(account(ctx), text(ctx.request, 'webhookId'));
+      return { status: 204 };
+    },
+    ListWebhookDeliveries: async (ctx) => ({
+      status: 200,
+      body: pageView(await s.webhooks.deliveries(account(ctx), text(ctx.request, 'webhookId'), withoutPath(ctx.request, 'webhookId')), deliveryView, ctx.request),
+    }),
 
     ListFlows: async (ctx) => ({ status: 200, body: pageView(await s.flows.list(account(ctx), ctx.request), flowView, ctx.request) }),
     GetFlow: async (ctx) => ({ status: 200, body: flowView(await s.flows.get(account(ctx), text(ctx.request, 'flowId'), ctx.request)) }),

@@ -32,6 +32,34 @@ const ENTRIES = [
     name: 'EndSession', verb: 'DELETE', routes: ['/sessions/{sessionId}'], request: 'EndSession', response: 'Session', tags: ['Sessions'],
     description: 'Ends a session: a live call is hung up (it ends completed), a queued or ringing one ends canceled; a finished session is left as it is. Answers with the session as it is now; its final state follows on GetSession.',
   },
+  {
+    name: 'RedirectSession', verb: 'POST', routes: ['/sessions/{sessionId}/redirect'], request: 'RedirectSession', response: undefined, status: 204, tags: ['Sessions'],
+    description: 'Stops the current step of a live, answered call (not the call) and runs another flow, or another step of it. Recorded in the timeline with the flow version. 409 when the session is not live or not answered yet.',
+  },
+  {
+    name: 'HoldSession', verb: 'POST', routes: ['/sessions/{sessionId}/hold'], request: 'HoldSession', response: undefined, status: 204, tags: ['Sessions'],
+    description: 'hold: true plays music on hold (ARI moh) and pauses the flow; hold: false stops the music and runs the interrupted step again. 409 when the session is not live or not answered yet.',
+  },
+  {
+    name: 'SendSessionDtmf', verb: 'POST', routes: ['/sessions/{sessionId}/dtmf'], request: 'SendSessionDtmf', response: undefined, status: 204, tags: ['Sessions'],
+    description: 'Sends DTMF digits to the far end of a live, answered call (ARI channels/{id}/dtmf). 409 when the session is not live.',
+  },
+  {
+    name: 'StreamSessionEvents', verb: 'GET', routes: ['/sessions/{sessionId}/events'], request: 'StreamSessionEvents', response: undefined, tags: ['Sessions'], stream: true,
+    description: 'text/event-stream: the session\'s events (the webhooks\' JSON) from its timeline, then live; closed after session.ended. Last-Event-ID resumes; heartbeats are comment lines. At most EVENT_STREAMS_PER_ACCOUNT streams per account (429).',
+  },
+  {
+    name: 'StreamEvents', verb: 'GET', routes: ['/events'], request: 'StreamEvents', response: undefined, tags: ['Sessions'], stream: true,
+    description: 'text/event-stream: the events of every session of the account, live; Last-Event-ID replays what came after that event.',
+  },
+  // ---- webhooks ----
+  { name: 'ListWebhooks', verb: 'GET', routes: ['/webhooks'], request: 'ListWebhooks', response: 'WebhookList', tags: ['Webhooks'], list: true, description: 'Lists the account\'s webhook subscriptions.' },
+  { name: 'GetWebhookSigningSecret', verb: 'GET', routes: ['/webhooks/signing-secret'], request: 'GetWebhookSigningSecret', response: 'SigningSecret', tags: ['Webhooks'], description: 'The secret that signs the statusCallback deliveries of the account\'s calls (created on first use).' },
+  { name: 'GetWebhook', verb: 'GET', routes: ['/webhooks/{webhookId}'], request: 'GetWebhook', response: 'Webhook', tags: ['Webhooks'], description: 'One webhook subscription.' },
+  { name: 'NewWebhook', verb: 'POST', routes: ['/webhooks'], request: 'NewWebhook', response: 'Webhook', status: 201, tags: ['Webhooks'], description: 'Subscribes a URL to the events of every session of the account (see docs/webhooks.md).' },
+  { name: 'PatchWebhook', verb: 'PATCH', alsoVerbs: ['PUT'], routes: ['/webhooks/{webhookId}'], request: 'PatchWebhook', response: 'Webhook', tags: ['Webhooks'], description: 'Changes the URL, event types, enabled flag or secret of a webhook.' },
+  { name: 'DeleteWebhook', verb: 'DELETE', routes: ['/webhooks/{webhookId}'], request: 'DeleteWebhook', response: undefined, status: 204, tags: ['Webhooks'], description: 'Deletes a webhook; its pending deliveries are abandoned, the delivered ones stay listed.' },
+  { name: 'ListWebhookDeliveries', verb: 'GET', routes: ['/webhooks/{webhookId}/deliveries'], request: 'ListWebhookDeliveries', response: 'WebhookDeliveryList', tags: ['Webhooks'], list: true, description: 'The events sent to a webhook, newest first, with every attempt.' },
   // ---- flows ----
   { name: 'ListFlows', verb: 'GET', routes: ['/flows'], request: 'ListFlows', response: 'FlowList', tags: ['Flows'], list: true, description: 'Lists the account\'s flows, latest versions.' },
   { name: 'GetFlow', verb: 'GET', routes: ['/flows/{flowId}'], request: 'GetFlow', response: 'Flow', tags: ['Flows'], description: 'One flow: its latest version, or the version asked for.' },

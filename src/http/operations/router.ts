@@ -4,6 +4,7 @@
 // a request only binds its DTO and calls its handler.
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { send } from '../respond.js';
+import { serveStream } from './sse.js';
 import { bindRequest } from './bind.js';
 import { OPERATIONS } from './registry.js';
 import type { Handler, Operation, Verb } from './types.js';
@@ -34,7 +35,7 @@ export function operationRoutes(op: Operation): DeclaredRoute[] {
   const verbs: Verb[] = [op.verb, ...(op.alsoVerbs ?? [])];
   return [
     ...op.routes.flatMap((r) => verbs.map((v) => ({ method: v.toLowerCase(), path: expressPath(r) }))),
-    ...PREDEFINED_ROUTES.map(({ prefix }) => ({ method: 'all', path: `${prefix}/${op.name}` })),
+    ...(op.stream ? [] : PREDEFINED_ROUTES.map(({ prefix }) => ({ method: 'all', path: `${prefix}/${op.name}` }))),
   ];
 }
 
@@ -48,6 +49,10 @@ function runner(op: Operation, handler: Handler, mode: Mode): RequestHandler {
     const request = bindRequest(op, req, res);
     const reply = await handler({ request, auth: res.locals.auth, header: (name) => req.get(name) });
     if (reply.headers) res.set(reply.headers);
+    if (reply.stream) {
+      await serveStream(req, res, reply.stream.heartbeatMs, reply.stream.start);
+      return;
+    }
     if (mode === 'oneway') {
       res.status(204).end();
       return;
@@ -73,6 +78,7 @@ function mount(router: Router, op: Operation, handler: Handler): void {
       else router.delete(path, custom);
     }
   }
+  if (op.stream) return;
   for (const { prefix, mode } of PREDEFINED_ROUTES) router.all(`${prefix}/${op.name}`, runner(op, handler, mode));
 }
 

@@ -2,6 +2,7 @@
 // operations (a ServiceStack-style name, verb, routes, roles, request and response DTOs). The
 // declarations themselves are in `dtos.ts` and `registry.ts`; everything else reads them.
 import type { Input } from '../../services/input.js';
+import type { StreamSink } from '../../services/event-streams.js';
 import type { AuthContext } from '../auth.js';
 
 /** Scalars as ServiceStack names them in its metadata (`/types/metadata`). */
@@ -51,6 +52,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Stream operations: what to write, as Server-Sent Events, once the 200 is sent. */
+  stream?: { start: (sink: StreamSink) => Promise<void>; heartbeatMs: number };
 }
 
 export interface HandlerContext {
@@ -84,6 +87,8 @@ export interface Operation {
   anyRole: readonly string[];
   /** A list operation: its response has `items` and can be written as CSV. */
   list?: boolean;
+  /** A Server-Sent Events stream: served on its custom routes only (no predefined /api routes). */
+  stream?: boolean;
 }
 
 export type Handler = (ctx: HandlerContext) => Promise<Reply>;

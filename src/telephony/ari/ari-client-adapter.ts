@@ -481,6 +481,22 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
       return typeof id === 'string' ? direct('hangup', 'DELETE', `/channels/${id}`, [['reason', reason]]) : Promise.resolve(id);
     },
 
+    startMoh(channelId, mohClass) {
+      const id = segment('channelId', channelId);
+      return typeof id === 'string' ? direct('startMoh', 'POST', `/channels/${id}/moh`, mohClass ? [['mohClass', mohClass]] : []) : Promise.resolve(id);
+    },
+
+    stopMoh(channelId) {
+      const id = segment('channelId', channelId);
+      return typeof id === 'string' ? direct('stopMoh', 'DELETE', `/channels/${id}/moh`) : Promise.resolve(id);
+    },
+
+    sendDtmf(channelId, digits) {
+      if (!/^[0-9A-Da-d*#]{1,64}$/.test(digits)) return Promise.resolve({ ok: false, kind: 'invalid', message: 'digits must be 1 to 64 of 0-9 A-D * #' });
+      const id = segment('channelId', channelId);
+      return typeof id === 'string' ? direct('sendDtmf', 'POST', `/channels/${id}/dtmf`, [['dtmf', digits]]) : Promise.resolve(id);
+    },
+
     setVariable: (channelId, name, value) => rest('setVariable', (c) => c.channels.setChannelVar({ channelId, variable: name, value }), done),
 
     listChannelIds: () => rest('listChannels', (c) => c.channels.list(), (value) => {

@@ -1,0 +1,131 @@
+// Row kinds of the session units (db.ts `enqueueUnit`) and of delivery results: each writes all
+// its rows of one group commit with one statement (JSON rows through `json_each`).
+import type { RowKind, UnitRows } from './db.js';
+import type { AttemptRecord, OutboxEvent, SessionUnit, TimelineRow } from './store.js';
+
+interface TimelineWrite { sessionId: string; row: TimelineRow; json: string }
+interface OutboxWrite { event: OutboxEvent; createdAt: string }
+interface DeliveryWrite { event: OutboxEvent; target: string; url: string; createdAt: string }
+
+/** Timeline rows with the seq their owner assigned (a duplicate seq is a constraint error). */
+export const TIMELINE_ROWS: RowKind<TimelineWrite> = {
+  rank: 11,
+  many(rows) {
+    return {
+      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
+            SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4 FROM json_each(?) AS e`,
+      params: [JSON.stringify(rows.map((r) => [r.sessionId, r.row.seq, r.row.at, r.row.type, r.json]))],
+    };
+  },
+  one(r) {
+    return {
+      sql: 'INSERT INTO session_events (session_id, seq, at, type, data) VALUES (?, ?, ?, ?, ?)',
+      params: [r.sessionId, r.row.seq, r.row.at, r.row.type, r.json],
+    };
+  },
+};
+
+export const OUTBOX_ROWS: RowKind<OutboxWrite> = {
+  rank: 14,
+  many(rows) {
+    return {
+      sql: `INSERT INTO webhook_events (id, session_id, account_id, seq, type, at, body)
+            SELECT o.value ->> 0, o.value ->> 1, o.value ->> 2, o.value ->> 3, o.value ->> 4, o.value ->> 5, o.value ->> 6
+            FROM json_each(?) AS o`,
+      params: [JSON.stringify(rows.map(({ event: e }) => [e.id, e.sessionId, e.accountId, e.seq, e.type, e.at, e.body]))],
+    };
+  },
+  one({ event: e }) {
+    return {
+      sql: 'INSERT INTO webhook_events (id, session_id, account_id, seq, type, at, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      params: [e.id, e.sessionId, e.accountId, e.seq, e.type, e.at, e.body],
+    };
+  },
+};
+
+export const DELIVERY_ROWS: RowKind<DeliveryWrite> = {
+  rank: 15,
+  many(rows) {
+    return {
+      sql: `INSERT INTO webhook_deliveries (event_id, target, session_id, seq, url, status, attempts, next_attempt_at, date_created, claimed_by, claim_expires)
+            SELECT d.value ->> 0, d.value ->> 1, d.value ->> 2, d.value ->> 3, d.value ->> 4, 'pending', 0, d.value ->> 5, d.value ->> 5, d.value ->> 6, d.value ->> 7
+            FROM json_each(?) AS d`,
+      params: [JSON.stringify(rows.map((d) => [d.event.id, d.target, d.event.sessionId, d.event.seq, d.url, d.createdAt,
+        d.event.claim?.workerId ?? null, d.event.claim?.expires ?? null]))],
+    };
+  },
+  one(d) {
+    return {
+      sql: `INSERT INTO webhook_deliveries (event_id, target, session_id, seq, url, status, attempts, next_attempt_at, date_created, claimed_by, claim_expires)
+            VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
+      params: [d.event.id, d.target, d.event.sessionId, d.event.seq, d.url, d.createdAt, d.createdAt, d.event.claim?.workerId ?? null, d.event.claim?.expires ?? null],
+    };
+  },
+};
+
+export const ATTEMPT_ROWS: RowKind<AttemptRecord> = {
+  rank: 21,
+  many(rows) {
+    return {
+      sql: `INSERT OR REPLACE INTO webhook_attempts (event_id, target, attempt, at, status_code, error, duration_ms, response_excerpt)
+            SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, a.value ->> 5, a.value ->> 6, a.value ->> 7
+            FROM json_each(?) AS a`,
+      params: [JSON.stringify(rows.map((a) => [a.eventId, a.target, a.attempt, a.at, a.statusCode, a.error, a.durationMs, a.responseExcerpt]))],
+    };
+  },
+  one(a) {
+    return {
+      sql: `INSERT OR REPLACE INTO webhook_attempts (event_id, target, attempt, at, status_code, error, duration_ms, response_excerpt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      params: [a.eventId, a.target, a.attempt, a.at, a.statusCode, a.error, a.durationMs, a.responseExcerpt],
+    };
+  },
+};
+
+/** The delivery's state after an attempt; a finished delivery lets go of its claim. */
+export const DELIVERY_RESULTS: RowKind<AttemptRecord> = {
+  rank: 22,
+  many(rows) {
+    return {
+      sql: `UPDATE webhook_deliveries SET status = r.value ->> 2, attempts = r.value ->> 3, next_attempt_at = r.value ->> 4,
+              last_status_code = r.value ->> 5, last_error = r.value ->> 6,
+              date_finished = CASE WHEN r.value ->> 2 = 'pending' THEN NULL ELSE r.value ->> 7 END,
+              claimed_by = CASE WHEN r.value ->> 2 = 'pending' THEN claimed_by ELSE NULL END
+            FROM json_each(?) AS r WHERE webhook_deliveries.event_id = r.value ->> 0 AND webhook_deliveries.target = r.value ->> 1`,
+      params: [JSON.stringify(rows.map((a) => [a.eventId, a.target, a.status, a.attempt, a.nextAttemptAt, a.statusCode, a.error, a.at]))],
+    };
+  },
+  one(a) {
+    return {
+      sql: `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?,
+              date_finished = CASE WHEN ? = 'pending' THEN NULL ELSE ? END,
+              claimed_by = CASE WHEN ? = 'pending' THEN claimed_by ELSE NULL END
+            WHERE event_id = ? AND target = ?`,
+      params: [a.status, a.attempt, a.nextAttemptAt, a.statusCode, a.error, a.status, a.at, a.status, a.eventId, a.target],
+    };
+  },
+};
+
+/** The rows of a session unit, in the kinds above (state and variables in the store's own kinds). */
+export function unitRows(
+  sessionId: string,
+  unit: SessionUnit,
+  kinds: { change: RowKind<unknown>; variable: RowKind<unknown> },
+  createdAt: string,
+): Array<UnitRows[number]> {
+  const rows: Array<UnitRows[number]> = [];
+  for (const row of unit.timeline ?? []) {
+    rows.push({ kind: TIMELINE_ROWS as RowKind<unknown>, row: { sessionId, row, json: JSON.stringify(row.data) } });
+  }
+  for (const v of unit.variables ?? []) rows.push({ kind: kinds.variable, row: { sessionId, name: v.name, value: v.value } });
+  if (unit.change) rows.push({ kind: kinds.change, row: { ...unit.change, sessionId } });
+  for (const event of unit.outbox ?? []) {
+    rows.push({ kind: OUTBOX_ROWS as RowKind<unknown>, row: { event, createdAt } });
+    for (const t of event.targets) rows.push({ kind: DELIVERY_ROWS as RowKind<unknown>, row: { event, target: t.target, url: t.url, createdAt } });
+  }
+  return rows;
+}
+
+export function attemptRows(a: AttemptRecord): UnitRows {
+  return [{ kind: ATTEMPT_ROWS as RowKind<unknown>, row: a }, { kind: DELIVERY_RESULTS as RowKind<unknown>, row: a }];
+}

@@ -1,0 +1,117 @@
+// One channel of a session: what ARI said about it (dial status, answer, shutdown, gone), its
+// media waits, and its hangup with the wait for ChannelDestroyed that confirms it.
+import { SOFTHANGUP_SHUTDOWN, finalStateOf, type FinalVerdict } from '../domain/session-state.js';
+import type { PortResult, TelephonyEvent, TelephonyPort } from './port.js';
+import { CallMedia } from './call-media.js';
+
+/** What a channel event means for the session that owns the leg. */
+export type LegNews =
+  | { kind: 'ringing'; at: string }
+  | { kind: 'answered'; at: string }
+  | { kind: 'entered-app'; at: string }
+  | { kind: 'hangup-requested'; at: string }
+  | { kind: 'left-app'; at: string }
+  | { kind: 'destroyed'; cause: number; causeTxt: string; at: string };
+
+export class CallLeg {
+  readonly media = new CallMedia();
+  answered = false;
+  /** Set once ChannelDestroyed arrived (or its absence was concluded). */
+  gone = false;
+  hungUpByUs = false;
+  private dialstatus: string | undefined;
+  private lastRecordedDialstatus: string | undefined;
+  private asteriskShutdown = false;
+  private confirmTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly channelId: string,
+    private readonly port: TelephonyPort,
+    private readonly hangupConfirmMs: number,
+    private readonly timeline: (type: string, data: Record<string, unknown>, at?: string) => void,
+  ) {}
+
+  /** Translates a channel event into news for the session (undefined: nothing to act on). */
+  handle(event: TelephonyEvent): LegNews | undefined {
+    if (this.media.handle(event)) return undefined;
+    switch (event.type) {
+      case 'dial': {
+        if (!event.dialstatus) return undefined;
+        this.dialstatus = event.dialstatus;
+        if (event.dialstatus !== this.lastRecordedDialstatus) {
+          this.lastRecordedDialstatus = event.dialstatus;
+          this.timeline('ari.dial', { dialstatus: event.dialstatus }, event.at);
+        }
+        if (event.dialstatus === 'RINGING' || event.dialstatus === 'PROGRESS') return { kind: 'ringing', at: event.at };
+        return event.dialstatus === 'ANSWER' ? this.answer(event.at) : undefined;
+      }
+      case 'state-change':
+        if (event.state === 'Ringing') return { kind: 'ringing', at: event.at };
+        return event.state === 'Up' ? this.answer(event.at) : undefined;
+      case 'stasis-start':
+        this.answered = true;
+        return { kind: 'entered-app', at: event.at };
+      case 'hangup-request':
+        if (event.soft && event.cause === SOFTHANGUP_SHUTDOWN) this.asteriskShutdown = true;
+        this.timeline('ari.hangup-request', { ...(event.cause !== undefined ? { cause: event.cause } : {}), ...(event.soft ? { soft: true } : {}) }, event.at);
+        return { kind: 'hangup-requested', at: event.at };
+      case 'stasis-end':
+        return { kind: 'left-app', at: event.at };
+      case 'channel-destroyed':
+        return this.destroyed(event.cause, event.causeTxt, event.at);
+      default:
+        return undefined;
+    }
+  }
+
+  private answer(at: string): LegNews | undefined {
+    if (this.answered) return undefined;
+    this.answered = true;
+    return { kind: 'answered', at };
+  }
+
+  private destroyed(cause: number, causeTxt: string, at: string): LegNews | undefined {
+    if (this.gone) return undefined;
+    this.gone = true;
+    this.dispose();
+    this.timeline('ari.channel-destroyed', { cause, causeTxt }, at);
+    return { kind: 'destroyed', cause, causeTxt, at };
+  }
+
+  /** How the call ended, from what Asterisk said. */
+  verdict(cause: number, causeTxt: string): FinalVerdict & { shutdown: boolean } {
+    const v = finalStateOf({ dialstatus: this.dialstatus, cause, causeTxt, answered: this.answered, asteriskShutdown: this.asteriskShutdown });
+    return { ...v, shutdown: this.asteriskShutdown };
+  }
+
+  /**
+   * Hangs up once; `onLost` runs when ChannelDestroyed does not follow within the confirm time
+   * (events lost) with what is known then.
+   */
+  async hangup(onLost: (news: LegNews) => void): Promise<void> {
+    if (this.hungUpByUs || this.gone) return;
+    this.hungUpByUs = true;
+    const res: PortResult = await this.port.hangup(this.channelId, 'normal');
+    if (res.ok || res.kind === 'not-found') {
+      const [cause, text] = res.ok ? [16, 'Normal Clearing (destroy event not received)'] : [0, 'channel already gone'];
+      this.confirmTimer = setTimeout(() => {
+        const news = this.destroyed(cause, text, new Date().toISOString());
+        if (news) onLost(news);
+      }, this.hangupConfirmMs);
+      return;
+    }
+    // ARI unreachable: the reconciliation after the reconnect settles this session.
+    this.timeline('error', { op: 'hangup', kind: res.kind, message: res.message });
+  }
+
+  /** The channel is known gone without an event (originate refused, vanished during an outage). */
+  markGone(): void {
+    this.gone = true;
+    this.dispose();
+  }
+
+  dispose(): void {
+    if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    this.confirmTimer = undefined;
+  }
+}

@@ -1,0 +1,69 @@
+// Sessions left live by an engine that is gone (SIGKILL, crash, a lost host): once its lease
+// expired, or at once when it was a process of this host, this engine takes them over (one
+// compare-and-set on the owner for all of them, so two engines never both settle one) and settles
+// them in bulk (reconcile.ts): a call still up is hung up, and each session ends `failed` through
+// a recorder, so it gets its one `session.ended` event like any other session.
+import type { Logger } from '../log.js';
+import type { Session } from '../domain/model.js';
+import type { Store } from '../store/store.js';
+import { initialSnapshot } from '../events/event-model.js';
+import type { TelephonyPort } from './port.js';
+import { ownerIsGone, type Owner } from './owner.js';
+import { settleOrphans, type OrphanSettlement } from './reconcile.js';
+import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
+
+export interface OrphanDeps {
+  store: Store;
+  port: TelephonyPort;
+  owner: Owner;
+  events: EventsOut;
+  logger: Logger;
+  /** Sessions without an owner (written before owners existed) count as orphans only if older than this. */
+  startedAt: string;
+  /** Sessions this process runs (they are never orphans). */
+  isOurs(sessionId: string): boolean;
+  destinationsFor(session: Session): Promise<Destinations>;
+}
+
+export interface OrphanSweep extends OrphanSettlement {
+  /** Orphans this engine took over (and settled). */
+  taken: number;
+  /** Every orphan found was settled (false: a list or a write failed; the sweep is retried). */
+  complete: boolean;
+}
+
+/**
+ * Ends the orphans among the live sessions of other owners. `channels` lists what ARI has now; it
+ * is asked only when there is an orphan (the periodic sweep costs one indexed query otherwise).
+ */
+export async function endOrphans(deps: OrphanDeps, channels: () => Promise<ReadonlySet<string> | undefined>): Promise<OrphanSweep> {
+  const { store, owner } = deps;
+  const none: OrphanSweep = { hungUp: 0, gone: 0, failedWrites: 0, taken: 0, complete: true };
+  const candidates = (await store.listLiveSessionsNotOwnedBy(owner.id)).filter((s) => !deps.isOurs(s.id)
+    && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires)));
+  if (candidates.length === 0) return none;
+  const present = await channels();
+  if (!present) return { ...none, complete: false };
+  const taken = new Set(await store.takeOver(candidates.map((s) => ({ id: s.id, previousOwner: s.ownerId })), owner.id, owner.leaseExpires()));
+  const orphans = candidates.filter((s) => taken.has(s.id));
+  if (orphans.length === 0) return none;
+  const seqs = await store.lastSeqs(orphans.map((s) => s.id));
+  const settled = await settleOrphans(orphans, present, {
+    port: deps.port,
+    logger: deps.logger,
+    end: (s, reason) => endOne(deps, s, seqs.get(s.id) ?? 0, reason),
+  });
+  return { ...settled, taken: orphans.length, complete: settled.failedWrites === 0 };
+}
+
+async function endOne(deps: OrphanDeps, s: Session, seq: number, reason: string): Promise<void> {
+  let failed: unknown;
+  const recorder = new SessionRecorder(s, {
+    store: deps.store, out: deps.events, destinations: await deps.destinationsFor(s),
+    log: deps.logger.child({ sessionId: s.id }),
+    onWriteFailed: (err) => { failed ??= err; },
+  }, { seq, snapshot: { ...initialSnapshot(s), state: s.state, dateAnswered: s.dateAnswered } });
+  recorder.transition('failed', true, { reason, previousOwner: s.ownerId });
+  await recorder.settled();
+  if (failed !== undefined) throw failed instanceof Error ? failed : new Error(String(failed));
+}
