@@ -152,6 +152,9 @@ describe('live control', () => {
       assert.equal(res.status, 409, `${method} ${path}: ${res.text}`);
       assert.equal(res.body.responseStatus.errorCode, 'SessionNotLive');
     }
+    const endAgain = await e2e.request('DELETE', `/sessions/${ringing}`);
+    assert.equal(endAgain.status, 409, endAgain.text);
+    assert.equal((await e2e.waitForSession(ringing, (s) => FINAL.has(s.state))).state, 'canceled');
     const missing = await e2e.request('POST', '/sessions/00000000-0000-0000-0000-000000000000/hold', { body: { hold: true } });
     assert.equal(missing.status, 404);
     const other = await e2e.request('POST', `/sessions/${ringing}/dtmf`, { body: { digits: '1' }, token: e2e.token({ accountId: 'other' }) });

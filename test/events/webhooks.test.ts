@@ -108,10 +108,10 @@ describe('status webhooks', () => {
     assert.equal(del.status, 200, del.text);
     await receiver.waitFor((all) => endedOf(all, id).length === 1);
     assert.equal(endedOf(receiver.received, id)[0]!.json.data.state, 'canceled');
-    // EndSession leaves a finished session as it is; the other controls refuse it.
+    // A finished session is left as it is: EndSession, like the other controls, refuses it.
     const again = await e2e.request('DELETE', `/sessions/${id}`);
-    assert.equal(again.status, 200);
-    assert.equal(again.body.state, 'canceled');
+    assert.equal(again.status, 409, again.text);
+    assert.equal(again.body.responseStatus.errorCode, 'SessionNotLive');
     assert.equal((await e2e.request('POST', `/sessions/${id}/dtmf`, { body: { digits: '1' } })).status, 409);
   });
 

@@ -61,7 +61,7 @@ describe('lists, CSV and the session and flow operations', () => {
     assert.equal(responseStatus(error).errors[0]?.fieldName, 'state');
   });
 
-  it('EndSession ends a live session through the engine and leaves a finished one as it is', async () => {
+  it('EndSession ends a live session through the engine; a finished one is left as it is with 409', async () => {
     const flow = await h.seedFlow();
     const created = await h.request('POST', '/sessions/outgoing', { body: { flowId: flow.id, numberToDial: '+18144043093', callerId: '+12025550101' } });
     assert.equal(created.status, 200, created.text);
@@ -70,8 +70,9 @@ describe('lists, CSV and the session and flow operations', () => {
     assert.deepEqual(h.engine.ended.map((s) => s.id), [created.body.id]);
     await h.store.updateSession(created.body.id, { state: 'completed', dateEnded: new Date().toISOString(), endReason: 'done' });
     const again = await h.request('DELETE', `/xml/reply/EndSession?sessionId=${created.body.id}`);
-    assert.equal(again.status, 200);
-    assert.match(again.text, /<State>completed<\/State>/);
+    assert.equal(again.status, 409);
+    assert.match(again.text, /<ErrorCode>SessionNotLive<\/ErrorCode>/);
+    assert.equal((await h.store.getSession('acme', created.body.id))?.state, 'completed');
     assert.equal(h.engine.ended.length, 1);
     assert.equal((await h.request('DELETE', '/sessions/nope')).status, 404);
     assert.equal((await h.request('DELETE', `/sessions/${created.body.id}`, { token: h.token({ accountId: 'other' }) })).status, 404);

@@ -30,7 +30,7 @@ const ENTRIES = [
   },
   {
     name: 'EndSession', verb: 'DELETE', routes: ['/sessions/{sessionId}'], request: 'EndSession', response: 'Session', tags: ['Sessions'],
-    description: 'Ends a session: a live call is hung up (it ends completed), a queued or ringing one ends canceled; a finished session is left as it is. Answers with the session as it is now; its final state follows on GetSession.',
+    description: 'Ends a session: a live call is hung up (it ends completed), a queued or ringing one ends canceled; a finished session is left as it is (409 SessionNotLive). Answers with the session as it is now; its final state follows on GetSession.',
   },
   {
     name: 'RedirectSession', verb: 'POST', routes: ['/sessions/{sessionId}/redirect'], request: 'RedirectSession', response: undefined, status: 204, tags: ['Sessions'],
