@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
-import { DEMO_CALLEE_SCRIPTS, DEMO_FLOW_ID, DEMO_NUMBER_TO_DIAL } from '../../src/demo.js';
+import { DEMO_FLOW_ID, DEMO_NUMBER_TO_DIAL } from '../../src/demo.js';
 
 /** The value of one sample of the Prometheus text format (0 when the series does not exist yet). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -23,7 +23,8 @@ const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 describe('GET /metrics on the API port', () => {
   let e2e: E2E;
   before(async () => {
-    e2e = await startE2E({}, { ...DEMO_CALLEE_SCRIPTS, '+12025550100': { result: 'busy', answerAfterMs: 100 } });
+    // The callee answers and waits: the test presses 1 itself once it has scraped the live call.
+    e2e = await startE2E({}, { [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 100 }, '+12025550100': { result: 'busy', answerAfterMs: 100 } });
   });
   after(async () => { await e2e?.close(); });
 
@@ -41,10 +42,11 @@ describe('GET /metrics on the API port', () => {
 
     const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: DEMO_FLOW_ID, numberToDial: DEMO_NUMBER_TO_DIAL } });
     assert.equal(res.status, 200, res.text);
-    await e2e.waitForSession(res.body.id, (s) => s.state === 'in-progress');
+    const live = await e2e.waitForSession(res.body.id, (s) => s.timeline.some((e: { type: string; data: { stepId?: string } }) => e.type === 'step.started' && e.data.stepId === 'menu'));
     const during = await scrape();
     assert.equal(sample(during, 'engine_calls_placed_total') - sample(before, 'engine_calls_placed_total'), 1);
     assert.equal(sample(during, 'engine_live_calls'), 1);
+    assert.equal(e2e.sim.sendDtmf(live.channelId, '1'), true);
 
     const done = await e2e.waitForSession(res.body.id, (s) => FINAL.has(s.state));
     assert.equal(done.state, 'completed');
