@@ -9,9 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { DEMO_FLOW_ID, DEMO_NUMBER_TO_DIAL } from '../../src/demo.js';
+import { LIVE_STATES } from '../../src/domain/model.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REPO = join(import.meta.dirname, '..', '..');
@@ -27,6 +28,12 @@ describe('web console in Chromium', { skip }, () => {
   let page: Page;
   let profile: string;
   const pageErrors: string[] = [];
+  /** Every request the page made to the engine's API (not the console's own files). */
+  const requests: Request[] = [];
+  const apiRequests = (pred: (path: string) => boolean): Request[] => requests.filter((r) => {
+    const u = new URL(r.url());
+    return !u.pathname.startsWith('/console') && pred(`${u.pathname}${u.search}`);
+  });
 
   before(async () => {
     // The bundle of the sources as they are now (npm install and npm start build it too).
@@ -46,6 +53,7 @@ describe('web console in Chromium', { skip }, () => {
     page = context.pages()[0] ?? await context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('request', (r) => requests.push(r));
   });
 
   after(async () => {
@@ -79,10 +87,17 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByText('Step menu (gather) started').waitFor();
     await shot(page, 'session-live');
 
+    // The session page follows the session's event stream, the token in a header, not the URL.
+    const sessionStreams = apiRequests((p) => p === `/sessions/${encodeURIComponent(sessionId)}/events`);
+    assert.equal(sessionStreams.length, 1, 'one stream for the session page');
+    assert.match((await sessionStreams[0]!.allHeaders()).authorization ?? '', /^Bearer eyJ/);
+
+    requests.length = 0;
     await page.getByRole('link', { name: 'Live calls' }).click();
     const row = page.locator('tr', { hasText: DEMO_NUMBER_TO_DIAL });
     await row.filter({ hasText: 'menu (gather)' }).waitFor();
     assert.match(await row.innerText(), /in-progress/);
+    await page.locator('[data-testid="live-updated"][data-feed="stream"]').waitFor({ state: 'attached' });
     await shot(page, 'live-calls');
 
     // The callee presses 1, as the demo callee does.
@@ -91,6 +106,16 @@ describe('web console in Chromium', { skip }, () => {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ digits: '1' }),
     });
     assert.equal(dtmf.status, 204);
+
+    // The live list follows GET /events: the next step shows, then the ended call leaves the list,
+    // with no request but the one list load (a query per live state) and the one stream.
+    await row.filter({ hasText: 'yes (playback)' }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    const streams = apiRequests((p) => p === '/events');
+    assert.equal(streams.length, 1, 'one GET /events for the life of the live page');
+    assert.match((await streams[0]!.allHeaders()).authorization ?? '', /^Bearer eyJ/);
+    assert.equal(apiRequests((p) => p.startsWith('/sessions?state=')).length, LIVE_STATES.length, 'the list loaded once, then updated from events, not polled');
+    assert.equal(requests.some((r) => r.url().includes('eyJ')), false, 'the token is in no URL');
 
     await page.goto(sessionUrl);
     await page.locator('[data-testid="session-state"][data-state="completed"]').waitFor();

@@ -5,7 +5,7 @@ import type { SessionDetail } from '../api.js';
 import { formatDuration, formatTime, h, link } from '../dom.js';
 import { watchSession } from '../session-feed.js';
 import { describeEntry } from '../timeline-text.js';
-import { errorBox, stateBadge, table, type View } from './common.js';
+import { errorBox, feedNote, stateBadge, table, type View } from './common.js';
 
 function facts(s: SessionDetail): HTMLElement {
   const rows: Array<[string, string | Node]> = [
@@ -35,19 +35,28 @@ function timeline(s: SessionDetail): HTMLElement {
 export const sessionView: View = (main, [id = '']) => {
   const heading = h('h1', { tabindex: -1 }, 'Session');
   const live = h('p', { class: 'live-state', 'aria-live': 'polite', 'data-testid': 'session-state' });
+  const notice = h('p', { class: 'notice', role: 'status' });
   const body = h('div', {});
-  main.replaceChildren(heading, live, body);
-  return watchSession(id, (s) => {
-    const final = FINAL_STATES.includes(s.state as never);
-    heading.textContent = `Call to ${s.numberToDial}`;
-    live.replaceChildren(stateBadge(s.state), final ? ' ended' : ' (updating)');
-    live.dataset.state = s.state;
-    const vars = Object.entries(s.variables);
-    body.replaceChildren(
-      facts(s),
-      h('h2', {}, 'Variables'),
-      table('Session variables', ['Name', 'Value'], vars.map(([k, v]) => [k, v]), 'No variables set.'),
-      h('h2', {}, `Timeline (${s.timeline.length} events)`),
-      timeline(s));
-  }, (err) => body.replaceChildren(errorBox(err)));
+  main.replaceChildren(heading, live, notice, body);
+  let how = 'updating';
+  return watchSession(id, {
+    onUpdate: (s) => {
+      const final = FINAL_STATES.includes(s.state as never);
+      heading.textContent = `Call to ${s.numberToDial}`;
+      live.replaceChildren(stateBadge(s.state), final ? ' ended' : ` (${how})`);
+      live.dataset.state = s.state;
+      const vars = Object.entries(s.variables);
+      body.replaceChildren(
+        facts(s),
+        h('h2', {}, 'Variables'),
+        table('Session variables', ['Name', 'Value'], vars.map(([k, v]) => [k, v]), 'No variables set.'),
+        h('h2', {}, `Timeline (${s.timeline.length} events)`),
+        timeline(s));
+    },
+    onError: (err) => body.replaceChildren(errorBox(err)),
+    onMode: (mode) => {
+      how = feedNote(mode);
+      notice.replaceChildren(...(mode.kind === 'stream' ? [] : [how]));
+    },
+  });
 };
