@@ -1,15 +1,9 @@
 // Reads one of the engine's Server-Sent Event streams with fetch(), so the token travels in the
-// Authorization header (EventSource cannot send headers, and a token in a URL ends up in logs).
-// Parses text/event-stream (id/event/data/retry fields, comment lines are heartbeats), reconnects
-// after a drop with Last-Event-ID and a growing delay, and reports an answer saying the stream is
-// unavailable (the per-account cap, 429; 503) so that the caller can fall back to polling.
-import { ApiError, authHeaders, errorOf } from './api.js';
-
-export interface StreamEvent {
-  id: string;
-  event: string;
-  data: string;
-}
+// Authorization header (EventSource cannot send headers, and a token in a URL ends up in logs);
+// reconnects after a drop with Last-Event-ID and a growing delay, and reports an answer saying the
+// stream is unavailable (the per-account cap, 429; 503) so that the caller can fall back to polling.
+import { authHeaders, errorOf, type ApiError } from './api.js';
+import { EventStreamParser, type StreamEvent } from './sse-parser.js';
 
 export interface StreamHandlers {
   /** Each connection, once the engine answered 200 (the first one and every reconnect). */
@@ -24,51 +18,6 @@ export interface StreamHandlers {
 }
 
 const MAX_DELAY_MS = 30_000;
-
-/** Splits a text/event-stream into events; `feed` takes decoded text in any chunking. */
-export class EventStreamParser {
-  private buffer = '';
-  private id = '';
-  private event = '';
-  private data: string[] = [];
-  /** The last `id:` seen, kept across events (what Last-Event-ID sends back). */
-  lastEventId = '';
-  retryMs: number | undefined;
-
-  constructor(private readonly emit: (e: StreamEvent) => void) {}
-
-  feed(text: string): void {
-    this.buffer += text;
-    for (;;) {
-      const m = /\r\n|\r|\n/.exec(this.buffer);
-      // A lone \r at the end may be the first half of \r\n: wait for more.
-      if (!m || (m[0] === '\r' && m.index === this.buffer.length - 1)) return;
-      const line = this.buffer.slice(0, m.index);
-      this.buffer = this.buffer.slice(m.index + m[0].length);
-      this.line(line);
-    }
-  }
-
-  private line(line: string): void {
-    if (line === '') {
-      if (this.data.length > 0) {
-        this.emit({ id: this.lastEventId, event: this.event || 'message', data: this.data.join('\n') });
-      }
-      this.data = [];
-      this.event = '';
-      return;
-    }
-    if (line.startsWith(':')) return;
-    const colon = line.indexOf(':');
-    const name = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (name === 'data') this.data.push(value);
-    else if (name === 'event') this.event = value;
-    else if (name === 'id' && !value.includes('\0')) this.lastEventId = value;
-    else if (name === 'retry' && /^\d+$/.test(value)) this.retryMs = Number(value);
-  }
-}
 
 /** Follows the stream at `path` until stopped (the returned function). */
 export function followStream(path: string, handlers: StreamHandlers): () => void {
