@@ -194,4 +194,27 @@ describe('web console in Chromium', { skip }, () => {
     // The refused token's 401 is the only error the page logged.
     assert.deepEqual(pageErrors.filter((m) => !m.includes('401')), []);
   });
+
+  test('the stream refused at the per-account cap: the page says so and polls instead', async () => {
+    const capped = await startE2E({ EVENT_STREAMS_PER_ACCOUNT: '1' });
+    const held = new AbortController();
+    const tab = await context.newPage();
+    try {
+      // The account's one stream, held open by someone else.
+      const other = await fetch(`${capped.base}/events`, { headers: { authorization: `Bearer ${capped.token()}` }, signal: held.signal });
+      assert.equal(other.status, 200);
+      let polls = 0;
+      const polled = tab.waitForRequest((r) => r.url().includes('/sessions?state=queued') && ++polls === 2, { timeout: 20_000 });
+      await tab.goto(`${capped.base}/console/`);
+      await tab.getByLabel('Token').fill(capped.token());
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.getByRole('status').getByText(/live updates unavailable \(.*event streams open.*\): refreshing every 1 s/).waitFor();
+      await tab.locator('[data-testid="live-updated"][data-feed="polling"]').waitFor({ state: 'attached' });
+      await polled;
+    } finally {
+      held.abort();
+      await tab.close();
+      await capped.close();
+    }
+  });
 });
