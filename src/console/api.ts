@@ -3,6 +3,7 @@
 // read from ServiceStack's ResponseStatus.
 
 import type { flowView, pageView, phoneNumberView, sessionDetailView, sessionView } from '../http/views.js';
+import type { deliveryView } from '../http/event-views.js';
 
 const TOKEN_KEY = 'engine.console.token';
 const ACCOUNT_KEY = 'engine.console.account';
@@ -118,7 +119,13 @@ export function query(params: Record<string, string | number | undefined>): stri
 // ---- the API's shapes: the server's own view functions define them ----
 
 export type SessionSummary = ReturnType<typeof sessionView>;
-export type SessionDetail = ReturnType<typeof sessionDetailView>;
+export type WebhookDeliveryView = ReturnType<typeof deliveryView>;
+/** A leg as the session page reads it (GetSession has `legs` once calls have several legs). */
+export interface LegView {
+  channelId: string; role: string; endpoint: string; number: string; state: string;
+  dateCreated: string; dateAnswered: string | null; dateEnded: string | null; cause: number | null; causeTxt: string | null;
+}
+export type SessionDetail = ReturnType<typeof sessionDetailView> & { webhookDeliveries?: WebhookDeliveryView[]; legs?: LegView[] };
 export type TimelineEntry = SessionDetail['timeline'][number];
 export type FlowView = ReturnType<typeof flowView>;
 export type PhoneNumberView = ReturnType<typeof phoneNumberView>;

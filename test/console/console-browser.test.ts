@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import { DEMO_FLOW_ID, DEMO_NUMBER_TO_DIAL } from '../../src/demo.js';
 import { LIVE_STATES } from '../../src/domain/model.js';
 
@@ -24,6 +25,7 @@ const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install
 
 describe('web console in Chromium', { skip }, () => {
   let e2e: E2E;
+  let receiver: Receiver;
   let context: BrowserContext;
   let page: Page;
   let profile: string;
@@ -41,7 +43,11 @@ describe('web console in Chromium', { skip }, () => {
     // The demo callee answers; the test presses its digit once it has seen the call live (the
     // demo's own script presses it at once, faster than a page could be looked at). Prompts play
     // in real time: the menu waits for the digit for at least 2 × (prompt + 5 s).
-    e2e = await startE2E({ SIM_TIME_SCALE: '1' }, { [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 200 } });
+    e2e = await startE2E({ SIM_TIME_SCALE: '1', ALLOW_PRIVATE_DESTINATIONS: 'true' }, { [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 200 } });
+    // The account's webhook subscription: the session page lists its deliveries.
+    receiver = await startReceiver();
+    const hook = await e2e.request('POST', '/webhooks', { body: { url: `${receiver.url}/hook` } });
+    assert.equal(hook.status, 201, hook.text);
     profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -59,6 +65,7 @@ describe('web console in Chromium', { skip }, () => {
   after(async () => {
     await context?.close();
     await e2e?.close();
+    await receiver?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
@@ -126,6 +133,10 @@ describe('web console in Chromium', { skip }, () => {
     const entries = await page.locator('ol.timeline > li').allInnerTexts();
     const states = entries.filter((t) => /State: /.test(t)).map((t) => /State: (\S+)/.exec(t)?.[1]);
     assert.deepEqual(states.filter((s) => s !== 'queued'), ['dialing', 'ringing', 'in-progress', 'completed']);
+    // The terminal event is in the outbox with the end: the page lists its delivery.
+    await page.locator('tr', { hasText: /session\.ended #\d+/ }).filter({ hasText: `${receiver.url}/hook` }).waitFor();
+    const detail = await e2e.request('GET', `/sessions/${sessionId}`);
+    if (Array.isArray(detail.body.legs)) await page.getByRole('heading', { name: 'Legs' }).waitFor();
     await shot(page, 'session-timeline');
 
     await page.getByRole('link', { name: 'History' }).click();

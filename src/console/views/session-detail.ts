@@ -1,7 +1,7 @@
-// One session: its facts, its timeline as a readable sequence, its variables; followed live until
-// it ends.
+// One session: its facts, its legs (when GetSession has them), its variables, its timeline as a
+// readable sequence and its webhook deliveries; followed live until it ends.
 import { FINAL_STATES } from '../../domain/model.js';
-import type { SessionDetail } from '../api.js';
+import type { LegView, SessionDetail, WebhookDeliveryView } from '../api.js';
 import { formatDuration, formatTime, h, link } from '../dom.js';
 import { watchSession } from '../session-feed.js';
 import { describeEntry } from '../timeline-text.js';
@@ -20,6 +20,20 @@ function facts(s: SessionDetail): HTMLElement {
   if (s.endReason) rows.push(['End reason', s.endReason]);
   rows.push(['Endpoint', s.endpoint], ['Channel', s.channelId], ['Session id', s.id]);
   return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function legs(list: LegView[]): HTMLElement {
+  return table('The call\'s legs', ['Role', 'Number', 'Endpoint', 'State', 'Created', 'Answered', 'Ended', 'Cause', 'Channel'],
+    list.map((l) => [l.role, l.number, l.endpoint, stateBadge(l.state), formatTime(l.dateCreated), l.dateAnswered ? formatTime(l.dateAnswered) : '—',
+      l.dateEnded ? formatTime(l.dateEnded) : '—', l.cause === null ? '—' : `${l.cause}${l.causeTxt ? ` ${l.causeTxt}` : ''}`, l.channelId]),
+    'No legs.');
+}
+
+function deliveries(list: WebhookDeliveryView[]): HTMLElement {
+  return table('Webhook deliveries of this session\'s events', ['Event', 'Destination', 'Status', 'Attempts', 'Next attempt or finished'],
+    list.map((d) => [`${d.type} #${d.sequence}`, d.url, stateBadge(d.status), String(d.attempts),
+      d.dateFinished ? formatTime(d.dateFinished) : d.nextAttemptAt ? formatTime(d.nextAttemptAt) : '—']),
+    'No webhook deliveries (no statusCallback, no subscription).');
 }
 
 function timeline(s: SessionDetail): HTMLElement {
@@ -48,10 +62,12 @@ export const sessionView: View = (main, [id = '']) => {
       const vars = Object.entries(s.variables);
       body.replaceChildren(
         facts(s),
+        ...(s.legs ? [h('h2', {}, 'Legs'), legs(s.legs)] : []),
         h('h2', {}, 'Variables'),
         table('Session variables', ['Name', 'Value'], vars.map(([k, v]) => [k, v]), 'No variables set.'),
         h('h2', {}, `Timeline (${s.timeline.length} events)`),
-        timeline(s));
+        timeline(s),
+        ...(s.webhookDeliveries ? [h('h2', {}, 'Webhook deliveries'), deliveries(s.webhookDeliveries)] : []));
     },
     onError: (err) => body.replaceChildren(errorBox(err)),
     onMode: (mode) => {
