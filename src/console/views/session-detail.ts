@@ -29,9 +29,16 @@ function legs(list: LegView[]): HTMLElement {
     'No legs.');
 }
 
+/** How many attempts, and what the last one got. */
+function attemptsText(attempts: WebhookDeliveryView['attempts']): string {
+  const last = attempts.at(-1);
+  if (!last) return '0';
+  return `${attempts.length} (last: ${last.error ?? String(last.statusCode)}, ${last.durationMs} ms)`;
+}
+
 function deliveries(list: WebhookDeliveryView[]): HTMLElement {
   return table('Webhook deliveries of this session\'s events', ['Event', 'Destination', 'Status', 'Attempts', 'Next attempt or finished'],
-    list.map((d) => [`${d.type} #${d.sequence}`, d.url, stateBadge(d.status), String(d.attempts),
+    list.map((d) => [`${d.type} #${d.sequence}`, d.url, stateBadge(d.status), attemptsText(d.attempts),
       d.dateFinished ? formatTime(d.dateFinished) : d.nextAttemptAt ? formatTime(d.nextAttemptAt) : '—']),
     'No webhook deliveries (no statusCallback, no subscription).');
 }

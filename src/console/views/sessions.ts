@@ -2,7 +2,7 @@
 import { FINAL_STATES, LIVE_STATES } from '../../domain/model.js';
 import { api, query, type PageOf, type SessionSummary } from '../api.js';
 import { formatDuration, formatTime, h, link } from '../dom.js';
-import { watchLive } from '../session-feed.js';
+import { watchLive, type LiveSession } from '../session-feed.js';
 import { errorBox, feedNote, field, stateBadge, table, type View } from './common.js';
 
 export const liveView: View = (main) => {
@@ -11,25 +11,40 @@ export const liveView: View = (main) => {
   const notice = h('p', { class: 'notice', role: 'status' });
   main.replaceChildren(h('h1', {}, 'Live calls'), updated, notice, body, h('p', {}, link(['call'], 'Place a call')));
   let how = 'live';
-  return watchLive({
+  let shown: LiveSession[] | undefined;
+  const show = (): void => {
+    if (!shown) return;
+    const now = Date.now();
+    body.setAttribute('aria-busy', 'false');
+    body.replaceChildren(table('Calls in progress', ['State', 'To', 'From', 'Flow', 'Duration', 'Current step', ''],
+      shown.map((s) => [
+        stateBadge(s.state), s.numberToDial, s.callerId, `${s.flowId} v${s.flowVersion}`,
+        formatDuration(now - Date.parse(s.dateAnswered ?? s.dateCreated)), s.currentStep ?? '—',
+        link(['sessions', s.id], 'Open', { 'aria-label': `Open the session to ${s.numberToDial}` }),
+      ]), 'No live calls right now.'));
+  };
+  // The durations tick between events (drawn again locally, no request).
+  const ticker = window.setInterval(show, 1000);
+  const stop = watchLive({
     onUpdate: (sessions) => {
-      const now = Date.now();
-      body.setAttribute('aria-busy', 'false');
+      shown = sessions;
       updated.textContent = `${sessions.length} live · updated ${new Date().toLocaleTimeString()} · ${how}`;
-      body.replaceChildren(table('Calls in progress', ['State', 'To', 'From', 'Flow', 'Duration', 'Current step', ''],
-        sessions.map((s) => [
-          stateBadge(s.state), s.numberToDial, s.callerId, `${s.flowId} v${s.flowVersion}`,
-          formatDuration(now - Date.parse(s.dateAnswered ?? s.dateCreated)), s.currentStep ?? '—',
-          link(['sessions', s.id], 'Open', { 'aria-label': `Open the session to ${s.numberToDial}` }),
-        ]), 'No live calls right now.'));
+      show();
     },
-    onError: (err) => body.replaceChildren(errorBox(err)),
+    onError: (err) => {
+      shown = undefined;
+      body.replaceChildren(errorBox(err));
+    },
     onMode: (mode) => {
       how = feedNote(mode);
       notice.replaceChildren(...(mode.kind === 'stream' ? [] : [how]));
       updated.dataset.feed = mode.kind;
     },
   });
+  return () => {
+    clearInterval(ticker);
+    stop();
+  };
 };
 
 export const historyView: View = (main) => {
