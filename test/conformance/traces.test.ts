@@ -341,7 +341,7 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
       const response = entries.slice(i + 1).find((x) => x.kind === 'rest-response' && x.method === e.method && x.path === e.path) as Entry;
       // Let the events the app had seen before this request arrive, and keep the recorded pacing.
       const before = mainSequence(recorded).length;
-      if (main) await waitFor(() => mainSequence(main?.events ?? []).length >= before, 3000);
+      if (main) await waitFor(() => mainSequence(main?.events ?? []).length >= before, 10000);
       await sleep(Math.min(400, Math.max(0, e.ms - lastRequestMs) * SCALE));
       lastRequestMs = e.ms;
       if (main) learnIds(recorded, main.events, ids);
@@ -377,7 +377,8 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
     // Learn ids from events (Local ;2 halves, inbound channels) and compare the sequences.
     if (main) {
       const sock = main;
-      await waitFor(() => mainSequence(sock.events).length >= mainSequence(recorded).length, 3000);
+      await waitFor(() => mainSequence(sock.events).length >= mainSequence(recorded).length, 10000);
+      // Everything expected arrived; a little longer lets an extra (unexpected) event show up too.
       await sleep(50);
       const exp = mainSequence(recorded);
       const act = mainSequence(sock.events);
