@@ -53,7 +53,8 @@ const LAB_SCRIPTS: Record<string, CalleeScript> = {
 /** The phone's behaviour in each PJSIP recording (baresip auto-answer, hang up, reject, ring). */
 const PHONE_SCRIPTS: Record<string, CalleeScript> = {
   'i-pjsip-phone1.json': { result: 'answer', answerAfterMs: 2, dtmf: [{ digits: '123#', afterPlaybackFinished: 1, delayMs: 0 }] },
-  'i2-pjsip-phone-hangs-up.json': { result: 'answer', answerAfterMs: 2, hangupAfterMs: 1500 },
+  // Hangs up when the trace's phone-command "hangup" comes (see replay).
+  'i2-pjsip-phone-hangs-up.json': { result: 'answer', answerAfterMs: 2 },
   'i3-pjsip-phone-rejects-486.json': { result: 'busy', answerAfterMs: 1000 },
   'i4-pjsip-noanswer-timeout.json': { result: 'no-answer' },
 };
@@ -335,6 +336,17 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
         // An inbound call from phone1 to extension 100 (trace l), through the control API.
         const r = await http(sim.port, 'POST', '/sim/inbound', undefined, { from: 'PJSIP/phone1', exten: '100', app: 'lab-inbound', args: ['100'], callerId: '"Lab Phone 1" <1001>' });
         assert.equal(r.status, 200);
+        continue;
+      }
+      if (e.kind === 'phone-command' && e.command === 'hangup') {
+        // The phone hangs up an answered call (trace i2): once the app has seen what it had seen
+        // on Asterisk by then, not after a fixed time, which a loaded machine overruns.
+        const answered = sim.channels().find((c) => c.name.startsWith('PJSIP/phone1') && c.state === 'Up');
+        if (answered) {
+          const before = mainSequence(recorded).length;
+          if (main) await waitFor(() => mainSequence(main?.events ?? []).length >= before, 10000);
+          assert.ok(sim.hangupFromFarEnd(answered.id));
+        }
         continue;
       }
       if (e.kind !== 'rest-request') continue;
