@@ -45,7 +45,10 @@ const LAB_SCRIPTS: Record<string, CalleeScript> = {
   'Local/congestion@lab': { result: 'congestion', answerAfterMs: 0 },
   'Local/reject@lab': { result: 'reject', answerAfterMs: 0 },
   'Local/noanswer@lab': { result: 'no-answer' },
-  'Local/hangup@lab': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 1500 },
+  // Asterisk's Wait(1.5) would be 75 ms here, less than a loaded machine may take to send the
+  // recorded play request. 6 s (300 ms real) still falls inside demo-congrats (10.5 s, 525 ms
+  // real) whenever the play starts in time, and the replay waits for the hangup's events.
+  'Local/hangup@lab': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 6000 },
   'Local/nosuchexten@lab': { result: 'fail' },
   'Local/answer@nosuchcontext': { result: 'fail' },
 };
