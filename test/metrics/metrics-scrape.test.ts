@@ -23,7 +23,9 @@ const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 describe('GET /metrics on the API port', () => {
   let e2e: E2E;
   before(async () => {
-    e2e = await startE2E({}, { ...DEMO_CALLEE_SCRIPTS, '+12025550100': { result: 'busy', answerAfterMs: 100 } });
+    // Real time: the demo call lasts seconds, so a scrape taken while it is in progress still
+    // sees it live on a loaded machine (scaled 20x it ended within the scrape's latency).
+    e2e = await startE2E({ SIM_TIME_SCALE: '1' }, { ...DEMO_CALLEE_SCRIPTS, '+12025550100': { result: 'busy', answerAfterMs: 100 } });
   });
   after(async () => { await e2e?.close(); });
 
