@@ -45,7 +45,10 @@ const LAB_SCRIPTS: Record<string, CalleeScript> = {
   'Local/congestion@lab': { result: 'congestion', answerAfterMs: 0 },
   'Local/reject@lab': { result: 'reject', answerAfterMs: 0 },
   'Local/noanswer@lab': { result: 'no-answer' },
-  'Local/hangup@lab': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 1500 },
+  // Asterisk's Wait(1.5) would be 75 ms here, less than a loaded machine may take to send the
+  // recorded play request. 6 s (300 ms real) still falls inside demo-congrats (10.5 s, 525 ms
+  // real) whenever the play starts in time, and the replay waits for the hangup's events.
+  'Local/hangup@lab': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 6000 },
   'Local/nosuchexten@lab': { result: 'fail' },
   'Local/answer@nosuchcontext': { result: 'fail' },
 };
@@ -53,7 +56,8 @@ const LAB_SCRIPTS: Record<string, CalleeScript> = {
 /** The phone's behaviour in each PJSIP recording (baresip auto-answer, hang up, reject, ring). */
 const PHONE_SCRIPTS: Record<string, CalleeScript> = {
   'i-pjsip-phone1.json': { result: 'answer', answerAfterMs: 2, dtmf: [{ digits: '123#', afterPlaybackFinished: 1, delayMs: 0 }] },
-  'i2-pjsip-phone-hangs-up.json': { result: 'answer', answerAfterMs: 2, hangupAfterMs: 1500 },
+  // Hangs up when the trace's phone-command "hangup" comes (see replay).
+  'i2-pjsip-phone-hangs-up.json': { result: 'answer', answerAfterMs: 2 },
   'i3-pjsip-phone-rejects-486.json': { result: 'busy', answerAfterMs: 1000 },
   'i4-pjsip-noanswer-timeout.json': { result: 'no-answer' },
 };
@@ -337,11 +341,22 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
         assert.equal(r.status, 200);
         continue;
       }
+      if (e.kind === 'phone-command' && e.command === 'hangup') {
+        // The phone hangs up an answered call (trace i2): once the app has seen what it had seen
+        // on Asterisk by then, not after a fixed time, which a loaded machine overruns.
+        const answered = sim.channels().find((c) => c.name.startsWith('PJSIP/phone1') && c.state === 'Up');
+        if (answered) {
+          const before = mainSequence(recorded).length;
+          if (main) await waitFor(() => mainSequence(main?.events ?? []).length >= before, 10000);
+          assert.ok(sim.hangupFromFarEnd(answered.id));
+        }
+        continue;
+      }
       if (e.kind !== 'rest-request') continue;
       const response = entries.slice(i + 1).find((x) => x.kind === 'rest-response' && x.method === e.method && x.path === e.path) as Entry;
       // Let the events the app had seen before this request arrive, and keep the recorded pacing.
       const before = mainSequence(recorded).length;
-      if (main) await waitFor(() => mainSequence(main?.events ?? []).length >= before, 3000);
+      if (main) await waitFor(() => mainSequence(main?.events ?? []).length >= before, 10000);
       await sleep(Math.min(400, Math.max(0, e.ms - lastRequestMs) * SCALE));
       lastRequestMs = e.ms;
       if (main) learnIds(recorded, main.events, ids);
@@ -377,7 +392,8 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
     // Learn ids from events (Local ;2 halves, inbound channels) and compare the sequences.
     if (main) {
       const sock = main;
-      await waitFor(() => mainSequence(sock.events).length >= mainSequence(recorded).length, 3000);
+      await waitFor(() => mainSequence(sock.events).length >= mainSequence(recorded).length, 10000);
+      // Everything expected arrived; a little longer lets an extra (unexpected) event show up too.
       await sleep(50);
       const exp = mainSequence(recorded);
       const act = mainSequence(sock.events);
@@ -405,6 +421,21 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
   return problems;
 }
 
+/**
+ * Recordings of ARI the simulator does not implement yet (added to ../shared on 2026-12-01): each
+ * belongs to the open issue that brings the feature to the engine and the simulator, which turns
+ * its replay on. Replaying them today only fails, and costs minutes of every `npm test`.
+ */
+const NOT_YET_SIMULATED: Record<string, string> = {
+  'm-bridge-two-legs.json': 'bridges and channels/create + dial (issue 13)',
+  'm2-dial-leg-busy-and-noanswer.json': 'bridges and channels/create + dial (issue 13)',
+  'q-inbound-did-routing.json': 'inbound calls routed by DID, channel ring (issue 13)',
+  'n-record-and-stored-recordings.json': 'channel recordings and stored recordings (issue 14)',
+  'o-http-media.json': 'http:// media through res_http_media_cache (issue 14)',
+  'p-channel-controls.json': 'channel variables, moh, silence, hold, mute, dtmf, continue (issues 12, 13)',
+  'r-externalmedia-and-snoop.json': 'external media and snoop (issues 13, 14)',
+};
+
 const present = existsSync(TRACES);
 const files = present ? readdirSync(TRACES).filter((f) => f.endsWith('.json')).sort() : [];
 
@@ -420,7 +451,8 @@ describe('conformance with recordings of a real Asterisk 22', () => {
   }
 
   for (const file of files) {
-    test(file, async () => {
+    const notYet = NOT_YET_SIMULATED[file];
+    test(file, notYet ? { skip: `the simulator does not implement ${notYet} yet` } : {}, async () => {
       const trace = JSON.parse(readFileSync(`${TRACES}/${file}`, 'utf8')) as { entries: Entry[] };
       const problems = await replay(file, trace);
       assert.deepEqual(problems, [], problems.join('\n'));
