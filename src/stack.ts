@@ -17,6 +17,7 @@ import { DeliveryWorker } from './events/delivery-worker.js';
 import { ownerIsGone } from './telephony/owner.js';
 import { createEngineMetrics } from './metrics/engine-metrics.js';
 import { instrument } from './metrics/instrument.js';
+import { webhookObserver } from './metrics/webhook-observer.js';
 import { startMetricsServer } from './http/metrics-route.js';
 
 export interface RunningStack {
@@ -68,7 +69,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   if (config.demoMode || simulator) await seedDemo(sqlite);
 
   const router = loadRouter(config.routesFile);
-  const metrics = createEngineMetrics();
+  const metrics = createEngineMetrics({ outboxPending: () => sqlite.pendingDeliveries() });
   const { store, port } = instrument(metrics, { store: sqlite, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
   const bus = new EventBus();
   let deliveries: DeliveryWorker | undefined;
@@ -88,6 +89,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     store, logger: logger.child({ component: 'webhooks' }), workerId: engine.ownerId, allowPrivate: config.allowPrivateDestinations,
     timeoutMs: config.webhooks.timeoutMs, perDestination: config.webhooks.perDestination,
     retry: { baseMs: config.webhooks.retryBaseMs, maxDelayMs: config.webhooks.retryMaxDelayMs, jitter: 0.2, maxAgeMs: config.webhooks.maxAgeMs },
+    observer: webhookObserver(metrics),
   });
   // Claims of a worker of this host that is gone (killed) are free at once, not after their lease.
   await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));

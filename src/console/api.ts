@@ -3,6 +3,7 @@
 // read from ServiceStack's ResponseStatus.
 
 import type { flowView, pageView, phoneNumberView, sessionDetailView, sessionView } from '../http/views.js';
+import type { deliveryView } from '../http/event-views.js';
 
 const TOKEN_KEY = 'engine.console.token';
 const ACCOUNT_KEY = 'engine.console.account';
@@ -66,12 +67,31 @@ export function checkToken(): Promise<unknown> {
   return request('GET', '/flows?countPerPage=1', undefined, false);
 }
 
-async function request<T>(method: string, path: string, body: unknown, resetOn401: boolean): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+/** The token and the picked account, as every request (the event streams' too) carries them. */
+export function authHeaders(accept: string): Record<string, string> {
+  const headers: Record<string, string> = { accept };
   const token = auth.token();
   if (token) headers.authorization = `Bearer ${token}`;
   const account = auth.account();
   if (account) headers['x-account-id'] = account;
+  return headers;
+}
+
+/** The ApiError of a non-2xx answer, from its ResponseStatus when it has one; a 401 signs out. */
+export function errorOf(status: number, text: string, resetOn401 = true): ApiError {
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const rs = (parsed as { responseStatus?: { errorCode?: string; message?: string; errors?: FieldError[] } } | undefined)?.responseStatus;
+  if (status === 401 && resetOn401) onUnauthenticated();
+  return new ApiError(status, rs?.errorCode ?? 'Error', rs?.message ?? `HTTP ${status}`, rs?.errors ?? []);
+}
+
+async function request<T>(method: string, path: string, body: unknown, resetOn401: boolean): Promise<T> {
+  const headers = authHeaders('application/json');
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
@@ -81,19 +101,12 @@ async function request<T>(method: string, path: string, body: unknown, resetOn40
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let parsed: unknown;
+  if (!res.ok) throw errorOf(res.status, text, resetOn401);
   try {
-    parsed = text ? JSON.parse(text) : undefined;
+    return (text ? JSON.parse(text) : undefined) as T;
   } catch {
-    parsed = undefined;
+    return undefined as T;
   }
-  if (!res.ok) {
-    const status = (parsed as { responseStatus?: { errorCode?: string; message?: string; errors?: FieldError[] } } | undefined)?.responseStatus;
-    const err = new ApiError(res.status, status?.errorCode ?? 'Error', status?.message ?? `HTTP ${res.status}`, status?.errors ?? []);
-    if (res.status === 401 && resetOn401) onUnauthenticated();
-    throw err;
-  }
-  return parsed as T;
 }
 
 export function query(params: Record<string, string | number | undefined>): string {
@@ -106,7 +119,13 @@ export function query(params: Record<string, string | number | undefined>): stri
 // ---- the API's shapes: the server's own view functions define them ----
 
 export type SessionSummary = ReturnType<typeof sessionView>;
-export type SessionDetail = ReturnType<typeof sessionDetailView>;
+export type WebhookDeliveryView = ReturnType<typeof deliveryView>;
+/** A leg as the session page reads it (GetSession has `legs` once calls have several legs). */
+export interface LegView {
+  channelId: string; role: string; endpoint: string; number: string; state: string;
+  dateCreated: string; dateAnswered: string | null; dateEnded: string | null; cause: number | null; causeTxt: string | null;
+}
+export type SessionDetail = ReturnType<typeof sessionDetailView> & { webhookDeliveries?: WebhookDeliveryView[]; legs?: LegView[] };
 export type TimelineEntry = SessionDetail['timeline'][number];
 export type FlowView = ReturnType<typeof flowView>;
 export type PhoneNumberView = ReturnType<typeof phoneNumberView>;

@@ -38,10 +38,29 @@ export interface DeliveryWorkerOptions {
   /** How often the store is polled for due rows nobody announced (retries of other workers, a restart). */
   pollMs?: number;
   batch?: number;
+  /** Told every attempt's result (the metrics); never affects delivery. */
+  observer?: DeliveryObserver;
+}
+
+/** One finished attempt: what the receiver answered, what the delivery is now, and since when it waited. */
+export interface AttemptObservation {
+  result: PostOutcome;
+  status: 'delivered' | 'pending' | 'abandoned';
+  /** From the outbox commit (as this worker learnt of it: in memory, or the event time for a claimed row) to now. */
+  sinceCommitMs: number;
+}
+
+export interface DeliveryObserver {
+  attempted(o: AttemptObservation): void;
+}
+
+/** A delivery in a chain, with the moment its outbox row was known committed. */
+interface Queued extends ClaimedDelivery {
+  committedAt: number;
 }
 
 interface Chain {
-  queue: ClaimedDelivery[];
+  queue: Queued[];
   running: boolean;
 }
 
@@ -109,10 +128,11 @@ export class DeliveryWorker {
 
   /** Outbox rows committed by this process, claimed for this worker: sent from memory, no claim query. */
   accept(events: readonly OutboxEvent[]): void {
+    const committedAt = Date.now();
     for (const e of events) {
       if (e.claim?.workerId !== this.o.workerId) continue;
       for (const t of e.targets) {
-        this.enqueue({ eventId: e.id, target: t.target, sessionId: e.sessionId, seq: e.seq, url: t.url, body: e.body, secret: t.secret, attempts: 0, eventAt: e.at });
+        this.enqueue({ eventId: e.id, target: t.target, sessionId: e.sessionId, seq: e.seq, url: t.url, body: e.body, secret: t.secret, attempts: 0, eventAt: e.at }, committedAt);
       }
     }
     if (events.some((e) => e.claim?.workerId !== this.o.workerId)) this.poke();
@@ -166,8 +186,10 @@ export class DeliveryWorker {
     }
   }
 
-  private enqueue(d: ClaimedDelivery): void {
+  /** `committedAt`: when the row was known committed; a row claimed from the store committed at its event time. */
+  private enqueue(claimed: ClaimedDelivery, committedAt = Date.parse(claimed.eventAt)): void {
     if (this.stopped) return;
+    const d: Queued = { ...claimed, committedAt };
     const key = `${d.eventId}\n${d.target}`;
     if (this.held.has(key)) return;
     this.held.add(key);
@@ -224,7 +246,7 @@ export class DeliveryWorker {
     return s;
   }
 
-  private async attempt(d: ClaimedDelivery): Promise<'done' | 'retry-later'> {
+  private async attempt(d: Queued): Promise<'done' | 'retry-later'> {
     const attempt = d.attempts + 1;
     const at = new Date().toISOString();
     const timestamp = Math.floor(Date.now() / 1000);
@@ -238,6 +260,7 @@ export class DeliveryWorker {
     const delay = retryDelay(attempt, this.retry);
     const status = ok ? 'delivered' : age + delay > this.retry.maxAgeMs ? 'abandoned' : 'pending';
     const nextAttemptAt = new Date(Date.now() + (status === 'pending' ? delay : 0)).toISOString();
+    this.o.observer?.attempted({ result, status, sinceCommitMs: Date.now() - d.committedAt });
     if (!ok) this.o.logger.info({ eventId: d.eventId, target: d.target, attempt, error: result.error, status }, 'webhook attempt failed');
     try {
       await this.o.store.recordAttempt({

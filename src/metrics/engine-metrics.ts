@@ -18,9 +18,19 @@ export interface EngineMetrics {
   readonly ariRequestErrors: Counter<'operation' | 'kind'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpRequestSeconds: Histogram<'method' | 'route'>;
+  readonly webhookAttempts: Counter<'outcome'>;
+  readonly webhookDeliveries: Counter<'outcome'>;
+  readonly webhookDeliverySeconds: Histogram;
+  readonly webhookOutboxPending: Gauge;
 }
 
-export function createEngineMetrics(): EngineMetrics {
+/** Values read when Prometheus scrapes rather than counted as they happen. */
+export interface ScrapedSources {
+  /** The outbox backlog (every worker's rows: the store's count). */
+  outboxPending?: () => Promise<number>;
+}
+
+export function createEngineMetrics(sources: ScrapedSources = {}): EngineMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -59,6 +69,29 @@ export function createEngineMetrics(): EngineMetrics {
     httpRequestSeconds: new Histogram({
       name: 'engine_http_request_duration_seconds', help: 'HTTP request durations by method and route template.',
       labelNames: ['method', 'route'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers,
+    }),
+    webhookAttempts: new Counter({
+      name: 'engine_webhook_attempts_total', help: 'Webhook delivery attempts by outcome: delivered, http-error, timeout, connection-error, destination-refused.',
+      labelNames: ['outcome'], registers,
+    }),
+    webhookDeliveries: new Counter({
+      name: 'engine_webhook_deliveries_total', help: 'Webhook deliveries finished, by outcome: delivered, abandoned (failed until the maximum age).',
+      labelNames: ['outcome'], registers,
+    }),
+    webhookDeliverySeconds: new Histogram({
+      name: 'engine_webhook_delivery_duration_seconds', help: 'From the outbox commit to the receiver answering 2xx, retries included.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600], registers,
+    }),
+    webhookOutboxPending: new Gauge({
+      name: 'engine_webhook_outbox_pending', help: 'Webhook deliveries in the outbox not delivered nor abandoned yet (all workers).', registers,
+      async collect() {
+        if (!sources.outboxPending) return;
+        try {
+          this.set(await sources.outboxPending());
+        } catch {
+          // A closed or busy store keeps the last value rather than failing the whole scrape.
+        }
+      },
     }),
   };
 }

@@ -614,6 +614,10 @@ class SqliteStore implements Store {
 
   // ---- webhooks ----
 
+  pendingDeliveries(): Promise<number> {
+    return this.webhooks.pendingCount();
+  }
+
   createWebhook(accountId: string, input: WebhookInput): Promise<Webhook> {
     return this.webhooks.create(accountId, input);
   }

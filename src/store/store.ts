@@ -197,6 +197,8 @@ export interface Store {
   renewClaims(workerId: string, claimExpires: string): Promise<void>;
   releaseClaims(workerIds: string[]): Promise<void>;
   recordAttempt(attempt: AttemptRecord): Promise<void>;
+  /** Deliveries not delivered nor abandoned yet, of every account and worker (the outbox backlog). */
+  pendingDeliveries(): Promise<number>;
   listDeliveries(accountId: string, filter: { webhookId?: string; sessionId?: string }, page: PageRequest): Promise<Page<WebhookDelivery>>;
   /** Distinct owners named by live sessions or delivery claims (to find dead ones at start). */
   owners(): Promise<string[]>;

@@ -195,6 +195,11 @@ export class WebhookStore {
     return rows.map((r) => r.owner);
   }
 
+  async pendingCount(): Promise<number> {
+    const row = await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'");
+    return row?.n ?? 0;
+  }
+
   async listDeliveries(accountId: string, filter: { webhookId?: string; sessionId?: string }, p: Paging): Promise<{ items: WebhookDelivery[]; total: number }> {
     const where = ['e.account_id = ?'];
     const params: SqlValue[] = [accountId];

@@ -9,9 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import { DEMO_FLOW_ID, DEMO_NUMBER_TO_DIAL } from '../../src/demo.js';
+import { LIVE_STATES } from '../../src/domain/model.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REPO = join(import.meta.dirname, '..', '..');
@@ -23,10 +25,17 @@ const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install
 
 describe('web console in Chromium', { skip }, () => {
   let e2e: E2E;
+  let receiver: Receiver;
   let context: BrowserContext;
   let page: Page;
   let profile: string;
   const pageErrors: string[] = [];
+  /** Every request the page made to the engine's API (not the console's own files). */
+  const requests: Request[] = [];
+  const apiRequests = (pred: (path: string) => boolean): Request[] => requests.filter((r) => {
+    const u = new URL(r.url());
+    return !u.pathname.startsWith('/console') && pred(`${u.pathname}${u.search}`);
+  });
 
   before(async () => {
     // The bundle of the sources as they are now (npm install and npm start build it too).
@@ -34,7 +43,11 @@ describe('web console in Chromium', { skip }, () => {
     // The demo callee answers; the test presses its digit once it has seen the call live (the
     // demo's own script presses it at once, faster than a page could be looked at). Prompts play
     // in real time: the menu waits for the digit for at least 2 × (prompt + 5 s).
-    e2e = await startE2E({ SIM_TIME_SCALE: '1' }, { [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 200 } });
+    e2e = await startE2E({ SIM_TIME_SCALE: '1', ALLOW_PRIVATE_DESTINATIONS: 'true' }, { [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 200 } });
+    // The account's webhook subscription: the session page lists its deliveries.
+    receiver = await startReceiver();
+    const hook = await e2e.request('POST', '/webhooks', { body: { url: `${receiver.url}/hook` } });
+    assert.equal(hook.status, 201, hook.text);
     profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -46,11 +59,13 @@ describe('web console in Chromium', { skip }, () => {
     page = context.pages()[0] ?? await context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('request', (r) => requests.push(r));
   });
 
   after(async () => {
     await context?.close();
     await e2e?.close();
+    await receiver?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
@@ -79,10 +94,17 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByText('Step menu (gather) started').waitFor();
     await shot(page, 'session-live');
 
+    // The session page follows the session's event stream, the token in a header, not the URL.
+    const sessionStreams = apiRequests((p) => p === `/sessions/${encodeURIComponent(sessionId)}/events`);
+    assert.equal(sessionStreams.length, 1, 'one stream for the session page');
+    assert.match((await sessionStreams[0]!.allHeaders()).authorization ?? '', /^Bearer eyJ/);
+
+    requests.length = 0;
     await page.getByRole('link', { name: 'Live calls' }).click();
     const row = page.locator('tr', { hasText: DEMO_NUMBER_TO_DIAL });
     await row.filter({ hasText: 'menu (gather)' }).waitFor();
     assert.match(await row.innerText(), /in-progress/);
+    await page.locator('[data-testid="live-updated"][data-feed="stream"]').waitFor({ state: 'attached' });
     await shot(page, 'live-calls');
 
     // The callee presses 1, as the demo callee does.
@@ -91,6 +113,16 @@ describe('web console in Chromium', { skip }, () => {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ digits: '1' }),
     });
     assert.equal(dtmf.status, 204);
+
+    // The live list follows GET /events: the next step shows, then the ended call leaves the list,
+    // with no request but the one list load (a query per live state) and the one stream.
+    await row.filter({ hasText: 'yes (playback)' }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    const streams = apiRequests((p) => p === '/events');
+    assert.equal(streams.length, 1, 'one GET /events for the life of the live page');
+    assert.match((await streams[0]!.allHeaders()).authorization ?? '', /^Bearer eyJ/);
+    assert.equal(apiRequests((p) => p.startsWith('/sessions?state=')).length, LIVE_STATES.length, 'the list loaded once, then updated from events, not polled');
+    assert.equal(requests.some((r) => r.url().includes('eyJ')), false, 'the token is in no URL');
 
     await page.goto(sessionUrl);
     await page.locator('[data-testid="session-state"][data-state="completed"]').waitFor();
@@ -101,6 +133,10 @@ describe('web console in Chromium', { skip }, () => {
     const entries = await page.locator('ol.timeline > li').allInnerTexts();
     const states = entries.filter((t) => /State: /.test(t)).map((t) => /State: (\S+)/.exec(t)?.[1]);
     assert.deepEqual(states.filter((s) => s !== 'queued'), ['dialing', 'ringing', 'in-progress', 'completed']);
+    // The terminal event is in the outbox with the end: the page lists its delivery.
+    await page.locator('tr', { hasText: /session\.ended #\d+/ }).filter({ hasText: `${receiver.url}/hook` }).waitFor();
+    const detail = await e2e.request('GET', `/sessions/${sessionId}`);
+    if (Array.isArray(detail.body.legs)) await page.getByRole('heading', { name: 'Legs' }).waitFor();
     await shot(page, 'session-timeline');
 
     await page.getByRole('link', { name: 'History' }).click();
@@ -168,5 +204,28 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByText('account demo').waitFor();
     // The refused token's 401 is the only error the page logged.
     assert.deepEqual(pageErrors.filter((m) => !m.includes('401')), []);
+  });
+
+  test('the stream refused at the per-account cap: the page says so and polls instead', async () => {
+    const capped = await startE2E({ EVENT_STREAMS_PER_ACCOUNT: '1' });
+    const held = new AbortController();
+    const tab = await context.newPage();
+    try {
+      // The account's one stream, held open by someone else.
+      const other = await fetch(`${capped.base}/events`, { headers: { authorization: `Bearer ${capped.token()}` }, signal: held.signal });
+      assert.equal(other.status, 200);
+      let polls = 0;
+      const polled = tab.waitForRequest((r) => r.url().includes('/sessions?state=queued') && ++polls === 2, { timeout: 20_000 });
+      await tab.goto(`${capped.base}/console/`);
+      await tab.getByLabel('Token').fill(capped.token());
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.getByRole('status').getByText(/live updates unavailable \(.*event streams open.*\): refreshing every 1 s/).waitFor();
+      await tab.locator('[data-testid="live-updated"][data-feed="polling"]').waitFor({ state: 'attached' });
+      await polled;
+    } finally {
+      held.abort();
+      await tab.close();
+      await capped.close();
+    }
   });
 });

@@ -4,19 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { DEMO_FLOW_ID, DEMO_NUMBER_TO_DIAL } from '../../src/demo.js';
-
-/** The value of one sample of the Prometheus text format (0 when the series does not exist yet). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = (m[2] ?? '').split(',').filter(Boolean);
-    if (wanted.every((w) => have.includes(w)) && have.length === wanted.length) return Number(m[3]);
-  }
-  return 0;
-}
+import { sample, scrapeUntil as scrapeUntilWith } from './prom-text.js';
 
 const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 
@@ -74,16 +62,7 @@ describe('GET /metrics on the API port', () => {
     assert.doesNotMatch(afterCalls, /\+1814|demo-flow|accountId|demo"/, 'no numbers, flows or accounts in labels');
   });
 
-  /** Scrapes until the text satisfies `ok` (the metrics are the event waited for). */
-  const scrapeUntil = async (ok: (text: string) => boolean): Promise<string> => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const text = await scrape();
-      if (ok(text)) return text;
-      if (Date.now() > deadline) throw new Error(`metrics never reached the expected values:\n${text}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const scrapeUntil = (ok: (text: string) => boolean): Promise<string> => scrapeUntilWith(scrape, ok);
 
   test('ARI errors are counted by operation and kind; the connection gauge and reconnects follow a dropped WebSocket', async () => {
     const before = await scrape();

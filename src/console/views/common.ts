@@ -1,8 +1,9 @@
 // Pieces every view uses: a view's contract, error text, state badges, tables.
 import { ApiError } from '../api.js';
 import { h, type Child } from '../dom.js';
+import { POLL_MS, type FeedMode } from '../session-feed.js';
 
-/** A view renders into `main` and returns what stops its polling when the user leaves. */
+/** A view renders into `main` and returns what stops its live data when the user leaves. */
 export type View = (main: HTMLElement, params: string[]) => (() => void) | void;
 
 export function errorText(err: unknown): string {
@@ -37,4 +38,11 @@ export function field(label: string, control: HTMLInputElement | HTMLSelectEleme
   const hintId = hint ? `${id}-hint` : undefined;
   if (hintId) control.setAttribute('aria-describedby', hintId);
   return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('small', { id: hintId }, hint) : null);
+}
+
+/** What the page says about how its live data arrives (see session-feed.ts). */
+export function feedNote(mode: FeedMode): string {
+  if (mode.kind === 'stream') return 'live';
+  if (mode.kind === 'reconnecting') return 'connection lost, reconnecting…';
+  return `live updates unavailable (${mode.reason}): refreshing every ${POLL_MS / 1000} s instead`;
 }

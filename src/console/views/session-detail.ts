@@ -1,11 +1,11 @@
-// One session: its facts, its timeline as a readable sequence, its variables; followed live until
-// it ends.
+// One session: its facts, its legs (when GetSession has them), its variables, its timeline as a
+// readable sequence and its webhook deliveries; followed live until it ends.
 import { FINAL_STATES } from '../../domain/model.js';
-import type { SessionDetail } from '../api.js';
+import type { LegView, SessionDetail, WebhookDeliveryView } from '../api.js';
 import { formatDuration, formatTime, h, link } from '../dom.js';
 import { watchSession } from '../session-feed.js';
 import { describeEntry } from '../timeline-text.js';
-import { errorBox, stateBadge, table, type View } from './common.js';
+import { errorBox, feedNote, stateBadge, table, type View } from './common.js';
 
 function facts(s: SessionDetail): HTMLElement {
   const rows: Array<[string, string | Node]> = [
@@ -22,6 +22,27 @@ function facts(s: SessionDetail): HTMLElement {
   return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+function legs(list: LegView[]): HTMLElement {
+  return table('The call\'s legs', ['Role', 'Number', 'Endpoint', 'State', 'Created', 'Answered', 'Ended', 'Cause', 'Channel'],
+    list.map((l) => [l.role, l.number, l.endpoint, stateBadge(l.state), formatTime(l.dateCreated), l.dateAnswered ? formatTime(l.dateAnswered) : '—',
+      l.dateEnded ? formatTime(l.dateEnded) : '—', l.cause === null ? '—' : `${l.cause}${l.causeTxt ? ` ${l.causeTxt}` : ''}`, l.channelId]),
+    'No legs.');
+}
+
+/** How many attempts, and what the last one got. */
+function attemptsText(attempts: WebhookDeliveryView['attempts']): string {
+  const last = attempts.at(-1);
+  if (!last) return '0';
+  return `${attempts.length} (last: ${last.error ?? String(last.statusCode)}, ${last.durationMs} ms)`;
+}
+
+function deliveries(list: WebhookDeliveryView[]): HTMLElement {
+  return table('Webhook deliveries of this session\'s events', ['Event', 'Destination', 'Status', 'Attempts', 'Next attempt or finished'],
+    list.map((d) => [`${d.type} #${d.sequence}`, d.url, stateBadge(d.status), attemptsText(d.attempts),
+      d.dateFinished ? formatTime(d.dateFinished) : d.nextAttemptAt ? formatTime(d.nextAttemptAt) : '—']),
+    'No webhook deliveries (no statusCallback, no subscription).');
+}
+
 function timeline(s: SessionDetail): HTMLElement {
   const start = Date.parse(s.timeline[0]?.at ?? s.dateCreated);
   return h('ol', { class: 'timeline' }, s.timeline.map((e) => {
@@ -35,19 +56,30 @@ function timeline(s: SessionDetail): HTMLElement {
 export const sessionView: View = (main, [id = '']) => {
   const heading = h('h1', { tabindex: -1 }, 'Session');
   const live = h('p', { class: 'live-state', 'aria-live': 'polite', 'data-testid': 'session-state' });
+  const notice = h('p', { class: 'notice', role: 'status' });
   const body = h('div', {});
-  main.replaceChildren(heading, live, body);
-  return watchSession(id, (s) => {
-    const final = FINAL_STATES.includes(s.state as never);
-    heading.textContent = `Call to ${s.numberToDial}`;
-    live.replaceChildren(stateBadge(s.state), final ? ' ended' : ' (updating)');
-    live.dataset.state = s.state;
-    const vars = Object.entries(s.variables);
-    body.replaceChildren(
-      facts(s),
-      h('h2', {}, 'Variables'),
-      table('Session variables', ['Name', 'Value'], vars.map(([k, v]) => [k, v]), 'No variables set.'),
-      h('h2', {}, `Timeline (${s.timeline.length} events)`),
-      timeline(s));
-  }, (err) => body.replaceChildren(errorBox(err)));
+  main.replaceChildren(heading, live, notice, body);
+  let how = 'updating';
+  return watchSession(id, {
+    onUpdate: (s) => {
+      const final = FINAL_STATES.includes(s.state as never);
+      heading.textContent = `Call to ${s.numberToDial}`;
+      live.replaceChildren(stateBadge(s.state), final ? ' ended' : ` (${how})`);
+      live.dataset.state = s.state;
+      const vars = Object.entries(s.variables);
+      body.replaceChildren(
+        facts(s),
+        ...(s.legs ? [h('h2', {}, 'Legs'), legs(s.legs)] : []),
+        h('h2', {}, 'Variables'),
+        table('Session variables', ['Name', 'Value'], vars.map(([k, v]) => [k, v]), 'No variables set.'),
+        h('h2', {}, `Timeline (${s.timeline.length} events)`),
+        timeline(s),
+        ...(s.webhookDeliveries ? [h('h2', {}, 'Webhook deliveries'), deliveries(s.webhookDeliveries)] : []));
+    },
+    onError: (err) => body.replaceChildren(errorBox(err)),
+    onMode: (mode) => {
+      how = feedNote(mode);
+      notice.replaceChildren(...(mode.kind === 'stream' ? [] : [how]));
+    },
+  });
 };

@@ -2,24 +2,49 @@
 import { FINAL_STATES, LIVE_STATES } from '../../domain/model.js';
 import { api, query, type PageOf, type SessionSummary } from '../api.js';
 import { formatDuration, formatTime, h, link } from '../dom.js';
-import { watchLive } from '../session-feed.js';
-import { errorBox, field, stateBadge, table, type View } from './common.js';
+import { watchLive, type LiveSession } from '../session-feed.js';
+import { errorBox, feedNote, field, stateBadge, table, type View } from './common.js';
 
 export const liveView: View = (main) => {
   const body = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
-  const updated = h('p', { class: 'muted' }, 'Loading…');
-  main.replaceChildren(h('h1', {}, 'Live calls'), updated, body, h('p', {}, link(['call'], 'Place a call')));
-  return watchLive((sessions) => {
+  const updated = h('p', { class: 'muted', 'data-testid': 'live-updated' }, 'Loading…');
+  const notice = h('p', { class: 'notice', role: 'status' });
+  main.replaceChildren(h('h1', {}, 'Live calls'), updated, notice, body, h('p', {}, link(['call'], 'Place a call')));
+  let how = 'live';
+  let shown: LiveSession[] | undefined;
+  const show = (): void => {
+    if (!shown) return;
     const now = Date.now();
     body.setAttribute('aria-busy', 'false');
-    updated.textContent = `${sessions.length} live · updated ${new Date().toLocaleTimeString()}`;
     body.replaceChildren(table('Calls in progress', ['State', 'To', 'From', 'Flow', 'Duration', 'Current step', ''],
-      sessions.map((s) => [
+      shown.map((s) => [
         stateBadge(s.state), s.numberToDial, s.callerId, `${s.flowId} v${s.flowVersion}`,
         formatDuration(now - Date.parse(s.dateAnswered ?? s.dateCreated)), s.currentStep ?? '—',
         link(['sessions', s.id], 'Open', { 'aria-label': `Open the session to ${s.numberToDial}` }),
       ]), 'No live calls right now.'));
-  }, (err) => body.replaceChildren(errorBox(err)));
+  };
+  // The durations tick between events (drawn again locally, no request).
+  const ticker = window.setInterval(show, 1000);
+  const stop = watchLive({
+    onUpdate: (sessions) => {
+      shown = sessions;
+      updated.textContent = `${sessions.length} live · updated ${new Date().toLocaleTimeString()} · ${how}`;
+      show();
+    },
+    onError: (err) => {
+      shown = undefined;
+      body.replaceChildren(errorBox(err));
+    },
+    onMode: (mode) => {
+      how = feedNote(mode);
+      notice.replaceChildren(...(mode.kind === 'stream' ? [] : [how]));
+      updated.dataset.feed = mode.kind;
+    },
+  });
+  return () => {
+    clearInterval(ticker);
+    stop();
+  };
 };
 
 export const historyView: View = (main) => {
