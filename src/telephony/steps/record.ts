@@ -39,6 +39,7 @@ export async function exec(step: RecordStep, ctx: StepContext): Promise<StepResu
       (onChange) => ctx.media.subscribe(onChange),
       ctx.signal,
       maxDurationMs + ctx.timing.recordingGraceMs,
+      ctx.timers,
     );
     if (!outcome) return { kind: 'failed', reason: `recording ${name} did not finish within ${maxDurationMs} ms` };
     if ('failed' in outcome) return { kind: 'failed', reason: `recording failed: ${outcome.failed}` };
