@@ -10,6 +10,7 @@ import type { CallEngine } from '../services/call-engine.js';
 import { AccountAccess } from '../services/accounts.js';
 import { OutgoingSessions } from '../services/outgoing-sessions.js';
 import { FlowService, PhoneNumberService, SessionQueries } from '../services/management.js';
+import { FlowSimulations } from '../services/flow-simulation.js';
 import { SessionControl } from '../services/session-control.js';
 import { authenticate } from './auth.js';
 import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
@@ -73,6 +74,7 @@ export function buildApp(deps: AppDeps): express.Express {
   const { publicRoutes, routes } = buildOperationRouters(createHandlers({
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
     flows: new FlowService(store),
+    simulations: new FlowSimulations(store, config.limits, logger),
     phoneNumbers: new PhoneNumberService(store),
     sessions: new SessionQueries(store),
     control: new SessionControl(store, engine),

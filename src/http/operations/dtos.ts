@@ -44,6 +44,12 @@ const FLOW_DOC_FIELDS: readonly Field[] = [
   { name: 'steps', type: { list: { ref: 'FlowStep' } }, required: true, description: 'The steps, run in order unless a step names the next one (see docs/flows.md)' },
 ];
 
+const SIMULATION_FIELDS: readonly Field[] = [
+  { name: 'script', type: 'object', description: 'The callee script (result, answerAfterMs, hangupAfterMs, dtmf) of one run; default: answers, silent' },
+  { name: 'expect', type: 'object', description: 'Expectations of that run: state, variables, path' },
+  { name: 'scenarios', type: { list: 'object' }, description: 'Several runs instead: {name, script, expect} each; adds a step coverage summary' },
+];
+
 const DTO_LIST: readonly Dto[] = [
   // ---- shared ----
   {
@@ -164,6 +170,37 @@ const DTO_LIST: readonly Dto[] = [
   {
     name: 'CopyFlow', namespace: FLOWS_NS, description: 'Creates a new flow from the latest version of another',
     fields: [path('flowId', 'The flow to copy'), { name: 'name', type: 'string', description: 'Name of the copy (default: "Copy of " and the name)' }],
+  },
+
+  {
+    name: 'SimulateFlow', namespace: FLOWS_NS, description: 'Runs a saved flow (its latest version) against scripted callees on a virtual clock',
+    fields: [path('flowId', 'Flow id'), ...SIMULATION_FIELDS],
+  },
+  {
+    name: 'SimulateFlowDocument', namespace: FLOWS_NS, description: 'Runs an unsaved flow document against scripted callees on a virtual clock',
+    fields: [{ name: 'document', type: { ref: 'FlowDocument' }, required: true, description: 'The flow document (checked as on save)' }, ...SIMULATION_FIELDS],
+  },
+  {
+    name: 'SimulationResult', namespace: FLOWS_NS, description: 'One scripted run of a flow',
+    fields: [
+      { name: 'name', type: 'string', description: 'The scenario\'s name' },
+      { name: 'state', type: 'string', allowed: STATES, description: 'Final state of the session' },
+      { name: 'reason', type: 'string', description: 'Why it ended (a failure, the far end hanging up)' },
+      { name: 'variables', type: { map: 'string' }, description: 'Session variables at the end' },
+      { name: 'path', type: { list: 'string' }, description: 'Step ids in the order they ran' },
+      { name: 'media', type: { list: 'object' }, description: 'What would have played: atMs, media, text (TTS), state' },
+      { name: 'timeline', type: { list: 'object' }, description: 'Timeline events with virtual times (atMs from the dial)' },
+      { name: 'durationMs', type: 'int', description: 'Virtual length of the call, from the dial' },
+      { name: 'failures', type: { list: 'string' }, description: 'Expectations that did not hold' },
+    ],
+  },
+  {
+    name: 'SimulationReport', namespace: FLOWS_NS, description: 'The runs of a simulation',
+    fields: [
+      { name: 'results', type: { list: { ref: 'SimulationResult' } }, description: 'One result per scenario, in order' },
+      { name: 'coverage', type: 'object', description: 'With scenarios: steps (reachedBy), edges (takenBy) and unreachedSteps' },
+      { name: 'passed', type: 'bool', description: 'Every expectation held' },
+    ],
   },
 
   // ---- phone numbers ----

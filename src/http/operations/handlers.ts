@@ -10,6 +10,7 @@ import type { SessionControl } from '../../services/session-control.js';
 import type { WebhookService } from '../../services/webhooks.js';
 import type { LiveControlService } from '../../services/live-control.js';
 import type { EventStreams } from '../../services/event-streams.js';
+import type { FlowSimulations } from '../../services/flow-simulation.js';
 import { deliveryView, webhookView } from '../event-views.js';
 import type { AuthContext } from '../auth.js';
 import { flowView, pageView, phoneNumberView, sessionDetailView, sessionView } from '../views.js';
@@ -19,6 +20,7 @@ import type { Handler, HandlerContext } from './types.js';
 export interface OperationServices {
   outgoing: OutgoingSessions;
   flows: FlowService;
+  simulations: FlowSimulations;
   phoneNumbers: PhoneNumberService;
   sessions: SessionQueries;
   control: SessionControl;
@@ -120,6 +122,11 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
     DeleteFlow: async (ctx) => {
       await s.flows.delete(account(ctx), text(ctx.request, 'flowId'));
       return { status: 204 };
+    },
+    SimulateFlow: async (ctx) => ({ status: 200, body: await s.simulations.simulateSaved(account(ctx), text(ctx.request, 'flowId'), withoutPath(ctx.request, 'flowId')) }),
+    SimulateFlowDocument: async (ctx) => {
+      account(ctx);
+      return { status: 200, body: await s.simulations.simulateDocument(ctx.request) };
     },
     CopyFlow: async (ctx) => {
       const flow = await s.flows.copy(account(ctx), text(ctx.request, 'flowId'), withoutPath(ctx.request, 'flowId'));

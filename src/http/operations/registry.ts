@@ -69,6 +69,14 @@ const ENTRIES = [
     description: 'Stores a new version of a flow (older versions are kept: sessions reference them). Omitted fields keep their current value.',
   },
   { name: 'DeleteFlow', verb: 'DELETE', routes: ['/flows/{flowId}'], request: 'DeleteFlow', response: undefined, status: 204, tags: ['Flows'], description: 'Deletes a flow; sessions keep the versions they ran.' },
+  {
+    name: 'SimulateFlow', verb: 'POST', routes: ['/flows/{flowId}/simulate'], request: 'SimulateFlow', response: 'SimulationReport', tags: ['Flows'],
+    description: 'Runs the flow\'s latest version against a scripted callee (or several scenarios) on a virtual clock: final state, variables, path, media and timeline, without a call (see docs/flows.md).',
+  },
+  {
+    name: 'SimulateFlowDocument', verb: 'POST', routes: ['/flows/simulate'], request: 'SimulateFlowDocument', response: 'SimulationReport', tags: ['Flows'],
+    description: 'Simulates an unsaved flow document, as SimulateFlow does.',
+  },
   { name: 'CopyFlow', verb: 'POST', routes: ['/flows/{flowId}/copy'], request: 'CopyFlow', response: 'Flow', status: 201, tags: ['Flows'], description: 'Creates a new flow (version 1) from the latest version of another.' },
   // ---- phone numbers ----
   { name: 'ListPhoneNumbers', verb: 'GET', routes: ['/phone-numbers'], request: 'ListPhoneNumbers', response: 'PhoneNumberList', tags: ['PhoneNumbers'], list: true, description: 'Lists the account\'s phone numbers.' },
