@@ -15,6 +15,7 @@ import { seedDemo } from './demo.js';
 import { EventBus } from './events/event-bus.js';
 import { DeliveryWorker } from './events/delivery-worker.js';
 import { ownerIsGone } from './telephony/owner.js';
+import { createSpeech } from './tts/create.js';
 
 export interface RunningStack {
   config: Config;
@@ -65,9 +66,16 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   const router = loadRouter(config.routesFile);
   const port = createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) });
   const bus = new EventBus();
+  let httpPort = 0;
+  const { speech, publisher } = createSpeech(config, logger.child({ component: 'tts' }), () => {
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
+  });
+  await speech?.start();
   let deliveries: DeliveryWorker | undefined;
   const engine = createTelephonyEngine({
     port, store, router, config, logger: logger.child({ component: 'engine' }), leaseMs: config.sessionLeaseMs,
+    ...(speech ? { speaker: speech } : {}),
     events: {
       listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
       published: (event) => bus.publish(event),
@@ -85,8 +93,10 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   // Claims of a worker of this host that is gone (killed) are free at once, not after their lease.
   await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
   deliveries.start();
-  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus });
+  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus,
+    media: publisher, ...(speech ? { tts: () => speech.readiness() } : {}) });
   const http = await startHttpServer(app, config);
+  httpPort = http.port;
 
   // ARI may be down at start (Asterisk restarting): HTTP serves /health meanwhile and /ready says why.
   const ariConnected = engine.start();

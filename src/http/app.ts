@@ -11,6 +11,8 @@ import { AccountAccess } from '../services/accounts.js';
 import { OutgoingSessions } from '../services/outgoing-sessions.js';
 import { FlowService, PhoneNumberService, SessionQueries } from '../services/management.js';
 import { FlowSimulations } from '../services/flow-simulation.js';
+import type { MediaPublisher } from '../tts/media-publisher.js';
+import { mediaRoutes } from './media-route.js';
 import { SessionControl } from '../services/session-control.js';
 import { authenticate } from './auth.js';
 import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
@@ -36,6 +38,10 @@ export interface AppDeps {
   now?: () => number;
   /** Committed events, for the live streams (default: a bus nothing publishes on). */
   bus?: EventBus;
+  /** Generated audio Asterisk fetches at /media/ (text to speech). */
+  media?: MediaPublisher;
+  /** Text to speech status, for /ready. */
+  tts?: () => { provider: string; available: boolean; detail?: string };
 }
 
 /**
@@ -83,6 +89,7 @@ export function buildApp(deps: AppDeps): express.Express {
     streams: new EventStreams(store, deps.bus ?? new EventBus(), config.events.maxStreamsPerAccount),
     streamHeartbeatMs: config.events.heartbeatMs,
     engine,
+    ...(deps.tts ? { tts: deps.tts } : {}),
     databaseReady: deps.isReady,
     logger,
   }));
@@ -103,6 +110,7 @@ export function buildApp(deps: AppDeps): express.Express {
   });
   // Before format negotiation: `/openapi.json` is a page, not `/openapi` as JSON.
   app.use(metadataRoutes());
+  if (deps.media) app.use(mediaRoutes(deps.media));
   app.use(negotiateFormat);
 
   app.use(publicRoutes);

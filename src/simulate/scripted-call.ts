@@ -26,6 +26,8 @@ const TONE_MS = 30_000;
 const URL_MS = 2_000;
 const UNKNOWN_SOUND_MS = 1_000;
 const DEFAULT_GAP_MS = 350;
+/** espeak-ng's default 175 words a minute is about 14 characters a second. */
+const SPOKEN_CHARACTER_MS = 70;
 
 function mediaLength(uri: string): { ms: number; estimated: boolean } {
   const colon = uri.indexOf(':');
@@ -55,8 +57,8 @@ export class ScriptedCall implements TelephonyPort {
   private started = 0;
   private finished = 0;
   private hungUp = false;
-  /** Text of the next play, set by the say step's speech (see simulate-flow.ts). */
-  nextText: string | undefined;
+  /** Text behind each simulated speech URI (see simulate-flow.ts), shown with what played. */
+  readonly spoken = new Map<string, string>();
 
   constructor(
     readonly channelId: string,
@@ -112,13 +114,16 @@ export class ScriptedCall implements TelephonyPort {
 
   play(channelId: string, playbackId: string, media: string[]): Promise<PortResult> {
     if (this.hungUp || channelId !== this.channelId) return notFound('Channel not found');
-    const lengths = media.map(mediaLength);
+    const lengths = media.map((uri) => {
+      const text = this.spoken.get(uri);
+      return text !== undefined ? { ms: text.length * SPOKEN_CHARACTER_MS, estimated: true } : mediaLength(uri);
+    });
+    const text = media.map((uri) => this.spoken.get(uri)).filter((t) => t !== undefined).join(' ');
     const entry: PlayedMedia = {
       atMs: this.clock.now(), playbackId, media,
-      ...(this.nextText !== undefined ? { text: this.nextText } : {}),
+      ...(text ? { text } : {}),
       ...(lengths.some((l) => l.estimated) ? { estimated: true } : {}),
     };
-    this.nextText = undefined;
     this.played.push(entry);
     const total = lengths.reduce((sum, l) => sum + l.ms, 0);
     this.clock.setTimeout(() => {

@@ -8,6 +8,7 @@ import { CallMedia } from '../telephony/call-media.js';
 import { FlowRunner } from '../telephony/flow-runner.js';
 import { DEFAULT_STEP_TIMING } from '../telephony/steps/types.js';
 import type { Logger } from '../log.js';
+import type { Speaker } from '../tts/speech.js';
 import { ScriptedCall, type PlayedMedia } from './scripted-call.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -71,8 +72,17 @@ export async function simulateFlow(
   call.onEvent((event) => { media.handle(event); });
   const flow: Flow = { id: 'simulated', accountId: 'simulation', name: document.name, version: 1, document, dateCreated: '', dateModified: '' };
   let ids = 0;
+  // Speech is not synthesized: a placeholder URI stands for it, and the text shows in `media`.
+  let spoken = 0;
+  const speaker: Speaker = {
+    speak: (request) => {
+      const media = `sound:http://simulation.invalid/tts/${++spoken}.wav`;
+      call.spoken.set(media, request.text);
+      return Promise.resolve({ ok: true, media });
+    },
+  };
   const runner = new FlowRunner(flow, {
-    sessionId: 'simulation', channelId: CHANNEL, port: call, media, timing: DEFAULT_STEP_TIMING, timers: clock, logger,
+    sessionId: 'simulation', channelId: CHANNEL, port: call, media, timing: DEFAULT_STEP_TIMING, timers: clock, speaker, logger,
     variables: () => ({ ...variables }),
     setVariable: (name, value) => { variables[name] = value; },
     timeline: record,

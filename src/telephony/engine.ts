@@ -14,6 +14,7 @@ import { newOwner } from './owner.js';
 import { endOrphans } from './orphans.js';
 import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
+import type { Speaker } from '../tts/speech.js';
 import { backoffDelay } from './ari/backoff.js';
 
 export interface TelephonyEngineDeps {
@@ -32,6 +33,8 @@ export interface TelephonyEngineDeps {
   events?: EventsOut;
   /** The lease on the sessions this process runs (default 30 s, renewed every third of it). */
   leaseMs?: number;
+  /** Text to speech for say text (absent: say text fails the step, saying why). */
+  speaker?: Speaker;
 }
 
 export interface TelephonyEngineStats {
@@ -115,7 +118,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     const hooks = await store.activeWebhooks(session.accountId);
     const seq = admitted.delete(session.id) ? 1 : await store.lastSeq(session.id);
     return new CallSession(session, flow, {
-      port, store, logger, timing, hangupConfirmMs, events,
+      port, store, logger, timing, hangupConfirmMs, events, ...(deps.speaker ? { speaker: deps.speaker } : {}),
       destinations: destinationsOf(session, hooks),
       start: { seq },
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },

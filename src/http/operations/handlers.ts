@@ -29,6 +29,8 @@ export interface OperationServices {
   streams: EventStreams;
   streamHeartbeatMs: number;
   engine: CallEngine;
+  /** Text to speech status for readiness (absent: TTS_PROVIDER=none). */
+  tts?: () => { provider: string; available: boolean; detail?: string };
   /** Database usable (a write probe), for readiness. */
   databaseReady: () => Promise<boolean>;
   logger: Logger;
@@ -163,7 +165,10 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
           : !reconciled ? 'reconciling live sessions with Asterisk after a (re)connection' : undefined;
       return {
         status: ready ? 200 : 503,
-        body: { status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}) },
+        body: {
+          status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}),
+          tts: s.tts ? s.tts() : { provider: 'none', available: false, detail: 'TTS_PROVIDER=none' },
+        },
         ...(ready ? {} : { headers: { 'Retry-After': String(READY_RETRY_AFTER_SEC) } }),
       };
     },
