@@ -79,7 +79,7 @@ export function buildApp(deps: AppDeps): express.Express {
   const accounts = new AccountAccess(store);
   const { publicRoutes, routes } = buildOperationRouters(createHandlers({
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
-    flows: new FlowService(store),
+    flows: new FlowService(store, config.allowPrivateDestinations),
     simulations: new FlowSimulations(store, config.limits, logger),
     phoneNumbers: new PhoneNumberService(store),
     sessions: new SessionQueries(store),
