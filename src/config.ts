@@ -77,6 +77,8 @@ export interface Config {
     maxStreamsPerAccount: number;
     heartbeatMs: number;
   };
+  /** GET /metrics: bearer token required when set; on its own port (not the API's) when port is set. */
+  metrics: { token: string | undefined; port: number | undefined };
 }
 
 export class ConfigError extends Error {}
@@ -131,6 +133,8 @@ export const SETTINGS: Setting[] = [
   { env: 'MEDIA_SOUNDS_PREFIX', default: 'engine-tts', description: 'With MEDIA_SOUNDS_DIR: the sound name prefix Asterisk finds that directory under.' },
   { env: 'EVENT_STREAMS_PER_ACCOUNT', default: '20', description: 'Live event streams (SSE) open at once per account (429 beyond).' },
   { env: 'EVENT_STREAM_HEARTBEAT_MS', default: '15000', description: 'Comment line sent on idle event streams.' },
+  { env: 'METRICS_TOKEN', default: '', description: 'Bearer token GET /metrics requires when set (not a JWT). Or METRICS_TOKEN_FILE.' },
+  { env: 'METRICS_PORT', default: '', description: 'Serve /metrics on this port (same HOST) instead of the API port.' },
   { env: 'LOG_LEVEL', default: 'info', description: 'pino level.' },
 ];
 
@@ -298,6 +302,10 @@ export function loadConfig(env: Env = process.env): Config {
     events: {
       maxStreamsPerAccount: int(env, 'EVENT_STREAMS_PER_ACCOUNT', 20, 1, 10000),
       heartbeatMs: int(env, 'EVENT_STREAM_HEARTBEAT_MS', 15000, 100, 600000),
+    },
+    metrics: {
+      token: secret(env, 'METRICS_TOKEN'),
+      port: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
     },
   };
 }

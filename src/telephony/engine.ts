@@ -5,14 +5,14 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Flow, Session } from '../domain/model.js';
-import type { Store } from '../store/store.js';
+import type { SessionUnit, Store } from '../store/store.js';
 import type { CallEngine } from '../services/call-engine.js';
 import type { TelephonyPort } from './port.js';
 import { CallSession } from './call-session.js';
 import { LiveCalls } from './live-calls.js';
 import { newOwner } from './owner.js';
 import { endOrphans } from './orphans.js';
-import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type EventsOut } from './session-recorder.js';
+import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type Destinations, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
 import type { Speaker } from '../tts/speech.js';
 import { backoffDelay } from './ari/backoff.js';
@@ -71,8 +71,11 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const leaseMs = deps.leaseMs ?? 30_000;
   const owner = newOwner(leaseMs);
   const calls = new LiveCalls<CallSession>();
-  /** Sessions admitted by this engine: their first row (seq 1) is written with the session. */
-  const admitted = new Set<string>();
+  /**
+   * Sessions admitted by this engine: their first unit (seq 1), written with the session, and their
+   * destinations (read once, at admission, so that placing the call registers it without waiting).
+   */
+  const admitted = new Map<string, { unit: SessionUnit; destinations: Destinations }>();
   /** Sessions whose originate Asterisk acknowledged: only those can be missing from its channels. */
   const originated = new WeakSet<CallSession>();
   /** EndSession asked before Asterisk acknowledged the originate: hung up once it does. */
@@ -114,19 +117,26 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     }
   });
 
-  const newCall = async (session: Session, flow: Flow): Promise<CallSession> => {
-    const hooks = await store.activeWebhooks(session.accountId);
-    const seq = admitted.delete(session.id) ? 1 : await store.lastSeq(session.id);
-    return new CallSession(session, flow, {
-      port, store, logger, timing, hangupConfirmMs, events, ...(deps.speaker ? { speaker: deps.speaker } : {}),
-      destinations: destinationsOf(session, hooks),
+  const destinationsFor = async (session: Pick<Session, 'accountId' | 'statusCallback' | 'statusCallbackEvents'>): Promise<Destinations> => destinationsOf(
+    session, await store.activeWebhooks(session.accountId), session.statusCallback ? await store.signingSecret(session.accountId) : undefined);
+
+  /** Sessions not admitted here (created straight in the store) read where they stand first. */
+  const newCall = (session: Session, flow: Flow): CallSession | Promise<CallSession> => {
+    const first = admitted.get(session.id);
+    admitted.delete(session.id);
+    const make = (destinations: Destinations, seq: number): CallSession => new CallSession(session, flow, {
+      port, store, logger, timing, hangupConfirmMs, events, destinations, ...(deps.speaker ? { speaker: deps.speaker } : {}),
       start: { seq },
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
-      onEnd: (call) => calls.remove(call),
+      onEnd: (c) => calls.remove(c),
     });
+    if (!first) return Promise.all([destinationsFor(session), store.lastSeq(session.id)]).then(([d, seq]) => make(d, seq));
+    // The session and its first events are committed (the service created it before placing it).
+    if (first.unit.outbox) events.outboxCommitted(first.unit.outbox);
+    return make(first.destinations, 1);
   };
 
-  const orphanDeps = { store, port, owner, events, logger, startedAt, isOurs: (id: string) => calls.get(id) !== undefined };
+  const orphanDeps = { store, port, owner, events, logger, startedAt, destinationsFor, isOurs: (id: string) => calls.get(id) !== undefined };
 
   const reconcileOnce = async (): Promise<boolean> => {
     const listed = await port.listChannelIds();
@@ -209,7 +219,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   });
 
   const placeCall = async (session: Session, flow: Flow): Promise<void> => {
-    const call = await newCall(session, flow);
+    const made = newCall(session, flow);
+    const call = made instanceof CallSession ? made : await made;
     if (!accepting) {
       call.conclude('canceled', 'engine stopping: the call was not placed');
       return;
@@ -291,14 +302,15 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     endpointFor: (numberToDial) => router.endpointFor(numberToDial),
     admit: async (draft) => {
       const session = { ...draft, owner: { id: owner.id, leaseExpires: owner.leaseExpires() } };
-      const hooks = await store.activeWebhooks(draft.accountId);
       const view = {
         ...session, state: 'queued' as const, variables: {}, endReason: null, dateAnswered: null, dateEnded: null,
         statusCallback: draft.statusCallback ?? null, statusCallbackEvents: draft.statusCallbackEvents ?? null,
         ownerId: owner.id, leaseExpires: session.owner.leaseExpires,
       };
-      admitted.add(draft.id);
-      return { session, unit: SessionRecorder.firstUnit(view, destinationsOf(view, hooks)) };
+      const destinations = await destinationsFor(view);
+      const unit = SessionRecorder.firstUnit(view, destinations, events.claim());
+      admitted.set(draft.id, { unit, destinations });
+      return { session, unit };
     },
     live: (sessionId) => calls.get(sessionId),
     placeCall: async (session, flow) => {
