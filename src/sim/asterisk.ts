@@ -127,8 +127,8 @@ export class SimAsterisk {
     this.chanEvent(c, 'ChannelStateChange');
   }
 
-  dial(c: Chan, dialstatus: string): void {
-    this.emit(this.appsOf(c), 'Dial', { dialstatus, forward: '', dialstring: c.dialstring, peer: this.chanJson(c) });
+  dial(c: Chan, dialstatus: string, dialstring = c.dialstring): void {
+    this.emit(this.appsOf(c), 'Dial', { dialstatus, forward: '', dialstring, peer: this.chanJson(c) });
   }
 
   destroyedEvent(c: Chan, cause: number, techCause?: number): void {

@@ -41,7 +41,7 @@ export function createBridge(sim: SimAsterisk, args: Args, pathId?: string): Rep
   }
   const types = (args.str('type') ?? 'mixing').split(',').map((t) => t.trim()).filter(Boolean);
   const bridgeType = types.includes('holding') ? 'holding' : 'mixing';
-  const b: Bridge = { id, name: args.str('name') ?? '', bridgeType, channels: [], creationtime: ariTimestamp(), apps: new Set(), player: { queue: [] } };
+  const b: Bridge = { id, name: args.str('name') ?? '', bridgeType, channels: [], creationtime: ariTimestamp(), apps: new Set(), subscriptions: new Map(), player: { queue: [] } };
   sim.bridges.set(id, b);
   return { status: 200, body: bridgeJson(sim, b) };
 }
@@ -70,8 +70,12 @@ export function addToBridge(sim: SimAsterisk, args: Args): Reply {
     if (c.bridge) removeFromBridge(sim, c.bridge, c);
     b.channels.push(c);
     c.bridge = b;
-    for (const a of c.apps) b.apps.add(a);
+    for (const a of c.apps) {
+      b.apps.add(a);
+      b.subscriptions.set(a, (b.subscriptions.get(a) ?? 0) + 1);
+    }
     sim.emit(new Set([...b.apps, ...sim.appsOf(c)]), 'ChannelEnteredBridge', { bridge: bridgeJson(sim, b), channel: sim.chanJson(c) });
+    if (b.channels.length === 2) twoParty(sim, b.channels[0] as Chan, b.channels[1] as Chan);
   }
   return { status: 204 };
 }
@@ -90,9 +94,38 @@ export function removeFromBridgeOp(sim: SimAsterisk, args: Args): Reply {
   return { status: 204 };
 }
 
-export function removeFromBridge(sim: SimAsterisk, b: Bridge, c: Chan): void {
+/** Two channels talk: each learns its peer (and a SIP peer's call id), then the connected lines (trace m). */
+function twoParty(sim: SimAsterisk, first: Chan, second: Chan): void {
+  for (const [c, peer] of [[first, second], [second, first]] as Array<[Chan, Chan]>) {
+    setBridgeVar(sim, c, 'BRIDGEPEER', peer.name);
+    if (peer.tech === 'PJSIP') setBridgeVar(sim, c, 'BRIDGEPVTCALLID', peer.protocolId);
+  }
+  second.connected = { ...first.caller };
+  first.connected = { ...second.caller };
+  sim.chanEvent(second, 'ChannelConnectedLine');
+  sim.chanEvent(first, 'ChannelConnectedLine');
+  // A Local ;1 passes its new connected line on to its ;2 half as the caller (trace m).
+  for (const c of [first, second]) {
+    if (!c.half2) continue;
+    c.half2.caller = { ...c.connected };
+    sim.chanEvent(c.half2, 'ChannelCallerId', { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' });
+  }
+}
+
+function setBridgeVar(sim: SimAsterisk, c: Chan, name: string, value: string): void {
+  c.vars.set(name, value);
+  sim.varset(c, name, value);
+}
+
+/**
+ * A channel leaves: its bridge variables are cleared first. Leaving by hanging up keeps the app's
+ * subscription to the bridge (traces m and m2 differ in BridgeDestroyed only by that).
+ */
+export function removeFromBridge(sim: SimAsterisk, b: Bridge, c: Chan, byHangup = false): void {
+  for (const name of ['BRIDGEPEER', 'BRIDGEPVTCALLID']) if (c.vars.get(name)) setBridgeVar(sim, c, name, '');
   b.channels = b.channels.filter((x) => x !== c);
   c.bridge = undefined;
+  if (!byHangup) for (const a of c.apps) b.subscriptions.set(a, Math.max(0, (b.subscriptions.get(a) ?? 0) - 1));
   sim.emit(new Set([...b.apps, ...sim.appsOf(c)]), 'ChannelLeftBridge', { bridge: bridgeJson(sim, b), channel: sim.chanJson(c) });
 }
 
@@ -102,6 +135,7 @@ export function destroyBridge(sim: SimAsterisk, args: Args): Reply {
   failPlayer(sim, b.player);
   if (b.recording) finishRecording(sim, b.recording, 'done');
   sim.bridges.delete(b.id);
-  sim.emit(b.apps, 'BridgeDestroyed', { bridge: bridgeJson(sim, b) });
+  const subscribed = new Set([...b.subscriptions].filter(([, n]) => n > 0).map(([a]) => a));
+  sim.emit(subscribed, 'BridgeDestroyed', { bridge: bridgeJson(sim, b) });
   return { status: 204 };
 }

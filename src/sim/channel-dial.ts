@@ -26,11 +26,24 @@ export function originate(sim: SimAsterisk, args: Args, pathChannelId?: string):
   const app = args.str('app');
   const extension = args.str('extension');
   if (!app && !extension) fail(400, 'Application or extension must be specified');
-  const ep = endpoint as string;
+  const rawTimeout = args.int('timeout') ?? 30;
+  const c = allocate(sim, args, endpoint as string, pathChannelId ?? args.str('channelId'), parseCallerId(args.str('callerId')), rawTimeout === 0 ? 30 : rawTimeout);
+  const vars = args.vars();
+  const snapshot = sim.chanJson(c);
+  // Asterisk answers at once with the channel Down; everything else arrives as events.
+  sim.clock.after(0, () => {
+    if (!c.alive) return;
+    if (c.tech === 'Local') progressLocal(sim, c, vars, c.caller);
+    else progressPjsip(sim, c);
+  });
+  return { status: 200, body: snapshot };
+}
+
+/** The checks and the channel (Local pair or PJSIP) shared by originate and create. */
+export function allocate(sim: SimAsterisk, args: Args, ep: string, channelId: string | undefined, caller: CallerId, timeoutSec: number): Chan {
   const slash = ep.indexOf('/');
   if (slash <= 0 || slash === ep.length - 1) fail(400, 'Invalid endpoint specified');
   if (args.str('originator') && args.str('formats')) fail(400, 'Originator and formats can\'t both be specified');
-  const channelId = pathChannelId ?? args.str('channelId');
   const otherId = args.str('otherChannelId');
   if ((channelId && sim.channels.has(channelId)) || (otherId && sim.channels.has(otherId))) {
     fail(409, 'Channel with given unique ID already exists');
@@ -41,10 +54,7 @@ export function originate(sim: SimAsterisk, args: Args, pathChannelId?: string):
   if (sim.stopping || (tech !== 'pjsip' && tech !== 'local') || !isKnown(sim, ep)) {
     throw new ApiError(500, { error: 'Allocation failed' });
   }
-
-  const caller = parseCallerId(args.str('callerId'));
-  const rawTimeout = args.int('timeout') ?? 30;
-  const timeoutSec = rawTimeout === 0 ? 30 : rawTimeout;
+  const app = args.str('app');
   const appArgs = args.str('appArgs');
   const vars = args.vars();
   const script = sim.scriptFor(ep);
@@ -86,14 +96,7 @@ export function originate(sim: SimAsterisk, args: Args, pathChannelId?: string):
     c.args = appArgs ? appArgs.split(',') : [];
   }
   sim.originates++;
-  const snapshot = sim.chanJson(c);
-  // Asterisk answers at once with the channel Down; everything else arrives as events.
-  sim.clock.after(0, () => {
-    if (!c.alive) return;
-    if (c.tech === 'Local') progressLocal(sim, c, vars, caller);
-    else progressPjsip(sim, c);
-  });
-  return { status: 200, body: snapshot };
+  return c;
 }
 
 export function makeChan(sim: SimAsterisk, init: {

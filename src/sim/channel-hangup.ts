@@ -5,6 +5,7 @@ import type { SimAsterisk } from './asterisk.js';
 import { failPlayer } from './playbacks.js';
 import { finishRecording } from './recordings.js';
 import { removeFromBridge } from './bridges.js';
+import { dialFailed } from './channel-create.js';
 
 export function farEndHangupById(sim: SimAsterisk, channelId: string): boolean {
   const c = sim.channels.get(channelId);
@@ -15,6 +16,20 @@ export function farEndHangupById(sim: SimAsterisk, channelId: string): boolean {
 
 export function farEndHangup(sim: SimAsterisk, c: Chan): void {
   if (!c.alive) return;
+  if (c.created && !c.answered) {
+    // A dialed leg the phone declines while ringing: 486 Busy Here (trace m2, B1).
+    dialFailed(sim, c, 17, 17, 486, false);
+    return;
+  }
+  if (c.created) {
+    // A dialed leg the phone hangs up: cause 16 on both events (trace m).
+    rtpQos(sim, c);
+    sim.hangupRequest(c, 16);
+    leaveStasis(sim, c, true);
+    sim.destroyedEvent(c, 16);
+    remove(sim, c);
+    return;
+  }
   if (!c.answered) {
     hangupInternal(sim, c, 16, 'app');
     return;
@@ -42,17 +57,24 @@ export function farEndHangup(sim: SimAsterisk, c: Chan): void {
 
 export function rtpQos(sim: SimAsterisk, c: Chan): void {
   const n = (x: number) => x.toFixed(6).padStart(10, '0');
-  sim.varset(c, 'RTPAUDIOQOS', `ssrc=${(Math.random() * 2 ** 31) | 0};themssrc=${(Math.random() * 2 ** 31) | 0};lp=0;rxjitter=0.000000;rxcount=0;txjitter=0.000000;txcount=0;rlp=0;rtt=0.000000;rxmes=0.000000;txmes=0.000000`);
-  sim.varset(c, 'RTPAUDIOQOSJITTER', `minrxjitter=${n(0)};maxrxjitter=${n(0)};avgrxjitter=${n(0)};stdevrxjitter=${n(0)};mintxjitter=${n(0)};maxtxjitter=${n(0)};avgtxjitter=${n(0)};stdevtxjitter=${n(0)};`);
-  sim.varset(c, 'RTPAUDIOQOSLOSS', `  minrxlost=${n(0)};  maxrxlost=${n(0)};  avgrxlost=${n(0)};  stdevrxlost=${n(0)};  mintxlost=${n(0)};  maxtxlost=${n(0)};  avgtxlost=${n(0)};  stdevtxlost=${n(0)};`);
-  sim.varset(c, 'RTPAUDIOQOSRTT', `     minrtt=${n(0)};     maxrtt=${n(0)};     avgrtt=${n(0)};     stdevrtt=${n(0)};`);
-  sim.varset(c, 'RTPAUDIOQOSMES', `   minrxmes=${n(0)};   maxrxmes=${n(0)};   avgrxmes=${n(0)};   stdevrxmes=${n(0)};   mintxmes=${n(0)};   maxtxmes=${n(0)};   avgtxmes=${n(0)};   stdevtxmes=${n(0)};`);
+  // In a two-party bridge each statistic is copied to the peer as <name>BRIDGED (trace m).
+  const others = c.bridge?.channels.filter((x) => x !== c) ?? [];
+  const peer = others.length === 1 ? others[0] : undefined;
+  const set = (name: string, value: string) => {
+    sim.varset(c, name, value);
+    if (peer) sim.varset(peer, `${name}BRIDGED`, value);
+  };
+  set('RTPAUDIOQOS', `ssrc=${(Math.random() * 2 ** 31) | 0};themssrc=${(Math.random() * 2 ** 31) | 0};lp=0;rxjitter=0.000000;rxcount=0;txjitter=0.000000;txcount=0;rlp=0;rtt=0.000000;rxmes=0.000000;txmes=0.000000`);
+  set('RTPAUDIOQOSJITTER', `minrxjitter=${n(0)};maxrxjitter=${n(0)};avgrxjitter=${n(0)};stdevrxjitter=${n(0)};mintxjitter=${n(0)};maxtxjitter=${n(0)};avgtxjitter=${n(0)};stdevtxjitter=${n(0)};`);
+  set('RTPAUDIOQOSLOSS', `  minrxlost=${n(0)};  maxrxlost=${n(0)};  avgrxlost=${n(0)};  stdevrxlost=${n(0)};  mintxlost=${n(0)};  maxtxlost=${n(0)};  avgtxlost=${n(0)};  stdevtxlost=${n(0)};`);
+  set('RTPAUDIOQOSRTT', `     minrtt=${n(0)};     maxrtt=${n(0)};     avgrtt=${n(0)};     stdevrtt=${n(0)};`);
+  set('RTPAUDIOQOSMES', `   minrxmes=${n(0)};   maxrxmes=${n(0)};   avgrxmes=${n(0)};   stdevrxmes=${n(0)};   mintxmes=${n(0)};   maxtxmes=${n(0)};   avgtxmes=${n(0)};   stdevtxmes=${n(0)};`);
 }
 
 /** Leaves the bridge, ends playbacks/recording, StasisEnd and STASISSTATUS, as Asterisk does on hangup. */
-export function leaveStasis(sim: SimAsterisk, c: Chan): void {
+export function leaveStasis(sim: SimAsterisk, c: Chan, byHangup = false): void {
   failPlayer(sim, c.player);
-  if (c.bridge) removeFromBridge(sim, c.bridge, c);
+  if (c.bridge) removeFromBridge(sim, c.bridge, c, byHangup);
   if (c.recording) finishRecording(sim, c.recording, 'done');
   if (c.inStasis) {
     c.inStasis = false;

@@ -54,6 +54,8 @@ export interface Chan {
   requests: SimRequestRecord[];
   alive: boolean;
   answered: boolean;
+  /** Made by POST /channels/create: rings only once the app dials it. */
+  created?: 'waiting' | 'dialing';
 }
 
 export interface Playback {
@@ -79,6 +81,8 @@ export interface Bridge {
   channels: Chan[];
   creationtime: string;
   apps: Set<string>;
+  /** Per app, the channels it added that have not left but by hanging up: BridgeDestroyed reaches apps still counted (traces m, m2). */
+  subscriptions: Map<string, number>;
   player: Player;
   recording?: LiveRec;
 }
@@ -146,4 +150,11 @@ export const PHONE_CONTEXT = 'from-phones';
 export const ENTITY_ID = '02:42:ac:11:00:02';
 export const DIGIT_MS = 500;
 export const DEFAULT_RING_MS = 1000;
+/** Caller IDs of the lab's PJSIP endpoints (asterisk-config/pjsip.conf): a created channel's caller. */
+export const ENDPOINT_CALLER_IDS: Record<string, { name: string; number: string }> = {
+  phone1: { name: 'Lab Phone 1', number: '1001' },
+  phone2: { name: 'Lab Phone 2', number: '1002' },
+  phone3: { name: 'Lab Phone 3', number: '1003' },
+  phone4: { name: 'Lab Phone 4', number: '1004' },
+};
 export const DEFAULT_DTMF_GAP_MS = 350;

@@ -10,6 +10,7 @@ import { ApiError, Args, SimAsterisk, type EventSink, type Reply } from './aster
 import * as applications from './applications.js';
 import * as asteriskInfo from './asterisk-info.js';
 import * as bridges from './bridges.js';
+import * as creating from './channel-create.js';
 import * as dialing from './channel-dial.js';
 import * as hangups from './channel-hangup.js';
 import * as channelOps from './channels.js';
@@ -144,6 +145,8 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     'endpoints.get': (a) => endpoints.getEndpoint(ast, a),
     'channels.list': () => channelOps.listChannels(ast),
     'channels.originate': (a) => dialing.originate(ast, a),
+    'channels.create': (a) => creating.create(ast, a),
+    'channels.dial': (a) => creating.dial(ast, a),
     'channels.get': (a) => channelOps.getChannel(ast, a),
     'channels.originateWithId': (a) => dialing.originate(ast, a, a.str('channelId')),
     'channels.hangup': (a) => channelOps.hangup(ast, a),
