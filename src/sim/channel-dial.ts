@@ -119,6 +119,7 @@ export function makeChan(sim: SimAsterisk, init: {
     startedCount: 0,
     finishedCount: 0,
     pendingDtmf: [],
+    recordQueue: [],
     requests: [],
     alive: true,
     answered: false,

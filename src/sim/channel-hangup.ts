@@ -75,6 +75,8 @@ export function rtpQos(sim: SimAsterisk, c: Chan): void {
 export function leaveStasis(sim: SimAsterisk, c: Chan, byHangup = false): void {
   failPlayer(sim, c.player);
   if (c.bridge) removeFromBridge(sim, c.bridge, c, byHangup);
+  // Recordings still queued behind the current one never start.
+  for (const rec of c.recordQueue.splice(0)) sim.liveRecordings.delete(rec.name);
   if (c.recording) finishRecording(sim, c.recording, 'done');
   if (c.inStasis) {
     c.inStasis = false;

@@ -51,6 +51,8 @@ export interface Chan {
   pendingDtmf: DtmfStep[];
   bridge?: Bridge;
   recording?: LiveRec;
+  /** Recordings asked for while one runs: each starts when the one before it ends (trace n). */
+  recordQueue: LiveRec[];
   requests: SimRequestRecord[];
   alive: boolean;
   answered: boolean;
@@ -98,6 +100,9 @@ export interface LiveRec {
   pausedMs: number;
   pausedAt?: number;
   terminateOn: string;
+  /** Beep before recording, and the shortest of maxDurationSeconds/maxSilenceSeconds (0 = none). */
+  beepMs: number;
+  limitSec: number;
   task?: Task;
   apps: Set<string>;
 }

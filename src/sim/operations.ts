@@ -201,6 +201,8 @@ export const OPERATIONS: OperationSpec[] = [
   { resource: 'recordings', path: '/recordings/stored', method: 'GET', nickname: 'listStored', summary: 'List recordings that are complete.', responseClass: 'List[StoredRecording]', params: [], errors: [] },
   { resource: 'recordings', path: '/recordings/stored/{recordingName}', method: 'GET', nickname: 'getStored', summary: 'Get a stored recording\'s details.', responseClass: 'StoredRecording', params: [recordingName], errors: [[404, 'Recording not found']] },
   { resource: 'recordings', path: '/recordings/stored/{recordingName}', method: 'DELETE', nickname: 'deleteStored', summary: 'Delete a stored recording.', responseClass: 'void', params: [recordingName], errors: [[404, 'Recording not found']] },
+  { resource: 'recordings', path: '/recordings/stored/{recordingName}/file', method: 'GET', nickname: 'getStoredFile', summary: 'Get the file associated with the stored recording.', responseClass: 'binary',
+    params: [p('recordingName', 'The name of the recording')], errors: [[403, 'The recording file could not be opened'], [404, 'Recording not found']] },
   { resource: 'recordings', path: '/recordings/stored/{recordingName}/copy', method: 'POST', nickname: 'copyStored', summary: 'Copy a stored recording.', responseClass: 'StoredRecording',
     params: [p('recordingName', 'The name of the recording to copy'), q('destinationRecordingName', 'string', 'The destination name of the recording', { required: true })],
     errors: [[404, 'Recording not found'], [409, 'A recording with the same name already exists on the system']] },

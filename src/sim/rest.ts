@@ -21,6 +21,8 @@ export interface EventSink {
 export interface Reply {
   status: number;
   body?: unknown;
+  /** A binary body (a stored recording's file) instead of JSON. */
+  file?: { contentType: string; data: Buffer };
 }
 
 /** Decoded parameters of one request, typed on demand the way Asterisk's generated code does. */

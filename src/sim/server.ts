@@ -180,6 +180,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     'recordings.listStored': () => recordings.listStored(ast),
     'recordings.getStored': (a) => recordings.getStored(ast, a),
     'recordings.deleteStored': (a) => recordings.deleteStored(ast, a),
+    'recordings.getStoredFile': (a) => recordings.getStoredFile(ast, a),
     'recordings.copyStored': (a) => recordings.copyStored(ast, a),
     'recordings.getLive': (a) => recordings.getLive(ast, a),
     'recordings.cancel': (a) => recordings.stopLive(ast, a, true),
@@ -373,6 +374,11 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     if (typeof channelId === 'string') ast.noteRequest(channelId, record);
     else if (op.nickname === 'originate' && reply.status === 200) ast.noteRequest(String((reply.body as { id: string }).id), record);
     if (res.destroyed) return;
+    if (reply.file) {
+      res.writeHead(reply.status, { Server: SERVER_HEADER, 'Cache-Control': 'no-cache, no-store', 'Content-Type': reply.file.contentType, 'Content-Length': String(reply.file.data.length) });
+      res.end(reply.file.data);
+      return;
+    }
     send(res, reply.status, reply.body);
   }
 
