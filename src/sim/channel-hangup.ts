@@ -85,6 +85,9 @@ export function leaveStasis(sim: SimAsterisk, c: Chan, byHangup = false): void {
     if (c.inbound) c.apps.clear();
     c.dialplan = { ...c.dialplan, app_name: 'AppDial2', app_data: '(Outgoing Line)' };
     sim.varset(c, 'STASISSTATUS', 'SUCCESS');
+  } else if (c.leftStasis) {
+    c.leftStasis = false;
+    sim.varset(c, 'STASISSTATUS', 'SUCCESS');
   }
 }
 

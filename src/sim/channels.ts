@@ -3,7 +3,7 @@ import { formatCallerIdAll, HANGUP_REASONS, parseCallerId } from './ari-format.j
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { hangupInternal, remove } from './channel-hangup.js';
+import { hangupInternal } from './channel-hangup.js';
 import { failPlayer } from './playbacks.js';
 import { removeFromBridge } from './bridges.js';
 
@@ -48,8 +48,9 @@ export function answer(sim: SimAsterisk, args: Args): Reply {
 }
 
 export function ring(sim: SimAsterisk, args: Args, on: boolean): Reply {
-  const c = stasisChan(sim, args.str('channelId'));
-  if (on && c.state === 'Ring') sim.setState(c, 'Ringing');
+  stasisChan(sim, args.str('channelId'));
+  // Ringing is indicated to the caller; the channel stays in Ring and no event follows (trace q).
+  void on;
   return { status: 204 };
 }
 
@@ -71,37 +72,49 @@ export function continueInDialplan(sim: SimAsterisk, args: Args): Reply {
   if (c.bridge) removeFromBridge(sim, c.bridge, c);
   c.inStasis = false;
   sim.chanEvent(c, 'StasisEnd');
-  sim.varset(c, 'STASISSTATUS', 'SUCCESS');
+  // STASISSTATUS is announced when the channel finally hangs up (trace p).
+  c.leftStasis = true;
   const context = args.str('context') ?? c.dialplan.context;
   const exten = args.str('extension') ?? c.dialplan.exten;
+  // The simulator has no dialplan to run: the channel stays up where it was sent until hung up.
   c.dialplan = { context, exten, priority: args.int('priority') ?? 1, app_name: '', app_data: '' };
-  // The simulator has no dialplan: falling off the end of it hangs the call up.
-  sim.at(c, 0, () => {
-    sim.hangupRequest(c, 16);
-    sim.destroyedEvent(c, 16);
-    if (c.half2) sim.destroyedEvent(c.half2, 16);
-    remove(sim, c);
-  });
   return { status: 204 };
 }
 
 export function redirect(sim: SimAsterisk, args: Args): Reply {
   const endpoint = args.str('endpoint');
-  const c = stasisChan(sim, args.str('channelId'));
-  if (!endpoint) fail(400, 'Required parameter endpoint not provided');
-  const tech = (endpoint as string).split('/')[0]?.toLowerCase() ?? '';
-  if (tech !== c.tech.toLowerCase()) fail(422, `Endpoint technology '${tech}' does not match channel technology '${c.tech}'`);
-  // The far end follows the redirect (302/REFER) and this leg ends.
-  sim.at(c, 0, () => hangupInternal(sim, c, 16, 'app'));
+  const c = findChan(sim, args.str('channelId'));
+  if (!endpoint) fail(400, "Required parameter 'endpoint' not provided.");
+  if (!c.inStasis) fail(409, 'Channel not in Stasis application');
+  const slash = (endpoint as string).indexOf('/');
+  if (slash <= 0) fail(422, `Endpoint parameter '${endpoint as string}' does not contain tech/resource`);
+  const tech = (endpoint as string).slice(0, slash);
+  if (tech.toLowerCase() !== c.tech.toLowerCase()) fail(422, `Endpoint technology '${tech}' does not match channel technology '${c.tech}'`);
+  // chan_pjsip sends a REFER (answered) or 302; whether the far end follows is up to the phone,
+  // and the lab phone does not: the channel stays up (trace p).
   return { status: 204 };
 }
 
+/** POST/DELETE /channels/{id}/mute: the channel is checked before the direction (trace p). */
+export function mute(sim: SimAsterisk, args: Args): Reply {
+  stasisChan(sim, args.str('channelId'));
+  if (!args.has('direction')) fail(400, 'Direction is required');
+  if (!['both', 'in', 'out'].includes(args.str('direction') ?? '')) fail(400, 'Invalid direction specified');
+  return { status: 204 };
+}
+
+const READABLE_FUNCTIONS = /^(CALLERID|CONNECTEDLINE|CHANNEL)\(/;
+
 export function getVar(sim: SimAsterisk, args: Args): Reply {
   const variable = args.str('variable');
-  const c = findChan(sim, args.str('channelId'));
+  const c = sim.channels.get(args.str('channelId') ?? '');
+  if (!c || !c.alive) return fail(404, 'Provided channel was not found');
   if (!variable) fail(400, 'Variable name is required');
-  const value = readVar(sim, c, variable as string);
-  if (value === undefined) fail(404, 'Provided variable was not found');
+  const name = variable as string;
+  const value = readVar(sim, c, name);
+  if (value === undefined && name.includes('(') && !READABLE_FUNCTIONS.test(name)) fail(500, 'Unable to read provided function');
+  // An unset variable and one set to nothing read the same (trace p, LABVAR2).
+  if (value === undefined || (value === '' && !name.includes('('))) fail(404, 'Provided variable was not found');
   return { status: 200, body: { value } };
 }
 
@@ -133,9 +146,12 @@ export function setVar(sim: SimAsterisk, args: Args): Reply {
   const variable = args.str('variable');
   const c = stasisChan(sim, args.str('channelId'));
   if (!variable) fail(400, 'Variable name is required');
+  const name = variable as string;
   const value = args.str('value') ?? '';
-  applyVar(sim, c, variable as string, value);
-  if (!/\(/.test(variable as string)) sim.varset(c, variable as string, value);
+  applyVar(sim, c, name, value);
+  // A caller ID change is announced as such; a plain variable set to nothing is just unset (trace p).
+  if (name.startsWith('CALLERID(')) sim.chanEvent(c, 'ChannelCallerId', { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' });
+  else if (!name.includes('(') && value !== '') sim.varset(c, name, value);
   return { status: 204 };
 }
 

@@ -56,6 +56,8 @@ export interface Chan {
   requests: SimRequestRecord[];
   alive: boolean;
   answered: boolean;
+  /** Sent back to the dialplan by /continue: STASISSTATUS is set when it hangs up. */
+  leftStasis?: boolean;
   /** Made by POST /channels/create: rings only once the app dials it. */
   created?: 'waiting' | 'dialing';
 }

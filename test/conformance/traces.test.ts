@@ -60,7 +60,13 @@ const PHONE_SCRIPTS: Record<string, CalleeScript> = {
   'm-bridge-two-legs.json': { result: 'answer', answerAfterMs: 2 },
   'm2-dial-leg-busy-and-noanswer.json': { result: 'no-answer' },
   'n-record-and-stored-recordings.json': { result: 'answer', answerAfterMs: 2 },
+  'p-channel-controls.json': { result: 'answer', answerAfterMs: 2 },
 };
+
+/** Stasis arguments of the lab dialplans: [from-phones] 100 (trace l), and the DID routes _+X./_X. (trace q). */
+function inboundArgs(file: string, exten: string, callerNumber: string): string[] {
+  return file.startsWith('q-') ? [exten, callerNumber] : [exten];
+}
 
 /**
  * Recordings whose phone is driven by its ctrl_tcp commands, replayed through the control API:
@@ -358,8 +364,12 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
         continue;
       }
       if (e.kind === 'phone-command' && e.command === 'dial') {
-        // An inbound call from phone1 to extension 100 (trace l), through the control API.
-        const r = await http(sim.port, 'POST', '/sim/inbound', undefined, { from: 'PJSIP/phone1', exten: '100', app: 'lab-inbound', args: ['100'], callerId: '"Lab Phone 1" <1001>' });
+        // phone1 dials an extension (sip:<exten>@…): an inbound call through the control API, with
+        // the Stasis arguments the lab dialplan of that recording gives.
+        const exten = /^sip:([^@]+)@/.exec(e.params ?? '')?.[1] ?? '';
+        const before = mainSequence(recorded).length;
+        if (main) await waitFor(() => mainSequence(main?.events ?? []).length >= before, 10000);
+        const r = await http(sim.port, 'POST', '/sim/inbound', undefined, { from: 'PJSIP/phone1', exten, app: 'lab-inbound', args: inboundArgs(file, exten, '1001'), callerId: '"Lab Phone 1" <1001>' });
         assert.equal(r.status, 200);
         continue;
       }
@@ -412,6 +422,13 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
       }
       if (expBody && typeof expBody === 'object' && !Array.isArray(expBody) && typeof expBody.id === 'string' && got.body && typeof got.body === 'object') {
         ids.set(expBody.id, String((got.body as Ev).id));
+      }
+      // Lists (GET /channels) teach the ids of the channels the app did not create, by name.
+      if (Array.isArray(expBody) && Array.isArray(got.body)) {
+        for (const item of expBody) {
+          const twin = (got.body as Ev[]).find((g) => normalizeName(String(g?.name ?? '')) === normalizeName(String((item as Ev)?.name ?? '')));
+          if (twin && typeof (item as Ev).id === 'string' && ids.get(String((item as Ev).id)) === undefined) ids.set(String((item as Ev).id), String(twin.id));
+        }
       }
       compareShape(expBody, got.body, label, ids, problems);
     }
