@@ -1,6 +1,7 @@
 // The simulated Asterisk's state (channels, playbacks, bridges, recordings, scripts) and the event
 // helpers every resource module shares. The REST operations live in one module per ARI resource.
 import type { Clock } from './clock.js';
+import { HttpMediaCache } from './http-media.js';
 import { ariTimestamp, causeText, globToRegExp } from './ari-format.js';
 import type { CalleeScript, SimChannelInfo, SimRequestRecord } from './types.js';
 import { type EventSink } from './rest.js';
@@ -16,6 +17,7 @@ export class SimAsterisk {
   readonly liveRecordings = new Map<string, LiveRec>();
   readonly stored = new Map<string, Stored>();
   readonly globals = new Map<string, string>();
+  readonly httpMedia = new HttpMediaCache();
   readonly scripts = new Map<string, CalleeScript>();
   readonly known: RegExp[];
   readonly offline: RegExp[];

@@ -185,6 +185,7 @@ export function reset(sim: SimAsterisk): void {
   sim.bridges.clear();
   sim.liveRecordings.clear();
   sim.globals.clear();
+  sim.httpMedia.clear();
   sim.stopping = false;
   sim.startupTime = ariTimestamp();
 }

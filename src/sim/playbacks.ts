@@ -7,12 +7,13 @@ import { checkDtmfTriggers } from './channel-dial.js';
 import { stasisChan } from './channels.js';
 import { findBridge } from './bridges.js';
 
-export function mediaDuration(sim: SimAsterisk, uri: string): number | 'missing' | 'unknown' {
+export function mediaDuration(sim: SimAsterisk, uri: string): number | 'missing' | 'unknown' | 'http' {
   const colon = uri.indexOf(':');
   const scheme = colon < 0 ? '' : uri.slice(0, colon);
   const rest = colon < 0 ? '' : uri.slice(colon + 1);
   switch (scheme) {
     case 'sound': {
+      if (/^https?:\/\//.test(rest)) return 'http';
       if (rest === '' || sim.missing.has(rest)) return 'missing';
       return sim.sounds[rest] ?? sim.opts.defaultSoundMs;
     }
@@ -112,6 +113,16 @@ export function beginMedia(sim: SimAsterisk, pb: Playback, first: boolean): void
   }
   if (duration === 'missing') {
     mediaEnded(sim, pb, 'failed');
+    return;
+  }
+  if (duration === 'http') {
+    // Started at once; the media plays (or fails) once fetched, unless stopped meanwhile (trace o).
+    const uri = pb.media[pb.index] ?? '';
+    void sim.httpMedia.durationOf(uri.slice('sound:'.length)).then((ms) => {
+      if (sim.playbacks.get(pb.id) !== pb || pb.state !== 'playing' || pb.media[pb.index] !== uri || pb.task) return;
+      if (ms === 'failed') mediaEnded(sim, pb, 'failed');
+      else runFor(sim, pb, ms);
+    });
     return;
   }
   runFor(sim, pb, duration);

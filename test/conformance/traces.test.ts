@@ -7,7 +7,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { WebSocket } from 'ws';
@@ -289,6 +290,50 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
+/** A WAV of silence: 8 kHz mono 16-bit, `bytes` of samples (hello-world.wav has 22468). */
+function wav(bytes: number): Buffer {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + bytes, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(8000, 24);
+  header.writeUInt32LE(16000, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(bytes, 40);
+  return Buffer.concat([header, Buffer.alloc(bytes)]);
+}
+
+/**
+ * The media server of trace o: hello.wav with an ETag (304 to If-None-Match), missing.wav 404,
+ * slow.wav after 5 s (scaled like the simulator), cached.wav with Cache-Control max-age=300.
+ */
+async function startMediaServer(seen: string[]): Promise<Server> {
+  const hello = wav(22468);
+  const server = createServer((req, res) => {
+    seen.push(`${String(req.method)} ${String(req.url)}`);
+    const path = (req.url ?? '').split('?')[0];
+    const headers = { 'Content-Type': 'audio/wav', 'Content-Length': String(hello.length), ETag: '"hello-v1"', 'Last-Modified': 'Tue, 01 Dec 2026 19:00:00 GMT' };
+    const body = req.method === 'HEAD' ? undefined : hello;
+    if (path === '/media/hello.wav') {
+      if (req.headers['if-none-match'] === '"hello-v1"') res.writeHead(304, { ETag: '"hello-v1"' }).end();
+      else res.writeHead(200, headers).end(body);
+    } else if (path === '/media/slow.wav') {
+      setTimeout(() => res.writeHead(200, headers).end(body), 5000 * SCALE);
+    } else if (path === '/media/cached.wav') {
+      res.writeHead(200, { ...headers, 'Cache-Control': 'max-age=300' }).end(body);
+    } else {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
 async function replay(file: string, trace: { entries: Entry[] }): Promise<string[]> {
   const problems: string[] = [];
   const phoneScript = PHONE_SCRIPTS[file];
@@ -305,6 +350,9 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
   let faultKind: 'restart' | 'stop' | undefined;
   let pendingStart = false;
   const recorded: Ev[] = [];
+  let media: Server | undefined;
+  const mediaSeen: string[] = [];
+  const mediaExpected: string[] = [];
   try {
     const entries = trace.entries;
     let lastRequestMs = 0;
@@ -346,6 +394,16 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
         }
         continue;
       }
+      const mediaNote = e.kind === 'note' ? /^http media server on 127\.0\.0\.1:(\d+)/.exec(e.text ?? '') : null;
+      if (mediaNote) {
+        media = await startMediaServer(mediaSeen);
+        const port = String((media.address() as AddressInfo).port);
+        ids.set(`127.0.0.1:${mediaNote[1]}`, `127.0.0.1:${port}`);
+        ids.set(`127.0.0.1%3A${mediaNote[1]}`, `127.0.0.1%3A${port}`);
+        continue;
+      }
+      const received = e.kind === 'note' ? /^http server received (.+)$/.exec(e.text ?? '') : null;
+      if (received) mediaExpected.push(received[1] as string);
       if (e.kind === 'note' && e.text) {
         if (main && /core (restart|stop)/.test(e.text)) {
           const before = mainSequence(recorded).length;
@@ -441,7 +499,7 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
       await sleep(50);
       const exp = mainSequence(recorded);
       const act = mainSequence(sock.events);
-      const expText = exp.map(describeEvent);
+      const expText = exp.map((ev) => ids.translate(describeEvent(ev)));
       const actText = act.map(describeEvent);
       if (expText.join('\n') !== actText.join('\n')) {
         problems.push(`event sequence differs:\n  expected:\n    ${expText.join('\n    ')}\n  actual:\n    ${actText.join('\n    ')}`);
@@ -457,10 +515,16 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
       const act2 = halfTwoBag(sock.events);
       if (exp2.join('\n') !== act2.join('\n')) problems.push(`Local ;2 events differ:\n  expected: ${exp2.join(' | ')}\n  actual:   ${act2.join(' | ')}`);
     }
+    // What the simulator fetched, as Asterisk did (a retried 404 aside: compared without repeats).
+    const dedupe = (list: string[]) => list.filter((x, k) => x !== list[k - 1]);
+    if (dedupe(mediaSeen).join('\n') !== dedupe(mediaExpected).join('\n')) {
+      problems.push(`media requests differ:\n  expected: ${dedupe(mediaExpected).join(' | ')}\n  actual:   ${dedupe(mediaSeen).join(' | ')}`);
+    }
     if (fault) await fault;
   } finally {
     for (const s of sockets.values()) s.terminate();
     await sim.close();
+    if (media) await new Promise((resolve) => media?.close(resolve));
   }
   return problems;
 }
