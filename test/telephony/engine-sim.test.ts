@@ -16,6 +16,7 @@ import { createAriClientPort, type AriClientPort } from '../../src/telephony/ari
 import { createTelephonyEngine, type TelephonyEngine } from '../../src/telephony/engine.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import type { Session } from '../../src/domain/model.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const SCALE = 0.05;
 const S = 1 / SCALE; // script milliseconds per real millisecond
@@ -187,7 +188,7 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) ids.push((await place({ name: 'q', steps: [{ id: 'p', type: 'pause', ms: 10 }] }, '+12025550105')).id);
     for (const id of ids) assert.equal((await waitFinal(id)).state, 'completed');
-    await sleep(50);
+    await waitUntil('the last calls to leave the dispatcher', () => engine.liveCount() === 0 && port.stats().clientListeners === listeners);
     assert.equal(engine.liveCount(), 0);
     assert.deepEqual((await store.listLiveSessions()).map((s) => s.state), []);
     assert.equal(port.stats().clientListeners, listeners);
