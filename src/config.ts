@@ -64,6 +64,8 @@ export interface Config {
     cacheDir: string;
     cacheMaxBytes: number;
   };
+  /** Recordings older than this are deleted (from Asterisk too); 0: kept until deleted. */
+  recordingRetentionMs: number;
   media: {
     /** Base URL Asterisk reaches the engine's /media/ at (undefined: http://HOST:port listened on, 127.0.0.1 for 0.0.0.0). */
     publicBaseUrl: string | undefined;
@@ -121,6 +123,7 @@ export const SETTINGS: Setting[] = [
   { env: 'WEBHOOK_RETRY_MAX_DELAY_MS', default: '600000', description: 'Longest delay between two attempts.' },
   { env: 'WEBHOOK_MAX_AGE_MS', default: '86400000', description: 'An event still undelivered this long after it happened is abandoned.' },
   { env: 'WEBHOOK_CONCURRENCY_PER_DESTINATION', default: '4', description: 'Requests in flight per destination origin.' },
+  { env: 'RECORDING_RETENTION_DAYS', default: '0', description: 'Recordings older than this many days are deleted, from Asterisk too (0: kept until DELETE /recordings/{id}).' },
   { env: 'TTS_PROVIDER', default: 'espeak-ng', description: 'Text to speech of say text: espeak-ng (local, Debian package espeak-ng), http (TTS_HTTP_URL) or none.' },
   { env: 'TTS_ESPEAK_PATH', default: 'espeak-ng', description: 'The espeak-ng binary.' },
   { env: 'TTS_HTTP_URL', default: '', description: 'TTS_PROVIDER=http: POST {text, voice, language} here, a 16-bit PCM WAV comes back.' },
@@ -293,6 +296,7 @@ export function loadConfig(env: Env = process.env): Config {
       cacheDir: env.TTS_CACHE_DIR || join(dirname(env.DATABASE_PATH || './data/engine.sqlite'), 'tts-cache'),
       cacheMaxBytes: int(env, 'TTS_CACHE_MAX_BYTES', 104857600, 1024, 1e12),
     },
+    recordingRetentionMs: int(env, 'RECORDING_RETENTION_DAYS', 0, 0, 36500) * 86_400_000,
     media: {
       publicBaseUrl: mediaBaseUrl(env),
       urlTtlMs: int(env, 'MEDIA_URL_TTL_MS', 3600000, 1000, 7 * 86400000),

@@ -11,6 +11,7 @@ import { AccountAccess } from '../services/accounts.js';
 import { OutgoingSessions } from '../services/outgoing-sessions.js';
 import { FlowService, PhoneNumberService, SessionQueries } from '../services/management.js';
 import { FlowSimulations } from '../services/flow-simulation.js';
+import { RecordingService } from '../services/recordings.js';
 import type { MediaPublisher } from '../tts/media-publisher.js';
 import { mediaRoutes } from './media-route.js';
 import { SessionControl } from '../services/session-control.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   now?: () => number;
   /** Committed events, for the live streams (default: a bus nothing publishes on). */
   bus?: EventBus;
+  /** Recordings (their files read through the telephony port). */
+  recordings?: RecordingService;
   /** Generated audio Asterisk fetches at /media/ (text to speech). */
   media?: MediaPublisher;
   /** Text to speech status, for /ready. */
@@ -87,6 +90,7 @@ export function buildApp(deps: AppDeps): express.Express {
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
     flows: new FlowService(store, config.allowPrivateDestinations),
     simulations: new FlowSimulations(store, config.limits, logger),
+    recordings: deps.recordings ?? new RecordingService(store, undefined, logger),
     phoneNumbers: new PhoneNumberService(store),
     sessions: new SessionQueries(store),
     control: new SessionControl(store, engine),

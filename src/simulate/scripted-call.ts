@@ -45,7 +45,7 @@ function mediaLength(uri: string): { ms: number; estimated: boolean } {
   }
 }
 
-type Unsupported = 'originate' | 'answer' | 'listChannelIds';
+type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'storedRecordingFile' | 'deleteStoredRecording';
 
 const OK: Promise<PortResult> = Promise.resolve({ ok: true, value: undefined });
 const notFound = (message: string): Promise<PortResult<never>> => Promise.resolve({ ok: false, kind: 'not-found', message });
@@ -111,6 +111,8 @@ export class ScriptedCall implements TelephonyPort {
   originate(): Promise<PortResult> { return this.unsupported('originate'); }
   answer(): Promise<PortResult> { return this.unsupported('answer'); }
   listChannelIds(): Promise<PortResult<string[]>> { return this.unsupported('listChannelIds'); }
+  storedRecordingFile(): Promise<PortResult<{ data: Buffer; contentType: string }>> { return this.unsupported('storedRecordingFile'); }
+  deleteStoredRecording(): Promise<PortResult> { return this.unsupported('deleteStoredRecording'); }
 
   play(channelId: string, playbackId: string, media: string[]): Promise<PortResult> {
     if (this.hungUp || channelId !== this.channelId) return notFound('Channel not found');

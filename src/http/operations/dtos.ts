@@ -11,6 +11,7 @@ export const SESSIONS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Se
 export const FLOWS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Flows';
 export const NUMBERS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.PhoneNumbers';
 export const SYSTEM_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api';
+export const RECORDINGS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Recordings';
 export const WEBHOOKS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Webhooks';
 export const SERVICESTACK_NS = 'http://schemas.servicestack.net/types';
 
@@ -203,6 +204,29 @@ const DTO_LIST: readonly Dto[] = [
     ],
   },
 
+  // ---- recordings ----
+  {
+    name: 'Recording', namespace: RECORDINGS_NS, description: 'A recording a session made (record step)',
+    fields: [
+      { name: 'id', type: 'string', description: 'Recording id (its name in Asterisk)' },
+      { name: 'sessionId', type: 'string', description: 'The session that recorded it' },
+      { name: 'stepId', type: 'string', description: 'The record step' },
+      { name: 'format', type: 'string', description: 'Audio format (wav)' },
+      { name: 'durationSec', type: 'int', description: 'Length in whole seconds (rounded down, as Asterisk reports it)' },
+      { name: 'size', type: 'long', description: 'Bytes of the file (GetRecording only)' },
+      { name: 'contentType', type: 'string', description: 'Content type of the file (GetRecording only)' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When the recording finished' },
+    ],
+  },
+  {
+    name: 'RecordingList', namespace: RECORDINGS_NS, description: 'The recordings of a session',
+    fields: [{ name: 'items', type: { list: { ref: 'Recording' } }, description: 'Oldest first' }],
+  },
+  { name: 'ListSessionRecordings', namespace: RECORDINGS_NS, description: 'The recordings of a session', fields: [path('sessionId', 'Session id')] },
+  { name: 'GetRecording', namespace: RECORDINGS_NS, description: 'One recording\'s metadata', fields: [path('recordingId', 'Recording id')] },
+  { name: 'GetRecordingFile', namespace: RECORDINGS_NS, description: 'One recording\'s audio (Range requests answered with 206)', fields: [path('recordingId', 'Recording id')] },
+  { name: 'DeleteRecording', namespace: RECORDINGS_NS, description: 'Deletes a recording (from Asterisk too)', fields: [path('recordingId', 'Recording id')] },
+
   // ---- phone numbers ----
   {
     name: 'PhoneNumber', namespace: NUMBERS_NS, description: 'A number the account calls from',
@@ -347,7 +371,7 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'database', type: 'bool', description: 'The database is writable' },
       { name: 'reconciled', type: 'bool', description: 'Live sessions reconciled with Asterisk since the last (re)connection' },
       { name: 'reason', type: 'string', description: 'Why it is not ready (absent when ready)' },
-      { name: 'tts', type: 'object', description: 'Text to speech for say text: provider, available, detail (what is wrong); unavailable TTS fails say-text steps only, so it does not make the engine unready' },
+      { name: 'tts', type: 'object', description: 'Text to speech for say text: provider, available, detail (what is wrong); absent with TTS_PROVIDER=none. Unavailable TTS fails say-text steps only, so it does not make the engine unready' },
     ],
   },
 ];

@@ -60,6 +60,14 @@ const ENTRIES = [
   { name: 'PatchWebhook', verb: 'PATCH', alsoVerbs: ['PUT'], routes: ['/webhooks/{webhookId}'], request: 'PatchWebhook', response: 'Webhook', tags: ['Webhooks'], description: 'Changes the URL, event types, enabled flag or secret of a webhook.' },
   { name: 'DeleteWebhook', verb: 'DELETE', routes: ['/webhooks/{webhookId}'], request: 'DeleteWebhook', response: undefined, status: 204, tags: ['Webhooks'], description: 'Deletes a webhook; its pending deliveries are abandoned, the delivered ones stay listed.' },
   { name: 'ListWebhookDeliveries', verb: 'GET', routes: ['/webhooks/{webhookId}/deliveries'], request: 'ListWebhookDeliveries', response: 'WebhookDeliveryList', tags: ['Webhooks'], list: true, description: 'The events sent to a webhook, newest first, with every attempt.' },
+  // ---- recordings ----
+  { name: 'ListSessionRecordings', verb: 'GET', routes: ['/sessions/{sessionId}/recordings'], request: 'ListSessionRecordings', response: 'RecordingList', tags: ['Recordings'], description: 'The recordings a session made, oldest first (deleted ones left out).' },
+  { name: 'GetRecording', verb: 'GET', routes: ['/recordings/{recordingId}'], request: 'GetRecording', response: 'Recording', tags: ['Recordings'], description: 'A recording\'s metadata: session, step, duration, format, size, content type, created.' },
+  {
+    name: 'GetRecordingFile', verb: 'GET', routes: ['/recordings/{recordingId}/file'], request: 'GetRecordingFile', response: undefined, tags: ['Recordings'],
+    description: 'The audio (audio/wav), read from Asterisk\'s stored recordings; a Range header gets 206 with that range (416 when outside the file).',
+  },
+  { name: 'DeleteRecording', verb: 'DELETE', routes: ['/recordings/{recordingId}'], request: 'DeleteRecording', response: undefined, status: 204, tags: ['Recordings'], description: 'Deletes the recording from Asterisk and from the session\'s list.' },
   // ---- flows ----
   { name: 'ListFlows', verb: 'GET', routes: ['/flows'], request: 'ListFlows', response: 'FlowList', tags: ['Flows'], list: true, description: 'Lists the account\'s flows, latest versions.' },
   { name: 'GetFlow', verb: 'GET', routes: ['/flows/{flowId}'], request: 'GetFlow', response: 'Flow', tags: ['Flows'], description: 'One flow: its latest version, or the version asked for.' },
