@@ -12,6 +12,8 @@ export interface Published { file: string; expires: number }
 
 export class MediaPublisher {
   private names = new Map<string, Published>();
+  /** The live name of each file: republishing reuses it, so Asterisk's media cache can hit. */
+  private byFile = new Map<string, string>();
 
   constructor(
     /** Read per publication: the default base is known only once the HTTP port is listening. */
@@ -23,8 +25,14 @@ export class MediaPublisher {
   /** A fresh name for `file`; the URL Asterisk plays as `sound:<url>`. */
   publish(file: string): string {
     this.prune();
-    const name = randomBytes(18).toString('base64url');
-    this.names.set(name, { file, expires: this.now() + this.ttlMs });
+    const now = this.now();
+    let name = this.byFile.get(file);
+    // Reused while at least half its life is left: a call never gets a name about to expire.
+    if (name === undefined || (this.names.get(name)?.expires ?? 0) - now < this.ttlMs / 2) {
+      name = randomBytes(18).toString('base64url');
+      this.names.set(name, { file, expires: now + this.ttlMs });
+      this.byFile.set(file, name);
+    }
     return `${this.publicBaseUrl().replace(/\/+$/, '')}${MEDIA_PATH}/${name}.wav`;
   }
 
@@ -39,7 +47,11 @@ export class MediaPublisher {
 
   private prune(): void {
     const now = this.now();
-    for (const [name, entry] of this.names) if (entry.expires <= now) this.names.delete(name);
+    for (const [name, entry] of this.names) {
+      if (entry.expires > now) continue;
+      this.names.delete(name);
+      if (this.byFile.get(entry.file) === name) this.byFile.delete(entry.file);
+    }
   }
 }
 

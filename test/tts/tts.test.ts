@@ -148,11 +148,16 @@ describe('MediaPublisher', () => {
     const url = publisher.publish(file);
     const m = /^http:\/\/engine:3000\/media\/([A-Za-z0-9_-]{24})\.wav$/.exec(url);
     assert.ok(m, url);
-    assert.notEqual(publisher.publish(file), url, 'a fresh name per publication');
+    assert.equal(publisher.publish(file), url, 'the same file keeps its name (Asterisk\'s media cache can hit)');
     assert.equal(publisher.lookup(`${m[1]}.wav`), file);
+    now += 30_001;
+    const renewed = publisher.publish(file);
+    assert.notEqual(renewed, url, 'a name with less than half its life left is not handed out again');
+    assert.equal(publisher.lookup(`${m[1]}.wav`), file, 'the old name still works until it expires');
     assert.equal(publisher.lookup(`${m[1]}.mp3`), undefined);
     assert.equal(publisher.lookup('../a.wav'), undefined);
-    now += 60_000;
+    now += 30_000;
     assert.equal(publisher.lookup(`${m[1]}.wav`), undefined);
+    assert.ok(publisher.lookup(`${/([A-Za-z0-9_-]{24})\.wav$/.exec(renewed)![1]}.wav`));
   });
 });
