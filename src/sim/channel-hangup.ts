@@ -186,6 +186,7 @@ export function reset(sim: SimAsterisk): void {
   sim.liveRecordings.clear();
   sim.globals.clear();
   sim.httpMedia.clear();
+  sim.mediaSockets.clear();
   sim.stopping = false;
   sim.startupTime = ariTimestamp();
 }
