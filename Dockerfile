@@ -9,9 +9,11 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `npm ci` builds the web console (prepare): its sources and build script come first.
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
+RUN npm ci --no-audit --no-fund
 RUN npm run build
 # Reinstall without the dev dependencies (typescript, types, test tools) for the runtime stage.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -34,4 +36,7 @@ EXPOSE 3000
 # No curl in the slim image: Node's own fetch asks /health.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Exec form, no shell and no npm: node is PID 1 and gets docker stop's SIGTERM itself, drains the
+# live calls (DRAIN_TIMEOUT_MS) and exits 0. Give `docker stop -t` / stop_grace_period more than that.
+STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

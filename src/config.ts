@@ -1,8 +1,12 @@
 // One typed, validated configuration read from the environment; fails fast with a clear message.
 // Secrets may come from `<NAME>_FILE` (Docker secrets) instead of the variable itself.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+
+/** Which X-Forwarded-For entries to believe: the last `hops` proxies, or proxies at these addresses/CIDRs. */
+export type TrustProxy = { hops: number } | { proxies: string[] };
 
 export interface Config {
   port: number;
@@ -36,8 +40,12 @@ export interface Config {
   /** libphonenumber-js number types refused as destinations. */
   blockedNumberTypes: string[];
   drainTimeoutMs: number;
+  /** Undefined: X-Forwarded-For is ignored, the socket's peer is the client. */
+  trustProxy: TrustProxy | undefined;
   /** Time scale of the embedded simulator (1 = real time). */
   simTimeScale: number;
+  /** GET /metrics: bearer token required when set; on its own port (not the API's) when port is set. */
+  metrics: { token: string | undefined; port: number | undefined };
 }
 
 export class ConfigError extends Error {}
@@ -71,7 +79,10 @@ export const SETTINGS: Setting[] = [
   { env: 'ALLOWED_DESTINATIONS', default: '', description: 'Comma-separated ISO countries (US) or E.164 prefixes (+44); empty: all.' },
   { env: 'BLOCKED_NUMBER_TYPES', default: 'PREMIUM_RATE,SHARED_COST,UAN,VOICEMAIL,PAGER,PERSONAL_NUMBER', description: 'Number types refused as destinations.' },
   { env: 'DRAIN_TIMEOUT_MS', default: '30000', description: 'On SIGTERM, live calls get this long before they are hung up.' },
+  { env: 'TRUST_PROXY', default: '', description: 'Reverse proxies whose X-Forwarded-For is believed: a hop count (1 = one proxy) or comma-separated addresses/CIDRs. Empty: none.' },
   { env: 'SIM_TIME_SCALE', default: '1', description: 'Embedded simulator speed (0.1 = ten times faster).' },
+  { env: 'METRICS_TOKEN', default: '', description: 'Bearer token GET /metrics requires when set (not a JWT). Or METRICS_TOKEN_FILE.' },
+  { env: 'METRICS_PORT', default: '', description: 'Serve /metrics on this port (same HOST) instead of the API port.' },
   { env: 'LOG_LEVEL', default: 'info', description: 'pino level.' },
 ];
 
@@ -100,6 +111,27 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 
 function list(env: Env, name: string, fallback: string): string[] {
   return (env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function trustProxy(raw: string | undefined): TrustProxy | undefined {
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'false' || value === '0') return undefined;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 32) throw new ConfigError('TRUST_PROXY as a hop count must be from 0 to 32');
+    return { hops };
+  }
+  const proxies = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of proxies) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = Number(prefix);
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && bits <= (family === 6 ? 128 : 32));
+    if (family === 0 || extra !== undefined || !prefixOk) {
+      throw new ConfigError(`TRUST_PROXY must be a hop count or comma-separated IP addresses/CIDRs (got "${entry}"; "true" is refused: it would believe any client)`);
+    }
+  }
+  return { proxies };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -161,6 +193,11 @@ export function loadConfig(env: Env = process.env): Config {
     allowedDestinations: list(env, 'ALLOWED_DESTINATIONS', ''),
     blockedNumberTypes: list(env, 'BLOCKED_NUMBER_TYPES', 'PREMIUM_RATE,SHARED_COST,UAN,VOICEMAIL,PAGER,PERSONAL_NUMBER'),
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 30000, 0, 3600000),
+    trustProxy: trustProxy(env.TRUST_PROXY),
     simTimeScale,
+    metrics: {
+      token: secret(env, 'METRICS_TOKEN'),
+      port: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
+    },
   };
 }

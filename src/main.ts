@@ -21,19 +21,12 @@ async function main(): Promise<void> {
   }
 
   const simulatorPort = process.env.ARI_SIM_PORT ? Number(process.env.ARI_SIM_PORT) : 0;
-  const stack = await startStack(config, logger, { simulatorScripts: DEMO_CALLEE_SCRIPTS, simulatorPort });
-  logger.info({ port: stack.httpPort }, 'HTTP API listening');
-  stack.ariConnected.then(() => {
-    logger.info('ARI connected');
-    if (config.demoMode) process.stdout.write(demoBanner(stack.httpPort));
-  }, () => undefined);
-
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, drainMs: config.drainTimeoutMs }, 'shutting down: no new calls, draining live calls');
+  const starting = startStack(config, logger, { simulatorScripts: DEMO_CALLEE_SCRIPTS, simulatorPort });
+  // Installed before the stack starts: a signal during start-up waits for it, then drains.
+  handleStopSignals(logger, async () => {
     try {
+      const stack = await starting;
+      logger.info({ drainMs: config.drainTimeoutMs, liveCalls: stack.engine.liveCount() }, 'no new calls, draining live calls');
       await stack.stop();
       logger.info('stopped');
       process.exitCode = 0;
@@ -43,9 +36,41 @@ async function main(): Promise<void> {
     }
     // Lingering keep-alive sockets must not hold the process after a clean stop.
     setTimeout(() => process.exit(), 200).unref();
+  });
+  let stack: Awaited<typeof starting>;
+  try {
+    stack = await starting;
+  } catch (err) {
+    // Half-started parts (the simulator's listener) would keep a process that serves nothing alive.
+    logger.fatal({ err }, 'the engine could not start');
+    process.exit(1);
+  }
+  logger.info({ port: stack.httpPort }, 'HTTP API listening');
+  stack.ariConnected.then(() => {
+    logger.info('ARI connected');
+    if (config.demoMode) process.stdout.write(demoBanner(stack.httpPort));
+  }, () => undefined);
+}
+
+/**
+ * SIGTERM and SIGINT are handled for the whole life of the process: the first one starts the
+ * drain, every later one is only logged. A signal may arrive twice without anyone meaning it (npm
+ * forwards the one a supervisor sent to the whole process group), and Node's default action would
+ * kill the drain halfway, leaving calls up and sessions live. DRAIN_TIMEOUT_MS bounds the drain.
+ */
+function handleStopSignals(logger: Logger, drain: () => Promise<void>): void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    received += 1;
+    if (received > 1) {
+      logger.warn({ signal, received }, 'already shutting down: the drain goes on (DRAIN_TIMEOUT_MS bounds it)');
+      return;
+    }
+    logger.info({ signal }, 'shutting down');
+    void drain();
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 /** A stray rejection or exception is logged and the process keeps serving calls. */

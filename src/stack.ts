@@ -12,6 +12,9 @@ import { buildApp } from './http/app.js';
 import { startHttpServer } from './http/server.js';
 import { startSimulator, type RunningSimulator, type CalleeScript } from './sim/index.js';
 import { seedDemo } from './demo.js';
+import { createEngineMetrics } from './metrics/engine-metrics.js';
+import { instrument } from './metrics/instrument.js';
+import { startMetricsServer } from './http/metrics-route.js';
 
 export interface RunningStack {
   config: Config;
@@ -20,6 +23,8 @@ export interface RunningStack {
   simulator: RunningSimulator | undefined;
   httpPort: number;
   engine: ReturnType<typeof createTelephonyEngine>;
+  /** Port of the METRICS_PORT listener, when configured. */
+  metricsPort: number | undefined;
   /** Resolves once ARI is connected for the first time. */
   ariConnected: Promise<void>;
   /** Stops accepting, drains live calls (config.drainTimeoutMs unless given), closes everything. */
@@ -52,14 +57,16 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     logger.info({ ariUrl: simulator.url }, 'no ARI_URL: started the built-in Asterisk simulator');
   }
 
-  const store = await openSqliteStore(config.databasePath);
-  if (config.demoMode || simulator) await seedDemo(store);
+  const sqlite = await openSqliteStore(config.databasePath);
+  if (config.demoMode || simulator) await seedDemo(sqlite);
 
   const router = loadRouter(config.routesFile);
-  const port = createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) });
+  const metrics = createEngineMetrics();
+  const { store, port } = instrument(metrics, { store: sqlite, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
   const engine = createTelephonyEngine({ port, store, router, config, logger: logger.child({ component: 'engine' }) });
-  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable() });
+  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), metrics });
   const http = await startHttpServer(app, config);
+  const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config, config.metrics.port);
 
   // ARI may be down at start (Asterisk restarting): HTTP serves /health meanwhile and /ready says why.
   const ariConnected = engine.start();
@@ -69,6 +76,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   const stop = (drainMs = config.drainTimeoutMs): Promise<void> => {
     stopped ??= (async () => {
       await http.close();
+      await metricsServer?.close();
       await engine.stop({ drainMs });
       await store.close();
       await simulator?.close();
@@ -76,5 +84,5 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     return stopped;
   };
 
-  return { config, store, simulator, httpPort: http.port, engine, ariConnected, stop };
+  return { config, store, simulator, httpPort: http.port, metricsPort: metricsServer?.port, engine, ariConnected, stop };
 }

@@ -78,4 +78,15 @@ export interface PageRequest {
   /** 1-based. */
   page: number;
   countPerPage: number;
+  /** Only these ids (ListRequest.specificIds). */
+  ids?: readonly string[];
+  /** A field the list names as sortable (camelCase, as the API shows it); default: the list's own order. */
+  sort?: { field: string; descending: boolean };
 }
+
+/** Fields each list can be sorted by (ListRequest.sortField). */
+export const SORT_FIELDS = {
+  sessions: ['dateCreated', 'state', 'numberToDial', 'callerId', 'flowId'],
+  flows: ['dateCreated', 'name'],
+  phoneNumbers: ['dateCreated', 'number', 'name'],
+} as const;

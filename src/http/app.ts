@@ -1,5 +1,6 @@
-// The express application (no listen): formats, health, auth, bodies, routes, and one error
-// handler that turns everything into the ResponseStatus shape without ever leaking a stack.
+// The express application (no listen): formats, the public operations (health, readiness), auth,
+// bodies, the operations of the registry (`operations/`), and one error handler that turns
+// everything into the ResponseStatus shape without ever leaking a stack.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import { scrub, type Logger } from '../log.js';
@@ -9,11 +10,19 @@ import type { CallEngine } from '../services/call-engine.js';
 import { AccountAccess } from '../services/accounts.js';
 import { OutgoingSessions } from '../services/outgoing-sessions.js';
 import { FlowService, PhoneNumberService, SessionQueries } from '../services/management.js';
+import { SessionControl } from '../services/session-control.js';
 import { authenticate } from './auth.js';
 import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
 import { IpRateLimiter } from './rate-limit.js';
-import { negotiateFormat, send, sendError, statusOf } from './respond.js';
-import { apiRoutes } from './routes.js';
+import { clientAddressOf } from './client-address.js';
+import { negotiateFormat, sendError, statusOf } from './respond.js';
+import { createHandlers } from './operations/handlers.js';
+import { buildOperationRouters } from './operations/router.js';
+import { metadataRoutes } from './metadata/pages.js';
+import type { EngineMetrics } from '../metrics/engine-metrics.js';
+import { httpMetrics } from '../metrics/http-observer.js';
+import { metricsRoute } from './metrics-route.js';
+import { consoleRoutes } from './console-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -24,9 +33,9 @@ export interface AppDeps {
   isReady: () => Promise<boolean>;
   /** Clock for the rate limits; tests may pass their own. */
   now?: () => number;
+  /** Prometheus metrics: HTTP requests counted, and GET /metrics here unless METRICS_PORT. */
+  metrics?: EngineMetrics;
 }
-
-const READY_RETRY_AFTER_SEC = 5;
 
 /**
  * Errors express and body-parser raise for a bad request (oversized or undecodable body, malformed
@@ -59,14 +68,20 @@ export function buildApp(deps: AppDeps): express.Express {
   app.set('etag', false);
 
   const limiter = new IpRateLimiter(config.limits.unauthenticatedPerMinute, 60_000, deps.now);
+  const clientAddress = clientAddressOf(config.trustProxy);
   const accounts = new AccountAccess(store);
-  const services = {
+  const { publicRoutes, routes } = buildOperationRouters(createHandlers({
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
     flows: new FlowService(store),
     phoneNumbers: new PhoneNumberService(store),
     sessions: new SessionQueries(store),
-  };
+    control: new SessionControl(store, engine),
+    engine,
+    databaseReady: deps.isReady,
+    logger,
+  }));
 
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
     // A listener and a clock read per request only when the line would be written.
@@ -77,31 +92,22 @@ export function buildApp(deps: AppDeps): express.Express {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       // The path only: a query string could hold something that must not be logged.
-      logger.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      logger.debug({ method: req.method, path: req.path, status: res.statusCode, client: clientAddress(req), ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     });
     next();
   });
+  // Before format negotiation: `/openapi.json` is a page, not `/openapi` as JSON.
+  app.use(metadataRoutes());
   app.use(negotiateFormat);
 
-  app.get('/health', (_req, res) => {
-    send(res, 200, { status: 'ok' }, { root: 'Health' });
-  });
-  app.get('/ready', async (_req, res) => {
-    const ari = engine.isReady();
-    let database = false;
-    try {
-      database = await deps.isReady();
-    } catch (err) {
-      logger.warn({ err }, 'readiness probe of the database failed');
-    }
-    const ready = ari && database;
-    if (!ready) res.set('Retry-After', String(READY_RETRY_AFTER_SEC));
-    send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', ari, database }, { root: 'Readiness' });
-  });
+  app.use(publicRoutes);
 
-  app.use(authenticate(config, accounts, limiter));
+  if (deps.metrics && config.metrics.port === undefined) app.use(metricsRoute(deps.metrics, config.metrics.token));
+  app.use(consoleRoutes());
+
+  app.use(authenticate(config, accounts, limiter, clientAddress));
   app.use(bodyReader({ maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS }));
-  app.use(apiRoutes(services));
+  app.use(routes);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new AppError('not-found', 'NotFound', `No route for ${req.method} ${req.path.slice(0, 200)}`));

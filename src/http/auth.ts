@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import { ACCOUNT_ID, AccountAccess, ROLES, type Principal } from '../services/accounts.js';
 import { IpRateLimiter } from './rate-limit.js';
+import type { ClientAddress } from './client-address.js';
 
 export interface AuthContext {
   principal: Principal;
@@ -62,10 +63,10 @@ function requestedAccount(req: Request): string | undefined | null {
   return fromQuery ?? fromHeader;
 }
 
-export function authenticate(config: Config, accounts: AccountAccess, limiter: IpRateLimiter) {
+export function authenticate(config: Config, accounts: AccountAccess, limiter: IpRateLimiter, clientAddress: ClientAddress) {
   const key = verificationKey(config.jwt);
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const ip = req.socket.remoteAddress ?? 'unknown';
+    const ip = clientAddress(req);
     const fail = (err: AppError): void => {
       limiter.hit(ip);
       res.set('WWW-Authenticate', 'Bearer');

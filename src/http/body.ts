@@ -1,6 +1,7 @@
 // Request bodies: JSON or XML only, size-capped before they are read, depth-capped before they are
 // parsed, then walked once so that no use case ever sees prototype keys, huge strings or control
-// characters. The result lands in `req.body` as a plain object (XML converted to the JSON shape).
+// characters. The result lands in `res.locals.body`: JSON as parsed and inspected; XML as its parsed
+// tree, which the binding types by the request DTO and inspects the same way (`operations/bind.ts`).
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError, type FieldError } from '../domain/errors.js';
 import { parseXmlBody, type ParsedXml } from './xml.js';
@@ -94,17 +95,17 @@ export function inspectValue(value: unknown, limits: Omit<BodyLimits, 'maxBodyBy
 
 export interface ParsedBody {
   kind: BodyKind;
+  /** The JSON value (undefined for XML: the binding converts `xml.node` by the request DTO). */
   value: unknown;
-  /** Set for XML bodies: the root element and its namespace. */
-  xml?: Omit<ParsedXml, 'value'>;
+  /** Set for XML bodies: the root element, its namespace and its parsed tree. */
+  xml?: ParsedXml;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function parseBodyText(kind: BodyKind, text: string, limits: Omit<BodyLimits, 'maxBodyBytes'>): ParsedBody {
   if (kind === 'xml') {
-    const { value, ...xml } = parseXmlBody(text, limits.maxDepth);
-    return { kind, value, xml };
+    return { kind, value: undefined, xml: parseXmlBody(text, limits.maxDepth) };
   }
   if (jsonDepth(text) > limits.maxDepth) {
     throw new AppError('validation', 'TooDeep', `JSON nesting deeper than ${limits.maxDepth} levels is not accepted`);
@@ -162,7 +163,7 @@ export function bodyReader(limits: BodyLimits): express.RequestHandler[] {
     }
     try {
       const parsed = parseBodyText(kind, text, limits);
-      const fieldErrors = inspectValue(parsed.value, limits);
+      const fieldErrors = parsed.xml ? [] : inspectValue(parsed.value, limits);
       if (fieldErrors.length > 0) throw AppError.validation(fieldErrors);
       res.locals.body = parsed;
       next();
@@ -171,15 +172,4 @@ export function bodyReader(limits: BodyLimits): express.RequestHandler[] {
     }
   };
   return [gate, parse];
-}
-
-/** The parsed body as an object (an absent body is an empty object); anything else is a 400. */
-export function bodyObject(res: Response): Record<string, unknown> {
-  const parsed = res.locals.body as ParsedBody | undefined;
-  if (parsed === undefined) return {};
-  const v = parsed.value;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new AppError('validation', 'InvalidBody', 'The body must be an object');
-  }
-  return v as Record<string, unknown>;
 }

@@ -1,11 +1,15 @@
-// Response formats as ServiceStack clients expect them: the format comes from a `.json`/`.xml` route
-// suffix, else `?format=`, else `Accept`, else the request's own content type (XML in, XML out),
-// else JSON. `?callback=` wraps JSON in JSONP. Errors always use the ResponseStatus shape.
+// Response formats as ServiceStack clients expect them: the format comes from a `.json`/`.xml`/
+// `.csv` route suffix, else `?format=`, else `Accept`, else the request's own content type (XML in,
+// XML out), else JSON. `?callback=` wraps JSON in JSONP. Errors always use the ResponseStatus shape
+// (in JSON when CSV was asked for: an error is not a table).
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, type ErrorKind } from '../domain/errors.js';
-import { SERVICESTACK_NS, SESSIONS_NS, toXml } from './xml.js';
+import { toCsv } from './csv.js';
+import { toXml } from './xml.js';
 
-export type Format = 'json' | 'xml';
+export type Format = 'json' | 'xml' | 'csv';
+
+const FORMATS: readonly string[] = ['json', 'xml', 'csv'] satisfies Format[];
 
 const STATUS: Record<ErrorKind, number> = {
   validation: 400,
@@ -45,7 +49,7 @@ function fromAccept(accept: string | undefined): Format | undefined {
     const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
     const q = qParam ? Number(qParam.slice(2)) : 1;
     if (!(q > 0)) continue;
-    const format: Format | undefined = isXmlType(type) ? 'xml' : isJsonType(type) ? 'json' : undefined;
+    const format: Format | undefined = isXmlType(type) ? 'xml' : isJsonType(type) ? 'json' : type === 'text/csv' ? 'csv' : undefined;
     if (format && (!best || q > best.q)) best = { format, q };
   }
   return best?.format;
@@ -61,7 +65,7 @@ export function negotiateFormat(req: Request, res: Response, next: NextFunction)
   res.locals.format = 'json' satisfies Format;
   const q = req.url.indexOf('?');
   const path = q === -1 ? req.url : req.url.slice(0, q);
-  const suffix = /\.(json|xml)$/i.exec(path);
+  const suffix = /\.(json|xml|csv)$/i.exec(path);
   let format: Format | undefined;
   if (suffix?.[1]) {
     format = suffix[1].toLowerCase() as Format;
@@ -69,11 +73,11 @@ export function negotiateFormat(req: Request, res: Response, next: NextFunction)
   }
   const query = req.query as Record<string, unknown>;
   const formatParam = single(query.format);
-  if (formatParam === null || (formatParam !== undefined && formatParam !== 'json' && formatParam !== 'xml')) {
-    next(new AppError('validation', 'InvalidFormat', 'format must be json or xml'));
+  if (formatParam === null || (formatParam !== undefined && !FORMATS.includes(formatParam))) {
+    next(new AppError('validation', 'InvalidFormat', 'format must be json, xml or csv'));
     return;
   }
-  format ??= formatParam;
+  format ??= formatParam as Format | undefined;
   format ??= fromAccept(req.get('accept'));
   const contentType = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   format ??= isXmlType(contentType) ? 'xml' : 'json';
@@ -86,7 +90,8 @@ export function negotiateFormat(req: Request, res: Response, next: NextFunction)
       next(new AppError('validation', 'InvalidCallback', 'callback must be a JavaScript identifier (letters, digits, _ and $, dotted)'));
       return;
     }
-    if (format === 'xml') {
+    if (format !== 'json') {
+      res.locals.format = 'json';
       next(new AppError('validation', 'InvalidCallback', 'callback (JSONP) is only available for JSON responses'));
       return;
     }
@@ -95,18 +100,15 @@ export function negotiateFormat(req: Request, res: Response, next: NextFunction)
   next();
 }
 
-export interface SendOptions {
-  /** XML root element, e.g. `Session`. */
-  root: string;
-  namespace?: string;
-  /** XML item element names for list fields, e.g. `{ items: 'Flow' }`. */
-  itemNames?: Record<string, string>;
-}
-
-export function send(res: Response, status: number, body: unknown, opts: SendOptions): void {
+/** Writes `body`, an instance of the DTO `dtoName`, in the negotiated format. */
+export function send(res: Response, status: number, body: unknown, dtoName: string): void {
   res.status(status);
   if (res.locals.format === 'xml') {
-    res.type('application/xml; charset=utf-8').send(toXml(opts.root, body, opts.namespace ?? SESSIONS_NS, opts.itemNames));
+    res.type('application/xml; charset=utf-8').send(toXml(dtoName, body));
+    return;
+  }
+  if (res.locals.format === 'csv' && status < 400) {
+    res.type('text/csv; charset=utf-8').send(toCsv(dtoName, body));
     return;
   }
   const json = JSON.stringify(body);
@@ -119,15 +121,19 @@ export function send(res: Response, status: number, body: unknown, opts: SendOpt
   res.type('application/json; charset=utf-8').send(json);
 }
 
-/** `status` overrides the kind's status (500 for unexpected errors, which have no kind). */
-export function sendError(res: Response, err: AppError, status = statusOf(err.kind)): void {
-  if (err.retryAfterSec !== undefined) res.set('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSec))));
-  const body = {
+/** The ResponseStatus body of an error, as ServiceStack clients parse it. */
+export function errorBody(err: AppError): { responseStatus: { errorCode: string; message: string; errors: Array<{ errorCode: string; fieldName: string; message: string }> } } {
+  return {
     responseStatus: {
       errorCode: err.errorCode,
       message: err.message,
       errors: err.fieldErrors.map((e) => ({ errorCode: e.errorCode, fieldName: e.fieldName, message: e.message })),
     },
   };
-  send(res, status, body, { root: 'ErrorResponse', namespace: SERVICESTACK_NS, itemNames: { errors: 'ResponseError' } });
+}
+
+/** `status` overrides the kind's status (500 for unexpected errors, which have no kind). */
+export function sendError(res: Response, err: AppError, status = statusOf(err.kind)): void {
+  if (err.retryAfterSec !== undefined) res.set('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSec))));
+  send(res, status, errorBody(err), 'ErrorResponse');
 }

@@ -51,11 +51,9 @@ export function phoneNumberView(n: PhoneNumber) {
   };
 }
 
-export function pageView<T, V>(page: Page<T>, view: (item: T) => V) {
-  return {
-    items: page.items.map(view),
-    totalCount: page.totalCount,
-    totalPages: page.totalPages,
-    hasMorePages: page.hasMorePages,
-  };
+/** With `simplifiedPaging` (ListRequest) only the items and whether more pages follow. */
+export function pageView<T, V>(page: Page<T>, view: (item: T) => V, request: { simplifiedPaging?: unknown } = {}) {
+  const items = page.items.map(view);
+  if (request.simplifiedPaging === true) return { items, hasMorePages: page.hasMorePages };
+  return { items, totalCount: page.totalCount, totalPages: page.totalPages, hasMorePages: page.hasMorePages };
 }

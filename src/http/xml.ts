@@ -1,32 +1,22 @@
 // XML in the DataContract form ServiceStack clients speak: parsed safely (no DOCTYPE, no entity
-// expansion, depth-capped) into the same plain objects JSON bodies give, and written back with the
-// same conventions (PascalCase elements, arrays as item elements, maps as KeyValueOfstringstring).
+// expansion, depth-capped), then converted into the same plain objects JSON bodies give, typed by
+// the DTO declarations (`operations/dtos.ts`: which elements are lists, dictionaries, numbers,
+// booleans), and written back with the same conventions (PascalCase elements, lists as item
+// elements, dictionaries as KeyValueOfstringstring).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AppError } from '../domain/errors.js';
+import { dto, fieldOf } from './operations/dtos.js';
+import type { TypeRef } from './operations/types.js';
 
-export const SESSIONS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Sessions';
 export const ARRAYS_NS = 'http://schemas.microsoft.com/2003/10/Serialization/Arrays';
-export const SERVICESTACK_NS = 'http://schemas.servicestack.net/types';
-
-/** Fields whose XML form is a list of item elements. */
-const ARRAY_FIELDS = new Set(['steps', 'media', 'prompt', 'items', 'errors', 'timeline']);
-/** Fields whose XML form is a DataContract dictionary. */
-const MAP_FIELDS = new Set(['branches', 'cases', 'variables', 'data']);
-const NUMBER_FIELDS = new Set([
-  'maxDigits', 'timeoutMs', 'interDigitTimeoutMs', 'attempts', 'ms', 'maxDurationMs', 'maxSilenceMs',
-  'flowVersion', 'version', 'page', 'countPerPage', 'totalCount', 'totalPages', 'seq',
-]);
-const BOOLEAN_FIELDS = new Set(['enabled', 'beep', 'hasMorePages']);
-/** Item element names used when writing arrays. */
-const ITEM_NAMES: Record<string, string> = {
-  steps: 'FlowStep', errors: 'ResponseError', timeline: 'SessionEvent', media: 'string', prompt: 'string',
-};
+const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 export interface ParsedXml {
   root: string;
   /** Default namespace declared on the root element, if any. */
   namespace: string | undefined;
-  value: Record<string, unknown>;
+  /** The root element as fast-xml-parser gives it; `xmlToValue` types it. */
+  node: unknown;
 }
 
 const FORBIDDEN_DECLARATIONS = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
@@ -71,12 +61,7 @@ export function parseXmlBody(text: string, maxDepth: number): ParsedXml {
   }
   const rootNode: unknown = rootNodes[0];
   const namespace = isRecord(rootNode) && typeof rootNode['@_xmlns'] === 'string' ? rootNode['@_xmlns'] : undefined;
-  const converted = convertNode('', rootNode);
-  return {
-    root: localName(rootKey),
-    namespace,
-    value: isRecord(converted) ? converted : {},
-  };
+  return { root: localName(rootKey), namespace, node: rootNode };
 }
 
 /** Element depth by a linear scan (no regex: `<<<<…` must not backtrack), so a deep document is refused before it is parsed. */
@@ -132,55 +117,80 @@ function isNil(node: Record<string, unknown>): boolean {
   return Object.entries(node).some(([k, v]) => k.startsWith('@_') && localName(k.slice(2)) === 'nil' && v === 'true');
 }
 
-function leafValue(field: string, node: unknown): unknown {
-  let text: string;
-  if (typeof node === 'string') text = node;
-  else if (isRecord(node)) {
+function leafText(node: unknown): string | undefined {
+  if (typeof node === 'string') return decodeText(node);
+  if (isRecord(node)) {
     if (isNil(node)) return undefined;
     const t = node['#text'];
-    text = typeof t === 'string' ? t : '';
-  } else text = '';
-  text = decodeText(text);
-  if (NUMBER_FIELDS.has(field) && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  if (BOOLEAN_FIELDS.has(field) && (text === 'true' || text === 'false')) return text === 'true';
+    return decodeText(typeof t === 'string' ? t : '');
+  }
+  return '';
+}
+
+/** Numbers and booleans as declared; text that is neither stays text, for validation to report. */
+function scalarOf(type: TypeRef | undefined, text: string): unknown {
+  if ((type === 'int' || type === 'long') && /^-?\d{1,15}$/.test(text)) return Number(text);
+  if (type === 'bool' && (text === 'true' || text === 'false')) return text === 'true';
   return text;
 }
 
-function convertNode(field: string, node: unknown): unknown {
-  if (!isRecord(node) || isNil(node)) return leafValue(field, node);
-  const keys = childKeys(node);
-  if (ARRAY_FIELDS.has(field)) {
-    const out: unknown[] = [];
-    for (const k of keys) {
-      const items = node[k];
-      if (Array.isArray(items)) for (const item of items) out.push(convertNode(`${field}[]`, item));
-    }
-    return out;
+function elementsOf(node: Record<string, unknown>): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  for (const k of childKeys(node)) {
+    const items = node[k];
+    if (Array.isArray(items)) for (const item of items) out.push([k, item]);
   }
-  if (MAP_FIELDS.has(field)) {
+  return out;
+}
+
+/** An element's value, typed by `type` (undefined: an undeclared element, read as text or nested elements). */
+function convertNode(node: unknown, type: TypeRef | undefined): unknown {
+  if (isRecord(node) && isNil(node)) return undefined;
+  if (!isRecord(node)) {
+    // An empty element: an empty list or dictionary when declared as one.
+    if (typeof type === 'object' && ('list' in type || 'map' in type)) return 'list' in type ? [] : {};
+    return scalarOf(type, leafText(node) ?? '');
+  }
+  if (typeof type === 'object' && 'list' in type) {
+    return elementsOf(node).map(([, item]) => convertNode(item, type.list));
+  }
+  if (typeof type === 'object' && 'map' in type) {
     const out: Record<string, unknown> = {};
-    for (const k of keys) {
-      const pairs = node[k];
-      if (!Array.isArray(pairs)) continue;
-      for (const pair of pairs) {
-        if (!isRecord(pair)) continue;
-        const key = firstChild(pair, 'Key');
-        const value = firstChild(pair, 'Value');
-        if (typeof key === 'string') out[decodeText(key)] = typeof value === 'string' ? decodeText(value) : '';
-      }
+    for (const [, pair] of elementsOf(node)) {
+      if (!isRecord(pair)) continue;
+      const key = firstChild(pair, 'Key');
+      const value = firstChild(pair, 'Value');
+      if (typeof key !== 'string') continue;
+      const name = decodeText(key);
+      if (FORBIDDEN_NAMES.has(name)) forbidden(name);
+      out[name] = typeof value === 'string' ? scalarOf(type.map, decodeText(value)) : '';
     }
     return out;
   }
-  if (keys.length === 0) return leafValue(field, node);
+  const keys = childKeys(node);
+  if (keys.length === 0) return type === undefined || typeof type === 'string' ? scalarOf(type, leafText(node) ?? '') : {};
+  const ref = typeof type === 'object' && 'ref' in type ? type.ref : undefined;
   const out: Record<string, unknown> = {};
   for (const k of keys) {
-    const name = camel(k);
+    const field = ref === undefined ? undefined : fieldOf(ref, localName(k));
+    const name = field?.name ?? camel(k);
+    if (FORBIDDEN_NAMES.has(name)) forbidden(name);
     if (Object.hasOwn(out, name)) continue; // first occurrence wins, as DataContract reads it
     const values = node[k];
     const first: unknown = Array.isArray(values) ? values[0] : values;
-    out[name] = convertNode(name, first);
+    out[name] = convertNode(first, field?.type);
   }
   return out;
+}
+
+function forbidden(name: string): never {
+  throw new AppError('validation', 'ForbiddenProperty', `Property name "${name}" is not accepted`);
+}
+
+/** A parsed root element as the plain object of the DTO `dtoName`. */
+export function xmlToValue(node: unknown, dtoName: string): Record<string, unknown> {
+  const v = convertNode(node, { ref: dtoName });
+  return isRecord(v) ? v : {};
 }
 
 function firstChild(node: Record<string, unknown>, local: string): unknown {
@@ -218,37 +228,43 @@ function scalarText(v: unknown): string {
   return JSON.stringify(v) ?? '';
 }
 
-function writeValue(field: string, value: unknown, names: Record<string, string>): string {
+function itemName(item: TypeRef): string {
+  return typeof item === 'object' && 'ref' in item ? item.ref : `a:${item === 'bool' ? 'boolean' : item}`;
+}
+
+function writeValue(value: unknown, type: TypeRef | undefined): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) {
-    const item = names[field] ?? ITEM_NAMES[field] ?? 'Item';
-    const prefix = item === 'string' ? 'a:' : '';
-    return value.map((v) => `<${prefix}${item}>${writeValue(`${field}[]`, v, names)}</${prefix}${item}>`).join('');
+    const item = typeof type === 'object' && 'list' in type ? itemName(type.list) : 'Item';
+    const itemType = typeof type === 'object' && 'list' in type ? type.list : undefined;
+    return value.map((v) => `<${item}>${writeValue(v, itemType)}</${item}>`).join('');
   }
-  if (MAP_FIELDS.has(field) && typeof value === 'object') {
+  if (typeof type === 'object' && 'map' in type && typeof value === 'object') {
     return Object.entries(value as Record<string, unknown>)
       .map(([k, v]) => `<a:KeyValueOfstringstring><a:Key>${escapeXml(k)}</a:Key><a:Value>${escapeXml(scalarText(v))}</a:Value></a:KeyValueOfstringstring>`)
       .join('');
   }
   if (typeof value === 'object') {
+    const ref = typeof type === 'object' && 'ref' in type ? type.ref : undefined;
     return Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => writeElement(k, v, names))
+      .map(([k, v]) => writeElement(k, v, ref === undefined ? undefined : fieldOf(ref, k)?.type))
       .join('');
   }
   return escapeXml(scalarText(value));
 }
 
-function writeElement(field: string, value: unknown, names: Record<string, string>): string {
+function writeElement(field: string, value: unknown, type: TypeRef | undefined): string {
   const name = elementName(field);
   if (value === null) return `<${name} i:nil="true" />`;
-  const needsArrays = MAP_FIELDS.has(field) || ITEM_NAMES[field] === 'string';
+  const needsArrays = typeof type === 'object' && ('map' in type || ('list' in type && typeof type.list === 'string'));
   const ns = needsArrays ? ` xmlns:a="${ARRAYS_NS}"` : '';
-  return `<${name}${ns}>${writeValue(field, value, names)}</${name}>`;
+  return `<${name}${ns}>${writeValue(value, type)}</${name}>`;
 }
 
-/** A whole document: `<Root xmlns:i=… xmlns=ns>…</Root>`; `itemNames` names list items per field. */
-export function toXml(root: string, value: unknown, namespace: string, itemNames: Record<string, string> = {}): string {
-  const body = writeValue('', value, itemNames);
+/** A whole document of the DTO `dtoName`: `<Name xmlns:i=… xmlns=its namespace>…</Name>`. */
+export function toXml(dtoName: string, value: unknown): string {
+  const { name: root, namespace } = dto(dtoName);
+  const body = writeValue(value, { ref: dtoName });
   return `<?xml version="1.0" encoding="utf-8"?><${root} xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="${namespace}">${body}</${root}>`;
 }

@@ -5,6 +5,11 @@ import type { Flow, Session } from '../domain/model.js';
 export interface CallEngine {
   /** True while ARI is connected: POST /sessions/outgoing answers 503 otherwise. */
   isReady(): boolean;
+  /**
+   * For /ready: ARI connected, and the reconciliation that follows every (re)connection done
+   * (sessions left live by a previous run settled, this process's calls checked against ARI).
+   */
+  readiness(): { ari: boolean; reconciled: boolean };
   /** ARI endpoint for an E.164 number, from the routing rules. */
   endpointFor(numberToDial: string): string;
   /**
@@ -13,6 +18,11 @@ export interface CallEngine {
    * are recorded on the session (state `failed` with a reason).
    */
   placeCall(session: Session, flow: Flow): Promise<void>;
+  /**
+   * Ends a live session of this process: an answered call is hung up (it ends `completed`), one
+   * not yet answered is canceled (`canceled`). False when this process does not run it.
+   */
+  endSession(session: Session): boolean;
   /** Live sessions handled by this process. */
   liveCount(): number;
 }

@@ -63,10 +63,38 @@ function positiveInt(raw: unknown, name: string, max: number, fallback: number, 
   return n;
 }
 
-/** `?page=` (1-based, default 1) and `?countPerPage=` (default 25, at most 100). */
-export function readPage(query: Input, errors: FieldError[]): PageRequest {
-  return {
+/** `all` answers one page of at most this many. */
+export const MAX_ALL_ITEMS = 1000;
+const MAX_SPECIFIC_IDS = 100;
+
+/**
+ * ServiceStack's ListRequest: `page` (1-based, default 1), `countPerPage` (default 25, at most 100),
+ * `all`, `specificIds`, `sortField` (one of `sortFields`) and `sortOrder` (Ascend/Descend).
+ */
+export function readPage(query: Input, errors: FieldError[], sortFields: readonly string[]): PageRequest {
+  const request: PageRequest = {
     page: positiveInt(pick(query, 'page'), 'page', 1_000_000, 1, errors),
     countPerPage: positiveInt(pick(query, 'countPerPage'), 'countPerPage', MAX_COUNT_PER_PAGE, DEFAULT_COUNT_PER_PAGE, errors),
   };
+  if (readBoolean(query, 'all', errors) === true) {
+    request.page = 1;
+    request.countPerPage = MAX_ALL_ITEMS;
+  }
+  const ids = pick(query, 'specificIds');
+  if (!isAbsent(ids)) {
+    const list = typeof ids === 'string' ? ids.split(',') : ids;
+    if (!Array.isArray(list) || list.length > MAX_SPECIFIC_IDS || !list.every((id) => typeof id === 'string' && id.length > 0 && id.length <= 128)) {
+      errors.push({ fieldName: 'specificIds', errorCode: 'InvalidValue', message: `specificIds must be a list of at most ${MAX_SPECIFIC_IDS} ids` });
+    } else request.ids = list as string[];
+  }
+  const field = readString(query, 'sortField', errors, { required: false, maxLength: 40 });
+  const order = readString(query, 'sortOrder', errors, { required: false, maxLength: 10 });
+  if (field !== undefined && !sortFields.includes(field)) {
+    errors.push({ fieldName: 'sortField', errorCode: 'InvalidValue', message: `sortField must be one of ${sortFields.join(', ')}` });
+  } else if (order !== undefined && order !== 'Ascend' && order !== 'Descend') {
+    errors.push({ fieldName: 'sortOrder', errorCode: 'InvalidValue', message: 'sortOrder must be Ascend or Descend' });
+  } else if (field !== undefined || order !== undefined) {
+    request.sort = { field: field ?? 'dateCreated', descending: order === 'Descend' };
+  }
+  return request;
 }

@@ -2,7 +2,7 @@
 // scoped to one account; another account's entity is reported exactly as a missing one.
 import { AppError, type FieldError } from '../domain/errors.js';
 import type { Flow, Page, PhoneNumber, Session, SessionEvent, SessionState } from '../domain/model.js';
-import { FINAL_STATES, LIVE_STATES } from '../domain/model.js';
+import { FINAL_STATES, LIVE_STATES, SORT_FIELDS } from '../domain/model.js';
 import { checkE164 } from '../domain/e164.js';
 import { validateFlowDocument } from '../domain/flow-validation.js';
 import type { SessionFilter, Store } from '../store/store.js';
@@ -31,7 +31,7 @@ export class FlowService {
 
   list(accountId: string, query: Input): Promise<Page<Flow>> {
     const errors: FieldError[] = [];
-    const page = readPage(query, errors);
+    const page = readPage(query, errors, SORT_FIELDS.flows);
     throwIfAny(errors);
     return this.store.listFlows(accountId, page);
   }
@@ -41,20 +41,34 @@ export class FlowService {
     let version: number | undefined;
     const raw = pick(query, 'version');
     if (raw !== undefined) {
-      version = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
-      if (!(version >= 1)) throw AppError.validation([{ fieldName: 'version', errorCode: 'InvalidValue', message: 'version must be a positive integer' }]);
+      version = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!(Number.isSafeInteger(version) && version >= 1)) throw AppError.validation([{ fieldName: 'version', errorCode: 'InvalidValue', message: 'version must be a positive integer' }]);
     }
     const flow = await this.store.getFlow(accountId, id, version);
     if (!flow) throw AppError.notFound(version === undefined ? 'Flow' : 'Flow version');
     return flow;
   }
 
+  /** A new version; `name` and `steps` left out keep their current value. */
   async update(accountId: string, id: string, input: Input): Promise<Flow> {
     checkId(id, 'Flow');
-    const document = this.document(input);
-    const flow = await this.store.updateFlow(accountId, id, document);
+    const current = await this.store.getFlow(accountId, id);
+    if (!current) throw AppError.notFound('Flow');
+    const merged: Input = { name: current.document.name, steps: current.document.steps };
+    for (const key of ['name', 'steps'] as const) if (input[key] !== undefined) merged[key] = input[key];
+    const flow = await this.store.updateFlow(accountId, id, this.document(merged));
     if (!flow) throw AppError.notFound('Flow');
     return flow;
+  }
+
+  /** A new flow (version 1) with the latest document of another; `name` optional. */
+  async copy(accountId: string, id: string, input: Input): Promise<Flow> {
+    const source = await this.get(accountId, id, {});
+    const errors: FieldError[] = [];
+    const name = readString(input, 'name', errors, { required: false, maxLength: NAME_MAX });
+    throwIfAny(errors);
+    const document = this.document({ ...source.document, name: name ?? `Copy of ${source.name}`.slice(0, NAME_MAX) });
+    return this.store.createFlow(accountId, document);
   }
 
   async delete(accountId: string, id: string): Promise<void> {
@@ -85,7 +99,7 @@ export class PhoneNumberService {
 
   list(accountId: string, query: Input): Promise<Page<PhoneNumber>> {
     const errors: FieldError[] = [];
-    const page = readPage(query, errors);
+    const page = readPage(query, errors, SORT_FIELDS.phoneNumbers);
     throwIfAny(errors);
     return this.store.listPhoneNumbers(accountId, page);
   }
@@ -153,7 +167,7 @@ export class SessionQueries {
 
   list(accountId: string, query: Input): Promise<Page<Session>> {
     const errors: FieldError[] = [];
-    const page = readPage(query, errors);
+    const page = readPage(query, errors, SORT_FIELDS.sessions);
     const filter: SessionFilter = {};
     const state = readString(query, 'state', errors, { required: false, maxLength: 20 });
     if (state !== undefined) {

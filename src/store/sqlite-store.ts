@@ -97,6 +97,19 @@ function paging(page: PageRequest): { page: number; size: number; offset: number
   return { page: p, size, offset: (p - 1) * size };
 }
 
+/** ORDER BY for a page: the requested sort (a whitelisted column) or the list's default; rowid breaks ties. */
+function orderBy(request: PageRequest, columns: Record<string, string>, fallback: string, rowid: string): string {
+  const column = request.sort ? columns[request.sort.field] : undefined;
+  if (!request.sort || column === undefined) return fallback;
+  const dir = request.sort.descending ? 'DESC' : 'ASC';
+  return `${column} ${dir}, ${rowid} ${dir}`;
+}
+
+/** `AND <id column> IN (…)` for ListRequest.specificIds, as one JSON parameter (one statement text). */
+function idFilter(request: PageRequest, column: string): { sql: string; params: SqlValue[] } {
+  return request.ids ? { sql: ` AND ${column} IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(request.ids)] } : { sql: '', params: [] };
+}
+
 function pageOf<T>(items: T[], totalCount: number, page: number, size: number): Page<T> {
   const totalPages = Math.ceil(totalCount / size);
   return { items, totalCount, totalPages, hasMorePages: page < totalPages };
@@ -376,10 +389,12 @@ class SqliteStore implements Store {
 
   async listPhoneNumbers(accountId: string, request: PageRequest): Promise<Page<PhoneNumber>> {
     const { page, size, offset } = paging(request);
-    const count = await this.db.get<CountRow>('SELECT COUNT(*) AS n FROM phone_numbers WHERE account_id = ?', [accountId]);
+    const ids = idFilter(request, 'id');
+    const order = orderBy(request, { dateCreated: 'date_created', number: 'number', name: 'name' }, 'date_created, rowid', 'rowid');
+    const count = await this.db.get<CountRow>(`SELECT COUNT(*) AS n FROM phone_numbers WHERE account_id = ?${ids.sql}`, [accountId, ...ids.params]);
     const rows = await this.db.all<PhoneNumberRow>(
-      'SELECT * FROM phone_numbers WHERE account_id = ? ORDER BY date_created, rowid LIMIT ? OFFSET ?',
-      [accountId, size, offset]);
+      `SELECT * FROM phone_numbers WHERE account_id = ?${ids.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+      [accountId, ...ids.params, size, offset]);
     return pageOf(rows.map(toPhoneNumber), count?.n ?? 0, page, size);
   }
 
@@ -472,12 +487,14 @@ class SqliteStore implements Store {
 
   async listFlows(accountId: string, request: PageRequest): Promise<Page<Flow>> {
     const { page, size, offset } = paging(request);
+    const ids = idFilter(request, 'f.id');
+    const order = orderBy(request, { dateCreated: 'f.date_created', name: 'v.name' }, 'f.date_created, f.rowid', 'f.rowid');
     const count = await this.db.get<CountRow>(
-      'SELECT COUNT(*) AS n FROM flows WHERE account_id = ? AND date_deleted IS NULL', [accountId]);
+      `SELECT COUNT(*) AS n FROM flows f WHERE f.account_id = ? AND f.date_deleted IS NULL${ids.sql}`, [accountId, ...ids.params]);
     const rows = await this.db.all<FlowRow>(
-      `${FLOW_SELECT} AND v.version = f.current_version WHERE f.account_id = ? AND f.date_deleted IS NULL
-       ORDER BY f.date_created, f.rowid LIMIT ? OFFSET ?`,
-      [accountId, size, offset]);
+      `${FLOW_SELECT} AND v.version = f.current_version WHERE f.account_id = ? AND f.date_deleted IS NULL${ids.sql}
+       ORDER BY ${order} LIMIT ? OFFSET ?`,
+      [accountId, ...ids.params, size, offset]);
     return pageOf(rows.map(toFlow), count?.n ?? 0, page, size);
   }
 
@@ -549,11 +566,14 @@ class SqliteStore implements Store {
     if (filter.number !== undefined) { where.push('(number_to_dial = ? OR caller_id = ?)'); params.push(filter.number, filter.number); }
     if (filter.from !== undefined) { where.push('date_created >= ?'); params.push(isoBound(filter.from, 'from')); }
     if (filter.to !== undefined) { where.push('date_created <= ?'); params.push(isoBound(filter.to, 'to')); }
+    if (request.ids) { where.push('id IN (SELECT value FROM json_each(?))'); params.push(JSON.stringify(request.ids)); }
+    const order = orderBy(request, { dateCreated: 'date_created', state: 'state', numberToDial: 'number_to_dial', callerId: 'caller_id', flowId: 'flow_id' },
+      'date_created DESC, rowid DESC', 'rowid');
     const clause = where.join(' AND ');
     await this.db.flush();
     const count = await this.db.get<CountRow>(`SELECT COUNT(*) AS n FROM sessions WHERE ${clause}`, params);
     const rows = await this.db.all<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${clause} ORDER BY date_created DESC, rowid DESC LIMIT ? OFFSET ?`,
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${clause} ORDER BY ${order} LIMIT ? OFFSET ?`,
       [...params, size, offset]);
     return pageOf(await this.withVariables(rows), count?.n ?? 0, page, size);
   }
@@ -653,6 +673,22 @@ export interface SqliteStoreOptions {
   rowCommitDelayMs?: number;
 }
 
+/**
+ * SQLite answers SQLITE_BUSY at once, without its busy handler, when two connections switch a new
+ * file to WAL together (one holds the lock while it creates the -wal file): retried here.
+ */
+async function busyRetried<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let delayMs = 5; ; delayMs = Math.min(delayMs * 2, 100)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}
+
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const inMemory = path === ':memory:' || path === '';
   if (!inMemory && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
@@ -661,7 +697,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     db.configureBusyTimeout(BUSY_TIMEOUT_MS);
     db.configureRowCommitDelay(options.rowCommitDelayMs ?? DEFAULT_ROW_COMMIT_DELAY_MS);
     if (!inMemory) {
-      const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL');
+      const mode = await busyRetried(() => db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL'));
       if (mode?.journal_mode !== 'wal') throw new Error(`cannot switch ${path} to WAL mode (got ${mode?.journal_mode ?? 'nothing'})`);
     }
     await db.get('PRAGMA synchronous = NORMAL');

@@ -11,6 +11,7 @@ import { CallSession } from './call-session.js';
 import { Dispatcher } from './dispatcher.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
 import { backoffDelay } from './ari/backoff.js';
+import { settleOrphans } from './reconcile.js';
 
 export interface TelephonyEngineDeps {
   port: TelephonyPort;
@@ -57,9 +58,13 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const dispatcher = new Dispatcher<CallSession>();
   /** Sessions whose originate Asterisk acknowledged: only those can be missing from its channels. */
   const originated = new WeakSet<CallSession>();
+  /** EndSession asked before Asterisk acknowledged the originate: hung up once it does. */
+  const endRequested = new WeakMap<CallSession, string>();
   const startedAt = new Date().toISOString();
   let accepting = true;
   let orphansChecked = false;
+  /** False from each (re)connection until its reconciliation is done: /ready waits for it. */
+  let reconciled = false;
   let reconciliations = 0;
   let refusedChannels = 0;
   let reconciling: Promise<void> | undefined;
@@ -99,18 +104,11 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     onEnd: (call) => dispatcher.remove(call),
   });
 
-  /** Marks a session this process does not run (left live by a killed process) as failed. */
-  const failOrphan = async (session: Session, reason: string): Promise<void> => {
-    const at = new Date().toISOString();
-    await store.updateSession(session.id, { state: 'failed', endReason: reason, dateEnded: at });
-    await store.appendSessionEvent(session.id, 'state', { state: 'failed', reason }, at);
-  };
-
-  const reconcileOnce = async (): Promise<void> => {
+  const reconcileOnce = async (): Promise<boolean> => {
     const listed = await port.listChannelIds();
     if (!listed.ok) {
-      logger.warn({ kind: listed.kind }, 'cannot list ARI channels to reconcile; will retry on the next connection');
-      return;
+      logger.warn({ kind: listed.kind }, 'cannot list ARI channels to reconcile');
+      return false;
     }
     reconciliations += 1;
     const present = new Set(listed.value);
@@ -123,36 +121,40 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         call.conclude('failed', 'channel vanished while the ARI connection was down (Asterisk restarted or the call ended unseen)');
       }
     }
-    if (orphansChecked) return;
-    orphansChecked = true;
+    if (orphansChecked) return true;
     let live: Session[];
     try {
       live = await store.listLiveSessions();
     } catch (err) {
       logger.error({ err }, 'cannot list live sessions to reconcile');
-      orphansChecked = false;
-      return;
+      return false;
     }
-    for (const session of live) {
-      // Sessions of this process are in the dispatcher; younger ones are being placed right now.
-      if (dispatcher.get(session.channelId) || session.dateCreated >= startedAt) continue;
-      try {
-        if (present.has(session.channelId)) {
-          // Its flow state died with the previous process: end the call rather than leave it open.
-          await port.hangup(session.channelId, 'normal');
-          await failOrphan(session, 'engine restarted during the call: the call was hung up');
-        } else {
-          await failOrphan(session, 'engine restarted: the call no longer exists in Asterisk');
-        }
-      } catch (err) {
-        logger.error({ err, sessionId: session.id }, 'cannot reconcile a session left live');
-      }
+    // Sessions of this process are in the dispatcher; younger ones are being placed right now.
+    const orphans = live.filter((s) => !dispatcher.get(s.channelId) && s.dateCreated < startedAt);
+    const started = performance.now();
+    const settled = await settleOrphans(orphans, present, { port, store, logger });
+    orphansChecked = settled.failedWrites === 0;
+    if (orphans.length > 0) logger.info({ ...settled, ms: Math.round(performance.now() - started) }, 'sessions left live by a previous run settled');
+    return orphansChecked;
+  };
+
+  /** Until a pass succeeds while connected: a failed list or write is retried with backoff. */
+  const reconcileUntilDone = async (): Promise<boolean> => {
+    for (let attempt = 0; ; attempt += 1) {
+      if (await reconcileOnce()) return true;
+      if (!port.isConnected() || !(await waitRetry(attempt))) return false;
     }
   };
 
+  let generation = 0;
   const reconcile = (): Promise<void> => {
-    // One at a time; a reconnect during a reconciliation queues another pass.
-    const run = (reconciling ?? Promise.resolve()).then(reconcileOnce).catch((err: unknown) => {
+    const mine = ++generation;
+    reconciled = false;
+    // One at a time; a reconnect during a reconciliation queues another pass, and only the last
+    // queued pass may declare the engine reconciled.
+    const run = (reconciling ?? Promise.resolve()).then(async () => {
+      if ((await reconcileUntilDone()) && mine === generation) reconciled = true;
+    }).catch((err: unknown) => {
       logger.error({ err }, 'reconciliation failed');
     });
     reconciling = run;
@@ -197,6 +199,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         // 409 on a retry: the earlier attempt did create the channel (same id), the call goes on.
         originated.add(call);
         call.timeline('ari.originated', { channelId: session.channelId, endpoint: session.endpoint, attempt: attempt + 1, ...(res.ok ? {} : { existed: true }) });
+        const endReason = endRequested.get(call);
+        if (endReason !== undefined) call.stop(endReason);
         return;
       }
       call.timeline('error', { op: 'originate', kind: res.kind, message: res.message, attempt: attempt + 1 });
@@ -243,6 +247,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
 
   return {
     isReady: () => accepting && port.isConnected(),
+    readiness: () => ({ ari: accepting && port.isConnected(), reconciled }),
     endpointFor: (numberToDial) => router.endpointFor(numberToDial),
     placeCall: async (session, flow) => {
       try {
@@ -252,6 +257,16 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         const call = dispatcher.get(session.channelId);
         call?.conclude('failed', 'internal error while placing the call');
       }
+    },
+    endSession: (session) => {
+      const call = dispatcher.get(session.channelId);
+      if (!call || call.id !== session.id) return false;
+      const reason = 'ended by an EndSession request';
+      call.timeline('session.end-requested', {});
+      // Before the originate is acknowledged there is no channel to hang up yet.
+      if (originated.has(call) || call.currentState() === 'queued') call.stop(reason);
+      else endRequested.set(call, reason);
+      return true;
     },
     liveCount: () => dispatcher.size(),
     start: async () => {

@@ -47,7 +47,10 @@ const LAB_SCRIPTS: Record<string, CalleeScript> = {
   'Local/congestion@lab': { result: 'congestion', answerAfterMs: 0 },
   'Local/reject@lab': { result: 'reject', answerAfterMs: 0 },
   'Local/noanswer@lab': { result: 'no-answer' },
-  'Local/hangup@lab': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 1500 },
+  // Asterisk's Wait(1.5) would be 75 ms here, less than a loaded machine may take to send the
+  // recorded play request. 6 s (300 ms real) still falls inside demo-congrats (10.5 s, 525 ms
+  // real) whenever the play starts in time, and the replay waits for the hangup's events.
+  'Local/hangup@lab': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 6000 },
   'Local/nosuchexten@lab': { result: 'fail' },
   'Local/answer@nosuchcontext': { result: 'fail' },
 };
@@ -55,7 +58,8 @@ const LAB_SCRIPTS: Record<string, CalleeScript> = {
 /** The phone's behaviour in each PJSIP recording (baresip auto-answer, hang up, reject, ring). */
 const PHONE_SCRIPTS: Record<string, CalleeScript> = {
   'i-pjsip-phone1.json': { result: 'answer', answerAfterMs: 2, dtmf: [{ digits: '123#', afterPlaybackFinished: 1, delayMs: 0 }] },
-  'i2-pjsip-phone-hangs-up.json': { result: 'answer', answerAfterMs: 2, hangupAfterMs: 1500 },
+  // Hangs up when the trace's phone-command "hangup" comes (see replay).
+  'i2-pjsip-phone-hangs-up.json': { result: 'answer', answerAfterMs: 2 },
   'i3-pjsip-phone-rejects-486.json': { result: 'busy', answerAfterMs: 1000 },
   'i4-pjsip-noanswer-timeout.json': { result: 'no-answer' },
   'm-bridge-two-legs.json': { result: 'answer', answerAfterMs: 2 },
@@ -73,7 +77,7 @@ function inboundArgs(file: string, exten: string, callerNumber: string): string[
  * Recordings whose phone is driven by its ctrl_tcp commands, replayed through the control API:
  * `hangup` = the far end hangs up (or declines while ringing), `sndcode` = the far end sends DTMF.
  */
-const PHONE_BY_COMMAND = new Set(['m-bridge-two-legs.json', 'm2-dial-leg-busy-and-noanswer.json', 'n-record-and-stored-recordings.json']);
+const PHONE_BY_COMMAND = new Set(['i2-pjsip-phone-hangs-up.json', 'm-bridge-two-legs.json', 'm2-dial-leg-busy-and-noanswer.json', 'n-record-and-stored-recordings.json']);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

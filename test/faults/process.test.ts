@@ -3,7 +3,7 @@
 // an ARI disconnect. Asterisk is the simulator in this test process: it outlives the engine.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../src/sim/index.js';
@@ -24,6 +24,36 @@ const SHORT_FLOW: FlowDocument = { name: 'Short', steps: [{ id: 'wait', type: 'p
 const FLOWS = { long: LONG_FLOW, short: SHORT_FLOW };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Pids of every process descending from `root`, from /proc (Linux). */
+function descendants(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name is in parentheses and may hold spaces: the ppid is the 2nd field after it.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process exited while we read.
+    }
+  }
+  const found: number[] = [];
+  const walk = (pid: number): void => {
+    for (const [child, parent] of parentOf) if (parent === pid) { found.push(child); walk(child); }
+  };
+  walk(root);
+  return found;
+}
+
+/** True while `pid` exists and still runs the engine (a pid may be reused by another process). */
+function runsEngine(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('src/main.ts');
+  } catch {
+    return false;
+  }
+}
 
 async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -70,7 +100,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
     return path;
   }
 
-  async function start(databasePath: string, env: Record<string, string> = {}): Promise<EngineProcess> {
+  async function start(databasePath: string, env: Record<string, string> = {}, command?: readonly string[], detached = false): Promise<EngineProcess> {
     const engine = await spawnEngine({
       DATABASE_PATH: databasePath,
       ARI_URL: sim.url,
@@ -78,7 +108,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
       ARI_PASSWORD,
       DRAIN_TIMEOUT_MS: '1500',
       ...env,
-    });
+    }, command, { detached });
     engines.push(engine);
     await waitForStatus(engine.base, '/ready', 200, 30000).catch((err: Error) => {
       throw new Error(`${err.message}\n${engine.output().slice(-3000)}`);
@@ -147,6 +177,81 @@ describe('the engine as a process', { timeout: 180000 }, () => {
     // The engine hung up what it drained: nothing of it stays up on the trunk.
     await waitUntil('the simulator to have no channel left', async () => (sim.channels().length === 0 ? true : undefined), 5000);
     assertNoSecrets(engine.output(), [engine.token]);
+  });
+
+  /** Places `count` long calls and waits until every one is answered and in its pause. */
+  async function placeLongCalls(engine: EngineProcess, count: number, prefix: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i += 1) ids.push(await place(engine, flow.long!, `${prefix}${String(i).padStart(2, '0')}`));
+    for (const id of ids) await waitUntil(`${id} in progress`, async () => ((await stateOf(engine, id)).state === 'in-progress' ? true : undefined));
+    return ids;
+  }
+
+  /** After the engine exited: every one of `ids` ended, with its reason and end date, and nothing stays live. */
+  async function assertAllEnded(databasePath: string, ids: string[]): Promise<void> {
+    const store = await openSqliteStore(databasePath);
+    try {
+      for (const id of ids) {
+        const s = await store.getSession(FAULTS_ACCOUNT, id);
+        assert.ok(s && FINAL_STATES.has(s.state) && s.endReason && s.dateEnded, `session ${id} ended: ${s?.state} / ${s?.endReason}`);
+      }
+      assert.equal((await store.listLiveSessions()).length, 0, 'no session left live');
+    } finally {
+      await store.close();
+    }
+  }
+
+  test('signals repeated during the drain change nothing: the drain completes, every call is hung up and recorded, exit 0', async (t) => {
+    const databasePath = await freshDatabase();
+    const engine = await start(databasePath, { DRAIN_TIMEOUT_MS: '3000' });
+    const ids = await placeLongCalls(engine, 10, '+120255502');
+    const signalled = performance.now();
+    engine.child.kill('SIGTERM');
+    await engine.waitForOutput(/draining live calls/, 15000);
+    // What a supervisor's retry, an impatient operator and a signal to the process group send.
+    // One at a time, each once the previous one was seen: the kernel merges a pending signal with
+    // another of the same kind.
+    for (const [i, signal] of (['SIGTERM', 'SIGINT', 'SIGTERM'] as const).entries()) {
+      engine.child.kill(signal);
+      await engine.waitForOutput(new RegExp(`"signal":"${signal}","received":${i + 2},"msg":"already shutting down`), 15000);
+    }
+    assert.equal(await engine.exited, 0, `exit code; output:\n${engine.output().slice(-2000)}`);
+    t.diagnostic(`drain with 4 signals: exit 0 after ${Math.round(performance.now() - signalled)} ms (DRAIN_TIMEOUT_MS=3000)`);
+    await assertAllEnded(databasePath, ids);
+    await waitUntil('the simulator to have no channel left', async () => (sim.channels().length === 0 ? true : undefined), 5000);
+  });
+
+  for (const target of ['npm\'s own pid', 'its whole process group'] as const) {
+    test(`\`npm start\` (the README command): SIGTERM to ${target} reaches the engine, which drains and exits 0; no process is left`, { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+      const databasePath = await freshDatabase();
+      const group = target === 'its whole process group';
+      // npm's own update check would reach for the network.
+      const engine = await start(databasePath, { npm_config_update_notifier: 'false', DRAIN_TIMEOUT_MS: '3000' }, ['npm', 'start'], group);
+      const pid = engine.child.pid!;
+      const tree = descendants(pid);
+      assert.ok(tree.some(runsEngine), `npm runs the engine below it (${tree.join(', ')})`);
+      const ids = await placeLongCalls(engine, 5, group ? '+120255504' : '+120255503');
+      // The group: what systemd's default KillMode and Ctrl-C in a terminal do; the engine then
+      // gets the signal twice, once from the kernel and once forwarded by npm.
+      process.kill(group ? -pid : pid, 'SIGTERM');
+      assert.equal(await engine.exited, 0, `npm's exit code; output:\n${engine.output().slice(-2000)}`);
+      assert.match(engine.output(), /draining live calls/);
+      await assertAllEnded(databasePath, ids);
+      await waitUntil('the simulator to have no channel left', async () => (sim.channels().length === 0 ? true : undefined), 5000);
+      assert.deepEqual(tree.filter(runsEngine), [], 'no engine process outlives npm');
+      assert.deepEqual(descendants(pid), [], 'nothing is left below npm\'s pid');
+    });
+  }
+
+  test('a start that fails (the database cannot be opened) exits 1 with the reason, instead of living on half-started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-faults-proc-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'not-a-folder'), '');
+    // No ARI_URL: the built-in simulator starts first and its listener would keep the process alive.
+    const engine = await spawnEngine({ DATABASE_PATH: join(dir, 'not-a-folder', 'engine.sqlite') });
+    engines.push(engine);
+    assert.equal(await engine.exited, 1, engine.output().slice(-2000));
+    assert.match(engine.output(), /the engine could not start/);
   });
 
   describe('SIGKILL under load, then a restart on the same database', () => {
@@ -224,7 +329,9 @@ describe('the engine as a process', { timeout: 180000 }, () => {
 
   test('started while Asterisk is down: /health 200, /ready 503, calls refused with 503 and nothing placed, then it connects by itself', async () => {
     const databasePath = await freshDatabase();
-    sim.faults.refuseConnections(4000);
+    // Down until the checks below are done (a loaded machine may take seconds to start the
+    // child), then back: sim.faults.start() ends the refusal.
+    sim.faults.refuseConnections(10 * 60_000);
     const engine = await spawnEngine({ DATABASE_PATH: databasePath, ARI_URL: sim.url, ARI_USERNAME, ARI_PASSWORD });
     engines.push(engine);
     await waitForStatus(engine.base, '/health', 200, 20000);
@@ -235,6 +342,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
     const refused = await engine.request('POST', '/sessions/outgoing', { flowId: flow.short, numberToDial: '+12025550170' });
     assert.equal(refused.status, 503, refused.text);
     assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After');
+    await sim.faults.start();
     await waitForStatus(engine.base, '/ready', 200, 20000);
     assert.equal(sim.originateCount(), before, 'the refused call was not placed later either');
     const id = await place(engine, flow.short!, '+12025550171');

@@ -83,15 +83,25 @@ describe('JWT authentication (HS256)', () => {
     assert.deepEqual(health.body, { status: 'ok' });
     const ready = await h.request('GET', '/ready', { token: null });
     assert.equal(ready.status, 200);
-    assert.deepEqual(ready.body, { status: 'ready', ari: true, database: true });
+    assert.deepEqual(ready.body, { status: 'ready', ari: true, database: true, reconciled: true });
     h.engine.ready = false;
     try {
       const notReady = await h.request('GET', '/ready', { token: null });
       assert.equal(notReady.status, 503);
       assert.equal(notReady.body.ari, false);
+      assert.match(notReady.body.reason, /not connected/);
       assert.ok(notReady.headers.get('retry-after'));
     } finally {
       h.engine.ready = true;
+    }
+    h.engine.reconciled = false;
+    try {
+      const reconciling = await h.request('GET', '/ready', { token: null });
+      assert.equal(reconciling.status, 503);
+      assert.equal(reconciling.body.reconciled, false);
+      assert.match(reconciling.body.reason, /reconciling/);
+    } finally {
+      h.engine.reconciled = true;
     }
   });
 });

@@ -68,9 +68,14 @@ export interface EngineProcess {
   dispose(): Promise<void>;
 }
 
-export async function spawnEngine(env: Record<string, string>): Promise<EngineProcess> {
+/** How the engine is started: by default as `npm start` runs it, without npm in between. */
+export const ENGINE_COMMAND: readonly string[] = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+
+/** `detached`: the child leads a process group of its own, which a test may signal as a whole (`kill -TERM -pgid`). */
+export async function spawnEngine(env: Record<string, string>, command: readonly string[] = ENGINE_COMMAND, options: { detached?: boolean } = {}): Promise<EngineProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const [file = process.execPath, ...args] = command;
+  const child = spawn(file, args, {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -86,6 +91,7 @@ export async function spawnEngine(env: Record<string, string>): Promise<EnginePr
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
   });
   let out = '';
   const waiters: Array<() => void> = [];
@@ -130,7 +136,16 @@ export async function spawnEngine(env: Record<string, string>): Promise<EnginePr
     return { status: res.status, body: parsed, text, headers: res.headers };
   };
   const dispose = async (): Promise<void> => {
-    if (!exitedNow) child.kill('SIGKILL');
+    if (options.detached && child.pid !== undefined) {
+      // The whole group: whatever the child started must not outlive the test either.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
+    } else if (!exitedNow) {
+      child.kill('SIGKILL');
+    }
     await exited;
   };
   return { child, base, token: defaultToken, output: () => out, exited, waitForOutput, request, dispose };

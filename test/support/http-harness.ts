@@ -26,15 +26,24 @@ export const SIMPLE_FLOW: FlowDocument = {
 
 export class RecordingEngine implements CallEngine {
   ready = true;
+  reconciled = true;
   readonly placed: Array<{ session: Session; flow: Flow }> = [];
   isReady(): boolean {
     return this.ready;
+  }
+  readiness(): { ari: boolean; reconciled: boolean } {
+    return { ari: this.ready, reconciled: this.reconciled };
   }
   endpointFor(numberToDial: string): string {
     return `PJSIP/${numberToDial}@trunk`;
   }
   async placeCall(session: Session, flow: Flow): Promise<void> {
     this.placed.push({ session, flow });
+  }
+  readonly ended: Session[] = [];
+  endSession(session: Session): boolean {
+    this.ended.push(session);
+    return true;
   }
   liveCount(): number {
     return this.placed.length;

@@ -1,0 +1,251 @@
+// Every DTO of the API: request and response types with their fields, types and descriptions. The
+// binding, XML typing, metadata pages, generated client DTOs, CSV columns and OpenAPI schemas are
+// all read from these declarations. Adding a field is one line here.
+import { FINAL_STATES, LIVE_STATES } from '../../domain/model.js';
+import type { Dto, Field } from './types.js';
+
+export const SESSIONS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Sessions';
+export const FLOWS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Flows';
+export const NUMBERS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.PhoneNumbers';
+export const SYSTEM_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api';
+export const SERVICESTACK_NS = 'http://schemas.servicestack.net/types';
+
+export const SORT_ORDERS = ['Ascend', 'Descend'] as const;
+const STATES = [...LIVE_STATES, ...FINAL_STATES] as const;
+
+const q = (f: Field): Field => ({ ...f, source: 'query' });
+const path = (name: string, description: string): Field => ({ name, type: 'string', required: true, source: 'path', description });
+
+const PAGE_FIELDS: readonly Field[] = [
+  { name: 'totalCount', type: 'int', description: 'How many items match, on all pages (omitted with simplifiedPaging)' },
+  { name: 'totalPages', type: 'int', description: 'How many pages of countPerPage items (omitted with simplifiedPaging)' },
+  { name: 'hasMorePages', type: 'bool', description: 'True when a later page has more items' },
+];
+
+const listOf = (name: string, item: string, namespace: string, description: string): Dto => ({
+  name, namespace, description,
+  fields: [{ name: 'items', type: { list: { ref: item } }, description: `The ${item} items of this page` }, ...PAGE_FIELDS],
+});
+
+const STEP_FIELDS: readonly Field[] = [
+  { name: 'id', type: 'string', required: true, description: 'Unique in the flow; the target of next and branches' },
+  { name: 'type', type: 'string', required: true, allowed: ['playback', 'gather', 'say', 'pause', 'branch', 'set', 'record', 'hangup'], description: 'What the step does' },
+  { name: 'next', type: 'string', description: 'Step to run after this one (default: the next in the list)' },
+  { name: 'media', type: { list: 'string' }, description: 'playback: ARI media URIs (sound:, digits:, number:, characters:, tone:, recording:)' },
+  { name: 'prompt', type: { list: 'string' }, description: 'gather: media played while waiting for digits' },
+  { name: 'maxDigits', type: 'int', description: 'gather: digits to collect' },
+  { name: 'finishOnKey', type: 'string', description: 'gather, record: the key that ends the input' },
+  { name: 'timeoutMs', type: 'int', description: 'gather: wait for the first digit, from the end of the prompt' },
+  { name: 'interDigitTimeoutMs', type: 'int', description: 'gather: wait between digits' },
+  { name: 'attempts', type: 'int', description: 'gather: prompts before noInput/noMatch' },
+  { name: 'variable', type: 'string', description: 'gather, set, record, branch: the session variable written or read' },
+  { name: 'branches', type: { map: 'string' }, description: 'gather: digits -> step id' },
+  { name: 'noInput', type: 'string', description: 'gather: step when no digit came' },
+  { name: 'noMatch', type: 'string', description: 'gather: step when the digits match no branch' },
+  { name: 'digits', type: 'string', description: 'say: template spoken as digits' },
+  { name: 'number', type: 'string', description: 'say: template spoken as a number' },
+  { name: 'characters', type: 'string', description: 'say: template spelled out' },
+  { name: 'ms', type: 'int', description: 'pause: milliseconds' },
+  { name: 'cases', type: { map: 'string' }, description: 'branch: variable value -> step id' },
+  { name: 'default', type: 'string', description: 'branch: step when no case matches' },
+  { name: 'value', type: 'string', description: 'set: template of the value' },
+  { name: 'maxDurationMs', type: 'int', description: 'record: longest recording' },
+  { name: 'maxSilenceMs', type: 'int', description: 'record: silence that ends the recording' },
+  { name: 'beep', type: 'bool', description: 'record: beep before recording' },
+];
+
+const FLOW_DOC_FIELDS: readonly Field[] = [
+  { name: 'name', type: 'string', required: true, description: 'Name of the flow' },
+  { name: 'steps', type: { list: { ref: 'FlowStep' } }, required: true, description: 'The steps, run in order unless a step names the next one (see docs/flows.md)' },
+];
+
+const DTO_LIST: readonly Dto[] = [
+  // ---- shared ----
+  {
+    name: 'ListRequest', namespace: SYSTEM_NS, description: 'Paging and sorting of list operations',
+    fields: [
+      q({ name: 'page', type: 'int', description: 'Page number, 1-based (default 1)' }),
+      q({ name: 'countPerPage', type: 'int', description: 'Items per page (default 25, at most 100)' }),
+      q({ name: 'all', type: 'bool', description: 'All items on one page (at most 1000)' }),
+      q({ name: 'specificIds', type: { list: 'string' }, description: 'Only the items with these ids (comma-separated in a query string)' }),
+      q({ name: 'sortField', type: 'string', description: 'Field to sort by: dateCreated (default), plus the fields each list names' }),
+      q({ name: 'sortOrder', type: 'string', allowed: SORT_ORDERS, description: 'Ascend or Descend (the list\'s default order otherwise)' }),
+      q({ name: 'simplifiedPaging', type: 'bool', description: 'Answer with items and hasMorePages only, without the counts' }),
+    ],
+  },
+  {
+    name: 'ResponseError', namespace: SERVICESTACK_NS, description: 'One field error',
+    fields: [
+      { name: 'errorCode', type: 'string', description: 'Stable code, e.g. NotEmpty, InvalidPhoneNumber' },
+      { name: 'fieldName', type: 'string', description: 'The request field (camelCase), e.g. numberToDial, steps[2].next' },
+      { name: 'message', type: 'string', description: 'Human-readable message' },
+    ],
+  },
+  {
+    name: 'ResponseStatus', namespace: SERVICESTACK_NS, description: 'ServiceStack\'s error shape',
+    fields: [
+      { name: 'errorCode', type: 'string', description: 'Stable code, e.g. ValidationException, NotFound' },
+      { name: 'message', type: 'string', description: 'Human-readable message' },
+      { name: 'errors', type: { list: { ref: 'ResponseError' } }, description: 'Field errors' },
+    ],
+  },
+  {
+    name: 'ErrorResponse', namespace: SERVICESTACK_NS, description: 'The body of every error',
+    fields: [{ name: 'responseStatus', type: { ref: 'ResponseStatus' }, description: 'What went wrong' }],
+  },
+
+  // ---- sessions ----
+  {
+    name: 'NewOutgoingSession', namespace: SESSIONS_NS, description: 'Places an outgoing call that runs a flow',
+    fields: [
+      { name: 'flowId', type: 'string', required: true, description: 'The flow to run once the callee answers (its latest version)' },
+      { name: 'numberToDial', type: 'string', required: true, description: 'The number to call, E.164 (e.g. +18144043093), allowed by the destination policy' },
+      { name: 'callerId', type: 'string', description: 'An enabled phone number of the account, E.164; omitted: one of them at random' },
+    ],
+  },
+  {
+    name: 'SessionEvent', namespace: SESSIONS_NS, description: 'One entry of a session\'s timeline',
+    fields: [
+      { name: 'seq', type: 'int', description: 'Order within the session' },
+      { name: 'at', type: 'DateTime', description: 'When it happened' },
+      { name: 'type', type: 'string', description: 'e.g. state, step.started, step.finished, dtmf' },
+      { name: 'data', type: { map: 'object' }, description: 'Details of the event' },
+    ],
+  },
+  {
+    name: 'Session', namespace: SESSIONS_NS, description: 'A call placed by the engine and the flow it runs',
+    fields: [
+      { name: 'id', type: 'string', description: 'Session id' },
+      { name: 'accountId', type: 'string', description: 'Account the session belongs to' },
+      { name: 'flowId', type: 'string', description: 'The flow it runs' },
+      { name: 'flowVersion', type: 'int', description: 'The version of the flow it runs' },
+      { name: 'numberToDial', type: 'string', description: 'The number called, E.164' },
+      { name: 'callerId', type: 'string', description: 'The number called from, E.164' },
+      { name: 'state', type: 'string', allowed: STATES, description: 'queued, dialing, ringing, in-progress, then completed, busy, no-answer, failed or canceled' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When the session was created' },
+      { name: 'dateAnswered', type: 'DateTime', description: 'When the callee answered (GetSession only)' },
+      { name: 'dateEnded', type: 'DateTime', description: 'When the call ended (GetSession only)' },
+      { name: 'endReason', type: 'string', description: 'Why it ended as it did (GetSession only)' },
+      { name: 'channelId', type: 'string', description: 'The ARI channel id (GetSession only)' },
+      { name: 'endpoint', type: 'string', description: 'The endpoint dialed (GetSession only)' },
+      { name: 'variables', type: { map: 'string' }, description: 'Variables set by the flow, e.g. gathered digits (GetSession only)' },
+      { name: 'timeline', type: { list: { ref: 'SessionEvent' } }, description: 'Every event in order (GetSession only)' },
+    ],
+  },
+  listOf('SessionList', 'Session', SESSIONS_NS, 'A page of sessions'),
+  {
+    name: 'ListSessions', namespace: SESSIONS_NS, inherits: 'ListRequest', description: 'Lists the account\'s sessions, newest first',
+    fields: [
+      q({ name: 'state', type: 'string', allowed: STATES, description: 'Only sessions in this state' }),
+      q({ name: 'flowId', type: 'string', description: 'Only sessions running this flow' }),
+      q({ name: 'number', type: 'string', description: 'Only sessions with this numberToDial or callerId (E.164)' }),
+      q({ name: 'dateFrom', type: 'string', description: 'Created on or after (ISO 8601 date or date-time)' }),
+      q({ name: 'dateTo', type: 'string', description: 'Created on or before (ISO 8601; a bare date covers its whole day)' }),
+    ],
+  },
+  { name: 'GetSession', namespace: SESSIONS_NS, description: 'One session with its timeline', fields: [path('sessionId', 'Session id')] },
+  { name: 'EndSession', namespace: SESSIONS_NS, description: 'Ends a session', fields: [path('sessionId', 'Session id')] },
+
+  // ---- flows ----
+  { name: 'FlowStep', namespace: FLOWS_NS, description: 'One step of a flow (the fields its type uses)', fields: STEP_FIELDS },
+  { name: 'FlowDocument', namespace: FLOWS_NS, description: 'What a flow runs', fields: FLOW_DOC_FIELDS },
+  {
+    name: 'Flow', namespace: FLOWS_NS, description: 'A version of a call flow',
+    fields: [
+      { name: 'id', type: 'string', description: 'Flow id' },
+      { name: 'accountId', type: 'string', description: 'Account the flow belongs to' },
+      { name: 'name', type: 'string', description: 'Name of the flow' },
+      { name: 'version', type: 'int', description: 'Version, from 1; every update adds one' },
+      { name: 'document', type: { ref: 'FlowDocument' }, description: 'The flow document of this version' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When the flow was created' },
+      { name: 'dateModified', type: 'DateTime', description: 'When this version was stored' },
+    ],
+  },
+  listOf('FlowList', 'Flow', FLOWS_NS, 'A page of flows'),
+  { name: 'ListFlows', namespace: FLOWS_NS, inherits: 'ListRequest', description: 'Lists the account\'s flows (latest versions)', fields: [] },
+  {
+    name: 'GetFlow', namespace: FLOWS_NS, description: 'One flow',
+    fields: [path('flowId', 'Flow id'), q({ name: 'version', type: 'int', description: 'A given version (default: the latest)' })],
+  },
+  { name: 'NewFlow', namespace: FLOWS_NS, description: 'Creates a flow (version 1)', fields: FLOW_DOC_FIELDS, xmlRootAliases: ['Flow', 'FlowDocument'] },
+  {
+    name: 'PatchFlow', namespace: FLOWS_NS, description: 'Stores a new version of a flow; omitted fields keep their current value', xmlRootAliases: ['Flow', 'FlowDocument'],
+    fields: [path('flowId', 'Flow id'), ...FLOW_DOC_FIELDS.map((f) => ({ ...f, required: false }))],
+  },
+  { name: 'DeleteFlow', namespace: FLOWS_NS, description: 'Deletes a flow; sessions keep their versions', fields: [path('flowId', 'Flow id')] },
+  {
+    name: 'CopyFlow', namespace: FLOWS_NS, description: 'Creates a new flow from the latest version of another',
+    fields: [path('flowId', 'The flow to copy'), { name: 'name', type: 'string', description: 'Name of the copy (default: "Copy of " and the name)' }],
+  },
+
+  // ---- phone numbers ----
+  {
+    name: 'PhoneNumber', namespace: NUMBERS_NS, description: 'A number the account calls from',
+    fields: [
+      { name: 'id', type: 'string', description: 'Phone number id' },
+      { name: 'accountId', type: 'string', description: 'Account the number belongs to' },
+      { name: 'number', type: 'string', description: 'The number, E.164' },
+      { name: 'name', type: 'string', description: 'A label' },
+      { name: 'enabled', type: 'bool', description: 'Usable as callerId' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When it was added' },
+      { name: 'dateModified', type: 'DateTime', description: 'When it last changed' },
+    ],
+  },
+  listOf('PhoneNumberList', 'PhoneNumber', NUMBERS_NS, 'A page of phone numbers'),
+  { name: 'ListPhoneNumbers', namespace: NUMBERS_NS, inherits: 'ListRequest', description: 'Lists the account\'s phone numbers', fields: [] },
+  { name: 'GetPhoneNumber', namespace: NUMBERS_NS, description: 'One phone number', fields: [path('phoneNumberId', 'Phone number id')] },
+  {
+    name: 'NewPhoneNumber', namespace: NUMBERS_NS, description: 'Adds a number the account calls from', xmlRootAliases: ['PhoneNumber'],
+    fields: [
+      { name: 'number', type: 'string', required: true, description: 'The number, E.164; not registered in any account yet' },
+      { name: 'name', type: 'string', description: 'A label' },
+      { name: 'enabled', type: 'bool', description: 'Usable as callerId (default true)' },
+    ],
+  },
+  {
+    name: 'PatchPhoneNumber', namespace: NUMBERS_NS, description: 'Renames, enables or disables a number (the number itself cannot change)', xmlRootAliases: ['PhoneNumber'],
+    fields: [
+      path('phoneNumberId', 'Phone number id'),
+      { name: 'name', type: 'string', description: 'A label' },
+      { name: 'enabled', type: 'bool', description: 'Usable as callerId' },
+    ],
+  },
+  { name: 'DeletePhoneNumber', namespace: NUMBERS_NS, description: 'Removes a number', fields: [path('phoneNumberId', 'Phone number id')] },
+
+  // ---- health ----
+  { name: 'GetHealth', namespace: SYSTEM_NS, description: 'Liveness', fields: [] },
+  { name: 'Health', namespace: SYSTEM_NS, description: 'The process serves HTTP', fields: [{ name: 'status', type: 'string', description: 'ok' }] },
+  { name: 'GetReadiness', namespace: SYSTEM_NS, description: 'Readiness', fields: [] },
+  {
+    name: 'Readiness', namespace: SYSTEM_NS, description: 'Whether calls can be placed',
+    fields: [
+      { name: 'status', type: 'string', allowed: ['ready', 'unavailable'], description: 'ready or unavailable' },
+      { name: 'ari', type: 'bool', description: 'Connected to Asterisk' },
+      { name: 'database', type: 'bool', description: 'The database is writable' },
+      { name: 'reconciled', type: 'bool', description: 'Live sessions reconciled with Asterisk since the last (re)connection' },
+      { name: 'reason', type: 'string', description: 'Why it is not ready (absent when ready)' },
+    ],
+  },
+];
+
+export const DTOS: ReadonlyMap<string, Dto> = new Map(DTO_LIST.map((d) => [d.name, d]));
+
+export function dto(name: string): Dto {
+  const d = DTOS.get(name);
+  if (!d) throw new Error(`no DTO named ${name}`);
+  return d;
+}
+
+/** Own and inherited fields, base first (as the generated classes list them). */
+export function allFields(d: Dto): readonly Field[] {
+  return d.inherits ? [...allFields(dto(d.inherits)), ...d.fields] : d.fields;
+}
+
+/** Each DTO's fields by lower-cased name: camelCase and PascalCase (and XML elements) find them alike. */
+const FIELD_INDEX: ReadonlyMap<string, ReadonlyMap<string, Field>> = new Map(
+  DTO_LIST.map((d) => [d.name, new Map(allFields(d).map((f) => [f.name.toLowerCase(), f]))]),
+);
+
+export function fieldOf(dtoName: string, name: string): Field | undefined {
+  return FIELD_INDEX.get(dtoName)?.get(name.toLowerCase());
+}

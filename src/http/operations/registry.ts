@@ -1,0 +1,73 @@
+// The operation registry: every operation of the HTTP API, declared once. From it come the express
+// routes (custom and ServiceStack's predefined /api, /json/reply, /xml/reply, /json/oneway), the
+// request binding, the XML typing, the metadata pages, the generated client DTOs, CSV and OpenAPI.
+//
+// Adding an operation:
+//   1. its request DTO (and response DTO, if new) in `dtos.ts`: fields with type, description and
+//      source (path fields are named in the route: `/things/{thingId}`);
+//   2. one entry below (name = the request DTO's name);
+//   3. one handler under the same name in `handlers.ts` (the type checker insists).
+// Nothing else: a test fails if a route is served that is not declared here, or the reverse.
+import { ROLES } from '../../services/accounts.js';
+import { DTOS } from './dtos.js';
+import type { Operation } from './types.js';
+
+type Entry = Omit<Operation, 'requiresAuth' | 'anyRole' | 'status' | 'summary'> & Partial<Pick<Operation, 'requiresAuth' | 'status'>>;
+
+const ENTRIES = [
+  // ---- sessions ----
+  {
+    name: 'NewOutgoingSession', verb: 'POST', routes: ['/sessions/outgoing'], request: 'NewOutgoingSession', response: 'Session', tags: ['Sessions'],
+    description: 'Places an outgoing call: the session is recorded (queued) and handed to the engine, which dials numberToDial from callerId and runs the flow once the callee answers. The answer does not wait for the call: follow it with GetSession. Send an Idempotency-Key header to retry safely.',
+  },
+  {
+    name: 'ListSessions', verb: 'GET', routes: ['/sessions'], request: 'ListSessions', response: 'SessionList', tags: ['Sessions'], list: true,
+    description: 'Lists the account\'s sessions, newest first, filtered by state, flow, number and creation date.',
+  },
+  {
+    name: 'GetSession', verb: 'GET', routes: ['/sessions/{sessionId}'], request: 'GetSession', response: 'Session', tags: ['Sessions'],
+    description: 'One session: its state, answer and end times, end reason, variables and timeline.',
+  },
+  {
+    name: 'EndSession', verb: 'DELETE', routes: ['/sessions/{sessionId}'], request: 'EndSession', response: 'Session', tags: ['Sessions'],
+    description: 'Ends a session: a live call is hung up (it ends completed), a queued or ringing one ends canceled; a finished session is left as it is. Answers with the session as it is now; its final state follows on GetSession.',
+  },
+  // ---- flows ----
+  { name: 'ListFlows', verb: 'GET', routes: ['/flows'], request: 'ListFlows', response: 'FlowList', tags: ['Flows'], list: true, description: 'Lists the account\'s flows, latest versions.' },
+  { name: 'GetFlow', verb: 'GET', routes: ['/flows/{flowId}'], request: 'GetFlow', response: 'Flow', tags: ['Flows'], description: 'One flow: its latest version, or the version asked for.' },
+  { name: 'NewFlow', verb: 'POST', routes: ['/flows'], request: 'NewFlow', response: 'Flow', status: 201, tags: ['Flows'], description: 'Creates a flow from a flow document (see docs/flows.md); invalid documents get one field error per problem.' },
+  {
+    name: 'PatchFlow', verb: 'PATCH', alsoVerbs: ['PUT'], routes: ['/flows/{flowId}'], request: 'PatchFlow', response: 'Flow', tags: ['Flows'],
+    description: 'Stores a new version of a flow (older versions are kept: sessions reference them). Omitted fields keep their current value.',
+  },
+  { name: 'DeleteFlow', verb: 'DELETE', routes: ['/flows/{flowId}'], request: 'DeleteFlow', response: undefined, status: 204, tags: ['Flows'], description: 'Deletes a flow; sessions keep the versions they ran.' },
+  { name: 'CopyFlow', verb: 'POST', routes: ['/flows/{flowId}/copy'], request: 'CopyFlow', response: 'Flow', status: 201, tags: ['Flows'], description: 'Creates a new flow (version 1) from the latest version of another.' },
+  // ---- phone numbers ----
+  { name: 'ListPhoneNumbers', verb: 'GET', routes: ['/phone-numbers'], request: 'ListPhoneNumbers', response: 'PhoneNumberList', tags: ['PhoneNumbers'], list: true, description: 'Lists the account\'s phone numbers.' },
+  { name: 'GetPhoneNumber', verb: 'GET', routes: ['/phone-numbers/{phoneNumberId}'], request: 'GetPhoneNumber', response: 'PhoneNumber', tags: ['PhoneNumbers'], description: 'One phone number.' },
+  { name: 'NewPhoneNumber', verb: 'POST', routes: ['/phone-numbers'], request: 'NewPhoneNumber', response: 'PhoneNumber', status: 201, tags: ['PhoneNumbers'], description: 'Adds a number the account calls from; a number registered in any account is refused (409).' },
+  { name: 'PatchPhoneNumber', verb: 'PATCH', alsoVerbs: ['PUT'], routes: ['/phone-numbers/{phoneNumberId}'], request: 'PatchPhoneNumber', response: 'PhoneNumber', tags: ['PhoneNumbers'], description: 'Renames, enables or disables a number. The number itself cannot change: delete it and add the new one.' },
+  { name: 'DeletePhoneNumber', verb: 'DELETE', routes: ['/phone-numbers/{phoneNumberId}'], request: 'DeletePhoneNumber', response: undefined, status: 204, tags: ['PhoneNumbers'], description: 'Removes a number.' },
+  // ---- probes (public) ----
+  { name: 'GetHealth', verb: 'GET', routes: ['/health'], request: 'GetHealth', response: 'Health', tags: ['Health'], requiresAuth: false, description: 'Liveness: 200 whenever the process serves HTTP, even while Asterisk is down.' },
+  { name: 'GetReadiness', verb: 'GET', routes: ['/ready'], request: 'GetReadiness', response: 'Readiness', tags: ['Health'], requiresAuth: false, description: 'Readiness: 200 when ARI is connected and the database is writable, else 503 with Retry-After.' },
+] as const satisfies readonly Entry[];
+
+export type OperationName = (typeof ENTRIES)[number]['name'];
+
+function complete(e: Entry): Operation {
+  const requiresAuth = e.requiresAuth ?? true;
+  const request = DTOS.get(e.request);
+  if (!request || (e.response !== undefined && !DTOS.has(e.response))) throw new Error(`operation ${e.name}: DTO not declared`);
+  return {
+    ...e,
+    summary: request.description,
+    status: e.status ?? 200,
+    requiresAuth,
+    anyRole: requiresAuth ? ROLES : [],
+  };
+}
+
+export const OPERATIONS: readonly Operation[] = ENTRIES.map((e: Entry) => complete(e));
+
+export const OPERATIONS_BY_NAME: ReadonlyMap<string, Operation> = new Map(OPERATIONS.map((o) => [o.name, o]));

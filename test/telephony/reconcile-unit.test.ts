@@ -1,0 +1,80 @@
+// settleOrphans alone, with a fake port and store: which sessions are hung up, in what order, how
+// many hang-ups at once, and what each session's record says afterwards.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLogger } from '../../src/log.js';
+import type { Session } from '../../src/domain/model.js';
+import type { PortResult } from '../../src/telephony/port.js';
+import type { SessionUpdate } from '../../src/store/store.js';
+import { ORPHAN_REASONS, settleOrphans } from '../../src/telephony/reconcile.js';
+
+function session(i: number): Session {
+  const created = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+  return {
+    id: `s${i}`, accountId: 'a', flowId: 'f', flowVersion: 1, numberToDial: '+12025550100', callerId: '+12025550199',
+    state: 'in-progress', channelId: `ch${i}`, endpoint: 'PJSIP/x@trunk', variables: {},
+    endReason: null, dateCreated: created, dateAnswered: created, dateEnded: null,
+  };
+}
+
+function fakes(answer: (channelId: string) => PortResult = () => ({ ok: true, value: undefined })) {
+  const hungUp: string[] = [];
+  const updates = new Map<string, SessionUpdate>();
+  const events: Array<{ id: string; data: Record<string, unknown> }> = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const port = {
+    hangup: async (channelId: string): Promise<PortResult> => {
+      hungUp.push(channelId);
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight -= 1;
+      return answer(channelId);
+    },
+  };
+  const store = {
+    updateSession: async (id: string, change: SessionUpdate): Promise<void> => { updates.set(id, change); },
+    appendSessionEvent: async (id: string, _type: string, data: Record<string, unknown>): Promise<void> => { events.push({ id, data }); },
+  };
+  return { port, store, hungUp, updates, events, maxInFlight: () => maxInFlight };
+}
+
+const logger = createLogger('silent');
+
+test('calls still up are hung up newest first, at most `concurrency` at once; every session ends failed with its reason', async () => {
+  const orphans = Array.from({ length: 100 }, (_, i) => session(i));
+  const present = new Set(orphans.filter((_, i) => i % 4 !== 0).map((s) => s.channelId));
+  const f = fakes();
+  const result = await settleOrphans(orphans, present, { port: f.port, store: f.store, logger, concurrency: 8 });
+
+  assert.deepEqual(result, { hungUp: 75, gone: 25, failedWrites: 0 });
+  assert.equal(f.maxInFlight(), 8);
+  const expectedOrder = [...orphans].reverse().filter((s) => present.has(s.channelId)).map((s) => s.channelId);
+  assert.deepEqual(f.hungUp, expectedOrder, 'newest first, none of the gone ones');
+  for (const [i, s] of orphans.entries()) {
+    const update = f.updates.get(s.id);
+    assert.equal(update?.state, 'failed');
+    assert.ok(update?.dateEnded);
+    assert.equal(update?.endReason, i % 4 === 0 ? ORPHAN_REASONS.gone : ORPHAN_REASONS.hungUp);
+    assert.ok(f.events.some((e) => e.id === s.id && e.data.state === 'failed' && e.data.reason === update?.endReason));
+  }
+});
+
+test('a channel that vanished before the hang-up counts as hung up; a refused hang-up is recorded as unconfirmed', async () => {
+  const orphans = [session(1), session(2)];
+  const f = fakes((channelId) => (channelId === 'ch1'
+    ? { ok: false, kind: 'not-found', message: 'Channel not found' }
+    : { ok: false, kind: 'unavailable', message: 'ECONNREFUSED' }));
+  const result = await settleOrphans(orphans, new Set(['ch1', 'ch2']), { port: f.port, store: f.store, logger });
+  assert.equal(result.hungUp, 2);
+  assert.equal(f.updates.get('s1')?.endReason, ORPHAN_REASONS.hungUp);
+  assert.equal(f.updates.get('s2')?.endReason, ORPHAN_REASONS.hangupUnconfirmed);
+});
+
+test('writes the store refuses are counted, not thrown', async () => {
+  const f = fakes();
+  const store = { ...f.store, updateSession: async (): Promise<void> => { throw new Error('SQLITE_FULL'); } };
+  const result = await settleOrphans([session(1), session(2)], new Set(), { port: f.port, store, logger });
+  assert.deepEqual(result, { hungUp: 0, gone: 2, failedWrites: 2 });
+});
