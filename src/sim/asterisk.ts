@@ -18,6 +18,10 @@ export class SimAsterisk {
   readonly stored = new Map<string, Stored>();
   readonly globals = new Map<string, string>();
   readonly httpMedia = new HttpMediaCache();
+  /** Media WebSocket channels waiting for (or served by) their client, by connection id. */
+  readonly mediaSockets = new Map<string, Chan>();
+  rtpSeq = 0;
+  snoopSeq = 0;
   readonly scripts = new Map<string, CalleeScript>();
   readonly known: RegExp[];
   readonly offline: RegExp[];

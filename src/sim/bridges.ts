@@ -10,12 +10,13 @@ import { finishRecording } from './recordings.js';
 export function bridgeJson(sim: SimAsterisk, b: Bridge): Record<string, unknown> {
   return {
     id: b.id,
-    technology: b.bridgeType === 'holding' ? 'holding_bridge' : b.channels.length > 2 ? 'softmix' : 'simple_bridge',
+    technology: b.technology,
     bridge_type: b.bridgeType,
     bridge_class: 'stasis',
     creator: 'Stasis',
     name: b.name,
-    channels: b.channels.map((c) => c.id),
+    // Asterisk keeps a bridge's channels sorted by id (traces m, r).
+    channels: b.channels.map((c) => c.id).sort(),
     creationtime: b.creationtime,
     video_mode: 'talker',
   };
@@ -41,7 +42,7 @@ export function createBridge(sim: SimAsterisk, args: Args, pathId?: string): Rep
   }
   const types = (args.str('type') ?? 'mixing').split(',').map((t) => t.trim()).filter(Boolean);
   const bridgeType = types.includes('holding') ? 'holding' : 'mixing';
-  const b: Bridge = { id, name: args.str('name') ?? '', bridgeType, channels: [], creationtime: ariTimestamp(), apps: new Set(), subscriptions: new Map(), player: { queue: [] } };
+  const b: Bridge = { id, name: args.str('name') ?? '', bridgeType, channels: [], creationtime: ariTimestamp(), apps: new Set(), subscriptions: new Map(), peers: [], technology: bridgeType === 'holding' ? 'holding_bridge' : 'simple_bridge', player: { queue: [] } };
   sim.bridges.set(id, b);
   return { status: 200, body: bridgeJson(sim, b) };
 }
@@ -69,13 +70,16 @@ export function addToBridge(sim: SimAsterisk, args: Args): Reply {
     if (c.bridge === b) continue;
     if (c.bridge) removeFromBridge(sim, c.bridge, c);
     b.channels.push(c);
+    joinPeers(b, c.name);
     c.bridge = b;
     for (const a of c.apps) {
       b.apps.add(a);
       b.subscriptions.set(a, (b.subscriptions.get(a) ?? 0) + 1);
     }
     sim.emit(new Set([...b.apps, ...sim.appsOf(c)]), 'ChannelEnteredBridge', { bridge: bridgeJson(sim, b), channel: sim.chanJson(c) });
-    if (b.channels.length === 2) twoParty(sim, b.channels[0] as Chan, b.channels[1] as Chan);
+    retech(b);
+    refreshPeers(sim, b);
+    if (b.channels.length === 2 && !b.announcer) connectLines(sim, b.channels[0] as Chan, b.channels[1] as Chan);
   }
   return { status: 204 };
 }
@@ -94,12 +98,34 @@ export function removeFromBridgeOp(sim: SimAsterisk, args: Args): Reply {
   return { status: 204 };
 }
 
-/** Two channels talk: each learns its peer (and a SIP peer's call id), then the connected lines (trace m). */
-function twoParty(sim: SimAsterisk, first: Chan, second: Chan): void {
-  for (const [c, peer] of [[first, second], [second, first]] as Array<[Chan, Chan]>) {
-    setBridgeVar(sim, c, 'BRIDGEPEER', peer.name);
-    if (peer.tech === 'PJSIP') setBridgeVar(sim, c, 'BRIDGEPVTCALLID', peer.protocolId);
+/**
+ * A member joins Asterisk's list: at its head when the bridge turns multi-party (two to three
+ * members), else at its tail (trace r: the WebSocket channel and the first Announcer go first).
+ */
+function joinPeers(b: Bridge, name: string): void {
+  if (b.peers.length === 2) b.peers.unshift(name);
+  else b.peers.push(name);
+}
+
+/** Two members mix simply, more need softmix; holding bridges stay holding. */
+function retech(b: Bridge): void {
+  if (b.bridgeType !== 'holding') b.technology = b.peers.length > 2 ? 'softmix' : 'simple_bridge';
+}
+
+/** BRIDGEPEER of every member: the other one, or the others in list order; a SIP peer's call id too (traces m, r). */
+export function refreshPeers(sim: SimAsterisk, b: Bridge): void {
+  if (b.peers.length < 2) return;
+  const ordered = [...b.channels].sort((x, y) => b.peers.indexOf(x.name) - b.peers.indexOf(y.name));
+  for (const c of ordered) {
+    const others = b.peers.filter((n) => n !== c.name);
+    if (c.vars.get('BRIDGEPEER') !== others.join(',')) setBridgeVar(sim, c, 'BRIDGEPEER', others.join(','));
+    const peer = others.length === 1 ? b.channels.find((x) => x.name === others[0]) : undefined;
+    if (peer?.tech === 'PJSIP' && c.vars.get('BRIDGEPVTCALLID') !== peer.protocolId) setBridgeVar(sim, c, 'BRIDGEPVTCALLID', peer.protocolId);
   }
+}
+
+/** Two channels talk: each one's connected line becomes the other's caller (trace m). */
+function connectLines(sim: SimAsterisk, first: Chan, second: Chan): void {
   second.connected = { ...first.caller };
   first.connected = { ...second.caller };
   sim.chanEvent(second, 'ChannelConnectedLine');
@@ -110,6 +136,23 @@ function twoParty(sim: SimAsterisk, first: Chan, second: Chan): void {
     c.half2.caller = { ...c.connected };
     sim.chanEvent(c.half2, 'ChannelCallerId', { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' });
   }
+}
+
+/** A bridge playback's Announcer joins before it starts and leaves once the bridge has nothing more to play (trace r). */
+export function announcerJoins(sim: SimAsterisk, b: Bridge): void {
+  if (b.announcer) return;
+  b.announcer = `Announcer/ARI-${(sim.localSeq++).toString(16).padStart(8, '0')};2`;
+  joinPeers(b, b.announcer);
+  retech(b);
+  refreshPeers(sim, b);
+}
+
+export function announcerLeaves(sim: SimAsterisk, b: Bridge): void {
+  if (!b.announcer) return;
+  b.peers = b.peers.filter((n) => n !== b.announcer);
+  b.announcer = undefined;
+  retech(b);
+  if (sim.bridges.get(b.id) === b) refreshPeers(sim, b);
 }
 
 function setBridgeVar(sim: SimAsterisk, c: Chan, name: string, value: string): void {
@@ -124,17 +167,23 @@ function setBridgeVar(sim: SimAsterisk, c: Chan, name: string, value: string): v
 export function removeFromBridge(sim: SimAsterisk, b: Bridge, c: Chan, byHangup = false): void {
   for (const name of ['BRIDGEPEER', 'BRIDGEPVTCALLID']) if (c.vars.get(name)) setBridgeVar(sim, c, name, '');
   b.channels = b.channels.filter((x) => x !== c);
+  b.peers = b.peers.filter((n) => n !== c.name);
   c.bridge = undefined;
   if (!byHangup) for (const a of c.apps) b.subscriptions.set(a, Math.max(0, (b.subscriptions.get(a) ?? 0) - 1));
   sim.emit(new Set([...b.apps, ...sim.appsOf(c)]), 'ChannelLeftBridge', { bridge: bridgeJson(sim, b), channel: sim.chanJson(c) });
+  retech(b);
+  if (sim.bridges.get(b.id) === b) refreshPeers(sim, b);
 }
 
 export function destroyBridge(sim: SimAsterisk, args: Args): Reply {
   const b = findBridge(sim, args.str('bridgeId'));
-  for (const c of [...b.channels]) removeFromBridge(sim, b, c);
+  // Every member's bridge variables are cleared first, then they leave, last joined first (traces m, r).
+  sim.bridges.delete(b.id);
+  const ordered = [...b.channels].sort((x, y) => b.peers.indexOf(x.name) - b.peers.indexOf(y.name));
+  for (const c of ordered) for (const name of ['BRIDGEPEER', 'BRIDGEPVTCALLID']) if (c.vars.get(name)) setBridgeVar(sim, c, name, '');
+  for (const c of ordered.reverse()) removeFromBridge(sim, b, c);
   failPlayer(sim, b.player);
   if (b.recording) finishRecording(sim, b.recording, 'done');
-  sim.bridges.delete(b.id);
   const subscribed = new Set([...b.subscriptions].filter(([, n]) => n > 0).map(([a]) => a));
   sim.emit(subscribed, 'BridgeDestroyed', { bridge: bridgeJson(sim, b) });
   return { status: 204 };

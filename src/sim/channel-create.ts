@@ -71,7 +71,7 @@ function ring(sim: SimAsterisk, c: Chan): void {
 /** A dialed leg that never answered: no Dial status reaches the app, only the hangup (trace m2). */
 export function dialFailed(sim: SimAsterisk, c: Chan, requestCause: number, cause: number, sip: number, soft: boolean): void {
   sim.hangupRequest(c, requestCause, soft, soft ? undefined : sip);
-  leaveStasis(sim, c);
+  leaveStasis(sim, c, true);
   sim.destroyedEvent(c, cause, sip);
   remove(sim, c);
 }

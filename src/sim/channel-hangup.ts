@@ -42,14 +42,14 @@ export function farEndHangup(sim: SimAsterisk, c: Chan): void {
     sim.destroyedEvent(two, 16);
     sim.channels.delete(two.id);
     two.alive = false;
-    leaveStasis(sim, c);
+    leaveStasis(sim, c, true);
     sim.destroyedEvent(c, 16);
     remove(sim, c);
   } else {
     // Trace i2: BYE from the phone; no cause on the request, cause 0 on ChannelDestroyed.
     rtpQos(sim, c);
     sim.hangupRequest(c);
-    leaveStasis(sim, c);
+    leaveStasis(sim, c, true);
     sim.destroyedEvent(c, 0);
     remove(sim, c);
   }
@@ -114,7 +114,7 @@ export function hangupInternal(sim: SimAsterisk, c: Chan, cause: number, mode: '
       sim.hangupRequest(two, 4, true);
       sim.hangupRequest(two, 16, true);
     }
-    if (c.bridge) removeFromBridge(sim, c.bridge, c);
+    if (c.bridge) removeFromBridge(sim, c.bridge, c, true);
     if (c.recording) finishRecording(sim, c.recording, 'done');
     if (c.inStasis) {
       c.inStasis = false;
@@ -140,9 +140,10 @@ export function hangupInternal(sim: SimAsterisk, c: Chan, cause: number, mode: '
     remove(sim, c);
     return;
   }
-  if (c.tech === 'PJSIP') rtpQos(sim, c);
+  // RTP statistics exist once media flowed: not for a call hung up while still ringing in (trace q).
+  if (c.tech === 'PJSIP' && c.state === 'Up') rtpQos(sim, c);
   sim.hangupRequest(c, 32, true);
-  leaveStasis(sim, c);
+  leaveStasis(sim, c, true);
   if (two) {
     sim.hangupRequest(two, cause);
     sim.destroyedEvent(c, cause);
@@ -186,6 +187,7 @@ export function reset(sim: SimAsterisk): void {
   sim.liveRecordings.clear();
   sim.globals.clear();
   sim.httpMedia.clear();
+  sim.mediaSockets.clear();
   sim.stopping = false;
   sim.startupTime = ariTimestamp();
 }

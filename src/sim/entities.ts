@@ -3,7 +3,7 @@ import type { Task } from './clock.js';
 import { type CallerId } from './ari-format.js';
 import type { CalleeScript, DtmfStep, SimRequestRecord } from './types.js';
 
-export type Tech = 'PJSIP' | 'Local';
+export type Tech = 'PJSIP' | 'Local' | 'UnicastRTP' | 'WebSocket' | 'Snoop';
 
 export interface Dialplan {
   context: string;
@@ -56,6 +56,8 @@ export interface Chan {
   requests: SimRequestRecord[];
   alive: boolean;
   answered: boolean;
+  /** A media WebSocket channel's format (MEDIA_START). */
+  mediaFormat?: string;
   /** Sent back to the dialplan by /continue: STASISSTATUS is set when it hangs up. */
   leftStasis?: boolean;
   /** Made by POST /channels/create: rings only once the app dials it. */
@@ -87,6 +89,12 @@ export interface Bridge {
   apps: Set<string>;
   /** Per app, the channels it added that have not left but by hanging up: BridgeDestroyed reaches apps still counted (traces m, m2). */
   subscriptions: Map<string, number>;
+  /** Member names in Asterisk's list order, a playback's Announcer included: the order of BRIDGEPEER lists (trace r). */
+  peers: string[];
+  /** Bridge technology as last chosen: a snapshot shows it as it was before the change it announces (trace r). */
+  technology: string;
+  /** The Announcer channel that plays media to the bridge, while one plays. */
+  announcer?: string;
   player: Player;
   recording?: LiveRec;
 }

@@ -5,7 +5,7 @@ import { type Player, type Chan, type Playback, type Bridge, DIGIT_MS } from './
 import type { SimAsterisk } from './asterisk.js';
 import { checkDtmfTriggers } from './channel-dial.js';
 import { stasisChan } from './channels.js';
-import { findBridge } from './bridges.js';
+import { announcerJoins, announcerLeaves, findBridge } from './bridges.js';
 
 export function mediaDuration(sim: SimAsterisk, uri: string): number | 'missing' | 'unknown' | 'http' {
   const colon = uri.indexOf(':');
@@ -97,6 +97,7 @@ export function pump(sim: SimAsterisk, player: Player): void {
 }
 
 export function beginMedia(sim: SimAsterisk, pb: Playback, first: boolean): void {
+  if (first && pb.bridge) announcerJoins(sim, pb.bridge);
   pb.state = 'playing';
   const duration = mediaDuration(sim, pb.media[pb.index] ?? '');
   pbEvent(sim, pb, 'PlaybackStarted');
@@ -160,6 +161,7 @@ export function finish(sim: SimAsterisk, pb: Playback, state: 'done' | 'failed')
     checkDtmfTriggers(sim, pb.channel);
   }
   pump(sim, pb.player);
+  if (pb.bridge && !pb.player.current) announcerLeaves(sim, pb.bridge);
 }
 
 /** Hangup or restart: the active playback and every queued one end as failed (trace h). */

@@ -11,6 +11,7 @@ import * as applications from './applications.js';
 import * as asteriskInfo from './asterisk-info.js';
 import * as bridges from './bridges.js';
 import * as creating from './channel-create.js';
+import * as externalMedia from './external-media.js';
 import * as dialing from './channel-dial.js';
 import * as hangups from './channel-hangup.js';
 import * as channelOps from './channels.js';
@@ -147,6 +148,8 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     'channels.originate': (a) => dialing.originate(ast, a),
     'channels.create': (a) => creating.create(ast, a),
     'channels.dial': (a) => creating.dial(ast, a),
+    'channels.externalMedia': (a) => externalMedia.externalMedia(ast, a),
+    'channels.snoopChannel': (a) => externalMedia.snoop(ast, a),
     'channels.get': (a) => channelOps.getChannel(ast, a),
     'channels.originateWithId': (a) => dialing.originate(ast, a, a.str('channelId')),
     'channels.hangup': (a) => channelOps.hangup(ast, a),
@@ -550,6 +553,19 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     const qi = url.indexOf('?');
     const path = qi < 0 ? url : url.slice(0, qi);
     const query = parseQuery(qi < 0 ? '' : url.slice(qi + 1));
+    const media = /^\/media\/([^/]+)$/.exec(path);
+    if (media) {
+      // A media WebSocket client for an externalMedia channel in server mode (trace r).
+      if (!ast.mediaSockets.has(media[1] as string)) {
+        rejectUpgrade(socket, 404, 'Not Found', JSON.stringify({ message: 'Resource not found' }), 'application/json');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', () => ws.terminate());
+        if (!externalMedia.connectMediaSocket(ast, media[1] as string, ws)) ws.close(1008);
+      });
+      return;
+    }
     if (path !== '/ari/events') {
       rejectUpgrade(socket, 404, 'Not Found', JSON.stringify({ message: 'Resource not found' }), 'application/json');
       return;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { loadRouter } from '../../src/domain/routing.js';
+import { DEMO_CALLER_ID } from '../../src/demo.js';
 import {
   readAsteriskConfig, resolvedSections, get, getAll, sectionsOfType, type Section,
 } from '../support/config-asterisk-ini.js';
@@ -295,6 +296,16 @@ describe('no guest reaches the trunk', () => {
     }
     const fromTrunk = section(dialplan, 'from-trunk');
     for (const e of fromTrunk.entries) assert.match(e.value, /,Hangup\(/, 'calls from the provider are refused');
+  });
+});
+
+describe('the demo caller ID', () => {
+  test('README, the lab and API docs show the caller ID the demo seeds (a valid number, unlike +15551230000)', () => {
+    for (const doc of ['README.md', 'docs/lab.md', 'docs/api.md']) {
+      const text = readFileSync(join(REPO, doc), 'utf8');
+      assert.ok(text.includes(DEMO_CALLER_ID), `${doc} shows ${DEMO_CALLER_ID}`);
+      assert.ok(!text.includes('+15551230000'), `${doc} shows no other demo caller ID`);
+    }
   });
 });
 

@@ -47,7 +47,10 @@ const LAB_SCRIPTS: Record<string, CalleeScript> = {
   'Local/congestion@lab': { result: 'congestion', answerAfterMs: 0 },
   'Local/reject@lab': { result: 'reject', answerAfterMs: 0 },
   'Local/noanswer@lab': { result: 'no-answer' },
-  'Local/hangup@lab': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 1500 },
+  // Asterisk's Wait(1.5) would be 75 ms here, less than a loaded machine may take to send the
+  // recorded play request. 6 s (300 ms real) still falls inside demo-congrats (10.5 s, 525 ms
+  // real) whenever the play starts in time, and the replay waits for the hangup's events.
+  'Local/hangup@lab': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 6000 },
   'Local/nosuchexten@lab': { result: 'fail' },
   'Local/answer@nosuchcontext': { result: 'fail' },
 };
@@ -55,7 +58,8 @@ const LAB_SCRIPTS: Record<string, CalleeScript> = {
 /** The phone's behaviour in each PJSIP recording (baresip auto-answer, hang up, reject, ring). */
 const PHONE_SCRIPTS: Record<string, CalleeScript> = {
   'i-pjsip-phone1.json': { result: 'answer', answerAfterMs: 2, dtmf: [{ digits: '123#', afterPlaybackFinished: 1, delayMs: 0 }] },
-  'i2-pjsip-phone-hangs-up.json': { result: 'answer', answerAfterMs: 2, hangupAfterMs: 1500 },
+  // Hangs up when the trace's phone-command "hangup" comes (see replay).
+  'i2-pjsip-phone-hangs-up.json': { result: 'answer', answerAfterMs: 2 },
   'i3-pjsip-phone-rejects-486.json': { result: 'busy', answerAfterMs: 1000 },
   'i4-pjsip-noanswer-timeout.json': { result: 'no-answer' },
   'm-bridge-two-legs.json': { result: 'answer', answerAfterMs: 2 },
@@ -73,7 +77,7 @@ function inboundArgs(file: string, exten: string, callerNumber: string): string[
  * Recordings whose phone is driven by its ctrl_tcp commands, replayed through the control API:
  * `hangup` = the far end hangs up (or declines while ringing), `sndcode` = the far end sends DTMF.
  */
-const PHONE_BY_COMMAND = new Set(['m-bridge-two-legs.json', 'm2-dial-leg-busy-and-noanswer.json', 'n-record-and-stored-recordings.json']);
+const PHONE_BY_COMMAND = new Set(['i2-pjsip-phone-hangs-up.json', 'm-bridge-two-legs.json', 'm2-dial-leg-busy-and-noanswer.json', 'n-record-and-stored-recordings.json']);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -215,8 +219,9 @@ function compareShape(expected: unknown, actual: unknown, where: string, ids: Id
   if (exp !== act) problems.push(`${where}: ${JSON.stringify(act)} instead of ${JSON.stringify(exp)}`);
 }
 
+/** Channel names without their sequence numbers and pointers (also inside BRIDGEPEER lists). */
 function normalizeName(s: string): string {
-  return s.replace(/-[0-9a-f]{8}(;[12])?$/, '-N$1');
+  return s.replace(/-[0-9a-f]{8}(;[12])?(?=,|$)/g, '-N$1').replace(/\b0x[0-9a-f]+\b/g, '0xN');
 }
 
 /** What is compared of one event, as a string, so sequences diff readably. */
@@ -226,7 +231,7 @@ function describeEvent(e: Ev): string {
   const parts = [String(e.type)];
   if (ch) parts.push(String(ch.state));
   for (const k of ['cause', 'cause_txt', 'tech_cause', 'soft', 'dialstatus', 'digit', 'duration_ms']) if (k in e) parts.push(`${k}=${String(e[k])}`);
-  if (e.type === 'ChannelVarset') parts.push(`${String(e.variable)}=${volatileVar(e) ? '…' : String(e.value)}`);
+  if (e.type === 'ChannelVarset') parts.push(`${String(e.variable)}=${volatileVar(e) ? '…' : normalizeName(String(e.value))}`);
   if (e.type === 'StasisStart') parts.push(`args=${JSON.stringify(e.args)}`);
   if (pb) parts.push(`${String(pb.state)} ${String(pb.media_uri)} next=${String(pb.next_media_uri ?? '-')}`);
   return parts.join(' ');
@@ -250,6 +255,7 @@ function eventChannel(e: Ev): Ev | undefined {
 function mainSequence(events: Ev[]): Ev[] {
   const list = events.filter((e) => e.type !== 'ChannelDialplan' && !String(eventChannel(e)?.name ?? '').endsWith(';2'))
     .map((e) => (e.type === 'ChannelVarset' && volatileVar(e) ? { ...e, value: '' } : e));
+  collapseBridgePeers(list);
   for (let i = 0; i + 1 < list.length; i++) {
     const a = list[i] as Ev;
     const b = list[i + 1] as Ev;
@@ -264,6 +270,26 @@ function mainSequence(events: Ev[]): Ev[] {
     }
   }
   return list;
+}
+
+/**
+ * A multi-party bridge's members get BRIDGEPEER from more than one bridge thread: Asterisk repeats
+ * some updates and orders them differently from one change to the next (trace r). A run of
+ * BRIDGEPEER updates is compared by what it leaves: each channel's last value, by channel name.
+ */
+function collapseBridgePeers(list: Ev[]): void {
+  const isPeer = (e: Ev | undefined) => e?.type === 'ChannelVarset' && e.variable === 'BRIDGEPEER';
+  for (let i = 0; i < list.length; i++) {
+    if (!isPeer(list[i])) continue;
+    let j = i;
+    while (isPeer(list[j + 1])) j++;
+    if (j === i) continue;
+    const last = new Map<string, Ev>();
+    for (const e of list.slice(i, j + 1)) last.set(String((e.channel as Ev).name), e);
+    const kept = [...last.entries()].sort(([x], [y]) => normalizeName(x).localeCompare(normalizeName(y))).map(([, e]) => e);
+    list.splice(i, j - i + 1, ...kept);
+    i += kept.length - 1;
+  }
 }
 
 /** Learns trace → simulator channel ids from events seen at the same position (inbound channels). */
@@ -353,6 +379,8 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
   let media: Server | undefined;
   const mediaSeen: string[] = [];
   const mediaExpected: string[] = [];
+  let mediaSocket: WebSocket | undefined;
+  const mediaTexts: string[] = [];
   try {
     const entries = trace.entries;
     let lastRequestMs = 0;
@@ -400,6 +428,27 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
         const port = String((media.address() as AddressInfo).port);
         ids.set(`127.0.0.1:${mediaNote[1]}`, `127.0.0.1:${port}`);
         ids.set(`127.0.0.1%3A${mediaNote[1]}`, `127.0.0.1%3A${port}`);
+        continue;
+      }
+      const mediaWs = e.kind === 'note' ? /connect a websocket to ws:\/\/[^/]+\/media\/(\S+)/.exec(e.text ?? '') : null;
+      if (mediaWs) {
+        // The client of an externalMedia channel in WebSocket server mode.
+        const before = mainSequence(recorded).length;
+        if (main) await waitFor(() => mainSequence(main?.events ?? []).length >= before, 10000);
+        mediaSocket = new WebSocket(`ws://127.0.0.1:${sim.port}/media/${ids.translate(mediaWs[1] as string)}`, 'media');
+        const got = mediaSocket;
+        got.on('message', (data, binary) => { if (!binary) mediaTexts.push(String(data)); });
+        await new Promise<void>((resolve, reject) => { got.once('open', () => resolve()); got.once('error', reject); });
+        continue;
+      }
+      const mediaDone = e.kind === 'note' ? /^media websocket received \d+ messages; text messages: (.*)$/.exec(e.text ?? '') : null;
+      if (mediaDone && mediaSocket) {
+        const expected = (JSON.parse(mediaDone[1] as string) as string[]).map((t) => t.split(' ')[0]);
+        await waitFor(() => mediaTexts.length >= expected.length, 10000);
+        if (mediaTexts.map((t) => t.split(' ')[0]).join(',') !== expected.join(',')) problems.push(`media websocket texts ${JSON.stringify(mediaTexts)} instead of ${JSON.stringify(expected)}`);
+        const before = mainSequence(recorded).length;
+        if (main) await waitFor(() => mainSequence(main?.events ?? []).length >= before, 10000);
+        mediaSocket.close(1001);
         continue;
       }
       const received = e.kind === 'note' ? /^http server received (.+)$/.exec(e.text ?? '') : null;
@@ -481,6 +530,10 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
       if (expBody && typeof expBody === 'object' && !Array.isArray(expBody) && typeof expBody.id === 'string' && got.body && typeof got.body === 'object') {
         ids.set(expBody.id, String((got.body as Ev).id));
       }
+      // Port and connection ids a channel was given (externalMedia) are the simulator's own.
+      const vars = expBody && typeof expBody === 'object' && !Array.isArray(expBody) ? (expBody as Ev).channelvars as Record<string, string> | undefined : undefined;
+      const gotVars = (got.body as Ev | undefined)?.channelvars as Record<string, string> | undefined;
+      for (const [k, v] of Object.entries(vars ?? {})) if (/_(PORT|ID)$/.test(k) && gotVars?.[k] !== undefined) ids.set(v, gotVars[k] as string);
       // Lists (GET /channels) teach the ids of the channels the app did not create, by name.
       if (Array.isArray(expBody) && Array.isArray(got.body)) {
         for (const item of expBody) {
@@ -523,6 +576,7 @@ async function replay(file: string, trace: { entries: Entry[] }): Promise<string
     if (fault) await fault;
   } finally {
     for (const s of sockets.values()) s.terminate();
+    mediaSocket?.terminate();
     await sim.close();
     if (media) await new Promise((resolve) => media?.close(resolve));
   }

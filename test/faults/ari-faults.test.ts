@@ -113,9 +113,10 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
     await e2e.waitForSession(id, (s) => s.state === 'in-progress');
     const channel = e2e.sim.channels().find((c) => c.endpoint.includes('+12025550201'));
     assert.ok(channel, 'the call is up on the simulator');
-    e2e.sim.faults.refuseConnections(1500);
+    // Outages long enough that a loaded machine still acts inside them.
+    e2e.sim.faults.refuseConnections(4000);
     e2e.sim.faults.dropWebSockets();
-    await waitForStatus(e2e.base, '/ready', 503, 1000);
+    await waitForStatus(e2e.base, '/ready', 503, 3500);
     // The far end hangs up during the outage: its events are lost with the WebSocket.
     assert.ok(e2e.sim.hangupFromFarEnd(channel.id));
     await waitForStatus(e2e.base, '/ready', 200, 15000);
@@ -137,9 +138,9 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
   });
 
   test('while ARI is down POST /sessions/outgoing answers 503 with Retry-After and places nothing', async () => {
-    e2e.sim.faults.refuseConnections(2500);
+    e2e.sim.faults.refuseConnections(6000);
     e2e.sim.faults.dropWebSockets();
-    await waitForStatus(e2e.base, '/ready', 503, 2000);
+    await waitForStatus(e2e.base, '/ready', 503, 5000);
     const ready = await e2e.request('GET', '/ready', { token: null });
     assert.equal(ready.status, 503);
     const before = e2e.sim.originateCount();
