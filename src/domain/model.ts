@@ -37,6 +37,17 @@ export type SessionState =
 export const LIVE_STATES: readonly SessionState[] = ['queued', 'dialing', 'ringing', 'in-progress'];
 export const FINAL_STATES: readonly SessionState[] = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
 
+/** A recording a session made (record step), stored by Asterisk under `id` (its ARI name). */
+export interface Recording {
+  id: string;
+  accountId: string;
+  sessionId: string;
+  stepId?: string;
+  format: string;
+  durationSec?: number;
+  dateCreated: string;
+}
+
 export interface Session {
   id: string;
   accountId: string;

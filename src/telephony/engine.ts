@@ -14,6 +14,7 @@ import { newOwner } from './owner.js';
 import { endOrphans } from './orphans.js';
 import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type Destinations, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
+import type { Speaker } from '../tts/speech.js';
 import { backoffDelay } from './ari/backoff.js';
 
 export interface TelephonyEngineDeps {
@@ -32,6 +33,8 @@ export interface TelephonyEngineDeps {
   events?: EventsOut;
   /** The lease on the sessions this process runs (default 30 s, renewed every third of it). */
   leaseMs?: number;
+  /** Text to speech for say text (absent: say text fails the step, saying why). */
+  speaker?: Speaker;
 }
 
 export interface TelephonyEngineStats {
@@ -122,7 +125,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     const first = admitted.get(session.id);
     admitted.delete(session.id);
     const make = (destinations: Destinations, seq: number): CallSession => new CallSession(session, flow, {
-      port, store, logger, timing, hangupConfirmMs, events, destinations,
+      port, store, logger, timing, hangupConfirmMs, events, destinations, ...(deps.speaker ? { speaker: deps.speaker } : {}),
       start: { seq },
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
       onEnd: (c) => calls.remove(c),

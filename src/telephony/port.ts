@@ -76,6 +76,9 @@ export interface TelephonyPort {
   stopMoh(channelId: string): Promise<PortResult>;
   /** DTMF to the far end (POST /channels/{id}/dtmf); the application sees no event for it. */
   sendDtmf(channelId: string, digits: string): Promise<PortResult>;
+  /** A stored recording's file (GET /recordings/stored/{name}/file) with Asterisk's content type. */
+  storedRecordingFile(name: string): Promise<PortResult<{ data: Buffer; contentType: string }>>;
+  deleteStoredRecording(name: string): Promise<PortResult>;
   /** Ids of the channels that exist now (used to reconcile sessions after a reconnect). */
   listChannelIds(): Promise<PortResult<string[]>>;
 }
