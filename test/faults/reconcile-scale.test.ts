@@ -65,10 +65,13 @@ describe('reconciliation at scale after a SIGKILL', { timeout: 240000 }, () => {
       }
     };
     await Promise.all(Array.from({ length: 8 }, client));
-    // Every call up in the simulator (answered, in its long pause) before the kill.
+    // Every call answered and in the application (in its long pause) before the kill: a call still
+    // ringing then would enter Stasis with no application registered and be hung up by Asterisk,
+    // so its session would rightly end "no longer exists" instead of "hung up".
     const deadline = Date.now() + 60000;
-    while (sim.channels().length < CALLS) {
-      if (Date.now() > deadline) throw new Error(`only ${sim.channels().length} of ${CALLS} calls up`);
+    const answered = (): number => sim.channels().filter((c) => c.state === 'Up' && c.inStasis).length;
+    while (answered() < CALLS) {
+      if (Date.now() > deadline) throw new Error(`only ${answered()} of ${CALLS} calls answered`);
       await new Promise((r) => setTimeout(r, 50));
     }
     first.child.kill('SIGKILL');
