@@ -10,7 +10,7 @@ import { errorBox, field, stateBadge, table } from './common.js';
 const PRESETS: ReadonlyArray<{ name: string; script: Record<string, unknown> }> = [
   { name: 'answers and presses 1 after the prompt', script: { dtmf: [{ digits: '1', afterPlaybackFinished: 2 }] } },
   { name: 'answers and presses 9', script: { dtmf: [{ digits: '9', afterPlaybackStarted: 2 }] } },
-  { name: 'answers, no input', script: {} },
+  { name: 'answers and stays silent (no input)', script: {} },
   { name: 'hangs up during the greeting', script: { hangupAfterMs: 500 } },
 ];
 const CUSTOM = 'custom';
@@ -62,7 +62,7 @@ function coverageView(report: SimulationReport): HTMLElement {
 
 export function simulatePanel(target: SimulationTarget, graph: HTMLElement): HTMLElement {
   const choice = h('select', {}, PRESETS.map((p, i) => h('option', { value: String(i) }, p.name)), h('option', { value: CUSTOM }, 'custom script (JSON below)'));
-  const script = h('textarea', { rows: 4, spellcheck: 'false', autocomplete: 'off' });
+  const script = h('textarea', { rows: 7, spellcheck: 'false', autocomplete: 'off' });
   const output = h('div', { 'aria-live': 'polite', 'data-testid': 'sim-output' });
   const run = h('button', { type: 'submit' }, 'Run simulation');
   const runAll = h('button', { type: 'button' }, 'Run all presets');
