@@ -4,6 +4,7 @@
 
 import type { flowView, pageView, phoneNumberView, sessionDetailView, sessionView } from '../http/views.js';
 import type { deliveryView } from '../http/event-views.js';
+import type { SimulationReport } from '../services/flow-simulation.js';
 
 const TOKEN_KEY = 'engine.console.token';
 const ACCOUNT_KEY = 'engine.console.account';
@@ -130,3 +131,5 @@ export type TimelineEntry = SessionDetail['timeline'][number];
 export type FlowView = ReturnType<typeof flowView>;
 export type PhoneNumberView = ReturnType<typeof phoneNumberView>;
 export type PageOf<T> = ReturnType<typeof pageView<unknown, T>>;
+export type { SimulationReport };
+export type SimulationResult = SimulationReport['results'][number];

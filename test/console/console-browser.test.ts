@@ -172,6 +172,38 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByTestId('validation-status').getByText('UnreachableStep').waitFor();
   });
 
+  test('the Simulate panel runs a preset and all presets on the virtual clock, marking the graph', async () => {
+    await page.goto(`${e2e.base}/console/#/flows`);
+    await page.getByRole('link', { name: 'Demo reminder' }).click();
+    await page.locator('svg.flow-graph g.node').nth(4).waitFor();
+    requests.length = 0;
+    await page.getByLabel('Callee', { exact: true }).selectOption({ label: 'answers and presses 1 after the prompt' });
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    await page.locator('[data-testid="sim-state"][data-state="completed"]').waitFor();
+    assert.equal((await page.getByTestId('sim-path').innerText()).trim(), 'hello → menu → yes → bye');
+    const choice = page.getByTestId('sim-result').locator('tr', { has: page.locator('td', { hasText: /^choice$/ }) });
+    assert.equal((await choice.locator('td').nth(1).innerText()).trim(), '1');
+    await page.getByTestId('sim-result').getByText('Digit 1 pressed').waitFor();
+    assert.equal(await page.locator('svg.flow-graph g.node.visited').count(), 4, 'the four steps of the path are marked');
+    assert.deepEqual(apiRequests((p) => p.endsWith('/simulate')).map((r) => new URL(r.url()).pathname), [`/flows/${DEMO_FLOW_ID}/simulate`], 'the unchanged flow runs as saved');
+
+    await page.getByRole('button', { name: 'Run all presets' }).click();
+    const summary = page.getByTestId('sim-coverage-summary');
+    await summary.waitFor();
+    assert.match(await summary.innerText(), /Coverage: \d of 5 steps reached by the presets/);
+    const unreached = await page.locator('svg.flow-graph g.node.not-covered').evaluateAll((ns) => ns.map((n) => n.getAttribute('data-step')));
+    assert.match(await summary.innerText(), unreached.length > 0 ? new RegExp(`not reached: ${unreached.join(', ')}`) : /every step reached/);
+    await shot(page, 'flow-simulate');
+
+    // An edit not saved yet: the edited document is what runs.
+    const doc = JSON.parse(await page.locator('#flow-json').inputValue()) as { name: string };
+    doc.name = 'Demo reminder (edited)';
+    await page.locator('#flow-json').fill(JSON.stringify(doc, null, 2));
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    await page.getByText('Ran the edited, unsaved document.').waitFor();
+    assert.ok(apiRequests((p) => p === '/flows/simulate').length === 1, 'the unsaved document goes to POST /flows/simulate');
+  });
+
   test('names are shown as text, the page fits a phone, and nothing broke the CSP', async () => {
     const evil = await e2e.request('POST', '/flows', { body: { name: '<img src=x id=injected>', steps: [{ id: 'bye', type: 'hangup' }] } });
     assert.equal(evil.status, 201, evil.text);

@@ -6,6 +6,7 @@ import { api, ApiError, query, type FlowView, type PageOf } from '../api.js';
 import { formatTime, h, link } from '../dom.js';
 import { layoutFlow } from '../flow-layout.js';
 import { renderGraph } from './flow-graph.js';
+import { simulatePanel } from './flow-simulate.js';
 import { errorBox, table, type View } from './common.js';
 
 export const flowsView: View = (main) => {
@@ -34,6 +35,8 @@ export const flowView: View = (main, [id = '']) => {
   const editor = h('textarea', { id: 'flow-json', rows: 18, spellcheck: 'false', autocomplete: 'off', 'aria-describedby': 'flow-json-status' });
   const status = h('div', { id: 'flow-json-status', 'aria-live': 'polite', 'data-testid': 'validation-status' });
   const save = h('button', { type: 'submit', disabled: true }, 'Save as a new version');
+  /** The editor's text as last loaded or saved: while it is unchanged, the saved flow is simulated. */
+  let savedText = '';
 
   const draw = (doc: unknown, errors: FieldError[]): void => {
     graphBox.replaceChildren(h('h2', { id: 'graph-h' }, 'Graph'), renderGraph(layoutFlow(stepsOf(doc), errors), nameOf(doc, id)));
@@ -67,6 +70,7 @@ export const flowView: View = (main, [id = '']) => {
       ev.preventDefault();
       void api<FlowView>('PUT', `/flows/${encodeURIComponent(id)}`, JSON.parse(editor.value)).then((saved) => {
         heading.textContent = `${saved.name} (version ${saved.version})`;
+        savedText = editor.value;
         status.replaceChildren(h('p', { class: 'ok' }, `Saved as version ${saved.version}.`));
       }, (err: unknown) => {
         if (err instanceof ApiError && err.fieldErrors.length > 0) showErrors(err.fieldErrors);
@@ -78,10 +82,16 @@ export const flowView: View = (main, [id = '']) => {
   h('p', { class: 'muted' }, 'Edit the document: it is checked as you type by the same validation the API applies, and the graph shows the errors.'),
   editor, status, save);
 
-  main.replaceChildren(heading, graphBox, form);
+  const simulate = simulatePanel({
+    flowId: id,
+    get edited() { return editor.value !== savedText; },
+    document: () => JSON.parse(editor.value),
+  }, graphBox);
+  main.replaceChildren(heading, graphBox, form, simulate);
   void api<FlowView>('GET', `/flows/${encodeURIComponent(id)}`).then((f) => {
     heading.textContent = `${f.name} (version ${f.version})`;
     editor.value = JSON.stringify(f.document, null, 2);
+    savedText = editor.value;
     draw(f.document, []);
     save.disabled = true;
   }, (err: unknown) => graphBox.replaceChildren(errorBox(err)));
