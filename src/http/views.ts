@@ -5,6 +5,7 @@ export function sessionView(s: Session) {
   return {
     id: s.id,
     accountId: s.accountId,
+    direction: s.direction,
     flowId: s.flowId,
     flowVersion: s.flowVersion,
     numberToDial: s.numberToDial,
@@ -46,6 +47,7 @@ export function phoneNumberView(n: PhoneNumber) {
     number: n.number,
     name: n.name,
     enabled: n.enabled,
+    inboundFlowId: n.inboundFlowId,
     dateCreated: n.dateCreated,
     dateModified: n.dateModified,
   };

@@ -181,6 +181,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'inbound numbers and call direction',
+    sql: `
+      -- The flow a call to this number runs (NULL: calls to it are refused).
+      ALTER TABLE phone_numbers ADD COLUMN inbound_flow_id TEXT;
+      -- 'outbound' (placed by the API) or 'inbound' (a call to an owned number). For an inbound
+      -- session number_to_dial is the number called and caller_id the caller's number.
+      ALTER TABLE sessions ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound' CHECK (direction IN ('outbound', 'inbound'));
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe when several processes open the file at once. */

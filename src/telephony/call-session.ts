@@ -1,6 +1,7 @@
-// One session, from originate to its final state: the conductor of its leg (the channel), its
-// flow runner and its recorder. Its life, in phases:
-//   placing  – created; originate sent; the state follows ARI (dialing, ringing, in-progress)
+// One session, from originate (or an inbound call's arrival) to its final state: the conductor of
+// its leg (the channel), its flow runner and its recorder. Its life, in phases:
+//   placing  – created; originate sent (or the inbound call answered); the state follows ARI
+//              (dialing, ringing, in-progress)
 //   running  – the channel entered the application: the flow runs (it may be redirected, held)
 //   ending   – the end is known (ChannelDestroyed, or concluded without a channel): the flow unwinds
 //   ended    – the final state is written (with its one `session.ended` event)
@@ -32,6 +33,8 @@ export interface CallSessionDeps {
   start: { seq: number; snapshot?: SessionSnapshot };
   /** Called once, when the session reached its final state and its writes are done. */
   onEnd(session: CallSession): void;
+  /** An inbound call: its channel is already in the application, ringing; the engine answers it. */
+  inbound?: boolean;
 }
 
 type Phase = 'placing' | 'running' | 'ending' | 'ended';
@@ -60,7 +63,7 @@ export class CallSession {
     this.channelId = session.channelId;
     this.log = deps.logger.child({ sessionId: session.id });
     this.recorder = new SessionRecorder(session, { store: deps.store, out: deps.events, destinations: deps.destinations, log: this.log }, deps.start);
-    this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (type, data, at) => this.recorder.timeline(type, data, at));
+    this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (type, data, at) => this.recorder.timeline(type, data, at), deps.inbound === true);
     this.endedPromise = new Promise<void>((resolve) => { this.resolveEnded = resolve; });
   }
 
@@ -100,6 +103,21 @@ export class CallSession {
     this.transition('dialing');
   }
 
+  /** An inbound call entered the application: it rings, is answered, and its flow runs. */
+  async acceptInbound(): Promise<void> {
+    this.transition('ringing');
+    const res = await this.deps.port.answer(this.channelId);
+    if (this.phase !== 'placing') return;
+    if (!res.ok) {
+      this.timeline('error', { op: 'answer', kind: res.kind, message: res.message });
+      if (res.kind === 'not-found') this.conclude('canceled', 'the caller hung up before the call was answered');
+      else this.stop(`answering the inbound call failed (${res.kind}): ${res.message}`);
+      return;
+    }
+    const news = this.leg.answeredByUs(new Date().toISOString());
+    if (news) this.onNews(news);
+  }
+
   /** Ends the session without a channel to wait for (originate refused, channel vanished while ARI was away). */
   conclude(state: 'failed' | 'canceled', reason: string): void {
     if (this.phase === 'ending' || this.phase === 'ended') return;
@@ -124,6 +142,8 @@ export class CallSession {
         break;
       case 'answered':
         this.transition('in-progress', {}, news.at);
+        // An inbound call is already in the application: its flow starts once it is answered.
+        if (this.deps.inbound) this.startFlow();
         break;
       case 'entered-app':
         this.transition('in-progress', {}, news.at);

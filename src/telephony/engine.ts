@@ -1,5 +1,5 @@
-// The telephony engine: places calls through the port, routes events to their CallSession through
-// the live-call registry, hands live calls to the control operations, and keeps the store
+// The telephony engine: places calls through the port, takes calls that come in (inbound.ts),
+// routes events to their CallSession through the live-call registry, hands live calls to the control operations, and keeps the store
 // truthful across faults — reconciling with ARI's channel list after every (re)connect, ending
 // the sessions of engines that are gone (orphans.ts), and draining or hanging up live calls on stop.
 import type { Config } from '../config.js';
@@ -12,6 +12,7 @@ import { CallSession } from './call-session.js';
 import { LiveCalls } from './live-calls.js';
 import { newOwner } from './owner.js';
 import { endOrphans } from './orphans.js';
+import { InboundCalls, type InboundRefusal } from './inbound.js';
 import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
 import { backoffDelay } from './ari/backoff.js';
@@ -32,6 +33,8 @@ export interface TelephonyEngineDeps {
   events?: EventsOut;
   /** The lease on the sessions this process runs (default 30 s, renewed every third of it). */
   leaseMs?: number;
+  /** Told of each inbound call refused (metrics). */
+  onInboundRefused?: (reason: InboundRefusal) => void;
 }
 
 export interface TelephonyEngineStats {
@@ -40,8 +43,12 @@ export interface TelephonyEngineStats {
   /** Events for channels that are not ours. */
   ignoredEvents: number;
   reconciliations: number;
-  /** Channels that entered the application without being ours, hung up. */
+  /** Channels that entered the application without being ours (inbound calls refused), hung up. */
   refusedChannels: number;
+  /** The same, by reason. */
+  inboundRefusals: Record<InboundRefusal, number>;
+  /** Inbound calls accepted (sessions created). */
+  inboundAccepted: number;
 }
 
 export type TelephonyEngine = CallEngine & {
@@ -79,30 +86,33 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   /** False from each (re)connection until its reconciliation is done: /ready waits for it. */
   let reconciled = false;
   let reconciliations = 0;
-  let refusedChannels = 0;
+  let inboundAccepted = 0;
   let reconciling: Promise<void> | undefined;
   const stopping = new AbortController();
 
+  const inbound = new InboundCalls({
+    port, store, logger,
+    maxLiveCallsPerAccount: config.limits.maxLiveCallsPerAccount,
+    accepting: () => accepting,
+    admit: (draft) => admit(draft),
+    run: async (session, flow) => {
+      const call = await newCall(session, flow, true);
+      calls.register(call);
+      originated.add(call);
+      inboundAccepted += 1;
+      await call.acceptInbound();
+    },
+    refused: (reason) => deps.onInboundRefused?.(reason),
+  });
+
   port.onEvent((event) => {
+    if (inbound.hold(event)) return;
     if (event.type === 'stasis-start' && !calls.byChannelId(event.channelId)) {
-      refuseForeignChannel(event.channelId, event.args);
+      inbound.arrive(event, (held) => calls.dispatch(held));
       return;
     }
     calls.dispatch(event);
   });
-
-  /**
-   * A channel entering our application that we did not originate (a lab phone dialing a number
-   * into Stasis(engine,inbound,...)): the engine runs flows on outgoing calls only, so it ends the
-   * call at once rather than leave the caller ringing in Stasis.
-   */
-  const refuseForeignChannel = (channelId: string, args: string[]): void => {
-    refusedChannels += 1;
-    logger.info({ channelId, args }, 'channel entered the application but is not an outgoing session: hanging it up');
-    void port.hangup(channelId, 'congestion').then((res) => {
-      if (!res.ok && res.kind !== 'not-found') logger.warn({ channelId, kind: res.kind }, 'could not hang up a foreign channel');
-    });
-  };
   port.onConnection((event) => {
     if (event.type === 'connected') {
       void reconcile();
@@ -111,7 +121,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     }
   });
 
-  const newCall = async (session: Session, flow: Flow): Promise<CallSession> => {
+  const newCall = async (session: Session, flow: Flow, isInbound = false): Promise<CallSession> => {
     const hooks = await store.activeWebhooks(session.accountId);
     const seq = admitted.delete(session.id) ? 1 : await store.lastSeq(session.id);
     return new CallSession(session, flow, {
@@ -120,7 +130,20 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       start: { seq },
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
       onEnd: (call) => calls.remove(call),
+      inbound: isInbound,
     });
+  };
+
+  const admit: CallEngine['admit'] = async (draft) => {
+    const session = { ...draft, owner: { id: owner.id, leaseExpires: owner.leaseExpires() } };
+    const hooks = await store.activeWebhooks(draft.accountId);
+    const view = {
+      ...session, direction: draft.direction ?? 'outbound', state: 'queued' as const, variables: {}, endReason: null, dateAnswered: null, dateEnded: null,
+      statusCallback: draft.statusCallback ?? null, statusCallbackEvents: draft.statusCallbackEvents ?? null,
+      ownerId: owner.id, leaseExpires: session.owner.leaseExpires,
+    };
+    admitted.add(draft.id);
+    return { session, unit: SessionRecorder.firstUnit(view, destinationsOf(view, hooks)) };
   };
 
   const orphanDeps = { store, port, owner, events, logger, startedAt, isOurs: (id: string) => calls.get(id) !== undefined };
@@ -286,17 +309,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     isReady: () => accepting && port.isConnected(),
     readiness: () => ({ ari: accepting && port.isConnected(), reconciled }),
     endpointFor: (numberToDial) => router.endpointFor(numberToDial),
-    admit: async (draft) => {
-      const session = { ...draft, owner: { id: owner.id, leaseExpires: owner.leaseExpires() } };
-      const hooks = await store.activeWebhooks(draft.accountId);
-      const view = {
-        ...session, state: 'queued' as const, variables: {}, endReason: null, dateAnswered: null, dateEnded: null,
-        statusCallback: draft.statusCallback ?? null, statusCallbackEvents: draft.statusCallbackEvents ?? null,
-        ownerId: owner.id, leaseExpires: session.owner.leaseExpires,
-      };
-      admitted.add(draft.id);
-      return { session, unit: SessionRecorder.firstUnit(view, destinationsOf(view, hooks)) };
-    },
+    admit,
     live: (sessionId) => calls.get(sessionId),
     placeCall: async (session, flow) => {
       try {
@@ -322,7 +335,11 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       await port.start();
     },
     stop,
-    stats: () => ({ liveCalls: calls.size(), ignoredEvents: calls.ignored, reconciliations, refusedChannels }),
+    stats: () => ({
+      liveCalls: calls.size(), ignoredEvents: calls.ignored, reconciliations,
+      refusedChannels: Object.values(inbound.refusals).reduce((a, b) => a + b, 0),
+      inboundRefusals: { ...inbound.refusals }, inboundAccepted,
+    }),
     ownerId: owner.id,
   };
 }

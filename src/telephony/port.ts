@@ -35,7 +35,7 @@ export type PlaybackEndState = 'done' | 'failed' | 'cancelled';
  */
 export type TelephonyEvent =
   | { type: 'dial'; channelId: string; dialstatus: string; at: string }
-  | { type: 'stasis-start'; channelId: string; args: string[]; state: ChannelState; at: string }
+  | { type: 'stasis-start'; channelId: string; args: string[]; state: ChannelState; caller?: string; channelName?: string; at: string }
   | { type: 'stasis-end'; channelId: string; at: string }
   | { type: 'state-change'; channelId: string; state: ChannelState; at: string }
   | { type: 'dtmf'; channelId: string; digit: string; durationMs: number; at: string }

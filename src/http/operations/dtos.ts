@@ -192,6 +192,7 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'number', type: 'string', description: 'The number, E.164' },
       { name: 'name', type: 'string', description: 'A label' },
       { name: 'enabled', type: 'bool', description: 'Usable as callerId' },
+      { name: 'inboundFlowId', type: 'string', description: 'The flow a call to this number runs (null: such calls are refused)' },
       { name: 'dateCreated', type: 'DateTime', description: 'When it was added' },
       { name: 'dateModified', type: 'DateTime', description: 'When it last changed' },
     ],
@@ -205,6 +206,7 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'number', type: 'string', required: true, description: 'The number, E.164; not registered in any account yet' },
       { name: 'name', type: 'string', description: 'A label' },
       { name: 'enabled', type: 'bool', description: 'Usable as callerId (default true)' },
+      { name: 'inboundFlowId', type: 'string', description: 'The flow a call to this number runs (default: none, calls to it are refused)' },
     ],
   },
   {
@@ -213,6 +215,7 @@ const DTO_LIST: readonly Dto[] = [
       path('phoneNumberId', 'Phone number id'),
       { name: 'name', type: 'string', description: 'A label' },
       { name: 'enabled', type: 'bool', description: 'Usable as callerId' },
+      { name: 'inboundFlowId', type: 'string', description: 'The flow a call to this number runs; "" or null: none (calls to it are refused)' },
     ],
   },
   { name: 'DeletePhoneNumber', namespace: NUMBERS_NS, description: 'Removes a number', fields: [path('phoneNumberId', 'Phone number id')] },

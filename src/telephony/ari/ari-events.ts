@@ -56,7 +56,12 @@ export function translateAriEvent(raw: unknown): TelephonyEvent | undefined {
     case 'StasisStart': {
       if (!channelId) return undefined;
       const args = Array.isArray(ev.args) ? ev.args.filter((a): a is string => typeof a === 'string') : [];
-      return { type: 'stasis-start', channelId, args, state: channelState(channel?.state), at };
+      const caller = str(rec(channel?.caller)?.number);
+      const channelName = str(channel?.name);
+      return {
+        type: 'stasis-start', channelId, args, state: channelState(channel?.state),
+        ...(caller ? { caller } : {}), ...(channelName ? { channelName } : {}), at,
+      };
     }
     case 'StasisEnd':
       return channelId ? { type: 'stasis-end', channelId, at } : undefined;
