@@ -10,6 +10,9 @@ export function sessionView(s: Session) {
     flowVersion: s.flowVersion,
     numberToDial: s.numberToDial,
     callerId: s.callerId,
+    // Who called whom, whichever the direction (inbound: the caller, then the owned number).
+    from: s.callerId,
+    to: s.numberToDial,
     state: s.state,
     dateCreated: s.dateCreated,
   };
