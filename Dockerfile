@@ -9,9 +9,11 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `npm ci` builds the web console (prepare): its sources and build script come first.
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
+RUN npm ci --no-audit --no-fund
 RUN npm run build
 # Reinstall without the dev dependencies (typescript, types, test tools) for the runtime stage.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -60,6 +60,8 @@ export interface Config {
     maxStreamsPerAccount: number;
     heartbeatMs: number;
   };
+  /** GET /metrics: bearer token required when set; on its own port (not the API's) when port is set. */
+  metrics: { token: string | undefined; port: number | undefined };
 }
 
 export class ConfigError extends Error {}
@@ -104,6 +106,8 @@ export const SETTINGS: Setting[] = [
   { env: 'WEBHOOK_CONCURRENCY_PER_DESTINATION', default: '4', description: 'Requests in flight per destination origin.' },
   { env: 'EVENT_STREAMS_PER_ACCOUNT', default: '20', description: 'Live event streams (SSE) open at once per account (429 beyond).' },
   { env: 'EVENT_STREAM_HEARTBEAT_MS', default: '15000', description: 'Comment line sent on idle event streams.' },
+  { env: 'METRICS_TOKEN', default: '', description: 'Bearer token GET /metrics requires when set (not a JWT). Or METRICS_TOKEN_FILE.' },
+  { env: 'METRICS_PORT', default: '', description: 'Serve /metrics on this port (same HOST) instead of the API port.' },
   { env: 'LOG_LEVEL', default: 'info', description: 'pino level.' },
 ];
 
@@ -235,6 +239,10 @@ export function loadConfig(env: Env = process.env): Config {
     events: {
       maxStreamsPerAccount: int(env, 'EVENT_STREAMS_PER_ACCOUNT', 20, 1, 10000),
       heartbeatMs: int(env, 'EVENT_STREAM_HEARTBEAT_MS', 15000, 100, 600000),
+    },
+    metrics: {
+      token: secret(env, 'METRICS_TOKEN'),
+      port: env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : undefined,
     },
   };
 }

@@ -56,6 +56,7 @@ export function demoBanner(port: number): string {
     `    -H 'Content-Type: application/json' -d '{"flowId":"${DEMO_FLOW_ID}","numberToDial":"${DEMO_NUMBER_TO_DIAL}"}'`,
     '',
     `Then follow it:  curl -s ${base}/sessions/<id> -H "Authorization: Bearer $TOKEN"`,
+    `Or in the web console: ${base}/console/ (paste the token above to sign in)`,
     '',
   ].join('\n');
 }

@@ -15,6 +15,9 @@ import { seedDemo } from './demo.js';
 import { EventBus } from './events/event-bus.js';
 import { DeliveryWorker } from './events/delivery-worker.js';
 import { ownerIsGone } from './telephony/owner.js';
+import { createEngineMetrics } from './metrics/engine-metrics.js';
+import { instrument } from './metrics/instrument.js';
+import { startMetricsServer } from './http/metrics-route.js';
 
 export interface RunningStack {
   config: Config;
@@ -25,6 +28,8 @@ export interface RunningStack {
   engine: ReturnType<typeof createTelephonyEngine>;
   /** Sends the webhook outbox. */
   deliveries: DeliveryWorker;
+  /** Port of the METRICS_PORT listener, when configured. */
+  metricsPort: number | undefined;
   /** Resolves once ARI is connected for the first time. */
   ariConnected: Promise<void>;
   /** Stops accepting, drains live calls (config.drainTimeoutMs unless given), closes everything. */
@@ -59,11 +64,12 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     logger.info({ ariUrl: simulator.url }, 'no ARI_URL: started the built-in Asterisk simulator');
   }
 
-  const store = await openSqliteStore(config.databasePath);
-  if (config.demoMode || simulator) await seedDemo(store);
+  const sqlite = await openSqliteStore(config.databasePath);
+  if (config.demoMode || simulator) await seedDemo(sqlite);
 
   const router = loadRouter(config.routesFile);
-  const port = createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) });
+  const metrics = createEngineMetrics();
+  const { store, port } = instrument(metrics, { store: sqlite, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
   const bus = new EventBus();
   let deliveries: DeliveryWorker | undefined;
   const engine = createTelephonyEngine({
@@ -85,8 +91,9 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   // Claims of a worker of this host that is gone (killed) are free at once, not after their lease.
   await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
   deliveries.start();
-  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus });
+  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus, metrics });
   const http = await startHttpServer(app, config);
+  const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config, config.metrics.port);
 
   // ARI may be down at start (Asterisk restarting): HTTP serves /health meanwhile and /ready says why.
   const ariConnected = engine.start();
@@ -96,6 +103,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   const stop = (drainMs = config.drainTimeoutMs): Promise<void> => {
     stopped ??= (async () => {
       await http.close();
+      await metricsServer?.close();
       await engine.stop({ drainMs });
       await deliveries.stop();
       await store.close();
@@ -104,5 +112,5 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     return stopped;
   };
 
-  return { config, store, simulator, httpPort: http.port, engine, deliveries, ariConnected, stop };
+  return { config, store, simulator, httpPort: http.port, metricsPort: metricsServer?.port, engine, deliveries, ariConnected, stop };
 }

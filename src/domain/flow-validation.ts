@@ -3,6 +3,7 @@
 // (`steps[2].next`); a valid document comes back as a clean copy holding only known fields.
 import type { FieldError } from './errors.js';
 import type { FlowDocument, FlowStep, StepType } from './flow.js';
+import { stepEdges } from './flow-graph.js';
 
 export const FLOW_LIMITS = {
   maxSteps: 200,
@@ -402,24 +403,17 @@ function checkStep(raw: unknown, index: number, errors: Errors, refs: TargetRef[
 }
 
 /**
- * Edges of the reachability check: list order, `next` and every target. List order counts even
- * when `next` is set (as the brief defines it: reachable via order/next/branches), so a step is
- * flagged only when it sits after a hangup, or at the start of a chain, and nothing targets it.
+ * Edges of the reachability check: the runner's edges (flow-graph.ts) plus list order and `next`
+ * even where the runner would not take them (as the brief defines it: reachable via
+ * order/next/branches), so a step is flagged only when it sits after a hangup, or at the start of
+ * a chain, and nothing targets it.
  */
 function successors(step: FlowStep, index: number, steps: readonly FlowStep[]): string[] {
   if (step.type === 'hangup') return [];
-  const out: string[] = [];
+  const out = stepEdges(step, index, steps).map((e) => e.target);
   const following = steps[index + 1]?.id;
   if (following !== undefined) out.push(following);
   if (step.next !== undefined) out.push(step.next);
-  if (step.type === 'gather') {
-    out.push(...Object.values(step.branches ?? {}));
-    if (step.noInput !== undefined) out.push(step.noInput);
-    if (step.noMatch !== undefined) out.push(step.noMatch);
-  } else if (step.type === 'branch') {
-    out.push(...Object.values(step.cases));
-    if (step.default !== undefined) out.push(step.default);
-  }
   return out;
 }
 

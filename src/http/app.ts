@@ -23,6 +23,10 @@ import { WebhookService } from '../services/webhooks.js';
 import { LiveControlService } from '../services/live-control.js';
 import { EventStreams } from '../services/event-streams.js';
 import { EventBus } from '../events/event-bus.js';
+import type { EngineMetrics } from '../metrics/engine-metrics.js';
+import { httpMetrics } from '../metrics/http-observer.js';
+import { metricsRoute } from './metrics-route.js';
+import { consoleRoutes } from './console-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -35,6 +39,8 @@ export interface AppDeps {
   now?: () => number;
   /** Committed events, for the live streams (default: a bus nothing publishes on). */
   bus?: EventBus;
+  /** Prometheus metrics: HTTP requests counted, and GET /metrics here unless METRICS_PORT. */
+  metrics?: EngineMetrics;
 }
 
 /**
@@ -85,6 +91,7 @@ export function buildApp(deps: AppDeps): express.Express {
     logger,
   }));
 
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
     // A listener and a clock read per request only when the line would be written.
@@ -104,6 +111,9 @@ export function buildApp(deps: AppDeps): express.Express {
   app.use(negotiateFormat);
 
   app.use(publicRoutes);
+
+  if (deps.metrics && config.metrics.port === undefined) app.use(metricsRoute(deps.metrics, config.metrics.token));
+  app.use(consoleRoutes());
 
   app.use(authenticate(config, accounts, limiter, clientAddress));
   app.use(bodyReader({ maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS }));

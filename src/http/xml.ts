@@ -187,9 +187,9 @@ function forbidden(name: string): never {
   throw new AppError('validation', 'ForbiddenProperty', `Property name "${name}" is not accepted`);
 }
 
-/** A parsed root element as the plain object of the DTO `dtoName` (undefined: untyped). */
-export function xmlToValue(node: unknown, dtoName: string | undefined): Record<string, unknown> {
-  const v = convertNode(node, dtoName === undefined ? undefined : { ref: dtoName });
+/** A parsed root element as the plain object of the DTO `dtoName`. */
+export function xmlToValue(node: unknown, dtoName: string): Record<string, unknown> {
+  const v = convertNode(node, { ref: dtoName });
   return isRecord(v) ? v : {};
 }
 

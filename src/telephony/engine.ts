@@ -176,7 +176,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     try {
       const started = performance.now();
       const settled = await endOrphans(orphanDeps, channels);
-      if (settled.taken > 0) logger.info({ ...settled, ms: Math.round(performance.now() - started) }, 'sessions left live by a gone engine settled');
+      if (settled.taken > 0) logger.info({ ...settled, ms: Math.round(performance.now() - started) }, 'sessions left live by a previous run settled');
       return settled.complete;
     } catch (err) {
       logger.error({ err }, 'cannot list live sessions to reconcile');

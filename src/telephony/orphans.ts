@@ -63,8 +63,7 @@ async function endOne(deps: OrphanDeps, s: Session, seq: number, reason: string)
     log: deps.logger.child({ sessionId: s.id }),
     onWriteFailed: (err) => { failed ??= err; },
   }, { seq, snapshot: { ...initialSnapshot(s), state: s.state, dateAnswered: s.dateAnswered } });
-  recorder.timeline('reconciled', { found: false, previousOwner: s.ownerId });
-  recorder.transition('failed', true, { reason });
+  recorder.transition('failed', true, { reason, previousOwner: s.ownerId });
   await recorder.settled();
   if (failed !== undefined) throw failed instanceof Error ? failed : new Error(String(failed));
 }

@@ -13,6 +13,8 @@ import { JsonServiceClient } from '@servicestack/client';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
 
 const CALLEE = '+18144043093';
+/** Rings until the originate timeout (600 s here, scaled by the simulator: EndSession always comes first). */
+const RINGING = '+12025550147';
 const LONG_WAIT_FLOW = { name: 'Hold the line', steps: [{ id: 'wait', type: 'pause', ms: 600_000 }] };
 
 /** The generated DTOs, and a use of them with the real client, type-checked with strict settings. */
@@ -44,7 +46,7 @@ describe('ServiceStack clients (@servicestack/client with the generated TypeScri
   let dtos: Record<string, new (init?: object) => object>;
 
   before(async () => {
-    e2e = await startE2E({}, { [CALLEE]: { result: 'answer', answerAfterMs: 200 } });
+    e2e = await startE2E({ ORIGINATE_TIMEOUT_SEC: '600' }, { [CALLEE]: { result: 'answer', answerAfterMs: 200 }, [RINGING]: { result: 'no-answer' } });
     dir = mkdtempSync(join(tmpdir(), 'engine-dtos-'));
     const res = await fetch(`${e2e.base}/types/typescript`);
     assert.equal(res.status, 200);
@@ -96,6 +98,17 @@ describe('ServiceStack clients (@servicestack/client with the generated TypeScri
     // A finished session is left as it is.
     const again = await api.delete(new EndSession!({ sessionId: viaApi.id }));
     assert.equal(again.state, 'completed');
+  });
+
+  it('EndSession on a ringing call ends it canceled', async () => {
+    const { NewOutgoingSession, EndSession } = dtos as Record<string, new (init?: object) => any>;
+    const api: any = client(false);
+    const session = await api.post(new NewOutgoingSession!({ flowId: 'demo-flow', numberToDial: RINGING }));
+    await e2e.waitForSession(session.id, (s) => s.state === 'ringing');
+    await api.delete(new EndSession!({ sessionId: session.id }));
+    const ended = await e2e.waitForSession(session.id, (s) => s.dateEnded !== null);
+    assert.equal(ended.state, 'canceled');
+    assert.equal(ended.dateAnswered, null);
   });
 
   it('an invalid number is a typed error with the numberToDial field error', async () => {

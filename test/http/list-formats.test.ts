@@ -47,6 +47,11 @@ describe('lists, CSV and the session and flow operations', () => {
     assert.equal(lines.length, 5); // header, three rows, the final CRLF
     assert.match(lines[1] ?? '', new RegExp(`^${ids[0]},acme,'\\+12025550101,"'=HYPERLINK\\(""x""\\)",true,`));
     assert.match(lines[2] ?? '', /,"Desk, ""main""",true,/);
+    for (const [name, cell] of [['@SUM(A1)', "'@SUM(A1)"], ['-2+3', "'-2+3"]] as const) {
+      assert.equal((await h.request('PATCH', `/phone-numbers/${ids[2]}`, { body: { name } })).status, 200);
+      const one = await h.request('GET', `/phone-numbers.csv?specificIds=${ids[2]}`);
+      assert.equal(one.text.split('\r\n')[1]?.split(',')[3], cell, name);
+    }
     const byParam = await h.request('GET', '/sessions?format=csv');
     assert.equal(byParam.text, 'id,accountId,flowId,flowVersion,numberToDial,callerId,state,dateCreated,dateAnswered,dateEnded,endReason,channelId,endpoint,variables,timeline,webhookDeliveries\r\n');
     const byAccept = await h.request('GET', '/flows', { headers: { accept: 'text/csv' } });

@@ -3,6 +3,7 @@
 // and the OpenAPI 3.1 document checked by a real validator.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { allFields, DTOS } from '../../src/http/operations/dtos.js';
 import { OPERATIONS } from '../../src/http/operations/registry.js';
@@ -66,6 +67,25 @@ describe('metadata', () => {
       }
     }
     assert.match(cs.text, /\[DataContract\(Namespace="http:\/\/schemas.datacontract.org\/2004\/07\/Voice.Api.Sessions"\)\]\n    public partial class NewOutgoingSession/);
+  });
+
+  it('/types/python declares every operation and field, and is valid Python', async (t) => {
+    const py = await get('/types/python');
+    assert.equal(py.status, 200);
+    assert.match(py.text, /^""" Options:\n/);
+    const snake = (n: string) => n.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    for (const op of OPERATIONS) {
+      const verb = `I${op.verb.charAt(0)}${op.verb.slice(1).toLowerCase()}`;
+      const ret = op.response ? `IReturn\\[${op.response}\\]` : 'IReturnVoid';
+      assert.match(py.text, new RegExp(`class ${op.name}\\((\\w+, )?${ret}, ${verb}\\):`), op.name);
+      for (const f of DTOS.get(op.request)!.fields) assert.ok(py.text.includes(`    ${snake(f.name)}: `), `${op.name}.${f.name}`);
+    }
+    const python = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: py.text, encoding: 'utf8' });
+    if (python.error) {
+      t.skip('python3 is not installed: the syntax check of /types/python is skipped');
+      return;
+    }
+    assert.equal(python.status, 0, python.stderr);
   });
 
   it('/types/metadata describes the operations and types as ServiceStack\'s tools read them', async () => {

@@ -8,6 +8,9 @@ import { createLogger } from '../../src/log.js';
 import { OPERATIONS } from '../../src/http/operations/registry.js';
 import { operationRoutes } from '../../src/http/operations/router.js';
 import { METADATA_PAGES } from '../../src/http/metadata/pages.js';
+import { CONSOLE_PAGES } from '../../src/http/console-routes.js';
+import { METRICS_PAGES } from '../../src/http/metrics-route.js';
+import { createEngineMetrics } from '../../src/metrics/engine-metrics.js';
 import { responseStatus, startHttpHarness, type HttpHarness } from '../support/http-harness.js';
 
 interface Layer {
@@ -37,10 +40,10 @@ describe('operation registry', () => {
   after(() => h.close());
 
   it('express serves exactly the routes the registry and the metadata pages declare', () => {
-    const app = buildApp({ config: h.config, store: h.store, engine: h.engine, logger: createLogger('silent'), isReady: async () => true });
+    const app = buildApp({ config: h.config, store: h.store, engine: h.engine, logger: createLogger('silent'), isReady: async () => true, metrics: createEngineMetrics() });
     const declared = [
       ...OPERATIONS.flatMap(operationRoutes).map((r) => `${r.method} ${r.path}`),
-      ...METADATA_PAGES.map((p) => `get ${p}`),
+      ...[...METADATA_PAGES, ...CONSOLE_PAGES, ...METRICS_PAGES].map((p) => `get ${p}`),
     ].sort();
     assert.deepEqual(servedRoutes(app), declared);
     assert.equal(new Set(declared).size, declared.length, 'no route declared twice');

@@ -11,7 +11,19 @@ function dartType(t: TypeRef): string {
   if (typeof t === 'string') return SCALARS[t] ?? 'String';
   if ('ref' in t) return t.ref;
   if ('list' in t) return `List<${dartType(t.list)}>`;
-  return `Map<String,${dartType(t.map)}?>`;
+  const value = dartType(t.map);
+  return `Map<String,${value === 'dynamic' ? value : `${value}?`}>`;
+}
+
+/** Dart's reserved words (and IConvertible's `context`) cannot name a field: DartGenerator capitalizes them. */
+const RESERVED = new Set(['context', 'abstract', 'as', 'assert', 'async', 'await', 'break', 'case', 'catch', 'class', 'const', 'continue',
+  'covariant', 'default', 'deferred', 'do', 'dynamic', 'else', 'enum', 'export', 'extends', 'extension', 'external', 'factory', 'false',
+  'final', 'finally', 'for', 'get', 'if', 'implements', 'import', 'in', 'interface', 'is', 'late', 'library', 'mixin', 'new', 'null',
+  'operator', 'part', 'required', 'rethrow', 'return', 'set', 'static', 'super', 'switch', 'sync', 'this', 'throw', 'true', 'try',
+  'typedef', 'var', 'void', 'while', 'with', 'yield']);
+
+function dartName(f: Field): string {
+  return RESERVED.has(f.name) ? f.name.charAt(0).toUpperCase() + f.name.slice(1) : f.name;
 }
 
 /** Scalars other than DateTime are read and written as they are; the rest through JsonConverters. */
@@ -24,14 +36,16 @@ function comment(indent: string, text: string): string {
 }
 
 function fromMap(f: Field): string {
-  if (isPlain(f.type)) return `        ${f.name} = json['${f.name}'];`;
-  if (typeof f.type === 'object' && 'map' in f.type && f.type.map === 'string') return `        ${f.name} = JsonConverters.toStringMap(json['${f.name}']);`;
-  return `        ${f.name} = JsonConverters.fromJson(json['${f.name}'],'${dartType(f.type)}',context!);`;
+  const name = dartName(f);
+  if (isPlain(f.type)) return `        ${name} = json['${f.name}'];`;
+  if (typeof f.type === 'object' && 'map' in f.type && f.type.map === 'string') return `        ${name} = JsonConverters.toStringMap(json['${f.name}']);`;
+  return `        ${name} = JsonConverters.fromJson(json['${f.name}'],'${dartType(f.type)}',context!);`;
 }
 
 function toJson(f: Field): string {
-  if (isPlain(f.type) || (typeof f.type === 'object' && 'map' in f.type && f.type.map === 'string')) return `        '${f.name}': ${f.name}`;
-  return `        '${f.name}': JsonConverters.toJson(${f.name},'${dartType(f.type)}',context!)`;
+  const name = dartName(f);
+  if (isPlain(f.type) || (typeof f.type === 'object' && 'map' in f.type && f.type.map === 'string')) return `        '${f.name}': ${name}`;
+  return `        '${f.name}': JsonConverters.toJson(${name},'${dartType(f.type)}',context!)`;
 }
 
 function classOf(d: Dto): string {
@@ -39,10 +53,10 @@ function classOf(d: Dto): string {
   const markers = [...(op ? [op.response ? `IReturn<${op.response}>` : 'IReturnVoid'] : []), 'IConvertible',
     ...(op ? [`I${op.verb.charAt(0)}${op.verb.slice(1).toLowerCase()}`] : [])];
   const routes = op ? op.routes.map((r) => `// @Route("${r}", "${[op.verb, ...(op.alsoVerbs ?? [])].join(',')}")\n`).join('') : '';
-  const props = d.fields.map((f) => `${comment('    ', describe(f))}${f.required ? `    // @ApiMember(Description="${f.description.replace(/"/g, "'")}", IsRequired=true)\n` : ''}    ${dartType(f.type)}? ${f.name};\n`).join('\n');
-  const params = d.fields.map((f) => `this.${f.name}`).join(',');
+  const props = d.fields.map((f) => `${comment('    ', describe(f))}${f.required ? `    // @ApiMember(Description="${f.description.replace(/"/g, "'")}", IsRequired=true)\n` : ''}    ${dartType(f.type)}? ${dartName(f)};\n`).join('\n');
+  const params = d.fields.map((f) => `this.${dartName(f)}`).join(',');
   const parent = d.inherits ? `${d.inherits}` : '';
-  const ctor = `    ${d.name}(${params ? `{${params}}` : ''});\n    ${d.name}.fromJson(Map<String, dynamic> json) ${parent ? ': super.fromJson(json) ' : ''}{ fromMap(json); }\n`;
+  const ctor = `    ${d.name}(${params ? `{${params}}` : ''});\n    ${d.name}.fromJson(Map<String, dynamic> json)${d.fields.length ? ' { fromMap(json); }' : parent ? ' : super.fromJson(json);' : ' : super();'}\n`;
   const from = `    fromMap(Map<String, dynamic> json) {\n${parent ? '        super.fromMap(json);\n' : ''}${d.fields.map(fromMap).map((l) => `${l}\n`).join('')}        return this;\n    }\n`;
   const to = `    Map<String, dynamic> toJson() => ${parent ? 'super.toJson()..addAll(' : ''}{\n${d.fields.map(toJson).join(',\n')}${d.fields.length ? '\n' : ''}    }${parent ? ')' : ''};\n`;
   const ret = op

@@ -1,22 +1,24 @@
 // The metadata ServiceStack serves publicly (no token, no account data): `/metadata` lists the
-// operations, `/{json|xml}/metadata?op=Op[&lang=csharp|typescript|dart]` describes one (routes,
+// operations, `/{json|xml}/metadata?op=Op[&lang=csharp|typescript|dart|python]` describes one (routes,
 // roles, DTOs in the chosen language, parameters, sample HTTP request and response), `/types/*`
 // is "Add ServiceStack Reference", `/openapi.json` the OpenAPI 3.1 document. All built from the
-// registry; the pages and generated sources are computed once, only the base URL varies.
+// registry; the pages and generated sources are computed once (an operation page on its first
+// request), only the base URL varies.
 import { Router, type Request, type Response } from 'express';
-import type { Dto, Field } from '../operations/types.js';
+import type { Dto, Field, Operation } from '../operations/types.js';
 import { PREDEFINED_ROUTES } from '../operations/router.js';
 import { toXml } from '../xml.js';
 import { csharpDtos } from './csharp.js';
 import { dartDtos } from './dart.js';
 import { allFields, describe, dto, OPERATIONS } from './model.js';
 import { openApiDocument } from './openapi.js';
+import { pythonDtos } from './python.js';
 import { typescriptDtos } from './typescript.js';
 import { typesMetadata } from './types-metadata.js';
 
-export const METADATA_PAGES = ['/metadata', '/json/metadata', '/xml/metadata', '/types/metadata', '/types/typescript', '/types/dart', '/types/csharp', '/openapi.json'] as const;
+export const METADATA_PAGES = ['/metadata', '/json/metadata', '/xml/metadata', '/types/metadata', '/types/typescript', '/types/dart', '/types/csharp', '/types/python', '/openapi.json'] as const;
 
-const LANGS = { csharp: csharpDtos, typescript: typescriptDtos, dart: dartDtos } as const;
+const LANGS = { csharp: csharpDtos, typescript: typescriptDtos, dart: dartDtos, python: pythonDtos } as const;
 type Lang = keyof typeof LANGS;
 
 function html(s: string): string {
@@ -52,7 +54,7 @@ function page(title: string, body: string): string {
 
 const INDEX = page('ari-flow-engine metadata', `<h1>ari-flow-engine</h1><p>The following operations are supported. For a formal definition, see the
 <a href="/openapi.json">OpenAPI document</a> or add a ServiceStack reference: <a href="/types/typescript">TypeScript</a>, <a href="/types/dart">Dart</a>,
-<a href="/types/csharp">C#</a> (<a href="/types/metadata">metadata</a>).</p><table><tr><th>Operation</th><th>Formats</th><th>Description</th></tr>${
+<a href="/types/csharp">C#</a>, <a href="/types/python">Python</a> (<a href="/types/metadata">metadata</a>).</p><table><tr><th>Operation</th><th>Formats</th><th>Description</th></tr>${
   OPERATIONS.map((op) => `<tr><td>${op.name}</td><td><a href="/json/metadata?op=${op.name}">JSON</a> <a href="/xml/metadata?op=${op.name}">XML</a> CSV${op.list ? '' : ' (one row)'}</td><td>${html(op.summary)}</td></tr>`).join('')}</table>`);
 
 function parameterTable(d: Dto): string {
@@ -63,13 +65,26 @@ function parameterTable(d: Dto): string {
 function dtoSource(lang: Lang, names: string[]): string {
   const all = LANGS[lang]('', '');
   // The declarations of these types, cut from the full file at their doc comments.
-  const blocks = all.split(/\n(?=(?:\/\*\*|    \/\/\/<summary>))/);
+  const blocks = all.split(/\n(?=(?:\/\*\*|    \/\/\/<summary>|@dataclass_json))/);
   return names.map((n) => blocks.filter((b) => new RegExp(`class ${n}\\b`).test(b)).join('\n')).join('\n');
 }
+
+/** Operation pages by format, operation and language: at most operations × 2 × languages entries. */
+const PAGES = new Map<string, string>();
 
 function operationPage(opName: string, format: 'json' | 'xml', lang: Lang): string | undefined {
   const op = OPERATIONS.find((o) => o.name.toLowerCase() === opName.toLowerCase());
   if (!op) return undefined;
+  const key = `${format} ${op.name} ${lang}`;
+  let built = PAGES.get(key);
+  if (built === undefined) {
+    built = buildOperationPage(op, format, lang);
+    PAGES.set(key, built);
+  }
+  return built;
+}
+
+function buildOperationPage(op: Operation, format: 'json' | 'xml', lang: Lang): string {
   const request = dto(op.request);
   const verbs = [op.verb, ...(op.alsoVerbs ?? [])];
   const path = op.routes[0] ?? `/api/${op.name}`;

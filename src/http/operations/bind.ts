@@ -9,7 +9,7 @@ import { AppError, type FieldError } from '../../domain/errors.js';
 import type { Input } from '../../services/input.js';
 import { DEFAULT_BODY_LIMITS, inspectValue, type ParsedBody } from '../body.js';
 import { xmlToValue } from '../xml.js';
-import { allFields, dto, fieldOf } from './dtos.js';
+import { allFields, DTOS, dto, fieldOf } from './dtos.js';
 import type { Field, Operation, TypeRef } from './types.js';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -62,9 +62,11 @@ function bodyInput(op: Operation, res: Response): Record<string, unknown> {
   return parsed.value;
 }
 
+/** The path fields of every DTO, computed once (the binding runs on every request). */
+const PATH_FIELDS: ReadonlyMap<string, readonly Field[]> = new Map([...DTOS.values()].map((d) => [d.name, allFields(d).filter((f) => f.source === 'path')]));
+
 /** The request DTO of `op` for this request. */
 export function bindRequest(op: Operation, req: Request, res: Response): Input {
-  const fields = allFields(dto(op.request));
   const body = normalize(bodyInput(op, res), { ref: op.request }) as Record<string, unknown>;
   const query = req.query as Record<string, unknown>;
   const out: Input = { ...body };
@@ -73,8 +75,7 @@ export function bindRequest(op: Operation, req: Request, res: Response): Input {
     if (field) out[field.name] = fromText(field, raw);
   }
   const errors: FieldError[] = [];
-  for (const field of fields) {
-    if (field.source !== 'path') continue;
+  for (const field of PATH_FIELDS.get(op.request) ?? []) {
     const fromPath = req.params[field.name];
     if (typeof fromPath === 'string') out[field.name] = fromPath;
     const v = out[field.name];

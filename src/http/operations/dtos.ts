@@ -331,7 +331,7 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'status', type: 'string', allowed: ['ready', 'unavailable'], description: 'ready or unavailable' },
       { name: 'ari', type: 'bool', description: 'Connected to Asterisk' },
       { name: 'database', type: 'bool', description: 'The database is writable' },
-      { name: 'reconciled', type: 'bool', description: 'The sessions were checked against Asterisk after the last (re)connection' },
+      { name: 'reconciled', type: 'bool', description: 'Live sessions reconciled with Asterisk since the last (re)connection' },
       { name: 'reason', type: 'string', description: 'Why it is not ready (absent when ready)' },
     ],
   },

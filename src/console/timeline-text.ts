@@ -1,0 +1,59 @@
+// A session's timeline entry in words, for the session page: what happened, and which kind of
+// thing it was (state, step, media, input, leg, error) for its marker.
+import type { TimelineEntry } from './api.js';
+
+export type EntryKind = 'state' | 'step' | 'media' | 'input' | 'leg' | 'error' | 'other';
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined || v === null ? '' : JSON.stringify(v));
+
+export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string } {
+  const d = e.data;
+  switch (e.type) {
+    case 'state':
+      return { kind: 'state', text: `State: ${str(d.state)}${d.reason ? ` (${str(d.reason)})` : ''}` };
+    case 'ari.originated':
+      return { kind: 'leg', text: `Call placed to ${str(d.endpoint)}${Number(d.attempt) > 1 ? ` (attempt ${str(d.attempt)})` : ''}` };
+    case 'ari.dial':
+      return { kind: 'leg', text: `Dial status: ${str(d.dialstatus)}` };
+    case 'ari.hangup-request':
+      return { kind: 'leg', text: `Hangup requested${d.cause !== undefined ? ` (cause ${str(d.cause)})` : ''}` };
+    case 'ari.channel-destroyed':
+      return { kind: 'leg', text: `Channel ended: ${str(d.causeTxt)} (cause ${str(d.cause)})` };
+    case 'reconciled':
+      return { kind: 'leg', text: d.found ? 'Channel found again after reconnecting' : 'Channel gone after reconnecting' };
+    case 'flow.started':
+      return { kind: 'step', text: `Flow ${str(d.flowId)} version ${str(d.flowVersion)} started` };
+    case 'flow.ended':
+      return { kind: 'step', text: `Flow ended${d.reason ? `: ${str(d.reason)}` : ''}` };
+    case 'step.started':
+      return { kind: 'step', text: `Step ${str(d.stepId)} (${str(d.type)}) started` };
+    case 'step.finished':
+      return { kind: 'step', text: `Step ${str(d.stepId)} finished: ${str(d.result)}${d.next ? `, next ${str(d.next)}` : ''}${d.reason ? ` (${str(d.reason)})` : ''}` };
+    case 'step.interrupted':
+      return { kind: 'step', text: `Step ${str(d.stepId)} interrupted: ${str(d.reason)}` };
+    case 'playback.started':
+      return { kind: 'media', text: `Playing ${Array.isArray(d.media) ? d.media.map(str).join(', ') : str(d.media)}` };
+    case 'playback.finished':
+      return { kind: 'media', text: `Playback ${str(d.state)}${d.stopped ? ' (stopped)' : ''}` };
+    case 'playback.lost':
+      return { kind: 'media', text: 'Playback lost while ARI was away' };
+    case 'say.skipped':
+      return { kind: 'media', text: `Nothing said: ${str(d.reason)}` };
+    case 'recording.started':
+      return { kind: 'media', text: `Recording ${str(d.name)}` };
+    case 'recording.finished':
+      return { kind: 'media', text: `Recording ${str(d.name)} ${str(d.state)}` };
+    case 'dtmf':
+      return { kind: 'input', text: `Digit ${str(d.digit)} pressed` };
+    case 'dtmf.dropped':
+      return { kind: 'input', text: `${str(d.count)} digits dropped (nothing was collecting)` };
+    case 'gather.input':
+      return { kind: 'input', text: `Gathered "${str(d.digits)}": ${str(d.outcome)} (attempt ${str(d.attempt)}, ended by ${str(d.end)})` };
+    case 'branch':
+      return { kind: 'step', text: `Branch on ${str(d.variable)} = "${str(d.value)}" → ${d.target ? str(d.target) : 'the next step'}` };
+    case 'error':
+      return { kind: 'error', text: `Error in ${str(d.op)}: ${str(d.kind)} ${str(d.message)}`.trim() };
+    default:
+      return { kind: 'other', text: `${e.type} ${str(d)}` };
+  }
+}

@@ -1,0 +1,64 @@
+// Every metric the engine exports, defined once, in a registry of its own (several engines may run
+// in one process: the tests). Labels never hold account ids, numbers or session ids: each label's
+// values are a small fixed set (states, step types, ARI operations, route templates).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface EngineMetrics {
+  readonly registry: Registry;
+  readonly callsPlaced: Counter;
+  readonly callsEnded: Counter<'state'>;
+  readonly liveCalls: Gauge;
+  readonly originateSeconds: Histogram<'outcome'>;
+  readonly stasisToFirstStepSeconds: Histogram;
+  readonly stepSeconds: Histogram<'type' | 'result'>;
+  readonly gatherOutcomes: Counter<'outcome'>;
+  readonly ariConnected: Gauge;
+  readonly ariReconnects: Counter;
+  readonly ariRequestSeconds: Histogram<'operation'>;
+  readonly ariRequestErrors: Counter<'operation' | 'kind'>;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpRequestSeconds: Histogram<'method' | 'route'>;
+}
+
+export function createEngineMetrics(): EngineMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    callsPlaced: new Counter({ name: 'engine_calls_placed_total', help: 'Outgoing sessions accepted (POST /sessions/outgoing created a session).', registers }),
+    callsEnded: new Counter({ name: 'engine_calls_ended_total', help: 'Sessions that reached a final state, by that state.', labelNames: ['state'], registers }),
+    liveCalls: new Gauge({ name: 'engine_live_calls', help: 'Sessions placed by this process and not ended yet.', registers }),
+    originateSeconds: new Histogram({
+      name: 'engine_originate_duration_seconds', help: 'From the originate request (dialing) to Asterisk accepting it, retries included; outcome failed: to the session failing instead.',
+      labelNames: ['outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+    }),
+    stasisToFirstStepSeconds: new Histogram({
+      name: 'engine_stasis_start_to_first_step_seconds', help: 'From the StasisStart event reaching the engine to the flow\'s first step starting.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers,
+    }),
+    stepSeconds: new Histogram({
+      name: 'engine_step_duration_seconds', help: 'Duration of flow steps by step type and result (next, hangup, failed, interrupted).',
+      labelNames: ['type', 'result'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers,
+    }),
+    gatherOutcomes: new Counter({ name: 'engine_gather_outcomes_total', help: 'Gather attempts by outcome: input, no-input, no-match.', labelNames: ['outcome'], registers }),
+    ariConnected: new Gauge({ name: 'engine_ari_connected', help: '1 while the ARI events WebSocket is connected and the application registered, else 0.', registers }),
+    ariReconnects: new Counter({ name: 'engine_ari_reconnects_total', help: 'ARI connections made again after a loss.', registers }),
+    ariRequestSeconds: new Histogram({
+      name: 'engine_ari_request_duration_seconds', help: 'ARI REST requests by operation (originate, answer, play, stopPlayback, hangup, ...).',
+      labelNames: ['operation'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers,
+    }),
+    ariRequestErrors: new Counter({
+      name: 'engine_ari_request_errors_total', help: 'ARI REST requests that failed, by operation and kind (not-found, conflict, invalid, unavailable, failed).',
+      labelNames: ['operation', 'kind'], registers,
+    }),
+    httpRequests: new Counter({
+      name: 'engine_http_requests_total', help: 'HTTP requests by method, route template and status.',
+      labelNames: ['method', 'route', 'status'], registers,
+    }),
+    httpRequestSeconds: new Histogram({
+      name: 'engine_http_request_duration_seconds', help: 'HTTP request durations by method and route template.',
+      labelNames: ['method', 'route'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers,
+    }),
+  };
+}

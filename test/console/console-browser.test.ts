@@ -1,0 +1,172 @@
+// The web console in a real browser (Debian's Chromium driven by playwright-core) against the
+// engine on embedded defaults (real server, simulator, SQLite temp file): sign in, place the demo
+// call, watch it live, see it end completed with the digit, its timeline, the demo flow's graph
+// and a broken flow's validation errors. Every wait is for a DOM state, never a sleep. With
+// CONSOLE_SCREENSHOTS=1 (npm run screenshots) it also rewrites the screenshots in docs/screenshots/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startE2E, type E2E } from '../support/e2e-stack.js';
+import { DEMO_FLOW_ID, DEMO_NUMBER_TO_DIAL } from '../../src/demo.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const REPO = join(import.meta.dirname, '..', '..');
+const SHOTS = join(REPO, 'docs', 'screenshots');
+const shot = async (page: Page, name: string, fullPage = true): Promise<void> => {
+  if (process.env.CONSOLE_SCREENSHOTS === '1') await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+};
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) to run the console browser tests`;
+
+describe('web console in Chromium', { skip }, () => {
+  let e2e: E2E;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    // The bundle of the sources as they are now (npm install and npm start build it too).
+    execFileSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'build-console.ts')], { cwd: REPO, stdio: 'inherit' });
+    // The demo callee answers; the test presses its digit once it has seen the call live (the
+    // demo's own script presses it at once, faster than a page could be looked at). Prompts play
+    // in real time: the menu waits for the digit for at least 2 × (prompt + 5 s).
+    e2e = await startE2E({ SIM_TIME_SCALE: '1' }, { [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 200 } });
+    profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 860 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
+        '--disable-component-update', '--disable-sync'],
+    });
+    page = context.pages()[0] ?? await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  });
+
+  after(async () => {
+    await context?.close();
+    await e2e?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  test('sign in, place the demo call, watch it live, see it end completed with its digit and timeline', async () => {
+    const res = await page.goto(`${e2e.base}/console/`);
+    assert.equal(res?.status(), 200);
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+
+    await page.getByLabel('Token').fill(e2e.token());
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+    assert.equal(await page.evaluate<boolean>("location.href.includes('eyJ')"), false, 'the token is never in the URL');
+
+    await page.getByRole('link', { name: 'Place a call' }).first().click();
+    await page.locator(`select#f-flow option[value="${DEMO_FLOW_ID}"]`).waitFor({ state: 'attached' });
+    await page.getByLabel('Number to dial').fill(DEMO_NUMBER_TO_DIAL);
+    await page.getByRole('button', { name: 'Call' }).click();
+    await page.waitForURL(/#\/sessions\//);
+    const sessionId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
+    const sessionUrl = page.url();
+
+    // Live: in progress, waiting in the menu.
+    await page.locator('[data-testid="session-state"][data-state="in-progress"]').waitFor();
+    await page.getByText('Step menu (gather) started').waitFor();
+    await shot(page, 'session-live');
+
+    await page.getByRole('link', { name: 'Live calls' }).click();
+    const row = page.locator('tr', { hasText: DEMO_NUMBER_TO_DIAL });
+    await row.filter({ hasText: 'menu (gather)' }).waitFor();
+    assert.match(await row.innerText(), /in-progress/);
+    await shot(page, 'live-calls');
+
+    // The callee presses 1, as the demo callee does.
+    const session = await e2e.request('GET', `/sessions/${sessionId}`);
+    const dtmf = await fetch(`${e2e.sim.url}/sim/channels/${encodeURIComponent(session.body.channelId)}/dtmf`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ digits: '1' }),
+    });
+    assert.equal(dtmf.status, 204);
+
+    await page.goto(sessionUrl);
+    await page.locator('[data-testid="session-state"][data-state="completed"]').waitFor();
+    await page.getByText('Digit 1 pressed').waitFor();
+    await page.getByText('Gathered "1": input').waitFor();
+    const choice = page.locator('tr', { has: page.locator('td', { hasText: /^choice$/ }) });
+    assert.equal((await choice.locator('td').nth(1).innerText()).trim(), '1');
+    const entries = await page.locator('ol.timeline > li').allInnerTexts();
+    const states = entries.filter((t) => /State: /.test(t)).map((t) => /State: (\S+)/.exec(t)?.[1]);
+    assert.deepEqual(states.filter((s) => s !== 'queued'), ['dialing', 'ringing', 'in-progress', 'completed']);
+    await shot(page, 'session-timeline');
+
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByLabel('State').selectOption('completed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/state=completed/);
+    await page.locator('tr', { hasText: DEMO_NUMBER_TO_DIAL }).first().waitFor();
+    await shot(page, 'history');
+  });
+
+  test('the demo flow as a graph; a broken edit shows the validation errors on the graph', async () => {
+    await page.goto(`${e2e.base}/console/#/flows`);
+    await page.getByRole('link', { name: 'Demo reminder' }).click();
+    await page.locator('svg.flow-graph g.node').nth(4).waitFor();
+    assert.equal(await page.locator('svg.flow-graph g.node').count(), 5);
+    const labels = await page.locator('svg.flow-graph .edge-label').allTextContents();
+    for (const l of ['pressed 1', 'pressed 2', 'no input / no match', 'then', 'next']) assert.ok(labels.includes(l), `edge label ${l} in ${labels.join(', ')}`);
+    await shot(page, 'flow-graph');
+
+    const doc = JSON.parse(await page.locator('#flow-json').inputValue()) as { steps: Array<Record<string, unknown>> };
+    doc.steps[2]!.next = 'nowhere';
+    await page.locator('#flow-json').fill(JSON.stringify(doc, null, 2));
+    await page.getByTestId('validation-status').getByText('UnknownStepTarget').waitFor();
+    await page.locator('svg.flow-graph g.node.invalid[data-step="yes"]').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Save as a new version' }).isDisabled(), true);
+    await shot(page, 'flow-invalid');
+
+    // A step after the hangup that nothing leads to: the domain's reachability check marks it.
+    doc.steps[2]!.next = 'bye';
+    doc.steps.push({ id: 'orphan', type: 'hangup' });
+    await page.locator('#flow-json').fill(JSON.stringify(doc, null, 2));
+    await page.locator('svg.flow-graph g.node.unreachable[data-step="orphan"]').waitFor();
+    await page.getByTestId('validation-status').getByText('UnreachableStep').waitFor();
+  });
+
+  test('names are shown as text, the page fits a phone, and nothing broke the CSP', async () => {
+    const evil = await e2e.request('POST', '/flows', { body: { name: '<img src=x id=injected>', steps: [{ id: 'bye', type: 'hangup' }] } });
+    assert.equal(evil.status, 201, evil.text);
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.goto(`${e2e.base}/console/#/flows`);
+    await page.getByRole('link', { name: '<img src=x id=injected>' }).waitFor();
+    assert.equal(await page.locator('#injected').count(), 0);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    assert.ok(overflow <= 0, `no sideways scrolling of the page at phone width (${overflow}px)`);
+    await page.goto(`${e2e.base}/console/#/live`);
+    await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+    await shot(page, 'phone-live', false);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test('a SystemAdministrator picks the account to act on', async () => {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('Not signed in: Invalid token').waitFor();
+    await page.getByLabel('Token').fill(e2e.token({ roles: ['SystemAdministrator'], accountId: 'ops', sub: 'admin' }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Live calls' }).waitFor();
+    await page.getByRole('link', { name: 'Flows' }).click();
+    await page.getByText('No flows yet.').waitFor();
+    await page.getByLabel('Account').fill('demo');
+    await page.getByRole('button', { name: 'Switch' }).click();
+    await page.getByRole('link', { name: 'Demo reminder' }).waitFor();
+    await page.getByText('account demo').waitFor();
+    // The refused token's 401 is the only error the page logged.
+    assert.deepEqual(pageErrors.filter((m) => !m.includes('401')), []);
+  });
+});
