@@ -4,6 +4,8 @@
 import { FINAL_STATES, LIVE_STATES } from '../../domain/model.js';
 import { EVENT_TYPES } from '../../events/event-model.js';
 import type { Dto, Field } from './types.js';
+import { stepOwnFields } from './step-fields.js';
+import { STEP_TYPES } from '../../domain/steps/index.js';
 
 export const SESSIONS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Sessions';
 export const FLOWS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Flows';
@@ -29,31 +31,12 @@ const listOf = (name: string, item: string, namespace: string, description: stri
   fields: [{ name: 'items', type: { list: { ref: item } }, description: `The ${item} items of this page` }, ...PAGE_FIELDS],
 });
 
+/** FlowStep: the common fields, then every step type's own fields (domain/steps/), once each. */
 const STEP_FIELDS: readonly Field[] = [
   { name: 'id', type: 'string', required: true, description: 'Unique in the flow; the target of next and branches' },
-  { name: 'type', type: 'string', required: true, allowed: ['playback', 'gather', 'say', 'pause', 'branch', 'set', 'record', 'hangup'], description: 'What the step does' },
+  { name: 'type', type: 'string', required: true, allowed: STEP_TYPES, description: 'What the step does' },
   { name: 'next', type: 'string', description: 'Step to run after this one (default: the next in the list)' },
-  { name: 'media', type: { list: 'string' }, description: 'playback: ARI media URIs (sound:, digits:, number:, characters:, tone:, recording:)' },
-  { name: 'prompt', type: { list: 'string' }, description: 'gather: media played while waiting for digits' },
-  { name: 'maxDigits', type: 'int', description: 'gather: digits to collect' },
-  { name: 'finishOnKey', type: 'string', description: 'gather, record: the key that ends the input' },
-  { name: 'timeoutMs', type: 'int', description: 'gather: wait for the first digit, from the end of the prompt' },
-  { name: 'interDigitTimeoutMs', type: 'int', description: 'gather: wait between digits' },
-  { name: 'attempts', type: 'int', description: 'gather: prompts before noInput/noMatch' },
-  { name: 'variable', type: 'string', description: 'gather, set, record, branch: the session variable written or read' },
-  { name: 'branches', type: { map: 'string' }, description: 'gather: digits -> step id' },
-  { name: 'noInput', type: 'string', description: 'gather: step when no digit came' },
-  { name: 'noMatch', type: 'string', description: 'gather: step when the digits match no branch' },
-  { name: 'digits', type: 'string', description: 'say: template spoken as digits' },
-  { name: 'number', type: 'string', description: 'say: template spoken as a number' },
-  { name: 'characters', type: 'string', description: 'say: template spelled out' },
-  { name: 'ms', type: 'int', description: 'pause: milliseconds' },
-  { name: 'cases', type: { map: 'string' }, description: 'branch: variable value -> step id' },
-  { name: 'default', type: 'string', description: 'branch: step when no case matches' },
-  { name: 'value', type: 'string', description: 'set: template of the value' },
-  { name: 'maxDurationMs', type: 'int', description: 'record: longest recording' },
-  { name: 'maxSilenceMs', type: 'int', description: 'record: silence that ends the recording' },
-  { name: 'beep', type: 'bool', description: 'record: beep before recording' },
+  ...stepOwnFields(),
 ];
 
 const FLOW_DOC_FIELDS: readonly Field[] = [
