@@ -74,6 +74,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   let deliveries: DeliveryWorker | undefined;
   const engine = createTelephonyEngine({
     port, store, router, config, logger: logger.child({ component: 'engine' }), leaseMs: config.sessionLeaseMs,
+    onInboundRefused: (reason) => metrics.inboundRefused.inc({ reason }),
     events: {
       listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
       published: (event) => bus.publish(event),

@@ -120,6 +120,9 @@ interface Chan {
   /** Local ;2: its ;1 half. */
   owner?: Chan;
   inbound: boolean;
+  /** Made by POST /channels/create, and whether it was dialed since. */
+  created?: boolean;
+  dialed?: boolean;
   script: CalleeScript;
   timeoutSec: number;
   tasks: Task[];
@@ -1604,6 +1607,100 @@ export class SimAsterisk {
     }
     if (!on) for (const set of targets) set.delete(name);
     return { status: 200, body: this.appJson(name) };
+  }
+
+  /**
+   * POST /channels/create (traces m, m2): the channel enters the application at once, in state
+   * Down, before any dial; an unknown endpoint fails with 500 "Allocation failed".
+   */
+  createChannel(args: Args): Reply {
+    const ep = args.str('endpoint') ?? '';
+    const app = args.str('app') ?? '';
+    const slash = ep.indexOf('/');
+    if (slash <= 0 || slash === ep.length - 1) fail(400, 'Invalid endpoint specified');
+    const channelId = args.str('channelId');
+    if (channelId && this.channels.has(channelId)) fail(409, 'Channel with given unique ID already exists');
+    const originator = args.str('originator');
+    if (originator && !this.channels.has(originator)) fail(400, 'Provided originator channel was not found');
+    if (this.stopping || ep.slice(0, slash).toLowerCase() !== 'pjsip' || !this.isKnown(ep)) throw new ApiError(500, { error: 'Allocation failed' });
+    const resource = ep.slice(slash + 1);
+    const at = resource.indexOf('@');
+    const endpointName = at >= 0 ? resource.slice(at + 1) : resource;
+    const vars = args.vars();
+    const caller = { name: vars['CALLERID(name)'] ?? '', number: vars['CALLERID(num)'] ?? '' };
+    const c = this.makeChan({
+      id: channelId || this.newId(), name: `PJSIP/${endpointName}-${(this.pjsipSeq++).toString(16).padStart(8, '0')}`, tech: 'PJSIP', endpoint: ep, endpointName,
+      dialstring: resource, caller, script: this.scriptFor(ep), timeoutSec: -1, protocolId: randomUUID(),
+      dialplan: { context: PHONE_CONTEXT, exten: 's', priority: 1, app_name: 'Stasis', app_data: app },
+    });
+    for (const [k, v] of Object.entries(vars)) if (!k.startsWith('CALLERID(')) this.applyVar(c, k, v);
+    c.stasisApp = app;
+    c.apps.add(app);
+    c.args = (args.str('appArgs') ?? '').split(',').filter((a) => a !== '');
+    c.created = true;
+    const snapshot = this.chanJson(c);
+    this.clock.after(0, () => {
+      if (!c.alive) return;
+      c.inStasis = true;
+      this.chanEvent(c, 'StasisStart', { args: c.args });
+    });
+    return { status: 200, body: snapshot };
+  }
+
+  /**
+   * POST /channels/{id}/dial of a created channel (traces m, m2): Dial with the dialstring, then
+   * RINGING and ANSWER with an empty one; a failed dial has no final Dial event — a rejecting
+   * phone gives HangupRequest 17 (SIP 486) and Destroyed 17, the timeout HangupRequest 32 soft
+   * and Destroyed 19 (SIP 480).
+   */
+  dialCreated(args: Args): Reply {
+    const c = this.channels.get(args.str('channelId') ?? '');
+    if (!c || !c.alive) fail(404, 'Channel cannot be found.');
+    const ch = c as Chan;
+    if (!ch.created || ch.dialed) fail(409, 'Channel cannot be dialed.');
+    ch.dialed = true;
+    const timeoutSec = args.int('timeout') ?? 0;
+    const timeout = timeoutSec > 0 ? timeoutSec * 1000 : 30_000;
+    this.clock.after(0, () => {
+      if (!ch.alive) return;
+      this.emit(this.appsOf(ch), 'Dial', { dialstatus: '', forward: '', dialstring: ch.dialstring, peer: this.chanJson(ch) });
+      const result = ch.script.result ?? 'answer';
+      const ringing = (): void => {
+        this.setState(ch, 'Ringing');
+        this.emit(this.appsOf(ch), 'Dial', { dialstatus: 'RINGING', forward: '', dialstring: '', peer: this.chanJson(ch) });
+      };
+      ringing();
+      const delay = this.outcomeDelay(ch);
+      if (result === 'no-answer' || (result === 'answer' && delay >= timeout)) {
+        this.at(ch, timeout, () => {
+          this.hangupRequest(ch, 32, true);
+          this.hangupInternalCreated(ch, 19, 480);
+        });
+        return;
+      }
+      this.at(ch, delay, () => {
+        if (result === 'answer') {
+          this.setState(ch, 'Up');
+          this.emit(this.appsOf(ch), 'Dial', { dialstatus: 'ANSWER', forward: '', dialstring: '', peer: this.chanJson(ch) });
+          ch.answered = true;
+          this.scheduleScript(ch);
+          return;
+        }
+        const [cause, sip] = ({ busy: [17, 486], congestion: [34, 503], reject: [21, 603] } as Record<string, [number, number]>)[result] ?? [38, 500];
+        this.hangupRequest(ch, cause, false, sip);
+        this.hangupInternalCreated(ch, cause, sip);
+      });
+    });
+    return { status: 204, body: undefined };
+  }
+
+  /** A created leg that failed to connect: out of Stasis, then destroyed with the cause. */
+  private hangupInternalCreated(c: Chan, cause: number, sip: number): void {
+    if (c.bridge) this.removeFromBridge(c.bridge, c);
+    c.inStasis = false;
+    this.chanEvent(c, 'StasisEnd');
+    this.destroyedEvent(c, cause, sip);
+    this.remove(c);
   }
 
   /** A phone calls in (trace l): StasisStart in state Ring, with the dialed extension as argument. */
