@@ -37,8 +37,12 @@ export class CallLeg {
     private readonly port: TelephonyPort,
     private readonly hangupConfirmMs: number,
     timeline: (type: string, data: Record<string, unknown>, at?: string) => void,
-    /** True for a channel that entered from the dialplan: StasisEnd is its last event. */
-    private readonly endsAtStasisEnd = false,
+    /**
+     * How the channel came to the application: originated (answered when it enters), inbound
+     * (from the dialplan: StasisEnd is its last event), created (POST /channels/create: it enters
+     * Down, before it is dialed).
+     */
+    private readonly origin: 'originated' | 'inbound' | 'created' = 'originated',
   ) {
     this.timeline = (type, data, at) => timeline(type, { leg: channelId, ...data }, at);
   }
@@ -61,7 +65,7 @@ export class CallLeg {
         if (event.state === 'Ringing') return { kind: 'ringing', at: event.at };
         return event.state === 'Up' ? this.answer(event.at) : undefined;
       case 'stasis-start':
-        this.answered = true;
+        if (this.origin === 'originated') this.answered = true;
         return { kind: 'entered-app', at: event.at };
       case 'hangup-request':
         if (event.soft && event.cause === SOFTHANGUP_SHUTDOWN) this.asteriskShutdown = true;
@@ -69,7 +73,7 @@ export class CallLeg {
         this.timeline('ari.hangup-request', { ...(event.cause !== undefined ? { cause: event.cause } : {}), ...(event.soft ? { soft: true } : {}) }, event.at);
         return { kind: 'hangup-requested', at: event.at };
       case 'stasis-end':
-        if (this.endsAtStasisEnd) {
+        if (this.origin === 'inbound') {
           const cause = this.hangupCause ?? 16;
           return this.destroyed(cause, cause === 16 ? 'Normal Clearing' : `hangup cause ${cause}`, event.at);
         }

@@ -13,6 +13,8 @@ import { LiveCalls } from './live-calls.js';
 import { newOwner } from './owner.js';
 import { endOrphans } from './orphans.js';
 import { InboundCalls, type InboundRefusal } from './inbound.js';
+import { checkE164 } from '../domain/e164.js';
+import { checkDestination } from '../domain/destination-policy.js';
 import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
 import { backoffDelay } from './ari/backoff.js';
@@ -131,7 +133,23 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
       onEnd: (call) => calls.remove(call),
       inbound: isInbound,
+      route,
+      owns: async (accountId, number) => (await store.findPhoneNumberByNumber(accountId, number))?.enabled === true,
+      attach: (call, kind, id) => calls.attach(call, kind, id),
     });
+  };
+
+  /** A number a flow dials or transfers to: checked like numberToDial, then routed. */
+  const route = (number: string): { ok: true; endpoint: string } | { ok: false; reason: string } => {
+    const checked = checkE164(number, 'to');
+    if (!checked.ok) return { ok: false, reason: checked.error.message };
+    const refused = checkDestination(checked.e164, { allowedDestinations: config.allowedDestinations, blockedNumberTypes: config.blockedNumberTypes }, 'to', checked.info());
+    if (refused) return { ok: false, reason: refused.message };
+    try {
+      return { ok: true, endpoint: router.endpointFor(checked.e164) };
+    } catch {
+      return { ok: false, reason: `no route dials ${checked.e164}` };
+    }
   };
 
   const admit: CallEngine['admit'] = async (draft) => {
