@@ -1,5 +1,6 @@
 // The public shapes of entities, as the API returns them (JSON camelCase; XML PascalCase).
 import type { Flow, Page, PhoneNumber, Session, SessionEvent } from '../domain/model.js';
+import { legsOf } from '../domain/session-legs.js';
 
 export function sessionView(s: Session) {
   return {
@@ -27,6 +28,7 @@ export function sessionDetailView(s: Session, timeline: SessionEvent[]) {
     channelId: s.channelId,
     endpoint: s.endpoint,
     variables: s.variables,
+    legs: legsOf(s, timeline),
     timeline: timeline.map((e) => ({ seq: e.seq, at: e.at, type: e.type, data: e.data })),
   };
 }

@@ -109,7 +109,12 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
     ringback = undefined;
     ctx.timeline('leg.answered', { leg: legId });
     const bridged = await ctx.port.addToBridge(bridgeId, [legId]);
-    if (!bridged.ok) return (result = { outcome: 'failed', reason: `bridge refused the dialed party (${bridged.kind}): ${bridged.message}` });
+    if (!bridged.ok) {
+      // Refused because the party hung up right after answering (its end is on its way)?
+      const gone = await waitUntil(() => seen('destroyed'), subscribe, signal, ctx.hangupConfirmMs);
+      if (gone?.kind === 'destroyed') return (result = { outcome: 'answered', reason: `the dialed party hung up at once: cause ${gone.cause} (${gone.causeTxt})` });
+      return (result = { outcome: 'failed', reason: `bridge refused the dialed party (${bridged.kind}): ${bridged.message}` });
+    }
     const over = await waitUntil(() => seen('destroyed'), subscribe, signal, req.timeLimitMs);
     const gone = over?.kind === 'destroyed' ? over : undefined;
     result = {

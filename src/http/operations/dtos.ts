@@ -100,6 +100,21 @@ const DTO_LIST: readonly Dto[] = [
     ],
   },
   {
+    name: 'SessionLeg', namespace: SESSIONS_NS, description: 'One channel of a session, read from its timeline',
+    fields: [
+      { name: 'channelId', type: 'string', description: 'The ARI channel id (timeline rows about this leg carry it as `leg`)' },
+      { name: 'role', type: 'string', allowed: ['caller', 'callee', 'dialed'], description: 'callee: the party an outbound call reached; caller: who called in; dialed: a party a dial step connected' },
+      { name: 'endpoint', type: 'string', description: 'The endpoint dialed (inbound: the caller\'s channel name)' },
+      { name: 'number', type: 'string', description: 'The party\'s number' },
+      { name: 'state', type: 'string', allowed: ['created', 'ringing', 'up', 'ended', 'failed', 'transferred'], description: 'Where the leg is' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When the leg was made' },
+      { name: 'dateAnswered', type: 'DateTime', description: 'When it answered' },
+      { name: 'dateEnded', type: 'DateTime', description: 'When it ended' },
+      { name: 'cause', type: 'int', description: 'Q.850 hangup cause Asterisk gave (ChannelDestroyed)' },
+      { name: 'causeTxt', type: 'string', description: 'The cause in words' },
+    ],
+  },
+  {
     name: 'Session', namespace: SESSIONS_NS, description: 'A call placed by the engine and the flow it runs',
     fields: [
       { name: 'id', type: 'string', description: 'Session id' },
@@ -119,6 +134,7 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'channelId', type: 'string', description: 'The ARI channel id (GetSession only)' },
       { name: 'endpoint', type: 'string', description: 'The endpoint dialed (GetSession only)' },
       { name: 'variables', type: { map: 'string' }, description: 'Variables set by the flow, e.g. gathered digits (GetSession only)' },
+      { name: 'legs', type: { list: { ref: 'SessionLeg' } }, description: 'Its channels: the first party, then each party a dial step connected (GetSession only)' },
       { name: 'timeline', type: { list: { ref: 'SessionEvent' } }, description: 'Every event in order (GetSession only)' },
       { name: 'webhookDeliveries', type: { list: { ref: 'WebhookDelivery' } }, description: 'Its events on their way to each destination, with their attempts (GetSession only)' },
     ],
