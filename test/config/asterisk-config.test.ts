@@ -253,7 +253,13 @@ describe('no guest reaches the trunk', () => {
   test('no general, default or public context; only the endpoints\' contexts exist', () => {
     const contexts = dialplan.filter((s) => s.name !== 'general').map((s) => s.name).sort();
     const used = [...new Set(sectionsOfType(sip, 'endpoint').map((e) => get(e, 'context') ?? 'default'))].sort();
-    assert.deepEqual(contexts, used);
+    // [engine-transfer] is reached only by the engine's POST /channels/{id}/continue (transfer
+    // step); it dials nothing but the endpoint the engine put in ENGINE_TRANSFER_TO.
+    assert.deepEqual(contexts, [...used, 'engine-transfer'].sort());
+    for (const e of section(dialplan, 'engine-transfer').entries) {
+      const dial = /\bDial\(([^,)]*)/.exec(e.value);
+      if (dial) assert.equal(dial[1], '${ENGINE_TRANSFER_TO}', e.value);
+    }
     assert.ok(!contexts.includes('default') && !contexts.includes('public'));
     for (const s of dialplan) assert.equal(s.entries.some((e) => e.key === 'include'), false, `[${s.name}] includes no other context`);
   });

@@ -157,4 +157,28 @@ describe('dial: two legs in a bridge, end to end', () => {
     assert.deepEqual(stepsOf(s), ['hello', 'connect', 'after', 'bye']);
     assert.match(rows(s, 'dial.ended')[0].data.reason, /time limit/);
   });
+
+  test('transfer hands the call to the dialplan and leaves: completed, reason transferred, where it went', async () => {
+    const s = await run({
+      name: 'Transfer',
+      steps: [
+        { id: 'hello', type: 'playback', media: ['sound:hello-world'] },
+        { id: 'away', type: 'transfer', to: ANSWERS },
+      ],
+    });
+    assert.equal(s.state, 'completed', s.endReason);
+    assert.equal(s.endReason, `transferred to ${ANSWERS}`);
+    const moved = rows(s, 'session.transferred')[0];
+    assert.equal(moved.data.to, ANSWERS);
+    assert.equal(moved.data.endpoint, `PJSIP/${ANSWERS}@trunk`);
+    assert.equal(s.legs[0].state, 'transferred');
+    const reqs = e2e.sim.requests();
+    const setVar = reqs.find((r) => r.path === `/ari/channels/${s.channelId}/variable`);
+    assert.equal(setVar?.query.variable, 'ENGINE_TRANSFER_TO');
+    assert.equal(setVar?.query.value, `PJSIP/${ANSWERS}@trunk`);
+    const cont = reqs.find((r) => r.path === `/ari/channels/${s.channelId}/continue`);
+    assert.equal(cont?.query.context, 'engine-transfer');
+    assert.equal(cont?.query.extension, ANSWERS);
+    assert.ok(!reqs.some((r) => r.method === 'DELETE' && r.path === `/ari/channels/${s.channelId}`), 'the engine did not hang up the transferred call');
+  });
 });
