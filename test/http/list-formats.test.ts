@@ -43,7 +43,7 @@ describe('lists, CSV and the session and flow operations', () => {
     assert.equal(bySuffix.status, 200);
     assert.match(bySuffix.headers.get('content-type') ?? '', /^text\/csv/);
     const lines = bySuffix.text.split('\r\n');
-    assert.equal(lines[0], 'id,accountId,number,name,enabled,dateCreated,dateModified');
+    assert.equal(lines[0], 'id,accountId,number,name,enabled,inboundFlowId,dateCreated,dateModified');
     assert.equal(lines.length, 5); // header, three rows, the final CRLF
     assert.match(lines[1] ?? '', new RegExp(`^${ids[0]},acme,'\\+12025550101,"'=HYPERLINK\\(""x""\\)",true,`));
     assert.match(lines[2] ?? '', /,"Desk, ""main""",true,/);
