@@ -53,7 +53,7 @@ describe('lists, CSV and the session and flow operations', () => {
       assert.equal(one.text.split('\r\n')[1]?.split(',')[3], cell, name);
     }
     const byParam = await h.request('GET', '/sessions?format=csv');
-    assert.equal(byParam.text, 'id,accountId,flowId,flowVersion,numberToDial,callerId,state,dateCreated,dateAnswered,dateEnded,endReason,channelId,endpoint,variables,timeline,webhookDeliveries\r\n');
+    assert.equal(byParam.text, 'id,accountId,direction,flowId,flowVersion,numberToDial,callerId,from,to,state,dateCreated,dateAnswered,dateEnded,endReason,channelId,endpoint,variables,legs,timeline,webhookDeliveries\r\n');
     const byAccept = await h.request('GET', '/flows', { headers: { accept: 'text/csv' } });
     assert.match(byAccept.headers.get('content-type') ?? '', /^text\/csv/);
     const error = await h.request('GET', '/sessions.csv?state=nope');
