@@ -23,6 +23,8 @@ export interface DialRequest {
   timeoutMs: number;
   timeLimitMs: number | undefined;
   ringback: 'ringing' | 'moh';
+  /** Media both parties hear once they are bridged (a playback on the bridge). */
+  announce: string[] | undefined;
 }
 
 export interface DialResult {
@@ -76,6 +78,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
   const seen = (kind: LegNews['kind']): LegNews | undefined => news.find((n) => n.kind === kind);
   let bridgeMade = false;
   let ringback: { stop(): Promise<void> } | undefined;
+  let announcement: { stop(): Promise<void> } | undefined;
   let result: DialResult = { outcome: 'failed', reason: 'not dialed' };
   try {
     const made = await ctx.port.createBridge(bridgeId);
@@ -115,6 +118,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
       if (gone?.kind === 'destroyed') return (result = { outcome: 'answered', reason: `the dialed party hung up at once: cause ${gone.cause} (${gone.causeTxt})` });
       return (result = { outcome: 'failed', reason: `bridge refused the dialed party (${bridged.kind}): ${bridged.message}` });
     }
+    if (req.announce) announcement = await playOnBridge(ctx, bridgeId, req.announce);
     const over = await waitUntil(() => seen('destroyed'), subscribe, signal, req.timeLimitMs);
     const gone = over?.kind === 'destroyed' ? over : undefined;
     result = {
@@ -127,6 +131,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
     throw err;
   } finally {
     if (ringback) await ringback.stop();
+    if (announcement) await announcement.stop();
     if (!leg.gone) {
       await leg.hangup(onNews);
       await waitUntil(() => seen('destroyed'), subscribe, new AbortController().signal, ctx.hangupConfirmMs + 1_000);
@@ -156,9 +161,15 @@ async function startRingback(ctx: DialContext, bridgeId: string, kind: 'ringing'
     if (!res.ok) ctx.timeline('error', { op: 'startBridgeMoh', kind: res.kind, message: res.message });
     return { stop: async () => { if (res.ok) await ctx.port.stopBridgeMoh(bridgeId); } };
   }
+  return playOnBridge(ctx, bridgeId, ['tone:ring']);
+}
+
+/** A playback every channel of the bridge hears; `stop` ends it if it still plays. */
+async function playOnBridge(ctx: DialContext, bridgeId: string, media: string[]): Promise<{ stop(): Promise<void> }> {
   const playbackId = `pb-${randomUUID()}`;
   const watch = ctx.media.expectPlayback(playbackId);
-  const res = await ctx.port.playOnBridge(bridgeId, playbackId, ['tone:ring']);
+  const res = await ctx.port.playOnBridge(bridgeId, playbackId, media);
+  ctx.timeline('bridge.playback', { bridgeId, playbackId, media, ...(res.ok ? {} : { kind: res.kind, message: res.message }) });
   if (!res.ok) {
     ctx.media.forgetPlayback(playbackId);
     ctx.timeline('error', { op: 'playOnBridge', kind: res.kind, message: res.message });

@@ -44,7 +44,7 @@ describe('dial: two legs in a bridge, end to end', () => {
     writeFileSync(routes, JSON.stringify({ default: 'PJSIP/{number}@trunk', rules: [{ match: UNREGISTERED, endpoint: 'PJSIP/phone9' }] }));
     e2e = await startE2E({ ORIGINATE_TIMEOUT_SEC: '5', ROUTES_FILE: routes }, {
       [CALLER]: { result: 'answer', answerAfterMs: 100 },
-      [ANSWERS]: { result: 'answer', answerAfterMs: 200, hangupAfterMs: 400 },
+      [ANSWERS]: { result: 'answer', answerAfterMs: 200 },
       [BUSY]: { result: 'busy', answerAfterMs: 200 },
       [NO_ANSWER]: { result: 'no-answer' },
       [LONG_CALL]: { result: 'answer', answerAfterMs: 100 },
@@ -63,7 +63,14 @@ describe('dial: two legs in a bridge, end to end', () => {
   const rows = (s: any, type: string): any[] => s.timeline.filter((e: any) => e.type === type);
 
   test('the second party answers, both are bridged, it hangs up: the flow goes on with the caller and ends completed', async () => {
-    const s = await run(dialFlow(ANSWERS));
+    const created0 = await e2e.request('POST', '/flows', { body: dialFlow(ANSWERS, { announce: ['sound:beep'] }) });
+    const placed = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: created0.body.id, numberToDial: CALLER, callerId: '+12125550100' } });
+    assert.equal(placed.status, 200, placed.text);
+    // Once both are bridged and the announcement started, the dialed party hangs up.
+    const live = await e2e.waitForSession(placed.body.id, (x) => rows(x, 'ari.bridge-entered').length === 2 && rows(x, 'bridge.playback').length === 2, 20_000);
+    const farEnd = await fetch(`${e2e.sim.url}/sim/channels/${rows(live, 'leg.created')[0].data.leg}/hangup`, { method: 'POST' });
+    assert.equal(farEnd.status, 204);
+    const s = await e2e.waitForSession(placed.body.id, isFinal, 20_000);
     assert.equal(s.state, 'completed', s.endReason);
     assert.equal(s.variables.dialed, 'answered', JSON.stringify(s.timeline.filter((e: any) => e.type.startsWith('dial') || e.type.startsWith('leg') || e.type === 'error')));
     assert.deepEqual(stepsOf(s), ['hello', 'connect', 'after', 'bye']);
@@ -96,6 +103,10 @@ describe('dial: two legs in a bridge, end to end', () => {
     assert.equal(create?.query.originator, s.channelId);
     assert.ok(reqs.some((r) => r.path === `/ari/channels/${dialed}/dial`));
     assert.ok(reqs.some((r) => r.method === 'POST' && r.path.startsWith('/ari/bridges/') && r.query.type === 'mixing'));
+    // The ringback tone, then the announcement both parties hear, are playbacks on the bridge.
+    const onBridge = reqs.filter((r) => /^\/ari\/bridges\/[^/]+\/play\//.test(r.path)).map((r) => r.query.media);
+    assert.deepEqual(onBridge.filter((m) => m === 'tone:ring' || m === 'sound:beep'), ['tone:ring', 'sound:beep']);
+    assert.ok(rows(s, 'bridge.playback').some((e: any) => e.data.media[0] === 'sound:beep'));
   });
 
   test('a busy second party takes onBusy', async () => {

@@ -16,6 +16,8 @@ export interface DialStep extends StepBase {
   timeoutMs?: number;
   timeLimitMs?: number;
   ringback?: (typeof DIAL_RINGBACK)[number];
+  /** Media both parties hear once bridged. */
+  announce?: string[];
   variable?: string;
   onAnswered?: string;
   onBusy?: string;
@@ -42,6 +44,7 @@ export const dial: StepDefinition<DialStep> = {
     { name: 'timeoutMs', type: 'int', description: 'ring time before no-answer (1000 to 120000)', default: '30000' },
     { name: 'timeLimitMs', type: 'int', description: 'longest bridged time; then the dialed party is hung up and the flow goes on', default: 'none' },
     { name: 'ringback', type: 'string', description: 'what the caller hears while it rings: ringing or moh', default: 'ringing' },
+    { name: 'announce', type: { list: 'string' }, description: 'media both parties hear once they are bridged (a playback on the bridge)', default: 'none' },
     { name: 'variable', type: 'string', description: 'session variable receiving the outcome', default: 'none' },
     { name: 'onAnswered', type: 'string', description: 'step after an answered call, once the bridge ended', default: 'the onward step' },
     { name: 'onBusy', type: 'string', description: 'step when the dialed party is busy', default: 'the onward step' },
@@ -54,10 +57,11 @@ export const dial: StepDefinition<DialStep> = {
     const timeoutMs = f.int('timeoutMs', DIAL_LIMITS.timeoutMs);
     const timeLimitMs = f.int('timeLimitMs', DIAL_LIMITS.timeLimitMs);
     const ringback = f.oneOf('ringback', DIAL_RINGBACK, 'ringing or moh') as DialStep['ringback'];
+    const announce = f.media('announce');
     const variable = f.variable('variable');
     const [onAnswered, onBusy, onNoAnswer, onFailed] = EXITS.map(([key]) => f.target(key));
     if (to === undefined) return undefined;
-    return defined({ to, callerId, timeoutMs, timeLimitMs, ringback, variable, onAnswered, onBusy, onNoAnswer, onFailed });
+    return defined({ to, callerId, timeoutMs, timeLimitMs, ringback, announce, variable, onAnswered, onBusy, onNoAnswer, onFailed });
   },
   exits(step) {
     const edges: FlowEdge[] = [];
