@@ -80,7 +80,7 @@ export class OutgoingSessions {
       // Syntax only here: ownership is the real check (an owned number is valid by definition,
       // including test ranges such as +1555 that numbering plans call invalid).
       if (typeof rawCaller === 'string' && E164_SYNTAX.test(rawCaller)) callerId = rawCaller;
-      else errors.push({ fieldName: 'callerId', errorCode: 'InvalidPhoneNumber', message: 'callerId must be an E.164 number, e.g. +15551230000' });
+      else errors.push({ fieldName: 'callerId', errorCode: 'InvalidPhoneNumber', message: 'callerId must be an E.164 number, e.g. +12125550100' });
     }
 
     const statusCallback = readString(input, 'statusCallback', errors, { required: false, maxLength: 2048 });

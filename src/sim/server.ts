@@ -7,6 +7,17 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import { Clock } from './clock.js';
 import { ApiError, Args, SimAsterisk, type EventSink, type Reply } from './asterisk.js';
+import * as applications from './applications.js';
+import * as asteriskInfo from './asterisk-info.js';
+import * as bridges from './bridges.js';
+import * as creating from './channel-create.js';
+import * as externalMedia from './external-media.js';
+import * as dialing from './channel-dial.js';
+import * as hangups from './channel-hangup.js';
+import * as channelOps from './channels.js';
+import * as endpoints from './endpoints.js';
+import * as playbacks from './playbacks.js';
+import * as recordings from './recordings.js';
 import { ariTimestamp, parseCallerId, parseQuery } from './ari-format.js';
 import { apiDeclaration, compileRoutes, OPERATIONS, RESOURCES, resourceListing, type OperationSpec, type ResourceName } from './operations.js';
 import { modelsFor } from './models.js';
@@ -126,69 +137,74 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
   }, clock, sink);
 
   const handlers: Record<string, Handler> = {
-    'asterisk.getInfo': (a) => ast.info(a),
-    'asterisk.ping': () => ast.ping(),
-    'asterisk.getGlobalVar': (a) => ast.getGlobal(a),
-    'asterisk.setGlobalVar': (a) => ast.setGlobal(a),
-    'endpoints.list': (a) => ast.listEndpoints(a, false),
-    'endpoints.listByTech': (a) => ast.listEndpoints(a, true),
-    'endpoints.get': (a) => ast.getEndpoint(a),
-    'channels.list': () => ast.listChannels(),
-    'channels.originate': (a) => ast.originate(a),
-    'channels.create': (a) => ast.createChannel(a),
-    'channels.dial': (a) => ast.dialCreated(a),
-    'channels.get': (a) => ast.getChannel(a),
-    'channels.originateWithId': (a) => ast.originate(a, a.str('channelId')),
-    'channels.hangup': (a) => ast.hangup(a),
-    'channels.continueInDialplan': (a) => ast.continueInDialplan(a),
-    'channels.redirect': (a) => ast.redirect(a),
-    'channels.answer': (a) => ast.answer(a),
-    'channels.ring': (a) => ast.ring(a, true),
-    'channels.ringStop': (a) => ast.ring(a, false),
-    'channels.sendDTMF': (a) => ast.sendDtmfToChannel(a),
-    'channels.hold': (a) => ast.noop(a),
-    'channels.unhold': (a) => ast.noop(a),
-    'channels.startMoh': (a) => ast.noop(a),
-    'channels.stopMoh': (a) => ast.noop(a),
-    'channels.startSilence': (a) => ast.noop(a),
-    'channels.stopSilence': (a) => ast.noop(a),
-    'channels.play': (a) => ast.play(a, 'channel'),
-    'channels.playWithId': (a) => ast.play(a, 'channel', a.str('playbackId')),
-    'channels.record': (a) => ast.record(a, 'channel'),
-    'channels.getChannelVar': (a) => ast.getVar(a),
-    'channels.setChannelVar': (a) => ast.setVar(a),
-    'bridges.list': () => ast.listBridges(),
-    'bridges.create': (a) => ast.createBridge(a),
-    'bridges.createWithId': (a) => ast.createBridge(a, a.str('bridgeId')),
-    'bridges.get': (a) => ast.getBridge(a),
-    'bridges.destroy': (a) => ast.destroyBridge(a),
-    'bridges.addChannel': (a) => ast.addToBridge(a),
-    'bridges.startMoh': (a) => ast.getBridge(a) && { status: 204 },
-    'bridges.stopMoh': (a) => ast.getBridge(a) && { status: 204 },
-    'bridges.removeChannel': (a) => ast.removeFromBridgeOp(a),
-    'bridges.play': (a) => ast.play(a, 'bridge'),
-    'bridges.playWithId': (a) => ast.play(a, 'bridge', a.str('playbackId')),
-    'bridges.record': (a) => ast.record(a, 'bridge'),
-    'recordings.listStored': () => ast.listStored(),
-    'recordings.getStored': (a) => ast.getStored(a),
-    'recordings.deleteStored': (a) => ast.deleteStored(a),
-    'recordings.copyStored': (a) => ast.copyStored(a),
-    'recordings.getLive': (a) => ast.getLive(a),
-    'recordings.cancel': (a) => ast.stopLive(a, true),
-    'recordings.stop': (a) => ast.stopLive(a, false),
-    'recordings.pause': (a) => ast.pauseLive(a, true),
-    'recordings.unpause': (a) => ast.pauseLive(a, false),
-    'recordings.mute': (a) => ast.muteLive(a),
-    'recordings.unmute': (a) => ast.muteLive(a),
-    'sounds.list': () => ast.listSounds(),
-    'sounds.get': (a) => ast.getSound(a),
-    'playbacks.get': (a) => ast.getPlayback(a),
-    'playbacks.stop': (a) => ast.stopPlayback(a),
-    'playbacks.control': (a) => ast.controlPlayback(a),
-    'applications.list': () => ast.listApps(),
-    'applications.get': (a) => ast.getApp(a),
-    'applications.subscribe': (a) => ast.subscribe(a, true),
-    'applications.unsubscribe': (a) => ast.subscribe(a, false),
+    'asterisk.getInfo': (a) => asteriskInfo.info(ast, a),
+    'asterisk.ping': () => asteriskInfo.ping(ast),
+    'asterisk.getGlobalVar': (a) => asteriskInfo.getGlobal(ast, a),
+    'asterisk.setGlobalVar': (a) => asteriskInfo.setGlobal(ast, a),
+    'endpoints.list': (a) => endpoints.listEndpoints(ast, a, false),
+    'endpoints.listByTech': (a) => endpoints.listEndpoints(ast, a, true),
+    'endpoints.get': (a) => endpoints.getEndpoint(ast, a),
+    'channels.list': () => channelOps.listChannels(ast),
+    'channels.originate': (a) => dialing.originate(ast, a),
+    'channels.create': (a) => creating.create(ast, a),
+    'channels.dial': (a) => creating.dial(ast, a),
+    'channels.externalMedia': (a) => externalMedia.externalMedia(ast, a),
+    'channels.snoopChannel': (a) => externalMedia.snoop(ast, a),
+    'channels.get': (a) => channelOps.getChannel(ast, a),
+    'channels.originateWithId': (a) => dialing.originate(ast, a, a.str('channelId')),
+    'channels.hangup': (a) => channelOps.hangup(ast, a),
+    'channels.continueInDialplan': (a) => channelOps.continueInDialplan(ast, a),
+    'channels.redirect': (a) => channelOps.redirect(ast, a),
+    'channels.answer': (a) => channelOps.answer(ast, a),
+    'channels.ring': (a) => channelOps.ring(ast, a, true),
+    'channels.ringStop': (a) => channelOps.ring(ast, a, false),
+    'channels.sendDTMF': (a) => channelOps.sendDtmfToChannel(ast, a),
+    'channels.mute': (a) => channelOps.mute(ast, a),
+    'channels.unmute': (a) => channelOps.mute(ast, a),
+    'channels.hold': (a) => channelOps.noop(ast, a),
+    'channels.unhold': (a) => channelOps.noop(ast, a),
+    'channels.startMoh': (a) => channelOps.noop(ast, a),
+    'channels.stopMoh': (a) => channelOps.noop(ast, a),
+    'channels.startSilence': (a) => channelOps.noop(ast, a),
+    'channels.stopSilence': (a) => channelOps.noop(ast, a),
+    'channels.play': (a) => playbacks.play(ast, a, 'channel'),
+    'channels.playWithId': (a) => playbacks.play(ast, a, 'channel', a.str('playbackId')),
+    'channels.record': (a) => recordings.record(ast, a, 'channel'),
+    'channels.getChannelVar': (a) => channelOps.getVar(ast, a),
+    'channels.setChannelVar': (a) => channelOps.setVar(ast, a),
+    'bridges.list': () => bridges.listBridges(ast),
+    'bridges.create': (a) => bridges.createBridge(ast, a),
+    'bridges.createWithId': (a) => bridges.createBridge(ast, a, a.str('bridgeId')),
+    'bridges.get': (a) => bridges.getBridge(ast, a),
+    'bridges.destroy': (a) => bridges.destroyBridge(ast, a),
+    'bridges.addChannel': (a) => bridges.addToBridge(ast, a),
+    'bridges.startMoh': (a) => bridges.bridgeMoh(ast, a),
+    'bridges.stopMoh': (a) => bridges.bridgeMoh(ast, a),
+    'bridges.removeChannel': (a) => bridges.removeFromBridgeOp(ast, a),
+    'bridges.play': (a) => playbacks.play(ast, a, 'bridge'),
+    'bridges.playWithId': (a) => playbacks.play(ast, a, 'bridge', a.str('playbackId')),
+    'bridges.record': (a) => recordings.record(ast, a, 'bridge'),
+    'recordings.listStored': () => recordings.listStored(ast),
+    'recordings.getStored': (a) => recordings.getStored(ast, a),
+    'recordings.deleteStored': (a) => recordings.deleteStored(ast, a),
+    'recordings.getStoredFile': (a) => recordings.getStoredFile(ast, a),
+    'recordings.copyStored': (a) => recordings.copyStored(ast, a),
+    'recordings.getLive': (a) => recordings.getLive(ast, a),
+    'recordings.cancel': (a) => recordings.stopLive(ast, a, true),
+    'recordings.stop': (a) => recordings.stopLive(ast, a, false),
+    'recordings.pause': (a) => recordings.pauseLive(ast, a, true),
+    'recordings.unpause': (a) => recordings.pauseLive(ast, a, false),
+    'recordings.mute': (a) => recordings.muteLive(ast, a),
+    'recordings.unmute': (a) => recordings.muteLive(ast, a),
+    'sounds.list': () => asteriskInfo.listSounds(ast),
+    'sounds.get': (a) => asteriskInfo.getSound(ast, a),
+    'playbacks.get': (a) => playbacks.getPlayback(ast, a),
+    'playbacks.stop': (a) => playbacks.stopPlayback(ast, a),
+    'playbacks.control': (a) => playbacks.controlPlayback(ast, a),
+    'applications.list': () => applications.listApps(ast),
+    'applications.get': (a) => applications.getApp(ast, a),
+    'applications.subscribe': (a) => applications.subscribe(ast, a, true),
+    'applications.unsubscribe': (a) => applications.subscribe(ast, a, false),
   };
   // The table and the behaviour cannot drift: every declared operation has a handler and vice versa.
   for (const op of OPERATIONS) {
@@ -365,6 +381,11 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     if (typeof channelId === 'string') ast.noteRequest(channelId, record);
     else if (op.nickname === 'originate' && reply.status === 200) ast.noteRequest(String((reply.body as { id: string }).id), record);
     if (res.destroyed) return;
+    if (reply.file) {
+      res.writeHead(reply.status, { Server: SERVER_HEADER, 'Cache-Control': 'no-cache, no-store', 'Content-Type': reply.file.contentType, 'Content-Length': String(reply.file.data.length) });
+      res.end(reply.file.data);
+      return;
+    }
     send(res, reply.status, reply.body);
   }
 
@@ -414,10 +435,10 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
       if (b !== undefined && c === 'dtmf' && method === 'POST') {
         if (typeof obj.digits !== 'string' || !/^[0-9A-Da-d*#]+$/.test(obj.digits)) return bad('digits: DTMF digits (0-9, A-D, *, #)');
         const gap = typeof obj.gapMs === 'number' ? obj.gapMs : undefined;
-        return ast.farEndDtmf(b, obj.digits, gap) ? send(res, 204) : send(res, 404, { message: 'Channel not found or not answered' });
+        return dialing.farEndDtmf(ast, b, obj.digits, gap) ? send(res, 204) : send(res, 404, { message: 'Channel not found or not answered' });
       }
       if (b !== undefined && c === 'hangup' && method === 'POST') {
-        return ast.farEndHangupById(b) ? send(res, 204) : send(res, 404, { message: 'Channel not found' });
+        return hangups.farEndHangupById(ast, b) ? send(res, 204) : send(res, 404, { message: 'Channel not found' });
       }
     }
     if (a === 'inbound' && method === 'POST') {
@@ -425,7 +446,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
       const exten = typeof obj.exten === 'string' ? obj.exten : 's';
       if (typeof obj.app !== 'string' || obj.app === '') return bad('app: the Stasis application to enter');
       const args = Array.isArray(obj.args) ? obj.args.map(String) : [exten];
-      const id = ast.inbound(from, exten, obj.app, args, parseCallerId(typeof obj.callerId === 'string' ? obj.callerId : ''));
+      const id = dialing.inbound(ast, from, exten, obj.app, args, parseCallerId(typeof obj.callerId === 'string' ? obj.callerId : ''));
       return send(res, 200, { channelId: id });
     }
     if (a === 'faults') {
@@ -534,6 +555,19 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     const qi = url.indexOf('?');
     const path = qi < 0 ? url : url.slice(0, qi);
     const query = parseQuery(qi < 0 ? '' : url.slice(qi + 1));
+    const media = /^\/media\/([^/]+)$/.exec(path);
+    if (media) {
+      // A media WebSocket client for an externalMedia channel in server mode (trace r).
+      if (!ast.mediaSockets.has(media[1] as string)) {
+        rejectUpgrade(socket, 404, 'Not Found', JSON.stringify({ message: 'Resource not found' }), 'application/json');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', () => ws.terminate());
+        if (!externalMedia.connectMediaSocket(ast, media[1] as string, ws)) ws.close(1008);
+      });
+      return;
+    }
     if (path !== '/ari/events') {
       rejectUpgrade(socket, 404, 'Not Found', JSON.stringify({ message: 'Resource not found' }), 'application/json');
       return;
@@ -618,7 +652,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     },
     async restart() {
       if (closed || phase !== 'up') return;
-      ast.restartHangups();
+      hangups.restartHangups(ast);
       phase = 'resetting';
       // Let the hangup events reach the sockets, then end them without a close frame (1006).
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -631,7 +665,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
       conns.clear();
       owners.clear();
       clock.clear();
-      ast.reset();
+      hangups.reset(ast);
       if (!closed) phase = 'up';
     },
     async stopGracefully() {
@@ -656,7 +690,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
       if (refuseTimer) clearTimeout(refuseTimer);
       refuseTimer = undefined;
       clock.clear();
-      ast.reset();
+      hangups.reset(ast);
       await listen();
       phase = 'up';
     },
@@ -698,8 +732,8 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     channels: () => ast.channelInfos(),
     originateCount: () => ast.originateCount(),
     requests: () => requestLog.slice(),
-    sendDtmf: (id, digits, gapMs) => ast.farEndDtmf(id, digits, gapMs),
-    hangupFromFarEnd: (id) => ast.farEndHangupById(id),
+    sendDtmf: (id, digits, gapMs) => dialing.farEndDtmf(ast, id, digits, gapMs),
+    hangupFromFarEnd: (id) => hangups.farEndHangupById(ast, id),
     faults,
   };
 }

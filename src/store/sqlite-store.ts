@@ -817,6 +817,22 @@ export interface SqliteStoreOptions {
   rowCommitDelayMs?: number;
 }
 
+/**
+ * SQLite answers SQLITE_BUSY at once, without its busy handler, when two connections switch a new
+ * file to WAL together (one holds the lock while it creates the -wal file): retried here.
+ */
+async function busyRetried<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let delayMs = 5; ; delayMs = Math.min(delayMs * 2, 100)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}
+
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const inMemory = path === ':memory:' || path === '';
   if (!inMemory && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
@@ -825,7 +841,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     db.configureBusyTimeout(BUSY_TIMEOUT_MS);
     db.configureRowCommitDelay(options.rowCommitDelayMs ?? DEFAULT_ROW_COMMIT_DELAY_MS);
     if (!inMemory) {
-      const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL');
+      const mode = await busyRetried(() => db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL'));
       if (mode?.journal_mode !== 'wal') throw new Error(`cannot switch ${path} to WAL mode (got ${mode?.journal_mode ?? 'nothing'})`);
     }
     await db.get('PRAGMA synchronous = NORMAL');

@@ -12,7 +12,7 @@ export interface OriginateRequest {
   channelId: string;
   /** ARI endpoint, e.g. `PJSIP/+18144043093@trunk` or `PJSIP/phone1`. */
   endpoint: string;
-  /** Caller ID as ARI takes it: `"Name" <+15551230000>` or `+15551230000`. */
+  /** Caller ID as ARI takes it: `"Name" <+12125550100>` or `+12125550100`. */
   callerId: string;
   /** Seconds to wait for an answer before Asterisk gives up (cause 19). */
   timeoutSec: number;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { loadRouter } from '../../src/domain/routing.js';
+import { DEMO_CALLER_ID } from '../../src/demo.js';
 import {
   readAsteriskConfig, resolvedSections, get, getAll, sectionsOfType, type Section,
 } from '../support/config-asterisk-ini.js';
@@ -47,10 +48,17 @@ describe('asterisk-config files', () => {
   test('holds exactly the files Asterisk reads for the lab, all parseable', () => {
     const files = readdirSync(CONF).sort();
     assert.deepEqual(files, [
-      'ari.conf', 'ari_users.conf', 'asterisk.conf', 'extensions.conf', 'http.conf',
-      'indications.conf', 'logger.conf', 'modules.conf', 'pjsip.conf', 'rtp.conf',
+      'acl.conf', 'ari.conf', 'ari_users.conf', 'asterisk.conf', 'ccss.conf', 'cdr.conf', 'cel.conf',
+      'extensions.conf', 'features.conf', 'http.conf', 'indications.conf', 'logger.conf', 'modules.conf',
+      'pjproject.conf', 'pjsip.conf', 'rtp.conf', 'stasis.conf', 'udptl.conf', 'websocket_client.conf',
     ]);
-    for (const file of files) assert.ok(readAsteriskConfig(join(CONF, file)).sections.length > 0, file);
+    // Files whose defaults are what the lab wants are comments only; every other one has sections.
+    const commentsOnly = ['acl.conf', 'pjproject.conf', 'websocket_client.conf'];
+    for (const file of files) {
+      assert.equal(readAsteriskConfig(join(CONF, file)).sections.length > 0, !commentsOnly.includes(file), file);
+    }
+    // CDR and CEL stay off: the engine records every call in its own session timeline.
+    for (const file of ['cdr.conf', 'cel.conf']) assert.equal(get(section(conf(file), 'general'), 'enable'), 'no', file);
     // ari_users.conf is read through ari.conf's #include.
     assert.deepEqual(readAsteriskConfig(join(CONF, 'ari.conf')).files.map((f) => f.slice(CONF.length + 1)), ['ari.conf', 'ari_users.conf']);
   });
@@ -165,17 +173,31 @@ describe('PJSIP endpoints and routing', () => {
   const endpoints = sectionsOfType(sip, 'endpoint');
   const lab = JSON.parse(readFileSync(join(REPO, 'config/routes.lab.json'), 'utf8')) as { default?: string; rules: Array<{ endpoint: string }> };
   const example = JSON.parse(readFileSync(join(REPO, 'config/routes.example.json'), 'utf8')) as { default?: string; rules: Array<{ endpoint: string }> };
+  const testCallees = JSON.parse(readFileSync(join(REPO, 'config/routes.test-callees.json'), 'utf8')) as { default?: string; rules: Array<{ endpoint: string }> };
 
-  test('every endpoint a routing rule targets is defined in pjsip.conf', () => {
-    for (const routes of [lab, example]) {
+  test('every endpoint a routing rule targets is defined in pjsip.conf or the dialplan', () => {
+    const dialplan = conf('extensions.conf');
+    for (const routes of [lab, example, testCallees]) {
       const targets = [...routes.rules.map((r) => r.endpoint), routes.default ?? 'PJSIP/{number}@trunk'];
       for (const target of targets) {
+        const local = /^Local\/([^@/]+)@([^@/]+)$/.exec(target);
+        if (local) {
+          const [, exten, context] = local;
+          const extens = dialplan.find((s) => s.name === context)?.entries.filter((e) => e.key === 'exten').map((e) => e.value.split(',')[0]);
+          assert.ok(extens?.includes(exten ?? ''), `${target}: no extension ${exten} in [${context}] of extensions.conf`);
+          continue;
+        }
         const m = /^PJSIP\/(?:[^@]*@)?([^@/]+)$/.exec(target);
-        assert.ok(m, `${target} is a PJSIP endpoint`);
+        assert.ok(m, `${target} is a PJSIP endpoint or a Local channel`);
         const name = m[1] ?? '';
         assert.ok(endpoints.some((e) => e.name === name), `${target}: no endpoint [${name}] in pjsip.conf`);
       }
     }
+    // The scripted callees of the dialplan have a simulator stand-in each, keyed by the same Local endpoint.
+    const standIns = Object.keys(JSON.parse(readFileSync(join(REPO, 'config/test-callees.sim.json'), 'utf8')) as object).sort();
+    assert.deepEqual(standIns, testCallees.rules.map((r) => r.endpoint).filter((e) => e.startsWith('Local/')).sort());
+    // The compose lab's engine reaches the same test callees.
+    for (const rule of testCallees.rules) assert.ok(lab.rules.some((r) => r.endpoint === rule.endpoint), `routes.lab.json has ${rule.endpoint}`);
     // The compose lab loads routes.lab.json through the ./config mount.
     assert.equal(engineConfig.routesFile, '/app/config/routes.lab.json');
     assert.ok(asList(service('engine').volumes, 'engine.volumes').includes('./config:/app/config:ro'));
@@ -223,6 +245,13 @@ describe('PJSIP endpoints and routing', () => {
     }
   });
 
+  test('the never-registered test endpoint can take no contact and reaches no dialplan', () => {
+    const endpoint = section(sip, 'test-unregistered', 'endpoint');
+    assert.equal(get(endpoint, 'context'), 'from-trunk', 'calls from it are refused');
+    assert.equal(get(section(sip, 'test-unregistered', 'aor'), 'max_contacts'), '0');
+    assert.equal(loadRouter(join(REPO, 'config/routes.test-callees.json')).endpointFor('+12025550155'), 'PJSIP/test-unregistered');
+  });
+
   test('transports: UDP and TCP on 5060, both published by compose', () => {
     const transports = sectionsOfType(sip, 'transport');
     assert.deepEqual(transports.map((t) => get(t, 'protocol')).sort(), ['tcp', 'udp']);
@@ -250,12 +279,15 @@ describe('no guest reaches the trunk', () => {
     }
   });
 
-  test('no general, default or public context; only the endpoints\' contexts exist', () => {
+  test('no general, default or public context; only the endpoints\' contexts and the test callees exist', () => {
     const contexts = dialplan.filter((s) => s.name !== 'general').map((s) => s.name).sort();
-    const used = [...new Set(sectionsOfType(sip, 'endpoint').map((e) => get(e, 'context') ?? 'default'))].sort();
-    // [engine-transfer] is reached only by the engine's POST /channels/{id}/continue (transfer
-    // step); it dials nothing but the endpoint the engine put in ENGINE_TRANSFER_TO.
-    assert.deepEqual(contexts, [...used, 'engine-transfer'].sort());
+    const used = [...new Set(sectionsOfType(sip, 'endpoint').map((e) => get(e, 'context') ?? 'default'))];
+    // [test-callees] is reached only by Local channels the engine originates and by Goto from
+    // [from-phones]: no endpoint lands in it, and nothing in it dials out. [engine-transfer] is
+    // reached only by the engine's POST /channels/{id}/continue (transfer step); it dials nothing
+    // but the endpoint the engine put in ENGINE_TRANSFER_TO.
+    assert.deepEqual(contexts, [...used, 'engine-transfer', 'test-callees'].sort());
+    for (const e of section(dialplan, 'test-callees').entries) assert.doesNotMatch(e.value, /\b(Dial|Goto|Gosub|Stasis)\(/, e.value);
     for (const e of section(dialplan, 'engine-transfer').entries) {
       const dial = /\bDial\(([^,)]*)/.exec(e.value);
       if (dial) assert.equal(dial[1], '${ENGINE_TRANSFER_TO}', e.value);
@@ -270,6 +302,16 @@ describe('no guest reaches the trunk', () => {
     }
     const fromTrunk = section(dialplan, 'from-trunk');
     for (const e of fromTrunk.entries) assert.match(e.value, /,Hangup\(/, 'calls from the provider are refused');
+  });
+});
+
+describe('the demo caller ID', () => {
+  test('README, the lab and API docs show the caller ID the demo seeds (a valid number, unlike +15551230000)', () => {
+    for (const doc of ['README.md', 'docs/lab.md', 'docs/api.md']) {
+      const text = readFileSync(join(REPO, doc), 'utf8');
+      assert.ok(text.includes(DEMO_CALLER_ID), `${doc} shows ${DEMO_CALLER_ID}`);
+      assert.ok(!text.includes('+15551230000'), `${doc} shows no other demo caller ID`);
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { FINAL_STATES, failedWithReason, timelineOf, waitForStatus } from '../support/faults-engine.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import { DEMO_ACCOUNT_ID as ACCOUNT, DEMO_CALLER_ID as CALLER_ID } from '../../src/demo.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const TIME_SCALE = 0.05;
 /** Simulator durations are scaled: this many script milliseconds make one real millisecond. */
@@ -53,7 +54,6 @@ const SCRIPTS = {
   [MENU_CALLEE]: { result: 'answer' as const, answerAfterMs: 5 * SIM_MS, dtmf: [{ digits: '1', afterPlaybackStarted: 2, delayMs: 2 * SIM_MS }] },
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isFinal = (s: { state: string }) => FINAL_STATES.has(s.state);
 
 const rejections: unknown[] = [];
@@ -113,9 +113,10 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
     await e2e.waitForSession(id, (s) => s.state === 'in-progress');
     const channel = e2e.sim.channels().find((c) => c.endpoint.includes('+12025550201'));
     assert.ok(channel, 'the call is up on the simulator');
-    e2e.sim.faults.refuseConnections(1500);
+    // Outages long enough that a loaded machine still acts inside them.
+    e2e.sim.faults.refuseConnections(4000);
     e2e.sim.faults.dropWebSockets();
-    await waitForStatus(e2e.base, '/ready', 503, 1000);
+    await waitForStatus(e2e.base, '/ready', 503, 3500);
     // The far end hangs up during the outage: its events are lost with the WebSocket.
     assert.ok(e2e.sim.hangupFromFarEnd(channel.id));
     await waitForStatus(e2e.base, '/ready', 200, 15000);
@@ -137,9 +138,9 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
   });
 
   test('while ARI is down POST /sessions/outgoing answers 503 with Retry-After and places nothing', async () => {
-    e2e.sim.faults.refuseConnections(2500);
+    e2e.sim.faults.refuseConnections(6000);
     e2e.sim.faults.dropWebSockets();
-    await waitForStatus(e2e.base, '/ready', 503, 2000);
+    await waitForStatus(e2e.base, '/ready', 503, 5000);
     const ready = await e2e.request('GET', '/ready', { token: null });
     assert.equal(ready.status, 503);
     const before = e2e.sim.originateCount();
@@ -214,7 +215,7 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
   });
 
   test('no live session is left behind by any of the faults above', async () => {
-    await sleep(100);
+    await waitUntil('the last sessions to end', async () => e2e.stack.engine.liveCount() === 0 && (await e2e.stack.store.listLiveSessions()).length === 0);
     const live = await e2e.stack.store.listLiveSessions();
     assert.deepEqual(live.map((s) => `${s.id} ${s.state}`), []);
     assert.equal(e2e.stack.engine.liveCount(), 0);

@@ -329,7 +329,9 @@ describe('the engine as a process', { timeout: 180000 }, () => {
 
   test('started while Asterisk is down: /health 200, /ready 503, calls refused with 503 and nothing placed, then it connects by itself', async () => {
     const databasePath = await freshDatabase();
-    sim.faults.refuseConnections(4000);
+    // Down until the checks below are done (a loaded machine may take seconds to start the
+    // child), then back: sim.faults.start() ends the refusal.
+    sim.faults.refuseConnections(10 * 60_000);
     const engine = await spawnEngine({ DATABASE_PATH: databasePath, ARI_URL: sim.url, ARI_USERNAME, ARI_PASSWORD });
     engines.push(engine);
     await waitForStatus(engine.base, '/health', 200, 20000);
@@ -340,6 +342,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
     const refused = await engine.request('POST', '/sessions/outgoing', { flowId: flow.short, numberToDial: '+12025550170' });
     assert.equal(refused.status, 503, refused.text);
     assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After');
+    await sim.faults.start();
     await waitForStatus(engine.base, '/ready', 200, 20000);
     assert.equal(sim.originateCount(), before, 'the refused call was not placed later either');
     const id = await place(engine, flow.short!, '+12025550171');

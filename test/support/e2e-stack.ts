@@ -42,13 +42,28 @@ export async function startE2E(env: Record<string, string> = {}, scripts: Record
   if (!sim) throw new Error('e2e stack expects the built-in simulator');
   const base = `http://127.0.0.1:${stack.httpPort}`;
 
-  const token: E2E['token'] = (claims = {}) => jwt.sign(
+  const { token, request, waitForSession } = engineClient(base);
+
+  return {
+    stack, sim, base, token, request, waitForSession,
+    close: async () => {
+      await stack.stop(0);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type EngineClient = Pick<E2E, 'token' | 'request' | 'waitForSession'>;
+
+/** HTTP helpers for an engine started with TEST_JWT_SECRET at `base`. */
+export function engineClient(base: string): EngineClient {
+  const token: EngineClient['token'] = (claims = {}) => jwt.sign(
     { roles: claims.roles ?? ['Manager'], accountId: claims.accountId ?? 'demo' },
     TEST_JWT_SECRET,
     { algorithm: 'HS256', subject: claims.sub ?? 'e2e-user', expiresIn: '10m' },
   );
 
-  const request: E2E['request'] = async (method, path, opts = {}) => {
+  const request: EngineClient['request'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
     const auth = opts.token === undefined ? token() : opts.token;
     if (auth) headers.authorization = `Bearer ${auth}`;
@@ -62,7 +77,7 @@ export async function startE2E(env: Record<string, string> = {}, scripts: Record
     return { status: res.status, body, text, headers: res.headers };
   };
 
-  const waitForSession: E2E['waitForSession'] = async (id, until, timeoutMs = 15000) => {
+  const waitForSession: EngineClient['waitForSession'] = async (id, until, timeoutMs = 15000) => {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
@@ -74,11 +89,5 @@ export async function startE2E(env: Record<string, string> = {}, scripts: Record
     throw new Error(`session ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
   };
 
-  return {
-    stack, sim, base, token, request, waitForSession,
-    close: async () => {
-      await stack.stop(0);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { token, request, waitForSession };
 }

@@ -12,6 +12,7 @@ import pino from 'pino';
 import { startSimulator, type RunningSimulator } from '../../src/sim/index.js';
 import { createAriClientPort, type AriClientPort } from '../../src/telephony/ari/ari-client-adapter.js';
 import type { TelephonyEvent } from '../../src/telephony/port.js';
+import { waitUntil } from '../support/wait-until.js';
 
 let sim: RunningSimulator;
 let relay: http.Server;
@@ -75,7 +76,7 @@ test('malformed messages and unknown event types are dropped; real events still 
   const channelId = `g-${randomUUID()}`;
   const res = await port.originate({ channelId, endpoint: 'PJSIP/+18144043093@trunk', callerId: '+15551230000', timeoutSec: 5, variables: {}, appArgs: [] });
   assert.equal(res.ok, true);
-  for (let i = 0; i < 200 && !events.some((e) => e.type === 'stasis-start' && e.channelId === channelId); i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil('StasisStart of the call', () => events.some((e) => e.type === 'stasis-start' && e.channelId === channelId));
   assert.ok(events.some((e) => e.type === 'stasis-start' && e.channelId === channelId), 'real events are delivered after the garbage');
   assert.ok(!events.some((e) => e.type === 'dtmf'), 'an invalid digit is not a DTMF event');
   assert.equal(port.stats().droppedMessages, garbage.length, 'every malformed message, and only those, dropped');

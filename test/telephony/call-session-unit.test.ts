@@ -10,9 +10,9 @@ import { createTelephonyEngine } from '../../src/telephony/engine.js';
 import { loadConfig } from '../../src/config.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import type { TelephonyEvent } from '../../src/telephony/port.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const at = () => new Date().toISOString();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const MENU: FlowDocument = {
   name: 'Menu',
@@ -127,8 +127,8 @@ describe('call session', () => {
     const h = await harness();
     const { session } = await h.place({ name: 'g', steps: [{ id: 'g', type: 'gather', timeoutMs: 5000, variable: 'x' }] });
     answer(h, session.channelId, session.id);
-    await h.waitState(session.id, 'in-progress');
-    await sleep(30);
+    // The step is running once its start is in the timeline (recorded as execution begins).
+    await waitUntil('the gather to start', async () => stepsOf(await h.events(session.id)).includes('g'));
     h.port.farEndHangup(session.channelId);
     const done = await h.waitFinal(session.id);
     assert.equal(done.state, 'completed');
@@ -258,10 +258,11 @@ describe('engine faults', () => {
   test('after a reconnect, a playback that ended unseen is settled and the flow goes on', async () => {
     const h = await harness({ port: { playbackOutcome: () => 'silent' } });
     const { session } = await h.place({ name: 'p', steps: [{ id: 'p', type: 'playback', media: ['sound:x'] }, { id: 'q', type: 'pause', ms: 5 }] });
-    h.port.onPlay = (p) => h.port.emit({ type: 'playback-started', playbackId: p.playbackId, channelId: p.channelId, at: at() });
     answer(h, session.channelId, session.id);
-    await h.waitState(session.id, 'in-progress');
-    await sleep(30);
+    // A silent playback sends no event at all: the play request is what there is to wait for.
+    await waitUntil('the play request', () => h.port.ops('play').length === 1);
+    // Past the microtasks of the play() answer: the engine is waiting for the playback to end.
+    await new Promise((r) => setImmediate(r));
     h.port.connectionEvent({ type: 'connected' });
     const done = await h.waitFinal(session.id);
     assert.equal(done.state, 'completed');
@@ -278,7 +279,8 @@ describe('engine faults', () => {
     // Created before the second engine below starts: a process that was killed left it live.
     await h.store.updateSession(stale.id, { state: 'in-progress' });
     const port = new FakePort();
-    await sleep(5);
+    // The engine tells stale sessions from its own by creation time (ms): let the clock move on.
+    await waitUntil('the clock to pass the stale session\'s creation', () => Date.now() > Date.parse(stale.dateCreated));
     const engine = createTelephonyEngine({ port, store: h.store, config: loadConfig({ JWT_SECRET: 'x'.repeat(40) }), logger: pino({ level: 'silent' }), router: { endpointFor: (n) => n } });
     await engine.start();
     await engine.stop({ drainMs: 0 });
@@ -325,7 +327,7 @@ describe('engine faults', () => {
       ids.push(session.id);
     }
     for (const id of ids) assert.equal((await h.waitFinal(id)).state, 'completed');
-    await sleep(20);
+    await waitUntil('the dispatcher to empty', () => h.engine.liveCount() === 0);
     assert.equal(h.engine.liveCount(), 0);
   });
 });

@@ -16,6 +16,7 @@ import { createAriClientPort, type AriClientPort } from '../../src/telephony/ari
 import { createTelephonyEngine, type TelephonyEngine } from '../../src/telephony/engine.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import type { Session } from '../../src/domain/model.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const SCALE = 0.05;
 const S = 1 / SCALE; // script milliseconds per real millisecond
@@ -42,7 +43,8 @@ const SCRIPTS = {
   '+12025550101': { result: 'no-answer' as const },
   '+12025550102': { result: 'congestion' as const, answerAfterMs: 5 * S },
   '+12025550103': { result: 'reject' as const, answerAfterMs: 5 * S },
-  '+12025550104': { result: 'answer' as const, answerAfterMs: 5 * S, hangupAfterMs: 30 * S },
+  // Answers and stays: the tests hang it up from the far end once the step under test runs.
+  '+12025550104': { result: 'answer' as const, answerAfterMs: 5 * S },
   '+12025550105': { result: 'answer' as const, answerAfterMs: 5 * S },
 };
 
@@ -102,6 +104,11 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
   }
   const waitFinal = (id: string) => waitFor(id, (s) => FINAL.includes(s.state));
   const steps = async (id: string) => (await store.listSessionEvents(id)).filter((e) => e.type === 'step.started').map((e) => e.data.stepId);
+  /** The callee hangs up once the step runs (its start is recorded as it begins), not after a fixed time. */
+  const hangUpDuring = async (s: Session, stepId: string) => {
+    await waitUntil(`step ${stepId} to start`, async () => (await steps(s.id)).includes(stepId));
+    assert.ok(sim.hangupFromFarEnd(s.channelId), 'the callee was still on the line');
+  };
 
   test('an answered call runs playback → gather → branch → playback → hangup and ends completed', async () => {
     const s = await place(MENU, '+18144043093');
@@ -147,6 +154,7 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
 
   test('the callee hanging up mid-playback ends the session completed, cleanly', async () => {
     const s = await place({ name: 'p', steps: [{ id: 'long', type: 'playback', media: ['sound:demo-congrats'] }, { id: 'after', type: 'hangup' }] }, '+12025550104');
+    await hangUpDuring(s, 'long');
     const done = await waitFinal(s.id);
     assert.equal(done.state, 'completed');
     assert.deepEqual(await steps(s.id), ['long']);
@@ -155,6 +163,7 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
 
   test('the callee hanging up mid-gather ends the session completed, cleanly', async () => {
     const s = await place(GATHER_ONLY, '+12025550104');
+    await hangUpDuring(s, 'g');
     const done = await waitFinal(s.id);
     assert.equal(done.state, 'completed');
     assert.ok((await store.listSessionEvents(s.id)).some((e) => e.type === 'step.interrupted' && e.data.stepId === 'g'));
@@ -187,7 +196,7 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) ids.push((await place({ name: 'q', steps: [{ id: 'p', type: 'pause', ms: 10 }] }, '+12025550105')).id);
     for (const id of ids) assert.equal((await waitFinal(id)).state, 'completed');
-    await sleep(50);
+    await waitUntil('the last calls to leave the dispatcher', () => engine.liveCount() === 0 && port.stats().clientListeners === listeners);
     assert.equal(engine.liveCount(), 0);
     assert.deepEqual((await store.listLiveSessions()).map((s) => s.state), []);
     assert.equal(port.stats().clientListeners, listeners);

@@ -1,6 +1,6 @@
 // Unit tests of the flow steps against a scripted port: staged playback, the gather timer rules,
 // say/branch/set/pause/record/hangup, and cancellation by a hangup.
-import { afterEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { FakePort, type FakePortOptions } from '../support/telephony-fake-port.js';
@@ -22,13 +22,31 @@ interface Harness {
   vars: Record<string, string>;
 }
 
+// Every timer here (the steps' timeouts, the fake port's media and digits) runs on a mocked
+// clock that moves 1 ms per turn of the event loop, once everything runnable has run: timers fire
+// in the order of their due times however slow the machine, so margins of a few ms hold.
+let driving = false;
+async function driveClock(): Promise<void> {
+  while (driving) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (driving) mock.timers.tick(1);
+  }
+}
+
 let harnesses: Harness[] = [];
+beforeEach(() => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  driving = true;
+  void driveClock();
+});
 afterEach(() => {
   for (const h of harnesses) {
     h.abort.abort('test over');
     h.port.dispose();
   }
   harnesses = [];
+  driving = false;
+  mock.timers.reset();
 });
 
 function harness(opts: FakePortOptions = {}, timing: Partial<StepContext['timing']> = {}): Harness {
