@@ -78,9 +78,10 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     events: {
       listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
       published: (event) => bus.publish(event),
-      outboxCommitted: (ids) => {
-        options.onOutboxCommitted?.(ids);
-        deliveries?.poke();
+      claim: () => deliveries?.claim(),
+      outboxCommitted: (committed) => {
+        options.onOutboxCommitted?.(committed.map((e) => e.id));
+        deliveries?.accept(committed);
       },
     },
   });

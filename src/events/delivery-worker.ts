@@ -3,7 +3,7 @@
 // failures with exponential backoff and jitter until the maximum age, and records every attempt.
 // A slow destination holds only its own slots (per-origin concurrency), never the others'.
 import type { Logger } from '../log.js';
-import type { ClaimedDelivery, Store } from '../store/store.js';
+import type { ClaimedDelivery, OutboxEvent, Store } from '../store/store.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from './signature.js';
 import { Connections, postJson, type PostOutcome } from './http-post.js';
 
@@ -79,8 +79,6 @@ export class DeliveryWorker {
   private stopped = true;
   private pollTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
-  /** Delivered events, for the benchmark and the logs. */
-  delivered = 0;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     this.retry = o.retry ?? DEFAULT_RETRY;
@@ -102,6 +100,22 @@ export class DeliveryWorker {
     this.pollTimer.unref();
     this.renewTimer.unref();
     this.poke();
+  }
+
+  /** The claim this worker's own process writes its new outbox rows with. */
+  claim(): { workerId: string; expires: string } | undefined {
+    return this.stopped ? undefined : { workerId: this.o.workerId, expires: this.expiry() };
+  }
+
+  /** Outbox rows committed by this process, claimed for this worker: sent from memory, no claim query. */
+  accept(events: readonly OutboxEvent[]): void {
+    for (const e of events) {
+      if (e.claim?.workerId !== this.o.workerId) continue;
+      for (const t of e.targets) {
+        this.enqueue({ eventId: e.id, target: t.target, sessionId: e.sessionId, seq: e.seq, url: t.url, body: e.body, secret: t.secret, attempts: 0, eventAt: e.at });
+      }
+    }
+    if (events.some((e) => e.claim?.workerId !== this.o.workerId)) this.poke();
   }
 
   /** Something was committed to the outbox: look for it now (coalesced). */
@@ -153,6 +167,7 @@ export class DeliveryWorker {
   }
 
   private enqueue(d: ClaimedDelivery): void {
+    if (this.stopped) return;
     const key = `${d.eventId}\n${d.target}`;
     if (this.held.has(key)) return;
     this.held.add(key);
@@ -223,8 +238,7 @@ export class DeliveryWorker {
     const delay = retryDelay(attempt, this.retry);
     const status = ok ? 'delivered' : age + delay > this.retry.maxAgeMs ? 'abandoned' : 'pending';
     const nextAttemptAt = new Date(Date.now() + (status === 'pending' ? delay : 0)).toISOString();
-    if (ok) this.delivered += 1;
-    else this.o.logger.info({ eventId: d.eventId, target: d.target, attempt, error: result.error, status }, 'webhook attempt failed');
+    if (!ok) this.o.logger.info({ eventId: d.eventId, target: d.target, attempt, error: result.error, status }, 'webhook attempt failed');
     try {
       await this.o.store.recordAttempt({
         eventId: d.eventId, target: d.target, attempt, at, statusCode: result.statusCode, error: result.error,

@@ -47,17 +47,18 @@ export const DELIVERY_ROWS: RowKind<DeliveryWrite> = {
   rank: 15,
   many(rows) {
     return {
-      sql: `INSERT INTO webhook_deliveries (event_id, target, session_id, seq, url, status, attempts, next_attempt_at, date_created)
-            SELECT d.value ->> 0, d.value ->> 1, d.value ->> 2, d.value ->> 3, d.value ->> 4, 'pending', 0, d.value ->> 5, d.value ->> 5
+      sql: `INSERT INTO webhook_deliveries (event_id, target, session_id, seq, url, status, attempts, next_attempt_at, date_created, claimed_by, claim_expires)
+            SELECT d.value ->> 0, d.value ->> 1, d.value ->> 2, d.value ->> 3, d.value ->> 4, 'pending', 0, d.value ->> 5, d.value ->> 5, d.value ->> 6, d.value ->> 7
             FROM json_each(?) AS d`,
-      params: [JSON.stringify(rows.map((d) => [d.event.id, d.target, d.event.sessionId, d.event.seq, d.url, d.createdAt]))],
+      params: [JSON.stringify(rows.map((d) => [d.event.id, d.target, d.event.sessionId, d.event.seq, d.url, d.createdAt,
+        d.event.claim?.workerId ?? null, d.event.claim?.expires ?? null]))],
     };
   },
   one(d) {
     return {
-      sql: `INSERT INTO webhook_deliveries (event_id, target, session_id, seq, url, status, attempts, next_attempt_at, date_created)
-            VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-      params: [d.event.id, d.target, d.event.sessionId, d.event.seq, d.url, d.createdAt, d.createdAt],
+      sql: `INSERT INTO webhook_deliveries (event_id, target, session_id, seq, url, status, attempts, next_attempt_at, date_created, claimed_by, claim_expires)
+            VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
+      params: [d.event.id, d.target, d.event.sessionId, d.event.seq, d.url, d.createdAt, d.createdAt, d.event.claim?.workerId ?? null, d.event.claim?.expires ?? null],
     };
   },
 };

@@ -53,7 +53,13 @@ export interface OutboxEvent {
   at: string;
   /** The exact JSON body every attempt sends. */
   body: string;
-  targets: Array<{ target: string; url: string }>;
+  /** `secret` signs the attempts (it is not stored with the row: the store reads it from the destination). */
+  targets: Array<{ target: string; url: string; secret: string }>;
+  /**
+   * Rows claimed from the start by the worker of the process that wrote them (it delivers them
+   * from memory once committed, without a claim round trip); unclaimed when absent.
+   */
+  claim?: { workerId: string; expires: string };
 }
 
 /**

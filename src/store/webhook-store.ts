@@ -33,6 +33,8 @@ export class WebhookStore {
   /** Enabled subscriptions per account: read on every event fan-out, cleared on every write. */
   private readonly active = new Map<string, Webhook[]>();
   private generation = 0;
+  /** Signing secrets never change once created: read once per account. */
+  private readonly secrets = new Map<string, string>();
 
   constructor(private readonly db: Db, private readonly ensureAccount: (accountId: string, at: string) => { sql: string; params: SqlValue[] }) {}
 
@@ -108,8 +110,13 @@ export class WebhookStore {
   }
 
   async signingSecret(accountId: string): Promise<string> {
+    const known = this.secrets.get(accountId);
+    if (known) return known;
     const row = await this.db.get<{ secret: string }>('SELECT secret FROM account_signing_secrets WHERE account_id = ?', [accountId]);
-    if (row) return row.secret;
+    if (row) {
+      this.secrets.set(accountId, row.secret);
+      return row.secret;
+    }
     const at = new Date().toISOString();
     const fresh = `whsec_${randomBytes(24).toString('base64url')}`;
     await this.db.transaction(async () => {
@@ -119,6 +126,7 @@ export class WebhookStore {
     });
     const stored = await this.db.get<{ secret: string }>('SELECT secret FROM account_signing_secrets WHERE account_id = ?', [accountId]);
     if (!stored) throw new Error('signing secret not stored');
+    this.secrets.set(accountId, stored.secret);
     return stored.secret;
   }
 
@@ -172,8 +180,13 @@ export class WebhookStore {
     });
   }
 
+  /**
+   * Batched with the other row writes (up to the row commit delay): nothing waits for it, since
+   * the worker holding the chain goes on from memory; a crash in that window only repeats a
+   * delivery (same event id).
+   */
   recordAttempt(a: AttemptRecord): Promise<void> {
-    return this.db.enqueueUnit(attemptRows(a), a.status !== 'pending');
+    return this.db.enqueueUnit(attemptRows(a));
   }
 
   async claimOwners(): Promise<string[]> {

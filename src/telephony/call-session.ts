@@ -19,6 +19,7 @@ import { SessionRecorder, type Destinations, type EventsOut } from './session-re
 import type { StepContext, StepTiming } from './steps/types.js';
 import { dialAndBridge } from './dial.js';
 import type { SessionSnapshot } from '../events/event-model.js';
+import type { ControlResult } from '../services/call-engine.js';
 
 export interface CallSessionDeps {
   port: TelephonyPort;
@@ -51,8 +52,6 @@ export const TRANSFER_VARIABLE = 'ENGINE_TRANSFER_TO';
 
 type Phase = 'placing' | 'running' | 'ending' | 'ended';
 
-/** The outcome of a live control: refused with a reason when the call is not in a state for it. */
-export type ControlResult = { ok: true } | { ok: false; reason: string };
 
 export class CallSession {
   readonly id: string;
@@ -280,8 +279,16 @@ export class CallSession {
   redirect(flow: Flow, stepId: string | undefined): ControlResult {
     const can = this.controllable();
     if (!can.ok) return can;
+    const runner = this.runner!;
+    if (runner.isHeld()) {
+      // A redirect takes the call off hold: the new flow does not play under the music.
+      void this.deps.port.stopMoh(this.channelId).then((res) => {
+        if (!res.ok && res.kind !== 'not-found') this.log.warn({ kind: res.kind }, 'stopping music on hold failed');
+      });
+      this.recorder.timeline('session.hold', { hold: false });
+    }
     this.recorder.timeline('session.redirected', { flowId: flow.id, flowVersion: flow.version, ...(stepId ? { stepId } : {}) });
-    this.runner!.redirect(flow, stepId);
+    runner.redirect(flow, stepId);
     return can;
   }
 

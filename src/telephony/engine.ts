@@ -5,7 +5,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Flow, Session } from '../domain/model.js';
-import type { Store } from '../store/store.js';
+import type { SessionUnit, Store } from '../store/store.js';
 import type { CallEngine } from '../services/call-engine.js';
 import type { TelephonyPort } from './port.js';
 import { CallSession } from './call-session.js';
@@ -15,7 +15,7 @@ import { endOrphans } from './orphans.js';
 import { InboundCalls, type InboundRefusal } from './inbound.js';
 import { checkE164 } from '../domain/e164.js';
 import { checkDestination } from '../domain/destination-policy.js';
-import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type EventsOut } from './session-recorder.js';
+import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type Destinations, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
 import { backoffDelay } from './ari/backoff.js';
 
@@ -77,8 +77,11 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const leaseMs = deps.leaseMs ?? 30_000;
   const owner = newOwner(leaseMs);
   const calls = new LiveCalls<CallSession>();
-  /** Sessions admitted by this engine: their first row (seq 1) is written with the session. */
-  const admitted = new Set<string>();
+  /**
+   * Sessions admitted by this engine: their first unit (seq 1), written with the session, and their
+   * destinations (read once, at admission, so that placing the call registers it without waiting).
+   */
+  const admitted = new Map<string, { unit: SessionUnit; destinations: Destinations }>();
   /** Sessions whose originate Asterisk acknowledged: only those can be missing from its channels. */
   const originated = new WeakSet<CallSession>();
   /** EndSession asked before Asterisk acknowledged the originate: hung up once it does. */
@@ -123,20 +126,27 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     }
   });
 
-  const newCall = async (session: Session, flow: Flow, isInbound = false): Promise<CallSession> => {
-    const hooks = await store.activeWebhooks(session.accountId);
-    const seq = admitted.delete(session.id) ? 1 : await store.lastSeq(session.id);
-    return new CallSession(session, flow, {
-      port, store, logger, timing, hangupConfirmMs, events,
-      destinations: destinationsOf(session, hooks),
+  const destinationsFor = async (session: Pick<Session, 'accountId' | 'statusCallback' | 'statusCallbackEvents'>): Promise<Destinations> => destinationsOf(
+    session, await store.activeWebhooks(session.accountId), session.statusCallback ? await store.signingSecret(session.accountId) : undefined);
+
+  /** Sessions not admitted here (created straight in the store) read where they stand first. */
+  const newCall = (session: Session, flow: Flow, isInbound = false): CallSession | Promise<CallSession> => {
+    const first = admitted.get(session.id);
+    admitted.delete(session.id);
+    const make = (destinations: Destinations, seq: number): CallSession => new CallSession(session, flow, {
+      port, store, logger, timing, hangupConfirmMs, events, destinations,
       start: { seq },
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
-      onEnd: (call) => calls.remove(call),
+      onEnd: (c) => calls.remove(c),
       inbound: isInbound,
       route,
       owns: async (accountId, number) => (await store.findPhoneNumberByNumber(accountId, number))?.enabled === true,
       attach: (call, kind, id) => calls.attach(call, kind, id),
     });
+    if (!first) return Promise.all([destinationsFor(session), store.lastSeq(session.id)]).then(([d, seq]) => make(d, seq));
+    // The session and its first events are committed (the service created it before placing it).
+    if (first.unit.outbox) events.outboxCommitted(first.unit.outbox);
+    return make(first.destinations, 1);
   };
 
   /** A number a flow dials or transfers to: checked like numberToDial, then routed. */
@@ -154,17 +164,18 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
 
   const admit: CallEngine['admit'] = async (draft) => {
     const session = { ...draft, owner: { id: owner.id, leaseExpires: owner.leaseExpires() } };
-    const hooks = await store.activeWebhooks(draft.accountId);
     const view = {
       ...session, direction: draft.direction ?? 'outbound', state: 'queued' as const, variables: {}, endReason: null, dateAnswered: null, dateEnded: null,
       statusCallback: draft.statusCallback ?? null, statusCallbackEvents: draft.statusCallbackEvents ?? null,
       ownerId: owner.id, leaseExpires: session.owner.leaseExpires,
     };
-    admitted.add(draft.id);
-    return { session, unit: SessionRecorder.firstUnit(view, destinationsOf(view, hooks)) };
+    const destinations = await destinationsFor(view);
+    const unit = SessionRecorder.firstUnit(view, destinations, events.claim());
+    admitted.set(draft.id, { unit, destinations });
+    return { session, unit };
   };
 
-  const orphanDeps = { store, port, owner, events, logger, startedAt, isOurs: (id: string) => calls.get(id) !== undefined };
+  const orphanDeps = { store, port, owner, events, logger, startedAt, destinationsFor, isOurs: (id: string) => calls.get(id) !== undefined };
 
   const reconcileOnce = async (): Promise<boolean> => {
     const listed = await port.listChannelIds();
@@ -247,7 +258,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   });
 
   const placeCall = async (session: Session, flow: Flow): Promise<void> => {
-    const call = await newCall(session, flow);
+    const made = newCall(session, flow);
+    const call = made instanceof CallSession ? made : await made;
     if (!accepting) {
       call.conclude('canceled', 'engine stopping: the call was not placed');
       return;

@@ -10,7 +10,7 @@ import { initialSnapshot } from '../events/event-model.js';
 import type { TelephonyPort } from './port.js';
 import { ownerIsGone, type Owner } from './owner.js';
 import { settleOrphans, type OrphanSettlement } from './reconcile.js';
-import { SessionRecorder, destinationsOf, type EventsOut } from './session-recorder.js';
+import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
 
 export interface OrphanDeps {
   store: Store;
@@ -22,6 +22,7 @@ export interface OrphanDeps {
   startedAt: string;
   /** Sessions this process runs (they are never orphans). */
   isOurs(sessionId: string): boolean;
+  destinationsFor(session: Session): Promise<Destinations>;
 }
 
 export interface OrphanSweep extends OrphanSettlement {
@@ -56,10 +57,9 @@ export async function endOrphans(deps: OrphanDeps, channels: () => Promise<Reado
 }
 
 async function endOne(deps: OrphanDeps, s: Session, seq: number, reason: string): Promise<void> {
-  const hooks = await deps.store.activeWebhooks(s.accountId);
   let failed: unknown;
   const recorder = new SessionRecorder(s, {
-    store: deps.store, out: deps.events, destinations: destinationsOf(s, hooks),
+    store: deps.store, out: deps.events, destinations: await deps.destinationsFor(s),
     log: deps.logger.child({ sessionId: s.id }),
     onWriteFailed: (err) => { failed ??= err; },
   }, { seq, snapshot: { ...initialSnapshot(s), state: s.state, dateAnswered: s.dateAnswered } });

@@ -19,19 +19,27 @@ import {
 
 /** Where an event of a session goes: `callback` (its statusCallback) and the account's webhooks. */
 export interface Destinations {
-  targets(type: EventType): Array<{ target: string; url: string }>;
+  targets(type: EventType): Array<{ target: string; url: string; secret: string }>;
 }
 
 export const NO_DESTINATIONS: Destinations = { targets: () => [] };
 
-/** Builds the destinations of a session from its statusCallback and the account's subscriptions. */
-export function destinationsOf(session: Pick<Session, 'statusCallback' | 'statusCallbackEvents'>, hooks: ReadonlyArray<{ id: string; url: string; events: string[] }>): Destinations {
-  if (!session.statusCallback && hooks.length === 0) return NO_DESTINATIONS;
+/**
+ * Builds the destinations of a session from its statusCallback (signed with the account's
+ * `callbackSecret`) and the account's subscriptions.
+ */
+export function destinationsOf(
+  session: Pick<Session, 'statusCallback' | 'statusCallbackEvents'>,
+  hooks: ReadonlyArray<{ id: string; url: string; events: string[]; secret: string }>,
+  callbackSecret: string | undefined,
+): Destinations {
+  const callback = session.statusCallback && callbackSecret ? { url: session.statusCallback, secret: callbackSecret } : undefined;
+  if (!callback && hooks.length === 0) return NO_DESTINATIONS;
   return {
     targets(type) {
-      const out: Array<{ target: string; url: string }> = [];
-      if (session.statusCallback && wants(session.statusCallbackEvents, type)) out.push({ target: 'callback', url: session.statusCallback });
-      for (const h of hooks) if (wants(h.events, type)) out.push({ target: h.id, url: h.url });
+      const out: Array<{ target: string; url: string; secret: string }> = [];
+      if (callback && wants(session.statusCallbackEvents, type)) out.push({ target: 'callback', ...callback });
+      for (const h of hooks) if (wants(h.events, type)) out.push({ target: h.id, url: h.url, secret: h.secret });
       return out;
     },
   };
@@ -42,11 +50,15 @@ export interface EventsOut {
   /** Anyone streaming this session live? (Nothing is rendered for the stream otherwise.) */
   listening(accountId: string, sessionId: string): boolean;
   published(event: SessionEventJson): void;
-  /** Outbox rows (these events) were committed: the delivery worker should look. */
-  outboxCommitted(eventIds: readonly string[]): void;
+  /** The claim new outbox rows are written with: this process's delivery worker, or none. */
+  claim(): { workerId: string; expires: string } | undefined;
+  /** Outbox rows (these events, claimed as `claim()` said) were committed: the worker sends them. */
+  outboxCommitted(events: readonly OutboxEvent[]): void;
 }
 
-export const NO_EVENTS_OUT: EventsOut = { listening: () => false, published: () => undefined, outboxCommitted: () => undefined };
+export const NO_EVENTS_OUT: EventsOut = {
+  listening: () => false, published: () => undefined, claim: () => undefined, outboxCommitted: () => undefined,
+};
 
 export class SessionRecorder {
   private seq: number;
@@ -71,10 +83,10 @@ export class SessionRecorder {
   }
 
   /** The first unit of a new session: its `queued` row and event, written with the session itself. */
-  static firstUnit(session: Session, destinations: Destinations): SessionUnit {
+  static firstUnit(session: Session, destinations: Destinations, claim: { workerId: string; expires: string } | undefined): SessionUnit {
     const row: TimelineRow = { seq: 1, at: session.dateCreated, type: 'state', data: { state: 'queued' } };
     const snapshot = applyRow(initialSnapshot(session), row);
-    return { timeline: [row], outbox: outboxFor(session, row, snapshot, destinations) };
+    return { timeline: [row], outbox: outboxFor(session, row, snapshot, destinations, 'session.queued', claim) };
   }
 
   get state(): SessionState {
@@ -127,7 +139,7 @@ export class SessionRecorder {
     const row: TimelineRow = { seq: this.seq, ...entry };
     this.snapshot = applyRow(this.snapshot, row);
     const type = eventTypeOf(row);
-    const outbox = type ? outboxFor(this.session, row, this.snapshot, this.deps.destinations, type) : [];
+    const outbox = type ? outboxFor(this.session, row, this.snapshot, this.deps.destinations, type, this.deps.out.claim()) : [];
     const stream: SessionEventJson[] = type && this.deps.out.listening(this.session.accountId, this.session.id)
       ? [renderEvent(this.session.accountId, type, row, this.snapshot)] : [];
     this.submit({ ...(change ? { change } : {}), timeline: [row], ...(outbox.length > 0 ? { outbox } : {}) }, stream, urgent);
@@ -143,7 +155,7 @@ export class SessionRecorder {
     this.writesInFlight += 1;
     issued.then(() => {
       for (const e of stream) this.deps.out.published(e);
-      if (unit.outbox) this.deps.out.outboxCommitted(unit.outbox.map((e) => e.id));
+      if (unit.outbox) this.deps.out.outboxCommitted(unit.outbox);
       this.settle();
     }, (err: unknown) => {
       this.deps.log.error({ err }, 'session write failed');
@@ -158,12 +170,15 @@ export class SessionRecorder {
   }
 }
 
-function outboxFor(session: Session, row: TimelineRow, snapshot: SessionSnapshot, destinations: Destinations, type = eventTypeOf(row)): OutboxEvent[] {
+function outboxFor(
+  session: Session, row: TimelineRow, snapshot: SessionSnapshot, destinations: Destinations,
+  type = eventTypeOf(row), claim?: { workerId: string; expires: string },
+): OutboxEvent[] {
   if (!type) return [];
   const targets = destinations.targets(type);
   if (targets.length === 0) return [];
   return [{
     id: eventId(session.id, row.seq), sessionId: session.id, accountId: session.accountId, seq: row.seq, type, at: row.at,
-    body: JSON.stringify(renderEvent(session.accountId, type, row, snapshot)), targets,
+    body: JSON.stringify(renderEvent(session.accountId, type, row, snapshot)), targets, ...(claim ? { claim } : {}),
   }];
 }

@@ -10,7 +10,7 @@ import { newSession, tempDir } from '../support/store-temp.js';
 const dir = tempDir('outbox-store-');
 after(() => dir.remove());
 
-const event = (sessionId: string, seq: number, targets = [{ target: 'callback', url: 'http://example.com/h' }]): OutboxEvent => ({
+const event = (sessionId: string, seq: number, targets = [{ target: 'callback', url: 'http://example.com/h', secret: 'unused-here' }]): OutboxEvent => ({
   id: `evt_${sessionId.replace(/-/g, '')}_${seq}`, sessionId, accountId: 'acct', seq, type: 'session.queued',
   at: new Date().toISOString(), body: JSON.stringify({ seq }), targets,
 });

@@ -34,7 +34,7 @@ describe('status webhooks', () => {
 
   before(async () => {
     receiver = await startReceiver();
-    e2e = await startE2E({ ALLOW_PRIVATE_DESTINATIONS: 'true', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_TIMEOUT_MS: '500', ORIGINATE_TIMEOUT_SEC: '30' }, {
+    e2e = await startE2E({ ALLOW_PRIVATE_DESTINATIONS: 'true', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_TIMEOUT_MS: '2000', ORIGINATE_TIMEOUT_SEC: '30' }, {
       '+18144043093': { result: 'answer', answerAfterMs: 100 },
       '+12025550100': { result: 'busy', answerAfterMs: 100 },
       '+12025550101': { result: 'no-answer' },
