@@ -2,6 +2,7 @@
 // Secrets may come from `<NAME>_FILE` (Docker secrets) instead of the variable itself.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { dirname, join } from 'node:path';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
@@ -55,6 +56,24 @@ export interface Config {
     maxAgeMs: number;
     perDestination: number;
   };
+  tts: {
+    provider: 'espeak-ng' | 'http' | 'none';
+    espeakPath: string;
+    httpUrl: string | undefined;
+    timeoutMs: number;
+    cacheDir: string;
+    cacheMaxBytes: number;
+  };
+  /** Recordings older than this are deleted (from Asterisk too); 0: kept until deleted. */
+  recordingRetentionMs: number;
+  media: {
+    /** Base URL Asterisk reaches the engine's /media/ at (undefined: http://HOST:port listened on, 127.0.0.1 for 0.0.0.0). */
+    publicBaseUrl: string | undefined;
+    urlTtlMs: number;
+    /** Write generated audio here (Asterisk's sounds path, shared) instead of serving it over HTTP. */
+    soundsDir: string | undefined;
+    soundsPrefix: string;
+  };
   events: {
     /** Live event streams (SSE) open at once per account. */
     maxStreamsPerAccount: number;
@@ -104,6 +123,17 @@ export const SETTINGS: Setting[] = [
   { env: 'WEBHOOK_RETRY_MAX_DELAY_MS', default: '600000', description: 'Longest delay between two attempts.' },
   { env: 'WEBHOOK_MAX_AGE_MS', default: '86400000', description: 'An event still undelivered this long after it happened is abandoned.' },
   { env: 'WEBHOOK_CONCURRENCY_PER_DESTINATION', default: '4', description: 'Requests in flight per destination origin.' },
+  { env: 'RECORDING_RETENTION_DAYS', default: '0', description: 'Recordings older than this many days are deleted, from Asterisk too (0: kept until DELETE /recordings/{id}).' },
+  { env: 'TTS_PROVIDER', default: 'espeak-ng', description: 'Text to speech of say text: espeak-ng (local, Debian package espeak-ng), http (TTS_HTTP_URL) or none.' },
+  { env: 'TTS_ESPEAK_PATH', default: 'espeak-ng', description: 'The espeak-ng binary.' },
+  { env: 'TTS_HTTP_URL', default: '', description: 'TTS_PROVIDER=http: POST {text, voice, language} here, a 16-bit PCM WAV comes back.' },
+  { env: 'TTS_TIMEOUT_MS', default: '20000', description: 'Longest synthesis of one text.' },
+  { env: 'TTS_CACHE_DIR', default: '<DATABASE_PATH folder>/tts-cache', description: 'Synthesized audio by content hash.' },
+  { env: 'TTS_CACHE_MAX_BYTES', default: '104857600', description: 'Size cap of the TTS cache; least recently used files are evicted.' },
+  { env: 'MEDIA_PUBLIC_BASE_URL', default: 'http://HOST:PORT', description: 'Base URL at which Asterisk reaches the engine\'s /media/ (generated audio, unguessable expiring names).' },
+  { env: 'MEDIA_URL_TTL_MS', default: '3600000', description: 'Lifetime of a published media name.' },
+  { env: 'MEDIA_SOUNDS_DIR', default: '', description: 'Instead of serving it: write generated audio into this directory, shared with Asterisk\'s sounds path.' },
+  { env: 'MEDIA_SOUNDS_PREFIX', default: 'engine-tts', description: 'With MEDIA_SOUNDS_DIR: the sound name prefix Asterisk finds that directory under.' },
   { env: 'EVENT_STREAMS_PER_ACCOUNT', default: '20', description: 'Live event streams (SSE) open at once per account (429 beyond).' },
   { env: 'EVENT_STREAM_HEARTBEAT_MS', default: '15000', description: 'Comment line sent on idle event streams.' },
   { env: 'METRICS_TOKEN', default: '', description: 'Bearer token GET /metrics requires when set (not a JWT). Or METRICS_TOKEN_FILE.' },
@@ -132,6 +162,28 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
   return n;
+}
+
+function ttsProvider(value: string | undefined): Config['tts']['provider'] {
+  const v = value || 'espeak-ng';
+  if (v === 'espeak-ng' || v === 'http' || v === 'none') return v;
+  throw new ConfigError(`TTS_PROVIDER must be espeak-ng, http or none (got ${JSON.stringify(v)})`);
+}
+
+function ttsHttpUrl(env: Env): string | undefined {
+  if (!env.TTS_HTTP_URL) {
+    if (env.TTS_PROVIDER === 'http') throw new ConfigError('TTS_HTTP_URL is required with TTS_PROVIDER=http');
+    return undefined;
+  }
+  if (!/^https?:\/\/[^\s]+$/.test(env.TTS_HTTP_URL)) throw new ConfigError('TTS_HTTP_URL must be an http(s) URL');
+  return env.TTS_HTTP_URL;
+}
+
+function mediaBaseUrl(env: Env): string | undefined {
+  const url = env.MEDIA_PUBLIC_BASE_URL;
+  if (!url) return undefined;
+  if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(url)) throw new ConfigError('MEDIA_PUBLIC_BASE_URL must be an http(s) URL');
+  return url.replace(/\/+$/, '');
 }
 
 function bool(env: Env, name: string): boolean {
@@ -235,6 +287,21 @@ export function loadConfig(env: Env = process.env): Config {
       retryMaxDelayMs: int(env, 'WEBHOOK_RETRY_MAX_DELAY_MS', 600000, 1, 86400000),
       maxAgeMs: int(env, 'WEBHOOK_MAX_AGE_MS', 86400000, 1000, 30 * 86400000),
       perDestination: int(env, 'WEBHOOK_CONCURRENCY_PER_DESTINATION', 4, 1, 1000),
+    },
+    tts: {
+      provider: ttsProvider(env.TTS_PROVIDER),
+      espeakPath: env.TTS_ESPEAK_PATH || 'espeak-ng',
+      httpUrl: ttsHttpUrl(env),
+      timeoutMs: int(env, 'TTS_TIMEOUT_MS', 20000, 100, 300000),
+      cacheDir: env.TTS_CACHE_DIR || join(dirname(env.DATABASE_PATH || './data/engine.sqlite'), 'tts-cache'),
+      cacheMaxBytes: int(env, 'TTS_CACHE_MAX_BYTES', 104857600, 1024, 1e12),
+    },
+    recordingRetentionMs: int(env, 'RECORDING_RETENTION_DAYS', 0, 0, 36500) * 86_400_000,
+    media: {
+      publicBaseUrl: mediaBaseUrl(env),
+      urlTtlMs: int(env, 'MEDIA_URL_TTL_MS', 3600000, 1000, 7 * 86400000),
+      soundsDir: env.MEDIA_SOUNDS_DIR || undefined,
+      soundsPrefix: env.MEDIA_SOUNDS_PREFIX || 'engine-tts',
     },
     events: {
       maxStreamsPerAccount: int(env, 'EVENT_STREAMS_PER_ACCOUNT', 20, 1, 10000),

@@ -15,9 +15,14 @@ import { seedDemo } from './demo.js';
 import { EventBus } from './events/event-bus.js';
 import { DeliveryWorker } from './events/delivery-worker.js';
 import { ownerIsGone } from './telephony/owner.js';
+import { createSpeech } from './tts/create.js';
+import { RecordingService } from './services/recordings.js';
 import { createEngineMetrics } from './metrics/engine-metrics.js';
 import { instrument } from './metrics/instrument.js';
 import { startMetricsServer } from './http/metrics-route.js';
+
+/** How often recordings past RECORDING_RETENTION_DAYS are looked for. */
+const RETENTION_SWEEP_MS = 10 * 60_000;
 
 export interface RunningStack {
   config: Config;
@@ -71,10 +76,22 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   const metrics = createEngineMetrics();
   const { store, port } = instrument(metrics, { store: sqlite, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
   const bus = new EventBus();
+  const recordings = new RecordingService(store, port, logger.child({ component: 'recordings' }));
+  const retention = config.recordingRetentionMs > 0 ? setInterval(() => {
+    recordings.sweep(config.recordingRetentionMs).catch((err: unknown) => logger.warn({ err }, 'recording retention sweep failed'));
+  }, RETENTION_SWEEP_MS) : undefined;
+  retention?.unref();
+  let httpPort = 0;
+  const { speech, publisher } = createSpeech(config, logger.child({ component: 'tts' }), () => {
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
+  });
+  await speech?.start();
   let deliveries: DeliveryWorker | undefined;
   const engine = createTelephonyEngine({
     port, store, router, config, logger: logger.child({ component: 'engine' }), leaseMs: config.sessionLeaseMs,
     onInboundRefused: (reason) => metrics.inboundRefused.inc({ reason }),
+    ...(speech ? { speaker: speech } : {}),
     events: {
       listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
       published: (event) => bus.publish(event),
@@ -93,8 +110,10 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   // Claims of a worker of this host that is gone (killed) are free at once, not after their lease.
   await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
   deliveries.start();
-  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus, metrics });
+  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus, metrics,
+    media: publisher, recordings, ...(speech ? { tts: () => speech.readiness() } : {}) });
   const http = await startHttpServer(app, config);
+  httpPort = http.port;
   const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config, config.metrics.port);
 
   // ARI may be down at start (Asterisk restarting): HTTP serves /health meanwhile and /ready says why.
@@ -104,6 +123,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   let stopped: Promise<void> | undefined;
   const stop = (drainMs = config.drainTimeoutMs): Promise<void> => {
     stopped ??= (async () => {
+      if (retention) clearInterval(retention);
       await http.close();
       await metricsServer?.close();
       await engine.stop({ drainMs });

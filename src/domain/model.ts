@@ -41,6 +41,16 @@ export const FINAL_STATES: readonly SessionState[] = ['completed', 'busy', 'no-a
 
 /** `outbound`: placed by NewOutgoingSession; `inbound`: a call to an owned number. */
 export type CallDirection = 'outbound' | 'inbound';
+/** A recording a session made (record step), stored by Asterisk under `id` (its ARI name). */
+export interface Recording {
+  id: string;
+  accountId: string;
+  sessionId: string;
+  stepId?: string;
+  format: string;
+  durationSec?: number;
+  dateCreated: string;
+}
 
 export interface Session {
   id: string;

@@ -10,6 +10,10 @@ import type { CallEngine } from '../services/call-engine.js';
 import { AccountAccess } from '../services/accounts.js';
 import { OutgoingSessions } from '../services/outgoing-sessions.js';
 import { FlowService, PhoneNumberService, SessionQueries } from '../services/management.js';
+import { FlowSimulations } from '../services/flow-simulation.js';
+import { RecordingService } from '../services/recordings.js';
+import type { MediaPublisher } from '../tts/media-publisher.js';
+import { mediaRoutes } from './media-route.js';
 import { SessionControl } from '../services/session-control.js';
 import { authenticate } from './auth.js';
 import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
@@ -39,6 +43,12 @@ export interface AppDeps {
   now?: () => number;
   /** Committed events, for the live streams (default: a bus nothing publishes on). */
   bus?: EventBus;
+  /** Recordings (their files read through the telephony port). */
+  recordings?: RecordingService;
+  /** Generated audio Asterisk fetches at /media/ (text to speech). */
+  media?: MediaPublisher;
+  /** Text to speech status, for /ready. */
+  tts?: () => { provider: string; available: boolean; detail?: string };
   /** Prometheus metrics: HTTP requests counted, and GET /metrics here unless METRICS_PORT. */
   metrics?: EngineMetrics;
 }
@@ -78,7 +88,9 @@ export function buildApp(deps: AppDeps): express.Express {
   const accounts = new AccountAccess(store);
   const { publicRoutes, routes } = buildOperationRouters(createHandlers({
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
-    flows: new FlowService(store),
+    flows: new FlowService(store, config.allowPrivateDestinations),
+    simulations: new FlowSimulations(store, config.limits, logger),
+    recordings: deps.recordings ?? new RecordingService(store, undefined, logger),
     phoneNumbers: new PhoneNumberService(store),
     sessions: new SessionQueries(store),
     control: new SessionControl(store, engine),
@@ -87,6 +99,7 @@ export function buildApp(deps: AppDeps): express.Express {
     streams: new EventStreams(store, deps.bus ?? new EventBus(), config.events.maxStreamsPerAccount),
     streamHeartbeatMs: config.events.heartbeatMs,
     engine,
+    ...(deps.tts ? { tts: deps.tts } : {}),
     databaseReady: deps.isReady,
     logger,
   }));
@@ -108,6 +121,7 @@ export function buildApp(deps: AppDeps): express.Express {
   });
   // Before format negotiation: `/openapi.json` is a page, not `/openapi` as JSON.
   app.use(metadataRoutes());
+  if (deps.media) app.use(mediaRoutes(deps.media));
   app.use(negotiateFormat);
 
   app.use(publicRoutes);

@@ -1,5 +1,5 @@
 // The public shapes of entities, as the API returns them (JSON camelCase; XML PascalCase).
-import type { Flow, Page, PhoneNumber, Session, SessionEvent } from '../domain/model.js';
+import type { Flow, Page, PhoneNumber, Recording, Session, SessionEvent } from '../domain/model.js';
 import { legsOf } from '../domain/session-legs.js';
 
 export function sessionView(s: Session) {
@@ -63,4 +63,14 @@ export function pageView<T, V>(page: Page<T>, view: (item: T) => V, request: { s
   const items = page.items.map(view);
   if (request.simplifiedPaging === true) return { items, hasMorePages: page.hasMorePages };
   return { items, totalCount: page.totalCount, totalPages: page.totalPages, hasMorePages: page.hasMorePages };
+}
+
+/** A recording as the API shows it (no account id: the caller's own). */
+export function recordingView(r: Recording & { size?: number; contentType?: string }): Record<string, unknown> {
+  return {
+    id: r.id, sessionId: r.sessionId, ...(r.stepId ? { stepId: r.stepId } : {}), format: r.format,
+    ...(r.durationSec !== undefined ? { durationSec: r.durationSec } : {}),
+    ...(r.size !== undefined ? { size: r.size } : {}), ...(r.contentType ? { contentType: r.contentType } : {}),
+    dateCreated: r.dateCreated,
+  };
 }

@@ -4,7 +4,8 @@ import { AppError, type FieldError } from '../domain/errors.js';
 import type { Flow, Page, PhoneNumber, Session, SessionEvent, SessionState } from '../domain/model.js';
 import { FINAL_STATES, LIVE_STATES, SORT_FIELDS } from '../domain/model.js';
 import { checkE164 } from '../domain/e164.js';
-import { validateFlowDocument } from '../domain/flow-validation.js';
+import { mediaUrls, validateFlowDocument } from '../domain/flow-validation.js';
+import { urlProblem } from '../events/outbound-url.js';
 import type { SessionFilter, Store } from '../store/store.js';
 import { pick, readBoolean, readPage, readString, throwIfAny, type Input } from './input.js';
 
@@ -17,11 +18,19 @@ function checkId(id: string, what: string): void {
 }
 
 export class FlowService {
-  constructor(private readonly store: Store) {}
+  /** allowPrivate: media URLs may point to loopback/private addresses (ALLOW_PRIVATE_DESTINATIONS). */
+  constructor(private readonly store: Store, private readonly allowPrivate = false) {}
 
   private document(input: Input) {
     const checked = validateFlowDocument(input);
     if (!checked.ok) throw AppError.validation(checked.errors);
+    // Asterisk fetches media URLs: the same destination policy as webhooks, one field error each.
+    const refused: FieldError[] = [];
+    for (const { field, url } of mediaUrls(checked.document)) {
+      const problem = urlProblem(url, this.allowPrivate);
+      if (problem) refused.push({ fieldName: field, errorCode: 'DestinationNotAllowed', message: `${field}: the media URL ${problem}` });
+    }
+    if (refused.length > 0) throw AppError.validation(refused);
     return checked.document;
   }
 

@@ -192,6 +192,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound' CHECK (direction IN ('outbound', 'inbound'));
     `,
   },
+  {
+    // 4, not 3: issue 13's inbound numbers take 3. A recording is registered by the same commit
+    // as its session's recording.finished timeline row (the trigger), so the list, the row and
+    // the session.recording.ready event never disagree.
+    version: 4,
+    name: 'recordings',
+    sql: `
+      CREATE TABLE recordings (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        step_id TEXT,
+        format TEXT NOT NULL,
+        duration_sec INTEGER,
+        date_created TEXT NOT NULL,
+        date_deleted TEXT
+      );
+      CREATE INDEX recordings_session ON recordings(session_id, date_created);
+      CREATE INDEX recordings_created ON recordings(date_created) WHERE date_deleted IS NULL;
+      CREATE TRIGGER recordings_from_timeline AFTER INSERT ON session_events
+      WHEN NEW.type = 'recording.finished' AND NEW.data ->> 'state' = 'done' AND NEW.data ->> 'name' IS NOT NULL
+      BEGIN
+        INSERT OR IGNORE INTO recordings (id, account_id, session_id, step_id, format, duration_sec, date_created)
+        SELECT NEW.data ->> 'name', s.account_id, NEW.session_id, NEW.data ->> 'stepId', coalesce(NEW.data ->> 'format', 'wav'),
+               NEW.data ->> 'durationSec', NEW.at
+        FROM sessions s WHERE s.id = NEW.session_id;
+      END;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe when several processes open the file at once. */

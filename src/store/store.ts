@@ -2,7 +2,7 @@
 // Every method is account-scoped where the entity belongs to an account: an entity of another
 // account is reported exactly as one that does not exist (undefined / false).
 import type {
-  Account, CallDirection, Flow, Page, PageRequest, PhoneNumber, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
+  Account, CallDirection, Flow, Page, PageRequest, PhoneNumber, Recording, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
 import type { FlowDocument } from '../domain/flow.js';
 
@@ -147,6 +147,14 @@ export interface Store {
   createSession(session: NewSession): Promise<Session>;
   /** accountId undefined: any account (engine-internal use only). */
   getSession(accountId: string | undefined, id: string): Promise<Session | undefined>;
+
+  /** The session's recordings (not deleted), oldest first. */
+  listRecordings(accountId: string, sessionId: string): Promise<Recording[]>;
+  getRecording(accountId: string, id: string): Promise<Recording | undefined>;
+  /** Marks it deleted; false when there is none (or it was already). */
+  markRecordingDeleted(accountId: string, id: string, at: string): Promise<boolean>;
+  /** Recordings of any account created before `before`, not deleted yet (retention), oldest first. */
+  recordingsCreatedBefore(before: string, limit: number): Promise<Recording[]>;
   listSessions(accountId: string, filter: SessionFilter, page: PageRequest): Promise<Page<Session>>;
   updateSession(id: string, change: SessionUpdate): Promise<void>;
   setSessionVariable(id: string, name: string, value: string): Promise<void>;

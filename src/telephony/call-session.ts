@@ -18,6 +18,7 @@ import { FlowRunner, type RunLimits, type RunOutcome } from './flow-runner.js';
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
 import type { StepContext, StepTiming } from './steps/types.js';
 import { dialAndBridge } from './dial.js';
+import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
 
@@ -27,6 +28,7 @@ export interface CallSessionDeps {
   logger: Logger;
   limits: RunLimits;
   timing: StepTiming;
+  speaker?: Speaker;
   /** How long to wait for ChannelDestroyed after our own hangup before concluding anyway. */
   hangupConfirmMs: number;
   events: EventsOut;
@@ -347,6 +349,7 @@ export class CallSession {
       port: this.deps.port,
       media: this.leg.media,
       timing: this.deps.timing,
+      ...(this.deps.speaker ? { speaker: this.deps.speaker } : {}),
       logger: this.log,
       variables: () => this.recorder.vars(),
       setVariable: (name, value) => this.recorder.setVariable(name, value),

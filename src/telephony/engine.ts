@@ -17,6 +17,7 @@ import { checkE164 } from '../domain/e164.js';
 import { checkDestination } from '../domain/destination-policy.js';
 import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type Destinations, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
+import type { Speaker } from '../tts/speech.js';
 import { backoffDelay } from './ari/backoff.js';
 
 export interface TelephonyEngineDeps {
@@ -37,6 +38,8 @@ export interface TelephonyEngineDeps {
   leaseMs?: number;
   /** Told of each inbound call refused (metrics). */
   onInboundRefused?: (reason: InboundRefusal) => void;
+  /** Text to speech for say text (absent: say text fails the step, saying why). */
+  speaker?: Speaker;
 }
 
 export interface TelephonyEngineStats {
@@ -134,7 +137,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     const first = admitted.get(session.id);
     admitted.delete(session.id);
     const make = (destinations: Destinations, seq: number): CallSession => new CallSession(session, flow, {
-      port, store, logger, timing, hangupConfirmMs, events, destinations,
+      port, store, logger, timing, hangupConfirmMs, events, destinations, ...(deps.speaker ? { speaker: deps.speaker } : {}),
       start: { seq },
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
       onEnd: (c) => calls.remove(c),

@@ -7,7 +7,7 @@ import type { Flow } from '../domain/model.js';
 import type { FlowStep } from '../domain/flow.js';
 import { execStep } from './steps/index.js';
 import type { StepContext, StepResult } from './steps/types.js';
-import { CallAborted, abortReason } from './wait.js';
+import { CallAborted, REAL_TIMERS, abortReason } from './wait.js';
 
 export interface RunLimits { flowMaxSteps: number; flowMaxDurationMs: number }
 
@@ -74,7 +74,8 @@ export class FlowRunner {
   async run(): Promise<RunOutcome> {
     const { flowMaxSteps, flowMaxDurationMs } = this.limits;
     let failure: string | undefined;
-    const guard = setTimeout(() => {
+    const timers = this.base.timers ?? REAL_TIMERS;
+    const guard = timers.setTimeout(() => {
       failure ??= `loop guard: the flow ran longer than ${flowMaxDurationMs} ms`;
       this.onLoopGuard(failure);
     }, flowMaxDurationMs);
@@ -130,7 +131,7 @@ export class FlowRunner {
       }
     } finally {
       this.done = true;
-      clearTimeout(guard);
+      timers.clearTimeout(guard);
       this.callSignal.removeEventListener('abort', onCallAbort);
     }
     const reason = this.callSignal.aborted ? abortReason(this.callSignal) : undefined;

@@ -105,6 +105,9 @@ export interface TelephonyPort {
   stopBridgeMoh(bridgeId: string): Promise<PortResult>;
   /** POST /channels/{id}/continue: the channel leaves the application for the dialplan. */
   continueInDialplan(channelId: string, context: string, extension: string, priority: number): Promise<PortResult>;
+  /** A stored recording's file (GET /recordings/stored/{name}/file) with Asterisk's content type. */
+  storedRecordingFile(name: string): Promise<PortResult<{ data: Buffer; contentType: string }>>;
+  deleteStoredRecording(name: string): Promise<PortResult>;
   /** Ids of the channels that exist now (used to reconcile sessions after a reconnect). */
   listChannelIds(): Promise<PortResult<string[]>>;
 }

@@ -1,6 +1,20 @@
 // Cancellable waiting: every wait of a call rejects with CallAborted as soon as its AbortSignal
 // fires (far-end hangup, StasisEnd, engine stop, loop guard), so nothing outlives the call.
 
+/**
+ * The timers a call's waits use: Node's by default; a flow simulation passes a virtual clock's, so
+ * a 30 s gather timeout costs no real time.
+ */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const REAL_TIMERS: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 /** The call's flow was interrupted; `reason` says why. Not an error of the flow itself. */
 export class CallAborted extends Error {
   constructor(readonly reason: string) {
@@ -21,17 +35,17 @@ export function throwIfAborted(signal: AbortSignal): void {
 }
 
 /** Resolves after `ms`; rejects with CallAborted when the signal fires first. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal, timers: Timers = REAL_TIMERS): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal.aborted) {
       reject(new CallAborted(abortReason(signal)));
       return;
     }
     const onAbort = (): void => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       reject(new CallAborted(abortReason(signal)));
     };
-    const timer = setTimeout(() => {
+    const timer = timers.setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, Math.max(0, ms));
@@ -49,6 +63,7 @@ export function waitUntil<T>(
   subscribe: (onChange: () => void) => () => void,
   signal: AbortSignal,
   timeoutMs?: number,
+  timers: Timers = REAL_TIMERS,
 ): Promise<T | undefined> {
   return new Promise<T | undefined>((resolve, reject) => {
     if (signal.aborted) {
@@ -60,9 +75,9 @@ export function waitUntil<T>(
       resolve(first);
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
+    let timer: unknown;
     const cleanup = (): void => {
-      if (timer) clearTimeout(timer);
+      if (timer !== undefined) timers.clearTimeout(timer);
       unsubscribe();
       signal.removeEventListener('abort', onAbort);
     };
@@ -77,7 +92,7 @@ export function waitUntil<T>(
       resolve(value);
     });
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
+      timer = timers.setTimeout(() => {
         cleanup();
         resolve(undefined);
       }, Math.max(0, timeoutMs));

@@ -1,37 +1,14 @@
-// One definition per step type (src/domain/steps/): the flow graph's edges, the FlowStep DTO's
-// fields and the generated parts of docs/flows.md are all read from it.
+// One definition per step type (src/domain/steps/): validation, the FlowStep DTO's fields and the
+// generated parts of docs/flows.md are read from it (its edges: flow-graph.test.ts).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { stepEdges } from '../../src/domain/flow-graph.js';
 import { validateFlowDocument } from '../../src/domain/flow-validation.js';
-import type { FlowStep } from '../../src/domain/flow.js';
 import { STEP_DEFINITIONS, STEP_TYPES } from '../../src/domain/steps/index.js';
-import { DEMO_FLOW } from '../../src/demo.js';
 import { DTOS } from '../../src/http/operations/dtos.js';
 import { FLOWS_DOC, renderStepDocs } from '../../scripts/step-docs.js';
 
-const edges = (steps: FlowStep[], i: number) => stepEdges(steps[i]!, i, steps).map((e) => `${e.kind}:${e.label}>${e.target}`);
-
 describe('step definitions', () => {
-  test('the demo flow: order, branches, noInput, noMatch, next; a hangup has none', () => {
-    const s = DEMO_FLOW.steps;
-    assert.deepEqual(edges(s, 0), ['order:then>menu']);
-    assert.deepEqual(edges(s, 1), ['branch:pressed 1>yes', 'branch:pressed 2>no', 'noInput:no input>bye', 'noMatch:no match>bye']);
-    assert.deepEqual(edges(s, 2), ['next:next>bye']);
-    assert.deepEqual(edges(s, 4), []);
-  });
-
-  test('a gather without noMatch and a branch without default go on to next or the following step', () => {
-    const steps: FlowStep[] = [
-      { id: 'g', type: 'gather', branches: { '1': 'h' }, noInput: 'h' },
-      { id: 'b', type: 'branch', variable: 'v', cases: { x: 'h' } },
-      { id: 'h', type: 'hangup' },
-    ];
-    assert.deepEqual(edges(steps, 0), ['branch:pressed 1>h', 'noInput:no input>h', 'order:then>b']);
-    assert.deepEqual(edges(steps, 1), ['case:v = x>h', 'order:then>h']);
-  });
-
   test('the FlowStep DTO declares every field of every step type with the type its definition gives', () => {
     const flowStep = DTOS.get('FlowStep');
     assert.ok(flowStep);

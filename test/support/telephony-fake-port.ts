@@ -218,4 +218,18 @@ export class FakePort implements TelephonyPort {
     this.calls.push({ op: 'listChannelIds', args: [] });
     return { ok: true, value: [...this.channels] };
   }
+
+  /** Stored recordings by name (tests put files here). */
+  readonly storedFiles = new Map<string, { data: Buffer; contentType: string }>();
+
+  async storedRecordingFile(name: string): Promise<PortResult<{ data: Buffer; contentType: string }>> {
+    this.calls.push({ op: 'storedRecordingFile', args: [name] });
+    const file = this.storedFiles.get(name);
+    return file ? { ok: true, value: file } : { ok: false, kind: 'not-found', message: 'Recording not found' };
+  }
+
+  async deleteStoredRecording(name: string): Promise<PortResult> {
+    this.calls.push({ op: 'deleteStoredRecording', args: [name] });
+    return this.storedFiles.delete(name) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Recording not found' };
+  }
 }

@@ -25,7 +25,7 @@ export const gather: StepDefinition<GatherStep> = {
   type: 'gather',
   summary: 'Collects DTMF digits, optionally with a prompt (barge-in: the first digit stops it), then goes to the branch the digits match, or noInput / noMatch once the attempts are used up.',
   fields: [
-    { name: 'prompt', type: { list: 'string' }, description: 'media played while waiting for digits', default: 'none' },
+    { name: 'prompt', type: { list: 'string' }, description: 'media played while waiting for digits', default: 'none', media: true },
     { name: 'maxDigits', type: 'int', description: 'digits to collect (input ends when reached)', default: '64' },
     { name: 'finishOnKey', type: 'string', description: 'the key that ends the input (not part of the digits)', default: 'none' },
     { name: 'timeoutMs', type: 'int', description: 'wait for the first digit, from the end of the prompt', default: '5000' },

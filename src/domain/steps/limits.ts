@@ -5,6 +5,8 @@ export const FLOW_LIMITS = {
   maxStepIdLength: 64,
   maxMediaPerList: 20,
   maxMediaUriLength: 256,
+  /** A `sound:http(s)://…` media URI. */
+  maxMediaUrlLength: 1024,
   maxTemplateLength: 1000,
   maxDigits: { min: 1, max: 32 },
   timeoutMs: { min: 0, max: 120_000 },

@@ -17,10 +17,24 @@ const MEDIA_VALUE: Record<(typeof MEDIA_SCHEMES)[number], RegExp> = {
   tone: /^[A-Za-z0-9!/+*;=._-]+$/,
 };
 
+/**
+ * `sound:http(s)://…`: Asterisk 22 fetches it (res_http_media_cache) and plays it by the
+ * extension of its path. Only the syntax is checked here; where it may point (no private
+ * addresses) is the destination policy's, applied when the flow is saved.
+ */
+const SOUND_URL = /^https?:\/\/[A-Za-z0-9.\-[\]:]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+;=:@%\/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+;=:@%\/?-]*)?$/;
+
+/** The URL of a `sound:http(s)://…` media URI, else undefined. */
+export function soundUrl(uri: string): string | undefined {
+  return /^sound:https?:\/\//.test(uri) ? uri.slice('sound:'.length) : undefined;
+}
+
 export function checkMediaUri(uri: unknown, field: string): FieldError | undefined {
   const bad = (message: string): FieldError => ({ fieldName: field, errorCode: 'InvalidMediaUri', message });
   if (typeof uri !== 'string') return bad(`${field} must be a string media URI such as sound:hello-world`);
-  if (uri.length > FLOW_LIMITS.maxMediaUriLength) return bad(`${field} must be at most ${FLOW_LIMITS.maxMediaUriLength} characters`);
+  const url = soundUrl(uri);
+  const max = url !== undefined ? FLOW_LIMITS.maxMediaUrlLength : FLOW_LIMITS.maxMediaUriLength;
+  if (uri.length > max) return bad(`${field} must be at most ${max} characters`);
   if (!safeText(uri)) return bad(`${field} must not contain control characters`);
   if (uri.includes(',')) return bad(`${field} must hold one media URI (a comma would split it in two)`);
   const colon = uri.indexOf(':');
@@ -29,6 +43,9 @@ export function checkMediaUri(uri: unknown, field: string): FieldError | undefin
     return bad(`${field} must start with one of ${MEDIA_SCHEMES.map((s) => `${s}:`).join(', ')}`);
   }
   const value = uri.slice(colon + 1);
+  if (url !== undefined) {
+    return SOUND_URL.test(url) ? undefined : bad(`${field} has an invalid sound: URL (http or https, no spaces or commas)`);
+  }
   if (value === '' || !MEDIA_VALUE[scheme as (typeof MEDIA_SCHEMES)[number]].test(value)) {
     return bad(`${field} has an invalid ${scheme}: value`);
   }

@@ -20,6 +20,8 @@ export interface StepFieldDoc {
   description: string;
   /** The default when absent, in words (docs). */
   default?: string;
+  /** A list of media URIs: its `sound:http(s)://` URLs are checked with the destination policy on save. */
+  media?: true;
 }
 
 /** An edge of the flow graph: where a step can go and what takes it there. */

@@ -11,6 +11,7 @@ export const SESSIONS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Se
 export const FLOWS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Flows';
 export const NUMBERS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.PhoneNumbers';
 export const SYSTEM_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api';
+export const RECORDINGS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Recordings';
 export const WEBHOOKS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Webhooks';
 export const SERVICESTACK_NS = 'http://schemas.servicestack.net/types';
 
@@ -42,6 +43,12 @@ const STEP_FIELDS: readonly Field[] = [
 const FLOW_DOC_FIELDS: readonly Field[] = [
   { name: 'name', type: 'string', required: true, description: 'Name of the flow' },
   { name: 'steps', type: { list: { ref: 'FlowStep' } }, required: true, description: 'The steps, run in order unless a step names the next one (see docs/flows.md)' },
+];
+
+const SIMULATION_FIELDS: readonly Field[] = [
+  { name: 'script', type: 'object', description: 'The callee script (result, answerAfterMs, hangupAfterMs, dtmf) of one run; default: answers, silent' },
+  { name: 'expect', type: 'object', description: 'Expectations of that run: state, variables, path' },
+  { name: 'scenarios', type: { list: 'object' }, description: 'Several runs instead: {name, script, expect} each; adds a step coverage summary' },
 ];
 
 const DTO_LIST: readonly Dto[] = [
@@ -184,6 +191,60 @@ const DTO_LIST: readonly Dto[] = [
     name: 'CopyFlow', namespace: FLOWS_NS, description: 'Creates a new flow from the latest version of another',
     fields: [path('flowId', 'The flow to copy'), { name: 'name', type: 'string', description: 'Name of the copy (default: "Copy of " and the name)' }],
   },
+
+  {
+    name: 'SimulateFlow', namespace: FLOWS_NS, description: 'Runs a saved flow (its latest version) against scripted callees on a virtual clock',
+    fields: [path('flowId', 'Flow id'), ...SIMULATION_FIELDS],
+  },
+  {
+    name: 'SimulateFlowDocument', namespace: FLOWS_NS, description: 'Runs an unsaved flow document against scripted callees on a virtual clock',
+    fields: [{ name: 'document', type: { ref: 'FlowDocument' }, required: true, description: 'The flow document (checked as on save)' }, ...SIMULATION_FIELDS],
+  },
+  {
+    name: 'SimulationResult', namespace: FLOWS_NS, description: 'One scripted run of a flow',
+    fields: [
+      { name: 'name', type: 'string', description: 'The scenario\'s name' },
+      { name: 'state', type: 'string', allowed: STATES, description: 'Final state of the session' },
+      { name: 'reason', type: 'string', description: 'Why it ended (a failure, the far end hanging up)' },
+      { name: 'variables', type: { map: 'string' }, description: 'Session variables at the end' },
+      { name: 'path', type: { list: 'string' }, description: 'Step ids in the order they ran' },
+      { name: 'media', type: { list: 'object' }, description: 'What would have played: atMs, media, text (TTS), state' },
+      { name: 'timeline', type: { list: 'object' }, description: 'Timeline events with virtual times (atMs from the dial)' },
+      { name: 'durationMs', type: 'int', description: 'Virtual length of the call, from the dial' },
+      { name: 'failures', type: { list: 'string' }, description: 'Expectations that did not hold' },
+    ],
+  },
+  {
+    name: 'SimulationReport', namespace: FLOWS_NS, description: 'The runs of a simulation',
+    fields: [
+      { name: 'results', type: { list: { ref: 'SimulationResult' } }, description: 'One result per scenario, in order' },
+      { name: 'coverage', type: 'object', description: 'With scenarios: steps (reachedBy), edges (takenBy) and unreachedSteps' },
+      { name: 'passed', type: 'bool', description: 'Every expectation held' },
+    ],
+  },
+
+  // ---- recordings ----
+  {
+    name: 'Recording', namespace: RECORDINGS_NS, description: 'A recording a session made (record step)',
+    fields: [
+      { name: 'id', type: 'string', description: 'Recording id (its name in Asterisk)' },
+      { name: 'sessionId', type: 'string', description: 'The session that recorded it' },
+      { name: 'stepId', type: 'string', description: 'The record step' },
+      { name: 'format', type: 'string', description: 'Audio format (wav)' },
+      { name: 'durationSec', type: 'int', description: 'Length in whole seconds (rounded down, as Asterisk reports it)' },
+      { name: 'size', type: 'long', description: 'Bytes of the file (GetRecording only)' },
+      { name: 'contentType', type: 'string', description: 'Content type of the file (GetRecording only)' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When the recording finished' },
+    ],
+  },
+  {
+    name: 'RecordingList', namespace: RECORDINGS_NS, description: 'The recordings of a session',
+    fields: [{ name: 'items', type: { list: { ref: 'Recording' } }, description: 'Oldest first' }],
+  },
+  { name: 'ListSessionRecordings', namespace: RECORDINGS_NS, description: 'The recordings of a session', fields: [path('sessionId', 'Session id')] },
+  { name: 'GetRecording', namespace: RECORDINGS_NS, description: 'One recording\'s metadata', fields: [path('recordingId', 'Recording id')] },
+  { name: 'GetRecordingFile', namespace: RECORDINGS_NS, description: 'One recording\'s audio (Range requests answered with 206)', fields: [path('recordingId', 'Recording id')] },
+  { name: 'DeleteRecording', namespace: RECORDINGS_NS, description: 'Deletes a recording (from Asterisk too)', fields: [path('recordingId', 'Recording id')] },
 
   // ---- phone numbers ----
   {
@@ -332,6 +393,7 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'database', type: 'bool', description: 'The database is writable' },
       { name: 'reconciled', type: 'bool', description: 'Live sessions reconciled with Asterisk since the last (re)connection' },
       { name: 'reason', type: 'string', description: 'Why it is not ready (absent when ready)' },
+      { name: 'tts', type: 'object', description: 'Text to speech for say text: provider, available, detail (what is wrong); absent with TTS_PROVIDER=none. Unavailable TTS fails say-text steps only, so it does not make the engine unready' },
     ],
   },
 ];

@@ -10,15 +10,19 @@ import type { SessionControl } from '../../services/session-control.js';
 import type { WebhookService } from '../../services/webhooks.js';
 import type { LiveControlService } from '../../services/live-control.js';
 import type { EventStreams } from '../../services/event-streams.js';
+import type { FlowSimulations } from '../../services/flow-simulation.js';
+import type { RecordingService } from '../../services/recordings.js';
 import { deliveryView, webhookView } from '../event-views.js';
 import type { AuthContext } from '../auth.js';
-import { flowView, pageView, phoneNumberView, sessionDetailView, sessionView } from '../views.js';
+import { flowView, pageView, phoneNumberView, recordingView, sessionDetailView, sessionView } from '../views.js';
 import type { OperationName } from './registry.js';
 import type { Handler, HandlerContext } from './types.js';
 
 export interface OperationServices {
   outgoing: OutgoingSessions;
   flows: FlowService;
+  simulations: FlowSimulations;
+  recordings: RecordingService;
   phoneNumbers: PhoneNumberService;
   sessions: SessionQueries;
   control: SessionControl;
@@ -27,6 +31,8 @@ export interface OperationServices {
   streams: EventStreams;
   streamHeartbeatMs: number;
   engine: CallEngine;
+  /** Text to speech status for readiness (absent: TTS_PROVIDER=none). */
+  tts?: () => { provider: string; available: boolean; detail?: string };
   /** Database usable (a write probe), for readiness. */
   databaseReady: () => Promise<boolean>;
   logger: Logger;
@@ -121,6 +127,21 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
       await s.flows.delete(account(ctx), text(ctx.request, 'flowId'));
       return { status: 204 };
     },
+    ListSessionRecordings: async (ctx) => ({ status: 200, body: { items: (await s.recordings.listForSession(account(ctx), text(ctx.request, 'sessionId'))).map(recordingView) } }),
+    GetRecording: async (ctx) => ({ status: 200, body: recordingView(await s.recordings.get(account(ctx), text(ctx.request, 'recordingId'))) }),
+    GetRecordingFile: async (ctx) => {
+      const file = await s.recordings.file(account(ctx), text(ctx.request, 'recordingId'), ctx.header('range'));
+      return { status: file.status, headers: file.headers, file: { data: file.data, contentType: file.contentType } };
+    },
+    DeleteRecording: async (ctx) => {
+      await s.recordings.delete(account(ctx), text(ctx.request, 'recordingId'));
+      return { status: 204 };
+    },
+    SimulateFlow: async (ctx) => ({ status: 200, body: await s.simulations.simulateSaved(account(ctx), text(ctx.request, 'flowId'), withoutPath(ctx.request, 'flowId')) }),
+    SimulateFlowDocument: async (ctx) => {
+      account(ctx);
+      return { status: 200, body: await s.simulations.simulateDocument(ctx.request) };
+    },
     CopyFlow: async (ctx) => {
       const flow = await s.flows.copy(account(ctx), text(ctx.request, 'flowId'), withoutPath(ctx.request, 'flowId'));
       return { status: 201, body: flowView(flow), headers: createdAt(`/flows/${encodeURIComponent(flow.id)}`) };
@@ -156,7 +177,10 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
           : !reconciled ? 'reconciling live sessions with Asterisk after a (re)connection' : undefined;
       return {
         status: ready ? 200 : 503,
-        body: { status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}) },
+        body: {
+          status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}),
+          ...(s.tts ? { tts: s.tts() } : {}),
+        },
         ...(ready ? {} : { headers: { 'Retry-After': String(READY_RETRY_AFTER_SEC) } }),
       };
     },

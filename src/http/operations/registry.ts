@@ -60,6 +60,14 @@ const ENTRIES = [
   { name: 'PatchWebhook', verb: 'PATCH', alsoVerbs: ['PUT'], routes: ['/webhooks/{webhookId}'], request: 'PatchWebhook', response: 'Webhook', tags: ['Webhooks'], description: 'Changes the URL, event types, enabled flag or secret of a webhook.' },
   { name: 'DeleteWebhook', verb: 'DELETE', routes: ['/webhooks/{webhookId}'], request: 'DeleteWebhook', response: undefined, status: 204, tags: ['Webhooks'], description: 'Deletes a webhook; its pending deliveries are abandoned, the delivered ones stay listed.' },
   { name: 'ListWebhookDeliveries', verb: 'GET', routes: ['/webhooks/{webhookId}/deliveries'], request: 'ListWebhookDeliveries', response: 'WebhookDeliveryList', tags: ['Webhooks'], list: true, description: 'The events sent to a webhook, newest first, with every attempt.' },
+  // ---- recordings ----
+  { name: 'ListSessionRecordings', verb: 'GET', routes: ['/sessions/{sessionId}/recordings'], request: 'ListSessionRecordings', response: 'RecordingList', tags: ['Recordings'], description: 'The recordings a session made, oldest first (deleted ones left out).' },
+  { name: 'GetRecording', verb: 'GET', routes: ['/recordings/{recordingId}'], request: 'GetRecording', response: 'Recording', tags: ['Recordings'], description: 'A recording\'s metadata: session, step, duration, format, size, content type, created.' },
+  {
+    name: 'GetRecordingFile', verb: 'GET', routes: ['/recordings/{recordingId}/file'], request: 'GetRecordingFile', response: undefined, tags: ['Recordings'],
+    description: 'The audio (audio/wav), read from Asterisk\'s stored recordings; a Range header gets 206 with that range (416 when outside the file).',
+  },
+  { name: 'DeleteRecording', verb: 'DELETE', routes: ['/recordings/{recordingId}'], request: 'DeleteRecording', response: undefined, status: 204, tags: ['Recordings'], description: 'Deletes the recording from Asterisk and from the session\'s list.' },
   // ---- flows ----
   { name: 'ListFlows', verb: 'GET', routes: ['/flows'], request: 'ListFlows', response: 'FlowList', tags: ['Flows'], list: true, description: 'Lists the account\'s flows, latest versions.' },
   { name: 'GetFlow', verb: 'GET', routes: ['/flows/{flowId}'], request: 'GetFlow', response: 'Flow', tags: ['Flows'], description: 'One flow: its latest version, or the version asked for.' },
@@ -69,6 +77,14 @@ const ENTRIES = [
     description: 'Stores a new version of a flow (older versions are kept: sessions reference them). Omitted fields keep their current value.',
   },
   { name: 'DeleteFlow', verb: 'DELETE', routes: ['/flows/{flowId}'], request: 'DeleteFlow', response: undefined, status: 204, tags: ['Flows'], description: 'Deletes a flow; sessions keep the versions they ran.' },
+  {
+    name: 'SimulateFlow', verb: 'POST', routes: ['/flows/{flowId}/simulate'], request: 'SimulateFlow', response: 'SimulationReport', tags: ['Flows'],
+    description: 'Runs the flow\'s latest version against a scripted callee (or several scenarios) on a virtual clock: final state, variables, path, media and timeline, without a call (see docs/flows.md).',
+  },
+  {
+    name: 'SimulateFlowDocument', verb: 'POST', routes: ['/flows/simulate'], request: 'SimulateFlowDocument', response: 'SimulationReport', tags: ['Flows'],
+    description: 'Simulates an unsaved flow document, as SimulateFlow does.',
+  },
   { name: 'CopyFlow', verb: 'POST', routes: ['/flows/{flowId}/copy'], request: 'CopyFlow', response: 'Flow', status: 201, tags: ['Flows'], description: 'Creates a new flow (version 1) from the latest version of another.' },
   // ---- phone numbers ----
   { name: 'ListPhoneNumbers', verb: 'GET', routes: ['/phone-numbers'], request: 'ListPhoneNumbers', response: 'PhoneNumberList', tags: ['PhoneNumbers'], list: true, description: 'Lists the account\'s phone numbers.' },

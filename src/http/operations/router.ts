@@ -53,6 +53,10 @@ function runner(op: Operation, handler: Handler, mode: Mode): RequestHandler {
       await serveStream(req, res, reply.stream.heartbeatMs, reply.stream.start);
       return;
     }
+    if (reply.file) {
+      res.status(reply.status).type(reply.file.contentType).send(reply.file.data);
+      return;
+    }
     if (mode === 'oneway') {
       res.status(204).end();
       return;

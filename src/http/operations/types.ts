@@ -54,6 +54,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Stream operations: what to write, as Server-Sent Events, once the 200 is sent. */
   stream?: { start: (sink: StreamSink) => Promise<void>; heartbeatMs: number };
+  /** File operations: these bytes as the body, with their own content type (no DTO, no format). */
+  file?: { data: Buffer; contentType: string };
 }
 
 export interface HandlerContext {

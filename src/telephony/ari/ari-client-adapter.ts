@@ -366,6 +366,9 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
   const done = (): void => undefined;
 
   /** A hot-path call sent by the transport itself; the same PortResult as through ari-client. */
+  /** A stored recording is read whole (an hour of 8 kHz WAV is 58 MB); longer ones are refused. */
+  const MAX_RECORDING_BYTES = 100 * 1024 * 1024;
+
   const direct = async (
     what: string, method: 'POST' | 'DELETE', path: string, query: QueryParams = [], body?: unknown,
   ): Promise<PortResult> => {
@@ -556,6 +559,24 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
       return typeof id === 'string'
         ? direct('continueInDialplan', 'POST', `/channels/${id}/continue`, [['context', context], ['extension', extension], ['priority', priority]])
         : Promise.resolve(id);
+    },
+
+    async storedRecordingFile(name) {
+      if (!name) return { ok: false, kind: 'invalid', message: 'recordingName is a required path param.' };
+      const id = encodeURIComponent(name);
+      if (!client || closed) return { ok: false, kind: 'unavailable', message: 'ARI not connected' };
+      try {
+        const res = await transport.request('GET', `/recordings/stored/${id}/file`, [], undefined, { maxBytes: MAX_RECORDING_BYTES });
+        if (res.status < 400 && res.data) return { ok: true, value: { data: res.data, contentType: res.contentType ?? 'application/octet-stream' } };
+        return mapAriError(new Error(res.body), res.status);
+      } catch (err) {
+        return mapAriError(err);
+      }
+    },
+
+    deleteStoredRecording(name) {
+      const id = segment('recordingName', name);
+      return typeof id === 'string' ? direct('deleteStoredRecording', 'DELETE', `/recordings/stored/${id}`) : Promise.resolve(id);
     },
 
     listChannelIds: () => rest('listChannels', (c) => c.channels.list(), (value) => {

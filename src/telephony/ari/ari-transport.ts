@@ -26,6 +26,9 @@ export interface TransportOptions {
 export interface DirectResponse {
   status: number;
   body: string;
+  /** With `download`: the body of a success (a stored recording's file) and its type. */
+  data?: Buffer;
+  contentType?: string;
 }
 
 /** Query parameters in the order given; undefined ones are left out (as swagger-client does). */
@@ -146,7 +149,10 @@ export class AriTransport {
    * %2B, `,` is %2C), `body` as JSON. Rejects with a coded Node error when the socket fails or
    * `requestTimeoutMs` (queueing for a socket included) runs out; an HTTP error is a response.
    */
-  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, query: QueryParams = [], body?: unknown): Promise<DirectResponse> {
+  request(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, query: QueryParams = [], body?: unknown,
+    download?: { maxBytes: number },
+  ): Promise<DirectResponse> {
     let search = '';
     for (const [name, value] of query) {
       if (value === undefined) continue;
@@ -187,7 +193,15 @@ export class AriTransport {
       function onResponse(res: http.IncomingMessage): void {
         const status = res.statusCode ?? 0;
         let text = '';
-        if (status < 400) {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        if (status < 400 && download) {
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > download.maxBytes) res.destroy(codedError(`ARI response larger than ${download.maxBytes} bytes`, 'ERR_ARI_TOO_LARGE'));
+            else chunks.push(chunk);
+          });
+        } else if (status < 400) {
           res.resume();
         } else {
           res.setEncoding('utf8');
@@ -195,7 +209,10 @@ export class AriTransport {
             if (text.length < MAX_ERROR_BODY) text += chunk;
           });
         }
-        res.once('end', () => succeed({ status, body: text.slice(0, MAX_ERROR_BODY) }));
+        res.once('end', () => succeed({
+          status, body: text.slice(0, MAX_ERROR_BODY),
+          ...(download && status < 400 ? { data: Buffer.concat(chunks), contentType: String(res.headers['content-type'] ?? 'application/octet-stream') } : {}),
+        }));
         res.on('error', fail);
         // A reset or a timeout in the middle of the body: the call did not complete.
         res.once('close', () => {

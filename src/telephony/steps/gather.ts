@@ -67,6 +67,7 @@ async function collect(step: GatherStep, ctx: StepContext, attempt: number): Pro
         (onChange) => ctx.media.subscribe(onChange),
         ctx.signal,
         timeoutMs,
+        ctx.timers,
       );
       if (!gotDigit) end = digits.length === 0 ? 'timeout' : 'inter-digit-timeout';
     }

@@ -38,13 +38,13 @@ export async function playMedia(ctx: StepContext, media: string[], bargeIn?: () 
     }
     requestAccepted = true;
     maybeStop();
-    const started = await waitUntil(() => (watch.started || watch.finished !== undefined ? true : undefined), subscribe, ctx.signal, ctx.timing.playbackStartTimeoutMs);
+    const started = await waitUntil(() => (watch.started || watch.finished !== undefined ? true : undefined), subscribe, ctx.signal, ctx.timing.playbackStartTimeoutMs, ctx.timers);
     if (!started) {
       void ctx.port.stopPlayback(id);
       return { kind: 'failed', reason: `playback did not start within ${ctx.timing.playbackStartTimeoutMs} ms: ${media.join(',')}` };
     }
     ctx.timeline('playback.started', { playbackId: id, media });
-    const finished = await waitUntil(() => watch.finished, subscribe, ctx.signal, ctx.timing.playbackMaxMs);
+    const finished = await waitUntil(() => watch.finished, subscribe, ctx.signal, ctx.timing.playbackMaxMs, ctx.timers);
     if (finished === undefined) {
       await ctx.port.stopPlayback(id);
       ctx.timeline('playback.finished', { playbackId: id, state: 'timeout' });

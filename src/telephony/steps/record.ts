@@ -39,10 +39,11 @@ export async function exec(step: RecordStep, ctx: StepContext): Promise<StepResu
       (onChange) => ctx.media.subscribe(onChange),
       ctx.signal,
       maxDurationMs + ctx.timing.recordingGraceMs,
+      ctx.timers,
     );
     if (!outcome) return { kind: 'failed', reason: `recording ${name} did not finish within ${maxDurationMs} ms` };
     if ('failed' in outcome) return { kind: 'failed', reason: `recording failed: ${outcome.failed}` };
-    ctx.timeline('recording.finished', { name, ...outcome.finished });
+    ctx.timeline('recording.finished', { name, stepId: step.id, format: 'wav', ...outcome.finished });
     if (step.variable) ctx.setVariable(step.variable, name);
     return { kind: 'next' };
   } finally {

@@ -1,5 +1,6 @@
 // `say`: speaks a rendered template as digits, a number or characters (ARI's digits:, number:,
-// characters: media). Characters outside what each form can speak are dropped, so a variable can
+// characters: media), or as text through text to speech (ctx.speaker: the audio delivered where
+// Asterisk plays it). Characters outside what each form can speak are dropped, so a variable can
 // never inject another media URI; an empty result says nothing.
 import type { SayStep } from '../../domain/flow.js';
 import { renderTemplate } from '../../domain/template.js';
@@ -7,6 +8,8 @@ import type { StepContext, StepResult } from './types.js';
 import { playMedia } from './media.js';
 
 const MAX_SPOKEN = 64;
+/** Rendered text is bounded like a template: a variable cannot make a call read a book. */
+export const MAX_SPOKEN_TEXT = 1000;
 
 export function sayMedia(step: SayStep, variables: Record<string, string>): string[] {
   const media: string[] = [];
@@ -25,7 +28,22 @@ export function sayMedia(step: SayStep, variables: Record<string, string>): stri
   return media;
 }
 
+async function sayText(step: SayStep & { text: string }, ctx: StepContext): Promise<StepResult> {
+  const text = renderTemplate(step.text, ctx.variables()).replace(/\s+/g, ' ').trim().slice(0, MAX_SPOKEN_TEXT);
+  if (!text) {
+    ctx.timeline('say.skipped', { reason: 'nothing to say' });
+    return { kind: 'next' };
+  }
+  if (!ctx.speaker) return { kind: 'failed', reason: 'text to speech is not configured (TTS_PROVIDER=none)' };
+  const spoken = await ctx.speaker.speak({ text, ...(step.voice ? { voice: step.voice } : {}), ...(step.language ? { language: step.language } : {}) });
+  if (!spoken.ok) return { kind: 'failed', reason: spoken.reason };
+  ctx.timeline('say.text', { text, ...(step.voice ? { voice: step.voice } : {}), ...(step.language ? { language: step.language } : {}) });
+  const outcome = await playMedia(ctx, [spoken.media]);
+  return outcome.kind === 'failed' ? { kind: 'failed', reason: outcome.reason } : { kind: 'next' };
+}
+
 export async function exec(step: SayStep, ctx: StepContext): Promise<StepResult> {
+  if (step.text !== undefined) return sayText({ ...step, text: step.text }, ctx);
   const media = sayMedia(step, ctx.variables());
   if (media.length === 0) {
     ctx.timeline('say.skipped', { reason: 'nothing to say' });

@@ -5,6 +5,8 @@ import type { Logger } from '../../log.js';
 import type { TelephonyPort } from '../port.js';
 import type { CallMedia } from '../call-media.js';
 import type { DialRequest, DialResult } from '../dial.js';
+import type { Timers } from '../wait.js';
+import type { Speaker } from '../../tts/speech.js';
 
 export type StepResult =
   /** Continue: with `stepId`, or (undefined) with the step's `next` or else the following step. */
@@ -38,6 +40,10 @@ export interface StepContext {
   media: CallMedia;
   signal: AbortSignal;
   timing: StepTiming;
+  /** Timers of every wait (default: Node's; a flow simulation's virtual clock). */
+  timers?: Timers;
+  /** Text to speech for `say` text (absent: not configured). */
+  speaker?: Speaker;
   logger: Logger;
   /** The session's variables as of now. */
   variables(): Record<string, string>;

@@ -1,0 +1,21 @@
+// Flow simulation speed: the demo flow's four scripted scenarios, mean wall time per scenario.
+import { pino } from 'pino';
+import { DEMO_FLOW } from '../src/demo.js';
+import { simulateFlow, type Scenario } from '../src/simulate/simulate-flow.js';
+
+const logger = pino({ level: 'silent' });
+const limits = { flowMaxSteps: 500, flowMaxDurationMs: 3_600_000 };
+const scenarios: Scenario[] = [
+  { name: 'press 1 after the prompt', script: { dtmf: [{ digits: '1', afterPlaybackFinished: 2, delayMs: 200 }] } },
+  { name: 'press 9', script: { dtmf: [{ digits: '9', afterPlaybackStarted: 2 }] } },
+  { name: 'no input', script: {} },
+  { name: 'hang up during the greeting', script: { hangupAfterMs: 500 } },
+];
+const ROUNDS = 50;
+for (const s of scenarios) await simulateFlow(DEMO_FLOW, s, limits, logger); // warm-up
+for (const s of scenarios) {
+  const t0 = performance.now();
+  for (let i = 0; i < ROUNDS; i++) await simulateFlow(DEMO_FLOW, s, limits, logger);
+  const ms = (performance.now() - t0) / ROUNDS;
+  console.log(`simulate demo flow, ${s.name}: ${ms.toFixed(2)} ms per scenario (target < 50 ms)`);
+}

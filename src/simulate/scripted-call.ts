@@ -1,0 +1,186 @@
+// One answered call of a flow simulation, in process: the telephony port the real steps talk to,
+// played by a scripted callee (the simulator's callee-script language) on a virtual clock. Media
+// "play" for their known length (the simulator's sound lengths, or an estimate for spoken
+// media) and are recorded as what would have played.
+import type { CalleeScript, DtmfStep } from '../sim/types.js';
+import { BUILTIN_SOUNDS_MS } from '../sim/asterisk.js';
+import type { PortResult, TelephonyEvent, TelephonyPort } from '../telephony/port.js';
+import type { VirtualClock } from './virtual-clock.js';
+
+export interface PlayedMedia {
+  atMs: number;
+  playbackId: string;
+  media: string[];
+  /** Text a `say` step spoke (text to speech), when it did. */
+  text?: string;
+  /** done, stopped (barge-in) or failed. */
+  state?: string;
+  /** Length used for media whose real length the simulation cannot know (URLs, unknown sounds). */
+  estimated?: boolean;
+}
+
+const DIGIT_MS = 600;
+const CHARACTER_MS = 550;
+const NUMBER_MS = 1200;
+const TONE_MS = 30_000;
+const URL_MS = 2_000;
+const UNKNOWN_SOUND_MS = 1_000;
+const DEFAULT_GAP_MS = 350;
+/** espeak-ng's default 175 words a minute is about 14 characters a second. */
+const SPOKEN_CHARACTER_MS = 70;
+
+function mediaLength(uri: string): { ms: number; estimated: boolean } {
+  const colon = uri.indexOf(':');
+  const scheme = uri.slice(0, colon);
+  const value = uri.slice(colon + 1);
+  switch (scheme) {
+    case 'sound':
+      if (/^https?:/.test(value)) return { ms: URL_MS, estimated: true };
+      return value in BUILTIN_SOUNDS_MS ? { ms: BUILTIN_SOUNDS_MS[value]!, estimated: false } : { ms: UNKNOWN_SOUND_MS, estimated: true };
+    case 'digits': return { ms: value.length * DIGIT_MS, estimated: false };
+    case 'characters': return { ms: value.length * CHARACTER_MS, estimated: false };
+    case 'number': return { ms: NUMBER_MS, estimated: false };
+    case 'tone': return { ms: TONE_MS, estimated: true };
+    default: return { ms: UNKNOWN_SOUND_MS, estimated: true };
+  }
+}
+
+type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'storedRecordingFile' | 'deleteStoredRecording'
+  | 'createChannel' | 'dial' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'playOnBridge' | 'startBridgeMoh' | 'stopBridgeMoh' | 'continueInDialplan';
+
+const OK: Promise<PortResult> = Promise.resolve({ ok: true, value: undefined });
+const notFound = (message: string): Promise<PortResult<never>> => Promise.resolve({ ok: false, kind: 'not-found', message });
+
+export class ScriptedCall implements TelephonyPort {
+  readonly played: PlayedMedia[] = [];
+  private listener: ((event: TelephonyEvent) => void) | undefined;
+  private playbacks = new Map<string, { finish: unknown; entry: PlayedMedia }>();
+  private started = 0;
+  private finished = 0;
+  private hungUp = false;
+  /** Text behind each simulated speech URI (see simulate-flow.ts), shown with what played. */
+  readonly spoken = new Map<string, string>();
+
+  constructor(
+    readonly channelId: string,
+    private readonly clock: VirtualClock,
+    private readonly script: CalleeScript,
+    private readonly onFarEndHangup: () => void,
+  ) {}
+
+  /** The call is answered: the script's timed DTMF and hangup start counting. */
+  answered(): void {
+    for (const step of this.script.dtmf ?? []) if (step.atMs !== undefined) this.sendDigits(step, step.atMs);
+    if (this.script.hangupAfterMs !== undefined) {
+      this.clock.setTimeout(() => {
+        if (this.hungUp) return;
+        this.hungUp = true;
+        this.onFarEndHangup();
+      }, this.script.hangupAfterMs);
+    }
+  }
+
+  private emit(event: TelephonyEvent): void {
+    if (!this.hungUp) this.listener?.(event);
+  }
+
+  private at(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  private sendDigits(step: DtmfStep, afterMs: number): void {
+    const gap = step.gapMs ?? DEFAULT_GAP_MS;
+    [...step.digits].forEach((digit, i) => {
+      this.clock.setTimeout(() => this.emit({ type: 'dtmf', channelId: this.channelId, digit, durationMs: 100, at: this.at() }), afterMs + (step.delayMs ?? 0) + i * gap);
+    });
+  }
+
+  private triggers(kind: 'afterPlaybackStarted' | 'afterPlaybackFinished', n: number): void {
+    for (const step of this.script.dtmf ?? []) if (step[kind] === n) this.sendDigits(step, 0);
+  }
+
+  start(): Promise<void> { return Promise.resolve(); }
+  close(): Promise<void> { return Promise.resolve(); }
+  isConnected(): boolean { return true; }
+  onEvent(listener: (event: TelephonyEvent) => void): void { this.listener = listener; }
+  onConnection(): void { /* always connected: nothing to report */ }
+
+  private unsupported(what: Unsupported): Promise<PortResult<never>> {
+    return Promise.resolve({ ok: false, kind: 'failed', message: `${what} is not part of a flow simulation` });
+  }
+
+  originate(): Promise<PortResult> { return this.unsupported('originate'); }
+  answer(): Promise<PortResult> { return this.unsupported('answer'); }
+  listChannelIds(): Promise<PortResult<string[]>> { return this.unsupported('listChannelIds'); }
+  storedRecordingFile(): Promise<PortResult<{ data: Buffer; contentType: string }>> { return this.unsupported('storedRecordingFile'); }
+  deleteStoredRecording(): Promise<PortResult> { return this.unsupported('deleteStoredRecording'); }
+  // A simulation has one party: the dial and transfer steps get their outcome from simulate-flow.ts.
+  createChannel(): Promise<PortResult> { return this.unsupported('createChannel'); }
+  dial(): Promise<PortResult> { return this.unsupported('dial'); }
+  createBridge(): Promise<PortResult> { return this.unsupported('createBridge'); }
+  addToBridge(): Promise<PortResult> { return this.unsupported('addToBridge'); }
+  destroyBridge(): Promise<PortResult> { return this.unsupported('destroyBridge'); }
+  playOnBridge(): Promise<PortResult> { return this.unsupported('playOnBridge'); }
+  startBridgeMoh(): Promise<PortResult> { return this.unsupported('startBridgeMoh'); }
+  stopBridgeMoh(): Promise<PortResult> { return this.unsupported('stopBridgeMoh'); }
+  continueInDialplan(): Promise<PortResult> { return this.unsupported('continueInDialplan'); }
+
+  play(channelId: string, playbackId: string, media: string[]): Promise<PortResult> {
+    if (this.hungUp || channelId !== this.channelId) return notFound('Channel not found');
+    const lengths = media.map((uri) => {
+      const text = this.spoken.get(uri);
+      return text !== undefined ? { ms: text.length * SPOKEN_CHARACTER_MS, estimated: true } : mediaLength(uri);
+    });
+    const text = media.map((uri) => this.spoken.get(uri)).filter((t) => t !== undefined).join(' ');
+    const entry: PlayedMedia = {
+      atMs: this.clock.now(), playbackId, media,
+      ...(text ? { text } : {}),
+      ...(lengths.some((l) => l.estimated) ? { estimated: true } : {}),
+    };
+    this.played.push(entry);
+    const total = lengths.reduce((sum, l) => sum + l.ms, 0);
+    this.clock.setTimeout(() => {
+      this.emit({ type: 'playback-started', playbackId, channelId, at: this.at() });
+      this.started += 1;
+      this.triggers('afterPlaybackStarted', this.started);
+    }, 0);
+    const finish = this.clock.setTimeout(() => this.finish(playbackId, 'done'), total);
+    this.playbacks.set(playbackId, { finish, entry });
+    return OK;
+  }
+
+  private finish(playbackId: string, state: string, stopped = false): void {
+    const pb = this.playbacks.get(playbackId);
+    if (!pb) return;
+    this.playbacks.delete(playbackId);
+    this.clock.clearTimeout(pb.finish);
+    pb.entry.state = stopped ? 'stopped' : state;
+    this.emit({ type: 'playback-finished', playbackId, channelId: this.channelId, state, at: this.at() });
+    this.finished += 1;
+    this.triggers('afterPlaybackFinished', this.finished);
+  }
+
+  stopPlayback(playbackId: string): Promise<PortResult> {
+    if (!this.playbacks.has(playbackId)) return notFound('Playback not found');
+    this.clock.setTimeout(() => this.finish(playbackId, 'done', true), 0);
+    return OK;
+  }
+
+  playbackState(playbackId: string): Promise<PortResult<string>> {
+    return this.playbacks.has(playbackId) ? Promise.resolve({ ok: true, value: 'playing' }) : notFound('Playback not found');
+  }
+
+  /** A silent callee: the recording ends on maxSilence when set, else at maxDuration. */
+  record(channelId: string, opts: { name: string; maxDurationSeconds: number; maxSilenceSeconds: number }): Promise<PortResult> {
+    if (this.hungUp || channelId !== this.channelId) return notFound('Channel not found');
+    const seconds = opts.maxSilenceSeconds > 0 ? Math.min(opts.maxSilenceSeconds, opts.maxDurationSeconds) : opts.maxDurationSeconds;
+    this.clock.setTimeout(() => this.emit({ type: 'recording-finished', name: opts.name, channelId, state: 'done', durationSec: seconds, at: this.at() }), seconds * 1000);
+    return OK;
+  }
+
+  hangup(): Promise<PortResult> { this.hungUp = true; return OK; }
+  setVariable(): Promise<PortResult> { return OK; }
+  startMoh(): Promise<PortResult> { return OK; }
+  stopMoh(): Promise<PortResult> { return OK; }
+  sendDtmf(): Promise<PortResult> { return OK; }
+}

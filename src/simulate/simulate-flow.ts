@@ -1,0 +1,144 @@
+// Flow simulation: the real flow runner and steps, against a scripted callee (ScriptedCall) on a
+// virtual clock. Never touches a telephony server; the same input gives the same output.
+import type { FlowDocument } from '../domain/flow.js';
+import type { Flow, SessionState } from '../domain/model.js';
+import { stepEdges } from '../domain/flow-graph.js';
+import type { CalleeScript } from '../sim/types.js';
+import { CallMedia } from '../telephony/call-media.js';
+import { FlowRunner } from '../telephony/flow-runner.js';
+import { DEFAULT_STEP_TIMING } from '../telephony/steps/types.js';
+import type { Logger } from '../log.js';
+import type { Speaker } from '../tts/speech.js';
+import { ScriptedCall, type PlayedMedia } from './scripted-call.js';
+import { VirtualClock } from './virtual-clock.js';
+
+export interface SimulationLimits { flowMaxSteps: number; flowMaxDurationMs: number }
+
+export interface SimulationExpect { state?: SessionState; variables?: Record<string, string>; path?: string[] }
+
+export interface Scenario { name?: string; script: CalleeScript; expect?: SimulationExpect }
+
+export interface SimulationResult {
+  name?: string;
+  state: SessionState;
+  reason?: string;
+  variables: Record<string, string>;
+  path: string[];
+  media: PlayedMedia[];
+  timeline: Array<{ atMs: number; type: string; data: Record<string, unknown> }>;
+  durationMs: number;
+  /** Expectations that failed (empty: all held, or none given). */
+  failures: string[];
+}
+
+const DEFAULT_RING_MS = 1000;
+const CHANNEL = 'simulated-channel';
+
+const OUTCOME: Record<string, SessionState> = { busy: 'busy', 'no-answer': 'no-answer', congestion: 'failed', reject: 'failed', fail: 'failed' };
+
+export async function simulateFlow(
+  document: FlowDocument, scenario: Scenario, limits: SimulationLimits, logger: Logger,
+): Promise<SimulationResult> {
+  const clock = new VirtualClock();
+  const timeline: SimulationResult['timeline'] = [];
+  const variables: Record<string, string> = {};
+  const record = (type: string, data: Record<string, unknown>): void => { timeline.push({ atMs: clock.now(), type, data }); };
+  const script = scenario.script;
+  const result = script.result ?? 'answer';
+  const ring = script.answerAfterMs ?? DEFAULT_RING_MS;
+  const finish = (state: SessionState, reason: string | undefined, media: PlayedMedia[]): SimulationResult => {
+    const path = timeline.filter((e) => e.type === 'step.started').map((e) => String(e.data.stepId));
+    const out: SimulationResult = {
+      ...(scenario.name !== undefined ? { name: scenario.name } : {}),
+      state, ...(reason ? { reason } : {}), variables, path, media, timeline, durationMs: clock.now(), failures: [],
+    };
+    out.failures = checkExpect(scenario.expect, out);
+    return out;
+  };
+
+  record('state', { state: 'dialing' });
+  if (result !== 'answer') {
+    await clock.run(new Promise<void>((resolve) => clock.setTimeout(resolve, ring)));
+    record('state', { state: OUTCOME[result] });
+    return finish(OUTCOME[result]!, `callee: ${result}`, []);
+  }
+
+  const callAbort = new AbortController();
+  const call = new ScriptedCall(CHANNEL, clock, script, () => {
+    record('hangup', { by: 'callee' });
+    callAbort.abort('far end hung up');
+  });
+  const media = new CallMedia();
+  call.onEvent((event) => { media.handle(event); });
+  const flow: Flow = { id: 'simulated', accountId: 'simulation', name: document.name, version: 1, document, dateCreated: '', dateModified: '' };
+  let ids = 0;
+  // Speech is not synthesized: a placeholder URI stands for it, and the text shows in `media`.
+  let spoken = 0;
+  const speaker: Speaker = {
+    speak: (request) => {
+      const media = `sound:http://simulation.invalid/tts/${++spoken}.wav`;
+      call.spoken.set(media, request.text);
+      return Promise.resolve({ ok: true, media });
+    },
+  };
+  const runner = new FlowRunner(flow, {
+    sessionId: 'simulation', channelId: CHANNEL, port: call, media, timing: DEFAULT_STEP_TIMING, timers: clock, speaker, logger,
+    variables: () => ({ ...variables }),
+    setVariable: (name, value) => { variables[name] = value; },
+    timeline: record,
+    newId: (kind) => `${kind}-${++ids}`,
+    // No second party exists in a simulation: a dial fails (its onFailed path is taken) and a
+    // transfer is taken as done (the engine's part of the call is over).
+    dial: (req) => {
+      record('dial.ended', { to: req.to, outcome: 'failed', reason: 'not simulated: a dial connects a real second party' });
+      return Promise.resolve({ outcome: 'failed', reason: 'not simulated' });
+    },
+    transfer: (to) => {
+      record('session.transferred', { to });
+      return Promise.resolve({ ok: true });
+    },
+  }, callAbort.signal, limits, (reason) => callAbort.abort(reason));
+
+  const run = (async () => {
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, ring));
+    record('state', { state: 'in-progress' });
+    call.answered();
+    return runner.run();
+  })();
+  const outcome = await clock.run(run);
+  const state: SessionState = outcome.failure ? 'failed' : 'completed';
+  record('state', { state });
+  return finish(state, outcome.failure ?? outcome.reason, call.played);
+}
+
+function checkExpect(expect: SimulationExpect | undefined, r: SimulationResult): string[] {
+  if (!expect) return [];
+  const failures: string[] = [];
+  if (expect.state !== undefined && expect.state !== r.state) failures.push(`state: expected ${expect.state}, got ${r.state}`);
+  for (const [name, value] of Object.entries(expect.variables ?? {})) {
+    if (r.variables[name] !== value) failures.push(`variables.${name}: expected ${JSON.stringify(value)}, got ${JSON.stringify(r.variables[name] ?? null)}`);
+  }
+  if (expect.path !== undefined && expect.path.join('>') !== r.path.join('>')) {
+    failures.push(`path: expected ${expect.path.join(' > ')}, got ${r.path.join(' > ')}`);
+  }
+  return failures;
+}
+
+export interface Coverage {
+  /** Per step id: the scenarios (by index or name) that reached it. */
+  steps: Array<{ stepId: string; reachedBy: string[] }>;
+  /** Exits (branches, cases, onward edges) and whether a scenario took them. */
+  edges: Array<{ from: string; to: string; label: string; takenBy: string[] }>;
+  unreachedSteps: string[];
+}
+
+/** Which steps and exits each scenario reached, and which none did. */
+export function coverage(document: FlowDocument, results: SimulationResult[]): Coverage {
+  const label = (r: SimulationResult, i: number): string => r.name ?? `#${i + 1}`;
+  const steps = document.steps.map((s) => ({ stepId: s.id, reachedBy: results.filter((r) => r.path.includes(s.id)).map((r) => label(r, results.indexOf(r))) }));
+  const edges = document.steps.flatMap((s, i) => stepEdges(s, i, document.steps).map((e) => ({
+    from: s.id, to: e.target, label: e.label,
+    takenBy: results.filter((r) => r.path.some((id, k) => id === s.id && r.path[k + 1] === e.target)).map((r) => label(r, results.indexOf(r))),
+  })));
+  return { steps, edges, unreachedSteps: steps.filter((s) => s.reachedBy.length === 0).map((s) => s.stepId) };
+}
