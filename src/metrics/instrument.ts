@@ -10,7 +10,7 @@ import { CallObserver } from './call-observer.js';
 const ARI_OPERATIONS = new Set([
   'originate', 'answer', 'play', 'stopPlayback', 'playbackState', 'record', 'hangup', 'setVariable', 'listChannelIds',
   'startMoh', 'stopMoh', 'sendDtmf', 'createChannel', 'dial', 'createBridge', 'addToBridge', 'destroyBridge', 'playOnBridge',
-  'startBridgeMoh', 'stopBridgeMoh', 'continueInDialplan',
+  'startBridgeMoh', 'stopBridgeMoh', 'recordBridge', 'continueInDialplan',
 ]);
 
 type AnyFn = (...args: unknown[]) => unknown;

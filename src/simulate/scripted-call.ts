@@ -46,7 +46,8 @@ function mediaLength(uri: string): { ms: number; estimated: boolean } {
 }
 
 type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'storedRecordingFile' | 'deleteStoredRecording'
-  | 'createChannel' | 'dial' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'playOnBridge' | 'startBridgeMoh' | 'stopBridgeMoh' | 'continueInDialplan';
+  | 'createChannel' | 'dial' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'playOnBridge' | 'startBridgeMoh' | 'stopBridgeMoh'
+  | 'recordBridge' | 'continueInDialplan';
 
 const OK: Promise<PortResult> = Promise.resolve({ ok: true, value: undefined });
 const notFound = (message: string): Promise<PortResult<never>> => Promise.resolve({ ok: false, kind: 'not-found', message });
@@ -123,6 +124,7 @@ export class ScriptedCall implements TelephonyPort {
   playOnBridge(): Promise<PortResult> { return this.unsupported('playOnBridge'); }
   startBridgeMoh(): Promise<PortResult> { return this.unsupported('startBridgeMoh'); }
   stopBridgeMoh(): Promise<PortResult> { return this.unsupported('stopBridgeMoh'); }
+  recordBridge(): Promise<PortResult> { return this.unsupported('recordBridge'); }
   continueInDialplan(): Promise<PortResult> { return this.unsupported('continueInDialplan'); }
 
   play(channelId: string, playbackId: string, media: string[]): Promise<PortResult> {

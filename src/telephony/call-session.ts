@@ -357,7 +357,7 @@ export class CallSession {
       newId: (kind) => `${kind === 'playback' ? 'pb' : 'rec'}-${randomUUID()}`,
       dial: (req, signal) => dialAndBridge({
         port: this.deps.port, sessionId: this.id, firstChannelId: this.channelId, media: this.leg.media,
-        hangupConfirmMs: this.deps.hangupConfirmMs,
+        hangupConfirmMs: this.deps.hangupConfirmMs, recordingGraceMs: this.deps.timing.recordingGraceMs,
         timeline: (type, data) => this.recorder.timeline(type, data),
         resolve: (to, callerId) => this.resolveDial(to, callerId),
         attach: (kind, id) => this.deps.attach(this, kind, id),

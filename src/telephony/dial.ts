@@ -25,6 +25,10 @@ export interface DialRequest {
   ringback: 'ringing' | 'moh';
   /** Media both parties hear once they are bridged (a playback on the bridge). */
   announce: string[] | undefined;
+  /** Record the bridged conversation (a stored recording of the session, like the record step's). */
+  record: boolean;
+  /** The dial step's id (the recording is registered under it). */
+  stepId: string;
 }
 
 export interface DialResult {
@@ -38,9 +42,11 @@ export interface DialContext {
   port: TelephonyPort;
   sessionId: string;
   firstChannelId: string;
-  /** The first leg's media (the ringback playback on the bridge is watched there). */
+  /** The first leg's media (the bridge's playbacks and recording are watched there). */
   media: CallMedia;
   hangupConfirmMs: number;
+  /** Grace for the recording's RecordingFinished after the bridge is destroyed. */
+  recordingGraceMs: number;
   timeline(type: string, data: Record<string, unknown>): void;
   /** The ARI endpoint and the caller number for `to`, or why not (no route, policy, callerId not owned). */
   resolve(to: string, callerId: string | undefined): Promise<{ ok: true; endpoint: string; callerNumber: string } | { ok: false; reason: string }>;
@@ -79,6 +85,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
   let bridgeMade = false;
   let ringback: { stop(): Promise<void> } | undefined;
   let announcement: { stop(): Promise<void> } | undefined;
+  let recording: { finish(): Promise<void> } | undefined;
   let result: DialResult = { outcome: 'failed', reason: 'not dialed' };
   try {
     const made = await ctx.port.createBridge(bridgeId);
@@ -119,6 +126,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
       return (result = { outcome: 'failed', reason: `bridge refused the dialed party (${bridged.kind}): ${bridged.message}` });
     }
     if (req.announce) announcement = await playOnBridge(ctx, bridgeId, req.announce);
+    if (req.record) recording = await recordBridge(ctx, bridgeId, req);
     const over = await waitUntil(() => seen('destroyed'), subscribe, signal, req.timeLimitMs);
     const gone = over?.kind === 'destroyed' ? over : undefined;
     result = {
@@ -140,10 +148,35 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
       const destroyed = await ctx.port.destroyBridge(bridgeId);
       ctx.timeline('bridge.destroyed', { bridgeId, ...(destroyed.ok ? {} : { kind: destroyed.kind }) });
     }
+    // Destroying the bridge ends its recording: RecordingFinished follows.
+    if (recording) await recording.finish();
     ctx.setDialedLeg(undefined);
     leg.dispose();
     ctx.timeline('dial.ended', { leg: legId, outcome: result.outcome, reason: result.reason });
   }
+}
+
+/** Records the bridge; `finish` waits (bounded) for its RecordingFinished and registers it. */
+async function recordBridge(ctx: DialContext, bridgeId: string, req: DialRequest): Promise<{ finish(): Promise<void> } | undefined> {
+  const name = `rec-${randomUUID()}`;
+  const watch = ctx.media.expectRecording(name);
+  const maxDurationSeconds = req.timeLimitMs === undefined ? 0 : Math.ceil(req.timeLimitMs / 1000) + 1;
+  const res = await ctx.port.recordBridge(bridgeId, { name, format: 'wav', maxDurationSeconds });
+  if (!res.ok) {
+    ctx.media.forgetRecording(name);
+    ctx.timeline('error', { op: 'recordBridge', kind: res.kind, message: res.message });
+    return undefined;
+  }
+  ctx.timeline('recording.started', { name, bridgeId });
+  return {
+    finish: async () => {
+      const subscribe = (l: () => void): (() => void) => ctx.media.subscribe(l);
+      const outcome = await waitUntil(() => watch.finished ?? (watch.failed !== undefined ? { state: 'failed' } : undefined), subscribe, new AbortController().signal, ctx.recordingGraceMs);
+      ctx.media.forgetRecording(name);
+      // The `recording.finished` row (state done) registers the recording with the session.
+      ctx.timeline('recording.finished', { name, stepId: req.stepId, format: 'wav', bridgeId, ...(outcome ?? { state: 'lost' }) });
+    },
+  };
 }
 
 /** Busy, no answer or failed, from the cause Asterisk gave the leg that never answered. */

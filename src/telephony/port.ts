@@ -55,8 +55,8 @@ export type TelephonyEvent =
   | { type: 'channel-destroyed'; channelId: string; cause: number; causeTxt: string; at: string }
   | { type: 'playback-started'; playbackId: string; channelId?: string; bridgeId?: string; at: string }
   | { type: 'playback-finished'; playbackId: string; channelId?: string; bridgeId?: string; state: string; at: string }
-  | { type: 'recording-finished'; name: string; channelId?: string; state: string; durationSec?: number; at: string }
-  | { type: 'recording-failed'; name: string; channelId?: string; cause?: string; at: string }
+  | { type: 'recording-finished'; name: string; channelId?: string; bridgeId?: string; state: string; durationSec?: number; at: string }
+  | { type: 'recording-failed'; name: string; channelId?: string; bridgeId?: string; cause?: string; at: string }
   | { type: 'bridge-entered' | 'bridge-left'; bridgeId: string; channelId: string; at: string }
   | { type: 'bridge-destroyed'; bridgeId: string; at: string };
 
@@ -102,6 +102,8 @@ export interface TelephonyPort {
   /** A playback every channel of the bridge hears. */
   playOnBridge(bridgeId: string, playbackId: string, media: string[]): Promise<PortResult>;
   startBridgeMoh(bridgeId: string, mohClass?: string): Promise<PortResult>;
+  /** POST /bridges/{id}/record: records what the bridge mixes; ends when the bridge is destroyed. */
+  recordBridge(bridgeId: string, opts: { name: string; format: string; maxDurationSeconds: number }): Promise<PortResult>;
   stopBridgeMoh(bridgeId: string): Promise<PortResult>;
   /** POST /channels/{id}/continue: the channel leaves the application for the dialplan. */
   continueInDialplan(channelId: string, context: string, extension: string, priority: number): Promise<PortResult>;

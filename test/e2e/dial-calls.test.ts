@@ -63,7 +63,7 @@ describe('dial: two legs in a bridge, end to end', () => {
   const rows = (s: any, type: string): any[] => s.timeline.filter((e: any) => e.type === type);
 
   test('the second party answers, both are bridged, it hangs up: the flow goes on with the caller and ends completed', async () => {
-    const created0 = await e2e.request('POST', '/flows', { body: dialFlow(ANSWERS, { announce: ['sound:beep'] }) });
+    const created0 = await e2e.request('POST', '/flows', { body: dialFlow(ANSWERS, { announce: ['sound:beep'], record: true }) });
     const placed = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: created0.body.id, numberToDial: CALLER, callerId: '+12125550100' } });
     assert.equal(placed.status, 200, placed.text);
     // Once both are bridged and the announcement started, the dialed party hangs up.
@@ -107,6 +107,13 @@ describe('dial: two legs in a bridge, end to end', () => {
     const onBridge = reqs.filter((r) => /^\/ari\/bridges\/[^/]+\/play\//.test(r.path)).map((r) => r.query.media);
     assert.deepEqual(onBridge.filter((m) => m === 'tone:ring' || m === 'sound:beep'), ['tone:ring', 'sound:beep']);
     assert.ok(rows(s, 'bridge.playback').some((e: any) => e.data.media[0] === 'sound:beep'));
+    // The bridged conversation was recorded (POST /bridges/{id}/record) and is a recording of the session.
+    assert.ok(reqs.some((r) => /^\/ari\/bridges\/[^/]+\/record$/.test(r.path) && r.query.format === 'wav'));
+    assert.equal(rows(s, 'recording.finished')[0]?.data.state, 'done');
+    const recordings = await e2e.request('GET', `/sessions/${s.id}/recordings`);
+    assert.equal(recordings.status, 200, recordings.text);
+    assert.equal(recordings.body.items.length, 1);
+    assert.equal(recordings.body.items[0].stepId, 'connect');
   });
 
   test('a busy second party takes onBusy', async () => {

@@ -206,6 +206,10 @@ export class FakePort implements TelephonyPort {
     this.calls.push({ op: 'startBridgeMoh', args: [bridgeId, mohClass] });
     return { ok: true, value: undefined };
   }
+  async recordBridge(bridgeId: string, opts: { name: string }): Promise<PortResult> {
+    this.calls.push({ op: 'recordBridge', args: [bridgeId, opts.name] });
+    return { ok: true, value: undefined };
+  }
   async stopBridgeMoh(bridgeId: string): Promise<PortResult> {
     this.calls.push({ op: 'stopBridgeMoh', args: [bridgeId] });
     return { ok: true, value: undefined };

@@ -35,7 +35,7 @@ describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 
   });
   after(async () => { await bed?.close(); });
 
-  test('create, dial, bridge, play on the bridge, moh, destroy, continue: declared requests; the leg enters Down, Dial RINGING then ANSWER, bridge events', async (t) => {
+  test('create, dial, bridge, play on the bridge, moh, record, destroy, continue: declared requests; the leg enters Down, Dial RINGING then ANSWER, bridge events', async (t) => {
     const first = `t-${randomUUID()}`;
     assert.deepEqual(await bed.port.originate({ channelId: first, endpoint: `PJSIP/${CALLER}@trunk`, callerId: '+12125550100', timeoutSec: 5, variables: {}, appArgs: ['s'] }), { ok: true, value: undefined });
     await bed.waitEvent((e) => e.type === 'stasis-start' && e.channelId === first);
@@ -62,7 +62,11 @@ describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 
     assert.deepEqual(await bed.port.stopBridgeMoh(bridge), { ok: true, value: undefined });
     assert.deepEqual(await bed.port.hangup(leg), { ok: true, value: undefined });
     await bed.waitEvent((e) => e.type === 'bridge-left' && e.channelId === leg);
+    const rec = `rec-${randomUUID()}`;
+    assert.deepEqual(await bed.port.recordBridge(bridge, { name: rec, format: 'wav', maxDurationSeconds: 0 }), { ok: true, value: undefined });
     assert.deepEqual(await bed.port.destroyBridge(bridge), { ok: true, value: undefined });
+    const finished = await bed.waitEvent((e) => e.type === 'recording-finished' && e.name === rec);
+    assert.equal(finished.type === 'recording-finished' && finished.bridgeId, bridge, 'a bridge recording is routed by its bridge');
     assert.deepEqual(await bed.port.setVariable(first, 'ENGINE_TRANSFER_TO', 'PJSIP/phone2'), { ok: true, value: undefined });
     assert.deepEqual(await bed.port.continueInDialplan(first, 'engine-transfer', DIALED, 1), { ok: true, value: undefined });
     await bed.waitEvent((e) => e.type === 'stasis-end' && e.channelId === first);
@@ -72,7 +76,7 @@ describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 
       return;
     }
     const declared = declarations();
-    const ours = bed.sim.requests().filter((r) => /\/(create|dial|continue|addChannel|moh|play\/)|\/bridges\//.test(r.path));
+    const ours = bed.sim.requests().filter((r) => /\/(create|dial|continue|addChannel|moh|record|play\/)|\/bridges\//.test(r.path));
     assert.ok(ours.length >= 9, `requests seen: ${ours.map((r) => r.path).join(' ')}`);
     for (const r of ours) {
       const op = declared.find((d) => d.method === r.method && d.path.test(r.path)

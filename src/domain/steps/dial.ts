@@ -18,6 +18,8 @@ export interface DialStep extends StepBase {
   ringback?: (typeof DIAL_RINGBACK)[number];
   /** Media both parties hear once bridged. */
   announce?: string[];
+  /** Record the bridged conversation. */
+  record?: boolean;
   variable?: string;
   onAnswered?: string;
   onBusy?: string;
@@ -45,6 +47,7 @@ export const dial: StepDefinition<DialStep> = {
     { name: 'timeLimitMs', type: 'int', description: 'longest bridged time; then the dialed party is hung up and the flow goes on', default: 'none' },
     { name: 'ringback', type: 'string', description: 'what the caller hears while it rings: ringing or moh', default: 'ringing' },
     { name: 'announce', type: { list: 'string' }, description: 'media both parties hear once they are bridged (a playback on the bridge)', default: 'none' },
+    { name: 'record', type: 'bool', description: 'record the bridged conversation (a recording of the session, see Recordings)', default: 'false' },
     { name: 'variable', type: 'string', description: 'session variable receiving the outcome', default: 'none' },
     { name: 'onAnswered', type: 'string', description: 'step after an answered call, once the bridge ended', default: 'the onward step' },
     { name: 'onBusy', type: 'string', description: 'step when the dialed party is busy', default: 'the onward step' },
@@ -58,10 +61,11 @@ export const dial: StepDefinition<DialStep> = {
     const timeLimitMs = f.int('timeLimitMs', DIAL_LIMITS.timeLimitMs);
     const ringback = f.oneOf('ringback', DIAL_RINGBACK, 'ringing or moh') as DialStep['ringback'];
     const announce = f.media('announce');
+    const record = f.bool('record');
     const variable = f.variable('variable');
     const [onAnswered, onBusy, onNoAnswer, onFailed] = EXITS.map(([key]) => f.target(key));
     if (to === undefined) return undefined;
-    return defined({ to, callerId, timeoutMs, timeLimitMs, ringback, announce, variable, onAnswered, onBusy, onNoAnswer, onFailed });
+    return defined({ to, callerId, timeoutMs, timeLimitMs, ringback, announce, record, variable, onAnswered, onBusy, onNoAnswer, onFailed });
   },
   exits(step) {
     const edges: FlowEdge[] = [];

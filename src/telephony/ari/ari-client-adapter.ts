@@ -549,6 +549,13 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
       return typeof id === 'string' ? direct('startBridgeMoh', 'POST', `/bridges/${id}/moh`, mohClass ? [['mohClass', mohClass]] : []) : Promise.resolve(id);
     },
 
+    recordBridge(bridgeId, o) {
+      const id = segment('bridgeId', bridgeId);
+      return typeof id === 'string' ? direct('recordBridge', 'POST', `/bridges/${id}/record`, [
+        ['name', o.name], ['format', o.format], ['maxDurationSeconds', o.maxDurationSeconds], ['ifExists', 'fail'], ['beep', 'false'], ['terminateOn', 'none'],
+      ]) : Promise.resolve(id);
+    },
+
     stopBridgeMoh(bridgeId) {
       const id = segment('bridgeId', bridgeId);
       return typeof id === 'string' ? direct('stopBridgeMoh', 'DELETE', `/bridges/${id}/moh`) : Promise.resolve(id);

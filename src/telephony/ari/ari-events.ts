@@ -104,15 +104,17 @@ export function translateAriEvent(raw: unknown): TelephonyEvent | undefined {
       const name = str(recording?.name);
       if (!name) return undefined;
       const target = channelOfTarget(recording?.target_uri);
+      const bridge = bridgeOfTarget(recording?.target_uri);
+      const on = { ...(target ? { channelId: target } : {}), ...(bridge ? { bridgeId: bridge } : {}) };
       if (type === 'RecordingFinished') {
         const durationSec = num(recording?.duration);
         return {
-          type: 'recording-finished', name, ...(target ? { channelId: target } : {}), state: str(recording?.state) ?? 'done',
+          type: 'recording-finished', name, ...on, state: str(recording?.state) ?? 'done',
           ...(durationSec !== undefined ? { durationSec } : {}), at,
         };
       }
       const cause = str(recording?.cause);
-      return { type: 'recording-failed', name, ...(target ? { channelId: target } : {}), ...(cause ? { cause } : {}), at };
+      return { type: 'recording-failed', name, ...on, ...(cause ? { cause } : {}), at };
     }
     case 'ChannelEnteredBridge':
     case 'ChannelLeftBridge': {

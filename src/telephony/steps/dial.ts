@@ -9,7 +9,7 @@ export async function exec(step: DialStep, ctx: StepContext): Promise<StepResult
   try {
     const result = await ctx.dial({
       to: step.to, callerId: step.callerId, timeoutMs: step.timeoutMs ?? 30_000, timeLimitMs: step.timeLimitMs,
-      ringback: step.ringback ?? 'ringing', announce: step.announce,
+      ringback: step.ringback ?? 'ringing', announce: step.announce, record: step.record ?? false, stepId: step.id,
     }, ctx.signal);
     outcome = result.outcome;
     if (result.outcome === 'canceled') return { kind: 'hangup' };
