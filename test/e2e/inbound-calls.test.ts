@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 
 const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 const isFinal = (s: { state: string }) => FINAL.has(s.state);
@@ -18,11 +19,14 @@ const GREETING = {
 
 describe('inbound calls end to end', () => {
   let e2e: E2E;
+  let receiver: Receiver;
   let flowId: string;
   const OWNED = '+15005550006';
+  const HELD = '+15005550007';
 
   before(async () => {
-    e2e = await startE2E();
+    receiver = await startReceiver();
+    e2e = await startE2E({ ALLOW_PRIVATE_DESTINATIONS: 'true' });
     const flow = await e2e.request('POST', '/flows', { body: GREETING });
     assert.equal(flow.status, 201, flow.text);
     flowId = flow.body.id;
@@ -30,7 +34,10 @@ describe('inbound calls end to end', () => {
     assert.equal(number.status, 201, number.text);
     assert.equal(number.body.inboundFlowId, flowId);
   });
-  after(async () => { await e2e?.close(); });
+  after(async () => {
+    await e2e?.close();
+    await receiver?.close();
+  });
 
   const callIn = async (dialed: string): Promise<string> => {
     const res = await fetch(`${e2e.sim.url}/sim/inbound`, {
@@ -77,6 +84,11 @@ describe('inbound calls end to end', () => {
     assert.ok(done.dateAnswered, 'answered by the engine');
     const destroyed = done.timeline.find((e: any) => e.type === 'ari.channel-destroyed');
     assert.equal(destroyed?.data.leg, channelId, 'the leg is named on its timeline rows');
+    assert.equal(done.legs.length, 1);
+    assert.equal(done.legs[0].role, 'caller');
+    assert.equal(done.legs[0].number, '1001');
+    assert.match(done.legs[0].endpoint, /^PJSIP\/phone1-/, 'the caller\'s channel name');
+    assert.equal(done.legs[0].state, 'ended');
     assert.ok(!e2e.sim.channels().some((c) => c.id === channelId), 'the caller was hung up');
   });
 
@@ -107,5 +119,26 @@ describe('inbound calls end to end', () => {
     const bad = await e2e.request('PATCH', `/phone-numbers/${demo.id}`, { body: { inboundFlowId: 'no-such-flow' } });
     assert.equal(bad.status, 400, bad.text);
     assert.equal(bad.body.responseStatus.errors[0].fieldName, 'inboundFlowId');
+  });
+
+  test('an inbound session has the account\'s webhooks and live control: answered and ended events, a redirect', async () => {
+    const hook = await e2e.request('POST', '/webhooks', { body: { url: `${receiver.url}/hook`, events: ['session.ringing', 'session.answered'] } });
+    assert.equal(hook.status, 201, hook.text);
+    const wait = await e2e.request('POST', '/flows', { body: { name: 'Hold line', steps: [{ id: 'wait', type: 'pause', ms: 60_000 }] } });
+    const other = await e2e.request('POST', '/flows', { body: { name: 'Other', steps: [{ id: 'mark', type: 'set', variable: 'redirected', value: 'yes' }, { id: 'bye', type: 'hangup' }] } });
+    const number = await e2e.request('POST', '/phone-numbers', { body: { number: HELD, inboundFlowId: wait.body.id } });
+    assert.equal(number.status, 201, number.text);
+    const channelId = await callIn(HELD);
+    const { detail } = await sessionOfChannel(channelId);
+    await e2e.waitForSession(detail.id, (x) => x.timeline.some((e: any) => e.type === 'step.started'));
+    const redirected = await e2e.request('POST', `/sessions/${detail.id}/redirect`, { body: { flowId: other.body.id } });
+    assert.equal(redirected.status, 204, redirected.text);
+    const done = await e2e.waitForSession(detail.id, isFinal);
+    assert.equal(done.state, 'completed', done.endReason);
+    assert.equal(done.variables.redirected, 'yes');
+    const events = await receiver.waitFor((all) => all.some((r) => r.json.sessionId === detail.id && r.json.type === 'session.ended'));
+    const types = events.filter((r) => r.json.sessionId === detail.id).map((r) => r.json.type);
+    assert.deepEqual(types.filter((t) => t !== 'session.ended'), ['session.ringing', 'session.answered']);
+    assert.equal(types.filter((t) => t === 'session.ended').length, 1);
   });
 });
