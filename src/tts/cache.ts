@@ -2,7 +2,7 @@
 // most `maxBytes` in all; the least recently used files go first. The index is rebuilt from the
 // directory at start, so the cache survives restarts.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TtsProvider, TtsRequest } from './provider.js';
 
@@ -38,14 +38,6 @@ export class TtsCache {
 
   path(key: string): string {
     return join(this.dir, `${key}.wav`);
-  }
-
-  has(key: string): boolean {
-    return this.entries.has(key);
-  }
-
-  read(key: string): Promise<Buffer> {
-    return readFile(this.path(key));
   }
 
   /** The cached file of this request's audio (synthesized on a miss); returns its key. */

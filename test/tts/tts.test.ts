@@ -128,13 +128,13 @@ describe('HttpTtsProvider', () => {
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const { port } = server.address() as { port: number };
-    const provider = new HttpTtsProvider(`http://127.0.0.1:${port}/tts`, 300);
+    const provider = new HttpTtsProvider(`http://127.0.0.1:${port}/tts`, 1500);
     const wav = await provider.synthesize({ text: 'hello', voice: 'nova', language: 'en-US' });
     assert.equal(parseWav(wav).sampleRate, 8000);
     assert.equal(wavDurationMs(wav), 1000);
     assert.deepEqual(bodies[0], { text: 'hello', voice: 'nova', language: 'en-US' });
     await assert.rejects(provider.synthesize({ text: 'fail' }), /answered 503/);
-    await assert.rejects(provider.synthesize({ text: 'slow' }), /did not answer within 300 ms/);
+    await assert.rejects(provider.synthesize({ text: 'slow' }), /did not answer within 1500 ms/);
     server.closeAllConnections();
   });
 });
