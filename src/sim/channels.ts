@@ -47,10 +47,10 @@ export function answer(sim: SimAsterisk, args: Args): Reply {
   return { status: 204 };
 }
 
-export function ring(sim: SimAsterisk, args: Args, on: boolean): Reply {
+/** POST and DELETE /ring. */
+export function ring(sim: SimAsterisk, args: Args): Reply {
   stasisChan(sim, args.str('channelId'));
-  // Ringing is indicated to the caller; the channel stays in Ring and no event follows (trace q).
-  void on;
+  // Ringing is indicated (or stopped) to the caller; the channel stays in Ring and no event follows (trace q).
   return { status: 204 };
 }
 
