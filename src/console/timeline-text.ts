@@ -37,6 +37,8 @@ export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string
       return { kind: 'media', text: `Playback ${str(d.state)}${d.stopped ? ' (stopped)' : ''}` };
     case 'playback.lost':
       return { kind: 'media', text: 'Playback lost while ARI was away' };
+    case 'say.text':
+      return { kind: 'media', text: `Saying "${str(d.text)}"${d.voice ? ` (voice ${str(d.voice)})` : ''}` };
     case 'say.skipped':
       return { kind: 'media', text: `Nothing said: ${str(d.reason)}` };
     case 'recording.started':

@@ -23,7 +23,9 @@ const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 describe('GET /metrics on the API port', () => {
   let e2e: E2E;
   before(async () => {
-    e2e = await startE2E({}, { ...DEMO_CALLEE_SCRIPTS, '+12025550100': { result: 'busy', answerAfterMs: 100 } });
+    // The demo callee stays silent here: the test presses 1 itself once it has looked at the live
+    // call, so the call cannot end before the scrape (the gather waits 5 s of real time).
+    e2e = await startE2E({}, { ...DEMO_CALLEE_SCRIPTS, [DEMO_NUMBER_TO_DIAL]: { result: 'answer', answerAfterMs: 1000 }, '+12025550100': { result: 'busy', answerAfterMs: 100 } });
   });
   after(async () => { await e2e?.close(); });
 
@@ -41,10 +43,11 @@ describe('GET /metrics on the API port', () => {
 
     const res = await e2e.request('POST', '/sessions/outgoing', { body: { flowId: DEMO_FLOW_ID, numberToDial: DEMO_NUMBER_TO_DIAL } });
     assert.equal(res.status, 200, res.text);
-    await e2e.waitForSession(res.body.id, (s) => s.state === 'in-progress');
+    const inMenu = await e2e.waitForSession(res.body.id, (s) => s.timeline.some((e: { type: string; data: { stepId?: string } }) => e.type === 'step.started' && e.data.stepId === 'menu'));
     const during = await scrape();
     assert.equal(sample(during, 'engine_calls_placed_total') - sample(before, 'engine_calls_placed_total'), 1);
     assert.equal(sample(during, 'engine_live_calls'), 1);
+    assert.ok(e2e.sim.sendDtmf(inMenu.channelId, '1'), 'the call is still up');
 
     const done = await e2e.waitForSession(res.body.id, (s) => FINAL.has(s.state));
     assert.equal(done.state, 'completed');
