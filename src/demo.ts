@@ -33,12 +33,13 @@ export const DEMO_CALLEE_SCRIPTS: Record<string, CalleeScript> = {
 
 export async function seedDemo(store: Store): Promise<void> {
   await store.ensureAccount(DEMO_ACCOUNT_ID, 'Demo account');
-  if (!(await store.findPhoneNumberByNumber(DEMO_ACCOUNT_ID, DEMO_CALLER_ID))) {
-    await store.addPhoneNumber(DEMO_ACCOUNT_ID, DEMO_CALLER_ID, 'Demo caller ID', true);
-  }
   if (!(await store.getFlow(DEMO_ACCOUNT_ID, DEMO_FLOW_ID))) {
     await store.createFlow(DEMO_ACCOUNT_ID, DEMO_FLOW, DEMO_FLOW_ID);
   }
+  // The demo number calls out with the demo flow and, called (a lab phone dialing it), runs it.
+  const number = await store.findPhoneNumberByNumber(DEMO_ACCOUNT_ID, DEMO_CALLER_ID);
+  if (!number) await store.addPhoneNumber(DEMO_ACCOUNT_ID, DEMO_CALLER_ID, 'Demo caller ID', true, DEMO_FLOW_ID);
+  else if (number.inboundFlowId === null) await store.updatePhoneNumber(DEMO_ACCOUNT_ID, number.id, { inboundFlowId: DEMO_FLOW_ID });
 }
 
 export function demoBanner(port: number): string {

@@ -91,6 +91,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   let deliveries: DeliveryWorker | undefined;
   const engine = createTelephonyEngine({
     port, store, router, config, logger: logger.child({ component: 'engine' }), leaseMs: config.sessionLeaseMs,
+    onInboundRefused: (reason) => metrics.inboundRefused.inc({ reason }),
     ...(speech ? { speaker: speech } : {}),
     events: {
       listening: (accountId, sessionId) => bus.listening(accountId, sessionId),

@@ -15,6 +15,8 @@ export interface PhoneNumber {
   number: string;
   name: string;
   enabled: boolean;
+  /** The flow a call to this number runs (null: such calls are refused). */
+  inboundFlowId: string | null;
   dateCreated: string;
   dateModified: string;
 }
@@ -37,6 +39,8 @@ export type SessionState =
 export const LIVE_STATES: readonly SessionState[] = ['queued', 'dialing', 'ringing', 'in-progress'];
 export const FINAL_STATES: readonly SessionState[] = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
 
+/** `outbound`: placed by NewOutgoingSession; `inbound`: a call to an owned number. */
+export type CallDirection = 'outbound' | 'inbound';
 /** A recording a session made (record step), stored by Asterisk under `id` (its ARI name). */
 export interface Recording {
   id: string;
@@ -51,9 +55,12 @@ export interface Recording {
 export interface Session {
   id: string;
   accountId: string;
+  direction: CallDirection;
   flowId: string;
   flowVersion: number;
+  /** The number called: the callee of an outbound call, the owned number of an inbound one. */
   numberToDial: string;
+  /** The number calling: an owned number on outbound calls, the caller's number on inbound ones. */
   callerId: string;
   state: SessionState;
   /** ARI channel id chosen by the engine before originate. */

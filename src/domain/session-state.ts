@@ -7,7 +7,8 @@ import type { SessionState } from './model.js';
 import { FINAL_STATES } from './model.js';
 
 const NEXT: Record<SessionState, readonly SessionState[]> = {
-  queued: ['dialing', 'failed', 'canceled'],
+  // An inbound call starts ringing (it arrives in state Ring).
+  queued: ['dialing', 'ringing', 'failed', 'canceled'],
   dialing: ['ringing', 'in-progress', 'busy', 'no-answer', 'failed', 'canceled'],
   ringing: ['in-progress', 'busy', 'no-answer', 'failed', 'canceled'],
   // Once answered, the call completes, or fails (flow error, loop guard, lost channel).

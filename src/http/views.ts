@@ -1,14 +1,19 @@
 // The public shapes of entities, as the API returns them (JSON camelCase; XML PascalCase).
 import type { Flow, Page, PhoneNumber, Recording, Session, SessionEvent } from '../domain/model.js';
+import { legsOf } from '../domain/session-legs.js';
 
 export function sessionView(s: Session) {
   return {
     id: s.id,
     accountId: s.accountId,
+    direction: s.direction,
     flowId: s.flowId,
     flowVersion: s.flowVersion,
     numberToDial: s.numberToDial,
     callerId: s.callerId,
+    // Who called whom, whichever the direction (inbound: the caller, then the owned number).
+    from: s.callerId,
+    to: s.numberToDial,
     state: s.state,
     dateCreated: s.dateCreated,
   };
@@ -23,6 +28,7 @@ export function sessionDetailView(s: Session, timeline: SessionEvent[]) {
     channelId: s.channelId,
     endpoint: s.endpoint,
     variables: s.variables,
+    legs: legsOf(s, timeline),
     timeline: timeline.map((e) => ({ seq: e.seq, at: e.at, type: e.type, data: e.data })),
   };
 }
@@ -46,6 +52,7 @@ export function phoneNumberView(n: PhoneNumber) {
     number: n.number,
     name: n.name,
     enabled: n.enabled,
+    inboundFlowId: n.inboundFlowId,
     dateCreated: n.dateCreated,
     dateModified: n.dateModified,
   };

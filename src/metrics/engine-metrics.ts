@@ -12,6 +12,7 @@ export interface EngineMetrics {
   readonly stasisToFirstStepSeconds: Histogram;
   readonly stepSeconds: Histogram<'type' | 'result'>;
   readonly gatherOutcomes: Counter<'outcome'>;
+  readonly inboundRefused: Counter<'reason'>;
   readonly ariConnected: Gauge;
   readonly ariReconnects: Counter;
   readonly ariRequestSeconds: Histogram<'operation'>;
@@ -53,6 +54,10 @@ export function createEngineMetrics(sources: ScrapedSources = {}): EngineMetrics
     }),
     gatherOutcomes: new Counter({ name: 'engine_gather_outcomes_total', help: 'Gather attempts by outcome: input, no-input, no-match.', labelNames: ['outcome'], registers }),
     ariConnected: new Gauge({ name: 'engine_ari_connected', help: '1 while the ARI events WebSocket is connected and the application registered, else 0.', registers }),
+    inboundRefused: new Counter({
+      name: 'engine_inbound_refused_total', help: 'Calls into the application refused (hung up, cause congestion), by reason: unknown-number, no-inbound-flow, ...',
+      labelNames: ['reason'], registers,
+    }),
     ariReconnects: new Counter({ name: 'engine_ari_reconnects_total', help: 'ARI connections made again after a loss.', registers }),
     ariRequestSeconds: new Histogram({
       name: 'engine_ari_request_duration_seconds', help: 'ARI REST requests by operation (originate, answer, play, stopPlayback, hangup, ...).',

@@ -95,9 +95,10 @@ export class PhoneNumberService {
     if (!checked.ok) errors.push(checked.error);
     const name = readString(input, 'name', errors, { required: false, maxLength: NAME_MAX }) ?? '';
     const enabled = readBoolean(input, 'enabled', errors) ?? true;
+    const inboundFlowId = await this.readInboundFlow(accountId, input, errors);
     throwIfAny(errors);
     if (!checked.ok) throw AppError.validation([checked.error]);
-    const added = await this.store.addPhoneNumber(accountId, checked.e164, name, enabled);
+    const added = await this.store.addPhoneNumber(accountId, checked.e164, name, enabled, inboundFlowId ?? null);
     if (added === 'duplicate') {
       throw new AppError('conflict', 'Conflict', `${checked.e164} is already registered`, [
         { fieldName: 'number', errorCode: 'Duplicate', message: 'This number is already registered' },
@@ -128,13 +129,27 @@ export class PhoneNumberService {
     if (pick(input, 'number') !== undefined) {
       errors.push({ fieldName: 'number', errorCode: 'ReadOnly', message: 'number cannot be changed: delete and add the new number' });
     }
+    const inboundFlowId = await this.readInboundFlow(accountId, input, errors);
     throwIfAny(errors);
-    const change: { name?: string; enabled?: boolean } = {};
+    const change: { name?: string; enabled?: boolean; inboundFlowId?: string | null } = {};
     if (name !== undefined) change.name = name;
     if (enabled !== undefined) change.enabled = enabled;
+    if (inboundFlowId !== undefined) change.inboundFlowId = inboundFlowId;
     const updated = await this.store.updatePhoneNumber(accountId, id, change);
     if (!updated) throw AppError.notFound('Phone number');
     return updated;
+  }
+
+  /** `inboundFlowId`: a flow of the account; "" or null clears it (undefined: not given). */
+  private async readInboundFlow(accountId: string, input: Input, errors: FieldError[]): Promise<string | null | undefined> {
+    const raw = pick(input, 'inboundFlowId');
+    if (raw === null || raw === '') return null;
+    const flowId = readString(input, 'inboundFlowId', errors, { required: false, maxLength: 128 });
+    if (flowId === undefined) return undefined;
+    if (!(await this.store.getFlow(accountId, flowId))) {
+      errors.push({ fieldName: 'inboundFlowId', errorCode: 'NotFound', message: 'inboundFlowId must be a flow of this account' });
+    }
+    return flowId;
   }
 
   async delete(accountId: string, id: string): Promise<void> {

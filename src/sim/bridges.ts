@@ -47,6 +47,12 @@ export function createBridge(sim: SimAsterisk, args: Args, pathId?: string): Rep
   return { status: 200, body: bridgeJson(sim, b) };
 }
 
+/** POST/DELETE /bridges/{id}/moh: the simulator plays no audio; the bridge must exist. */
+export function bridgeMoh(sim: SimAsterisk, args: Args): Reply {
+  findBridge(sim, args.str('bridgeId'));
+  return { status: 204 };
+}
+
 export function getBridge(sim: SimAsterisk, args: Args): Reply {
   return { status: 200, body: bridgeJson(sim, findBridge(sim, args.str('bridgeId'))) };
 }

@@ -45,7 +45,9 @@ function mediaLength(uri: string): { ms: number; estimated: boolean } {
   }
 }
 
-type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'storedRecordingFile' | 'deleteStoredRecording';
+type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'storedRecordingFile' | 'deleteStoredRecording'
+  | 'createChannel' | 'dial' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'playOnBridge' | 'startBridgeMoh' | 'stopBridgeMoh'
+  | 'recordBridge' | 'continueInDialplan';
 
 const OK: Promise<PortResult> = Promise.resolve({ ok: true, value: undefined });
 const notFound = (message: string): Promise<PortResult<never>> => Promise.resolve({ ok: false, kind: 'not-found', message });
@@ -113,6 +115,17 @@ export class ScriptedCall implements TelephonyPort {
   listChannelIds(): Promise<PortResult<string[]>> { return this.unsupported('listChannelIds'); }
   storedRecordingFile(): Promise<PortResult<{ data: Buffer; contentType: string }>> { return this.unsupported('storedRecordingFile'); }
   deleteStoredRecording(): Promise<PortResult> { return this.unsupported('deleteStoredRecording'); }
+  // A simulation has one party: the dial and transfer steps get their outcome from simulate-flow.ts.
+  createChannel(): Promise<PortResult> { return this.unsupported('createChannel'); }
+  dial(): Promise<PortResult> { return this.unsupported('dial'); }
+  createBridge(): Promise<PortResult> { return this.unsupported('createBridge'); }
+  addToBridge(): Promise<PortResult> { return this.unsupported('addToBridge'); }
+  destroyBridge(): Promise<PortResult> { return this.unsupported('destroyBridge'); }
+  playOnBridge(): Promise<PortResult> { return this.unsupported('playOnBridge'); }
+  startBridgeMoh(): Promise<PortResult> { return this.unsupported('startBridgeMoh'); }
+  stopBridgeMoh(): Promise<PortResult> { return this.unsupported('stopBridgeMoh'); }
+  recordBridge(): Promise<PortResult> { return this.unsupported('recordBridge'); }
+  continueInDialplan(): Promise<PortResult> { return this.unsupported('continueInDialplan'); }
 
   play(channelId: string, playbackId: string, media: string[]): Promise<PortResult> {
     if (this.hungUp || channelId !== this.channelId) return notFound('Channel not found');

@@ -87,6 +87,16 @@ export async function simulateFlow(
     setVariable: (name, value) => { variables[name] = value; },
     timeline: record,
     newId: (kind) => `${kind}-${++ids}`,
+    // No second party exists in a simulation: a dial fails (its onFailed path is taken) and a
+    // transfer is taken as done (the engine's part of the call is over).
+    dial: (req) => {
+      record('dial.ended', { to: req.to, outcome: 'failed', reason: 'not simulated: a dial connects a real second party' });
+      return Promise.resolve({ outcome: 'failed', reason: 'not simulated' });
+    },
+    transfer: (to) => {
+      record('session.transferred', { to });
+      return Promise.resolve({ ok: true });
+    },
   }, callAbort.signal, limits, (reason) => callAbort.abort(reason));
 
   const run = (async () => {

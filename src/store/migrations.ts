@@ -182,6 +182,17 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: 'inbound numbers and call direction',
+    sql: `
+      -- The flow a call to this number runs (NULL: calls to it are refused).
+      ALTER TABLE phone_numbers ADD COLUMN inbound_flow_id TEXT;
+      -- 'outbound' (placed by the API) or 'inbound' (a call to an owned number). For an inbound
+      -- session number_to_dial is the number called and caller_id the caller's number.
+      ALTER TABLE sessions ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound' CHECK (direction IN ('outbound', 'inbound'));
+    `,
+  },
+  {
     // 4, not 3: issue 13's inbound numbers take 3. A recording is registered by the same commit
     // as its session's recording.finished timeline row (the trigger), so the list, the row and
     // the session.recording.ready event never disagree.

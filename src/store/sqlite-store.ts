@@ -35,7 +35,7 @@ const MAX_COUNT_PER_PAGE = 1000;
 const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 
 const SESSION_COLUMNS = `id, account_id, flow_id, flow_version, number_to_dial, caller_id, state, channel_id,
-  endpoint, end_reason, date_created, date_answered, date_ended, status_callback, status_callback_events, owner_id, lease_expires`;
+  endpoint, end_reason, date_created, date_answered, date_ended, status_callback, status_callback_events, owner_id, lease_expires, direction`;
 
 /** Entries of each in-memory read cache (flows, caller IDs). */
 const CACHED_ROWS = 1000;
@@ -46,7 +46,8 @@ const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.nam
 
 interface AccountRow extends Row { id: string; name: string; date_created: string }
 interface PhoneNumberRow extends Row {
-  id: string; account_id: string; number: string; name: string; enabled: number; date_created: string; date_modified: string;
+  id: string; account_id: string; number: string; name: string; enabled: number; inbound_flow_id: string | null;
+  date_created: string; date_modified: string;
 }
 interface FlowRow extends Row {
   id: string; account_id: string; date_created: string; version: number; name: string; document: string; version_created: string;
@@ -56,6 +57,7 @@ interface SessionRow extends Row {
   state: string; channel_id: string; endpoint: string; end_reason: string | null; date_created: string;
   date_answered: string | null; date_ended: string | null;
   status_callback: string | null; status_callback_events: string | null; owner_id: string | null; lease_expires: string | null;
+  direction: string;
 }
 const RECORDING_COLUMNS = 'id, account_id, session_id, step_id, format, duration_sec, date_created';
 interface RecordingRow extends Row {
@@ -84,7 +86,7 @@ function toAccount(r: AccountRow): Account {
 function toPhoneNumber(r: PhoneNumberRow): PhoneNumber {
   return {
     id: r.id, accountId: r.account_id, number: r.number, name: r.name, enabled: r.enabled === 1,
-    dateCreated: r.date_created, dateModified: r.date_modified,
+    inboundFlowId: r.inbound_flow_id, dateCreated: r.date_created, dateModified: r.date_modified,
   };
 }
 
@@ -99,7 +101,7 @@ function toFlow(r: FlowRow): Flow {
 
 function toSession(r: SessionRow, variables: Record<string, string>): Session {
   return {
-    id: r.id, accountId: r.account_id, flowId: r.flow_id, flowVersion: r.flow_version,
+    id: r.id, accountId: r.account_id, direction: r.direction === 'inbound' ? 'inbound' : 'outbound', flowId: r.flow_id, flowVersion: r.flow_version,
     numberToDial: r.number_to_dial, callerId: r.caller_id, state: r.state as SessionState,
     channelId: r.channel_id, endpoint: r.endpoint, variables, endReason: r.end_reason,
     dateCreated: r.date_created, dateAnswered: r.date_answered, dateEnded: r.date_ended,
@@ -395,7 +397,7 @@ class SqliteStore implements Store {
 
   // ---- phone numbers ----
 
-  async addPhoneNumber(accountId: string, number: string, name: string, enabled: boolean): Promise<PhoneNumber | 'duplicate'> {
+  async addPhoneNumber(accountId: string, number: string, name: string, enabled: boolean, inboundFlowId: string | null = null): Promise<PhoneNumber | 'duplicate'> {
     const id = randomUUID();
     const at = now();
     try {
@@ -403,14 +405,14 @@ class SqliteStore implements Store {
         const ensure = ensureAccountStep(accountId, at);
         await this.db.runRaw(ensure.sql, ensure.params);
         await this.db.runRaw(
-          'INSERT INTO phone_numbers (id, account_id, number, name, enabled, date_created, date_modified) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          [id, accountId, number, name, enabled ? 1 : 0, at, at]);
+          'INSERT INTO phone_numbers (id, account_id, number, name, enabled, inbound_flow_id, date_created, date_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          [id, accountId, number, name, enabled ? 1 : 0, inboundFlowId, at, at]);
       }));
     } catch (err) {
       if (isConstraintError(err)) return 'duplicate';
       throw err;
     }
-    return { id, accountId, number, name, enabled, dateCreated: at, dateModified: at };
+    return { id, accountId, number, name, enabled, inboundFlowId, dateCreated: at, dateModified: at };
   }
 
   async listPhoneNumbers(accountId: string, request: PageRequest): Promise<Page<PhoneNumber>> {
@@ -437,18 +439,26 @@ class SqliteStore implements Store {
     });
   }
 
+  async phoneNumberCalled(number: string): Promise<PhoneNumber | undefined> {
+    const row = await this.db.get<PhoneNumberRow>('SELECT * FROM phone_numbers WHERE number = ?', [number]);
+    return row && toPhoneNumber(row);
+  }
+
   async enabledNumbers(accountId: string): Promise<PhoneNumber[]> {
     const rows = await this.db.all<PhoneNumberRow>(
       'SELECT * FROM phone_numbers WHERE account_id = ? AND enabled = 1 ORDER BY date_created, rowid', [accountId]);
     return rows.map(toPhoneNumber);
   }
 
-  async updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean }): Promise<PhoneNumber | undefined> {
+  async updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean; inboundFlowId?: string | null }): Promise<PhoneNumber | undefined> {
     return this.ownedNumbers.writing(() => this.db.transaction(async () => {
+      // inboundFlowId: undefined keeps it, null clears it.
       const changed = await this.db.runRaw(
-        `UPDATE phone_numbers SET name = COALESCE(?, name), enabled = COALESCE(?, enabled), date_modified = ?
+        `UPDATE phone_numbers SET name = COALESCE(?, name), enabled = COALESCE(?, enabled),
+         inbound_flow_id = CASE WHEN ? THEN ? ELSE inbound_flow_id END, date_modified = ?
          WHERE id = ? AND account_id = ?`,
-        [change.name ?? null, change.enabled === undefined ? null : change.enabled ? 1 : 0, now(), id, accountId]);
+        [change.name ?? null, change.enabled === undefined ? null : change.enabled ? 1 : 0,
+          change.inboundFlowId === undefined ? 0 : 1, change.inboundFlowId ?? null, now(), id, accountId]);
       return changed === 0 ? undefined : this.getPhoneNumber(accountId, id);
     }));
   }
@@ -554,10 +564,10 @@ class SqliteStore implements Store {
   async createSessionWith(s: NewSession, unit: SessionUnit): Promise<Session> {
     const at = s.dateCreated ?? now();
     const insert: SqlStep = {
-      sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?)`,
+      sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
       params: [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at,
         s.statusCallback ?? null, s.statusCallbackEvents ? JSON.stringify(s.statusCallbackEvents) : null,
-        s.owner?.id ?? null, s.owner?.leaseExpires ?? null],
+        s.owner?.id ?? null, s.owner?.leaseExpires ?? null, s.direction ?? 'outbound'],
     };
     const accountKnown = this.knownAccounts.has(s.accountId);
     // Counted at once: the API checks the live count before the next create of the account.
@@ -575,7 +585,7 @@ class SqliteStore implements Store {
     }
     this.knownAccounts.add(s.accountId);
     return {
-      id: s.id, accountId: s.accountId, flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
+      id: s.id, accountId: s.accountId, direction: s.direction ?? 'outbound', flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
       callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
       endReason: null, dateCreated: at, dateAnswered: null, dateEnded: null,
       statusCallback: s.statusCallback ?? null, statusCallbackEvents: s.statusCallbackEvents ?? null, ownerId: s.owner?.id ?? null,

@@ -2,7 +2,7 @@
 // Every method is account-scoped where the entity belongs to an account: an entity of another
 // account is reported exactly as one that does not exist (undefined / false).
 import type {
-  Account, Flow, Page, PageRequest, PhoneNumber, Recording, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
+  Account, CallDirection, Flow, Page, PageRequest, PhoneNumber, Recording, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
 import type { FlowDocument } from '../domain/flow.js';
 
@@ -25,6 +25,8 @@ export interface NewSession {
   callerId: string;
   channelId: string;
   endpoint: string;
+  /** Default `outbound`. */
+  direction?: CallDirection;
   statusCallback?: string;
   statusCallbackEvents?: string[];
   /** Set by the caller when the first unit's rows must carry the same time (default: now). */
@@ -122,12 +124,14 @@ export interface Store {
   ensureAccount(id: string, name: string): Promise<Account>;
   getAccount(id: string): Promise<Account | undefined>;
 
-  addPhoneNumber(accountId: string, number: string, name: string, enabled: boolean): Promise<PhoneNumber | 'duplicate'>;
+  addPhoneNumber(accountId: string, number: string, name: string, enabled: boolean, inboundFlowId?: string | null): Promise<PhoneNumber | 'duplicate'>;
   listPhoneNumbers(accountId: string, page: PageRequest): Promise<Page<PhoneNumber>>;
   getPhoneNumber(accountId: string, id: string): Promise<PhoneNumber | undefined>;
   findPhoneNumberByNumber(accountId: string, number: string): Promise<PhoneNumber | undefined>;
   enabledNumbers(accountId: string): Promise<PhoneNumber[]>;
-  updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean }): Promise<PhoneNumber | undefined>;
+  /** The number an inbound call dialed, whichever account owns it (engine-internal use only). */
+  phoneNumberCalled(number: string): Promise<PhoneNumber | undefined>;
+  updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean; inboundFlowId?: string | null }): Promise<PhoneNumber | undefined>;
   deletePhoneNumber(accountId: string, id: string): Promise<boolean>;
 
   /** `id` is generated unless given (the demo seed uses a fixed id). */

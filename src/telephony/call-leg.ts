@@ -1,5 +1,11 @@
 // One channel of a session: what ARI said about it (dial status, answer, shutdown, gone), its
-// media waits, and its hangup with the wait for ChannelDestroyed that confirms it.
+// media waits, and its hangup with the wait for ChannelDestroyed that confirms it. Every timeline
+// row it writes names it (`leg`: its channel id).
+//
+// A channel that entered the application from the dialplan (an inbound call) is watched only
+// while it is in Stasis: Asterisk 22 sends StasisEnd as its last event and no ChannelDestroyed
+// (trace l-inbound-from-phone), so for such a leg StasisEnd is the end, with the cause of its
+// hangup request.
 import { SOFTHANGUP_SHUTDOWN, finalStateOf, type FinalVerdict } from '../domain/session-state.js';
 import type { PortResult, TelephonyEvent, TelephonyPort } from './port.js';
 import { CallMedia } from './call-media.js';
@@ -22,14 +28,24 @@ export class CallLeg {
   private dialstatus: string | undefined;
   private lastRecordedDialstatus: string | undefined;
   private asteriskShutdown = false;
+  private hangupCause: number | undefined;
   private confirmTimer: NodeJS.Timeout | undefined;
+  private readonly timeline: (type: string, data: Record<string, unknown>, at?: string) => void;
 
   constructor(
     readonly channelId: string,
     private readonly port: TelephonyPort,
     private readonly hangupConfirmMs: number,
-    private readonly timeline: (type: string, data: Record<string, unknown>, at?: string) => void,
-  ) {}
+    timeline: (type: string, data: Record<string, unknown>, at?: string) => void,
+    /**
+     * How the channel came to the application: originated (answered when it enters), inbound
+     * (from the dialplan: StasisEnd is its last event), created (POST /channels/create: it enters
+     * Down, before it is dialed).
+     */
+    private readonly origin: 'originated' | 'inbound' | 'created' = 'originated',
+  ) {
+    this.timeline = (type, data, at) => timeline(type, { leg: channelId, ...data }, at);
+  }
 
   /** Translates a channel event into news for the session (undefined: nothing to act on). */
   handle(event: TelephonyEvent): LegNews | undefined {
@@ -49,13 +65,18 @@ export class CallLeg {
         if (event.state === 'Ringing') return { kind: 'ringing', at: event.at };
         return event.state === 'Up' ? this.answer(event.at) : undefined;
       case 'stasis-start':
-        this.answered = true;
+        if (this.origin === 'originated') this.answered = true;
         return { kind: 'entered-app', at: event.at };
       case 'hangup-request':
         if (event.soft && event.cause === SOFTHANGUP_SHUTDOWN) this.asteriskShutdown = true;
+        if (event.cause !== undefined) this.hangupCause ??= event.cause;
         this.timeline('ari.hangup-request', { ...(event.cause !== undefined ? { cause: event.cause } : {}), ...(event.soft ? { soft: true } : {}) }, event.at);
         return { kind: 'hangup-requested', at: event.at };
       case 'stasis-end':
+        if (this.origin === 'inbound') {
+          const cause = this.hangupCause ?? 16;
+          return this.destroyed(cause, cause === 16 ? 'Normal Clearing' : `hangup cause ${cause}`, event.at);
+        }
         return { kind: 'left-app', at: event.at };
       case 'channel-destroyed':
         return this.destroyed(event.cause, event.causeTxt, event.at);
@@ -102,6 +123,11 @@ export class CallLeg {
     }
     // ARI unreachable: the reconciliation after the reconnect settles this session.
     this.timeline('error', { op: 'hangup', kind: res.kind, message: res.message });
+  }
+
+  /** Answered by our own request (an inbound call): news unless ARI's state change came first. */
+  answeredByUs(at: string): LegNews | undefined {
+    return this.answer(at);
   }
 
   /** The channel is known gone without an event (originate refused, vanished during an outage). */

@@ -1,6 +1,7 @@
-// One session, from originate to its final state: the conductor of its leg (the channel), its
-// flow runner and its recorder. Its life, in phases:
-//   placing  – created; originate sent; the state follows ARI (dialing, ringing, in-progress)
+// One session, from originate (or an inbound call's arrival) to its final state: the conductor of
+// its leg (the channel), its flow runner and its recorder. Its life, in phases:
+//   placing  – created; originate sent (or the inbound call answered); the state follows ARI
+//              (dialing, ringing, in-progress)
 //   running  – the channel entered the application: the flow runs (it may be redirected, held)
 //   ending   – the end is known (ChannelDestroyed, or concluded without a channel): the flow unwinds
 //   ended    – the final state is written (with its one `session.ended` event)
@@ -16,6 +17,7 @@ import { CallLeg, type LegNews } from './call-leg.js';
 import { FlowRunner, type RunLimits, type RunOutcome } from './flow-runner.js';
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
 import type { StepContext, StepTiming } from './steps/types.js';
+import { dialAndBridge } from './dial.js';
 import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
@@ -35,7 +37,20 @@ export interface CallSessionDeps {
   start: { seq: number; snapshot?: SessionSnapshot };
   /** Called once, when the session reached its final state and its writes are done. */
   onEnd(session: CallSession): void;
+  /** An inbound call: its channel is already in the application, ringing; the engine answers it. */
+  inbound?: boolean;
+  /** The endpoint for a number (routing rules and destination policy), or why it may not be called. */
+  route(number: string): { ok: true; endpoint: string } | { ok: false; reason: string };
+  /** True when the number is an enabled phone number of the account. */
+  owns(accountId: string, number: string): Promise<boolean>;
+  /** Routes the events of a further channel or bridge of this session to it. */
+  attach(session: CallSession, kind: 'channel' | 'bridge', id: string): void;
 }
+
+/** The dialplan context the transfer step continues a call in (asterisk-config/extensions.conf). */
+export const TRANSFER_CONTEXT = 'engine-transfer';
+/** The channel variable telling that context which endpoint to dial. */
+export const TRANSFER_VARIABLE = 'ENGINE_TRANSFER_TO';
 
 type Phase = 'placing' | 'running' | 'ending' | 'ended';
 
@@ -43,6 +58,7 @@ type Phase = 'placing' | 'running' | 'ending' | 'ended';
 export class CallSession {
   readonly id: string;
   readonly channelId: string;
+  private readonly session: Session;
   private phase: Phase = 'placing';
   private readonly leg: CallLeg;
   private readonly recorder: SessionRecorder;
@@ -52,6 +68,10 @@ export class CallSession {
   /** Why the engine or the API ended the call (drain, EndSession). */
   private endRequest: string | undefined;
   private loopGuard: string | undefined;
+  /** Events of the leg a dial step is connecting (dial.ts). */
+  private dialedLeg: ((event: TelephonyEvent) => void) | undefined;
+  /** Set from the transfer request on: the call's StasisEnd then ends the session `completed`. */
+  private transferredTo: string | undefined;
   private readonly endedPromise: Promise<void>;
   private resolveEnded: () => void = () => undefined;
   private readonly log: Logger;
@@ -59,9 +79,10 @@ export class CallSession {
   constructor(session: Session, private readonly flow: Flow, private readonly deps: CallSessionDeps) {
     this.id = session.id;
     this.channelId = session.channelId;
+    this.session = session;
     this.log = deps.logger.child({ sessionId: session.id });
     this.recorder = new SessionRecorder(session, { store: deps.store, out: deps.events, destinations: deps.destinations, log: this.log }, deps.start);
-    this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (type, data, at) => this.recorder.timeline(type, data, at));
+    this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (type, data, at) => this.recorder.timeline(type, data, at), deps.inbound ? 'inbound' : 'originated');
     this.endedPromise = new Promise<void>((resolve) => { this.resolveEnded = resolve; });
   }
 
@@ -101,6 +122,21 @@ export class CallSession {
     this.transition('dialing');
   }
 
+  /** An inbound call entered the application: it rings, is answered, and its flow runs. */
+  async acceptInbound(): Promise<void> {
+    this.transition('ringing');
+    const res = await this.deps.port.answer(this.channelId);
+    if (this.phase !== 'placing') return;
+    if (!res.ok) {
+      this.timeline('error', { op: 'answer', kind: res.kind, message: res.message });
+      if (res.kind === 'not-found') this.conclude('canceled', 'the caller hung up before the call was answered');
+      else this.stop(`answering the inbound call failed (${res.kind}): ${res.message}`);
+      return;
+    }
+    const news = this.leg.answeredByUs(new Date().toISOString());
+    if (news) this.onNews(news);
+  }
+
   /** Ends the session without a channel to wait for (originate refused, channel vanished while ARI was away). */
   conclude(state: 'failed' | 'canceled', reason: string): void {
     if (this.phase === 'ending' || this.phase === 'ended') return;
@@ -113,7 +149,17 @@ export class CallSession {
   // ---- events ----
 
   handle(event: TelephonyEvent): void {
-    if (this.phase === 'ending' || this.phase === 'ended') return;
+    if (this.phase === 'ended') return;
+    if (event.type === 'bridge-entered' || event.type === 'bridge-left' || event.type === 'bridge-destroyed') {
+      this.recorder.timeline(`ari.${event.type}`, { bridgeId: event.bridgeId, ...('channelId' in event ? { leg: event.channelId } : {}) }, event.at);
+      return;
+    }
+    if ('channelId' in event && event.channelId !== undefined && event.channelId !== this.channelId) {
+      // A dialed leg: its dial step unwinds even while the session ends (its cause is recorded).
+      this.dialedLeg?.(event);
+      return;
+    }
+    if (this.phase === 'ending') return;
     const news = this.leg.handle(event);
     if (news) this.onNews(news);
   }
@@ -125,6 +171,8 @@ export class CallSession {
         break;
       case 'answered':
         this.transition('in-progress', {}, news.at);
+        // An inbound call is already in the application: its flow starts once it is answered.
+        if (this.deps.inbound) this.startFlow();
         break;
       case 'entered-app':
         this.transition('in-progress', {}, news.at);
@@ -134,6 +182,10 @@ export class CallSession {
         this.abortCall(this.leg.hungUpByUs ? 'hung up by the engine' : 'far end hung up');
         break;
       case 'left-app':
+        if (this.transferredTo !== undefined) {
+          this.endTransferred(news.at);
+          break;
+        }
         this.abortCall(this.leg.hungUpByUs ? 'hung up by the engine' : 'channel left the application');
         break;
       case 'destroyed':
@@ -156,6 +208,14 @@ export class CallSession {
       else if (this.endRequest) this.finish({ state: 'completed', reason: `${this.endRequest}; ${verdict.reason}` }, at);
       else this.finish(verdict, at);
     });
+  }
+
+  /** The transferred call left the application: the engine's part is done. */
+  private endTransferred(at: string): void {
+    if (this.phase === 'ending' || this.phase === 'ended') return;
+    this.phase = 'ending';
+    this.leg.markGone();
+    void this.unwound().then(() => this.finish({ state: 'completed', reason: `transferred to ${this.transferredTo}` }, at));
   }
 
   private unwound(): Promise<RunOutcome | undefined> {
@@ -274,7 +334,7 @@ export class CallSession {
       this.abortCall(reason);
     });
     this.runDone = this.runner.run().then(async (outcome) => {
-      if (!this.leg.gone) await this.leg.hangup((news) => this.onNews(news));
+      if (!this.leg.gone && !outcome.transferred) await this.leg.hangup((news) => this.onNews(news));
       return outcome;
     }, (err: unknown) => {
       this.log.error({ err }, 'flow runner failed');
@@ -295,6 +355,51 @@ export class CallSession {
       setVariable: (name, value) => this.recorder.setVariable(name, value),
       timeline: (type, data) => this.recorder.timeline(type, data),
       newId: (kind) => `${kind === 'playback' ? 'pb' : 'rec'}-${randomUUID()}`,
+      dial: (req, signal) => dialAndBridge({
+        port: this.deps.port, sessionId: this.id, firstChannelId: this.channelId, media: this.leg.media,
+        hangupConfirmMs: this.deps.hangupConfirmMs, recordingGraceMs: this.deps.timing.recordingGraceMs,
+        timeline: (type, data) => this.recorder.timeline(type, data),
+        resolve: (to, callerId) => this.resolveDial(to, callerId),
+        attach: (kind, id) => this.deps.attach(this, kind, id),
+        setDialedLeg: (handler) => { this.dialedLeg = handler; },
+      }, req, signal),
+      transfer: (to) => this.transfer(to),
     };
+  }
+
+  /** The session's own number: the caller ID of an outbound call, the number called on an inbound one. */
+  private ownNumber(): string {
+    return this.session.direction === 'inbound' ? this.session.numberToDial : this.session.callerId;
+  }
+
+  private async resolveDial(to: string, callerId: string | undefined): Promise<{ ok: true; endpoint: string; callerNumber: string } | { ok: false; reason: string }> {
+    const route = this.deps.route(to);
+    if (!route.ok) return route;
+    if (callerId !== undefined && !(await this.deps.owns(this.session.accountId, callerId))) {
+      return { ok: false, reason: `callerId ${callerId} is not an enabled number of the account` };
+    }
+    return { ok: true, endpoint: route.endpoint, callerNumber: callerId ?? this.ownNumber() };
+  }
+
+  /**
+   * Blind transfer: the endpoint goes in a channel variable and the call continues in the
+   * dialplan context that dials it (POST /channels/{id}/continue). Chosen over
+   * POST /channels/{id}/redirect, which asks the far end to re-route (a SIP 302 or REFER) and so
+   * works only with endpoints of the same technology whose far end accepts it — not on trunk
+   * calls; continuing in the dialplan reaches any routed number, and the dialplan is ours.
+   */
+  private async transfer(to: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const route = this.deps.route(to);
+    if (!route.ok) return route;
+    const set = await this.deps.port.setVariable(this.channelId, TRANSFER_VARIABLE, route.endpoint);
+    if (!set.ok) return { ok: false, reason: `transfer failed (${set.kind}): ${set.message}` };
+    this.transferredTo = to;
+    this.recorder.timeline('session.transferred', { leg: this.channelId, to, endpoint: route.endpoint, context: TRANSFER_CONTEXT });
+    const res = await this.deps.port.continueInDialplan(this.channelId, TRANSFER_CONTEXT, to, 1);
+    if (!res.ok) {
+      this.transferredTo = undefined;
+      return { ok: false, reason: `transfer failed (${res.kind}): ${res.message}` };
+    }
+    return { ok: true };
   }
 }

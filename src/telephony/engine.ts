@@ -1,5 +1,5 @@
-// The telephony engine: places calls through the port, routes events to their CallSession through
-// the live-call registry, hands live calls to the control operations, and keeps the store
+// The telephony engine: places calls through the port, takes calls that come in (inbound.ts),
+// routes events to their CallSession through the live-call registry, hands live calls to the control operations, and keeps the store
 // truthful across faults — reconciling with ARI's channel list after every (re)connect, ending
 // the sessions of engines that are gone (orphans.ts), and draining or hanging up live calls on stop.
 import type { Config } from '../config.js';
@@ -12,6 +12,9 @@ import { CallSession } from './call-session.js';
 import { LiveCalls } from './live-calls.js';
 import { newOwner } from './owner.js';
 import { endOrphans } from './orphans.js';
+import { InboundCalls, type InboundRefusal } from './inbound.js';
+import { checkE164 } from '../domain/e164.js';
+import { checkDestination } from '../domain/destination-policy.js';
 import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type Destinations, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
 import type { Speaker } from '../tts/speech.js';
@@ -33,6 +36,8 @@ export interface TelephonyEngineDeps {
   events?: EventsOut;
   /** The lease on the sessions this process runs (default 30 s, renewed every third of it). */
   leaseMs?: number;
+  /** Told of each inbound call refused (metrics). */
+  onInboundRefused?: (reason: InboundRefusal) => void;
   /** Text to speech for say text (absent: say text fails the step, saying why). */
   speaker?: Speaker;
 }
@@ -43,8 +48,12 @@ export interface TelephonyEngineStats {
   /** Events for channels that are not ours. */
   ignoredEvents: number;
   reconciliations: number;
-  /** Channels that entered the application without being ours, hung up. */
+  /** Channels that entered the application without being ours (inbound calls refused), hung up. */
   refusedChannels: number;
+  /** The same, by reason. */
+  inboundRefusals: Record<InboundRefusal, number>;
+  /** Inbound calls accepted (sessions created). */
+  inboundAccepted: number;
 }
 
 export type TelephonyEngine = CallEngine & {
@@ -85,30 +94,33 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   /** False from each (re)connection until its reconciliation is done: /ready waits for it. */
   let reconciled = false;
   let reconciliations = 0;
-  let refusedChannels = 0;
+  let inboundAccepted = 0;
   let reconciling: Promise<void> | undefined;
   const stopping = new AbortController();
 
+  const inbound = new InboundCalls({
+    port, store, logger,
+    maxLiveCallsPerAccount: config.limits.maxLiveCallsPerAccount,
+    accepting: () => accepting,
+    admit: (draft) => admit(draft),
+    run: async (session, flow) => {
+      const call = await newCall(session, flow, true);
+      calls.register(call);
+      originated.add(call);
+      inboundAccepted += 1;
+      await call.acceptInbound();
+    },
+    refused: (reason) => deps.onInboundRefused?.(reason),
+  });
+
   port.onEvent((event) => {
+    if (inbound.hold(event)) return;
     if (event.type === 'stasis-start' && !calls.byChannelId(event.channelId)) {
-      refuseForeignChannel(event.channelId, event.args);
+      inbound.arrive(event, (held) => calls.dispatch(held));
       return;
     }
     calls.dispatch(event);
   });
-
-  /**
-   * A channel entering our application that we did not originate (a lab phone dialing a number
-   * into Stasis(engine,inbound,...)): the engine runs flows on outgoing calls only, so it ends the
-   * call at once rather than leave the caller ringing in Stasis.
-   */
-  const refuseForeignChannel = (channelId: string, args: string[]): void => {
-    refusedChannels += 1;
-    logger.info({ channelId, args }, 'channel entered the application but is not an outgoing session: hanging it up');
-    void port.hangup(channelId, 'congestion').then((res) => {
-      if (!res.ok && res.kind !== 'not-found') logger.warn({ channelId, kind: res.kind }, 'could not hang up a foreign channel');
-    });
-  };
   port.onConnection((event) => {
     if (event.type === 'connected') {
       void reconcile();
@@ -121,7 +133,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     session, await store.activeWebhooks(session.accountId), session.statusCallback ? await store.signingSecret(session.accountId) : undefined);
 
   /** Sessions not admitted here (created straight in the store) read where they stand first. */
-  const newCall = (session: Session, flow: Flow): CallSession | Promise<CallSession> => {
+  const newCall = (session: Session, flow: Flow, isInbound = false): CallSession | Promise<CallSession> => {
     const first = admitted.get(session.id);
     admitted.delete(session.id);
     const make = (destinations: Destinations, seq: number): CallSession => new CallSession(session, flow, {
@@ -129,11 +141,41 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       start: { seq },
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
       onEnd: (c) => calls.remove(c),
+      inbound: isInbound,
+      route,
+      owns: async (accountId, number) => (await store.findPhoneNumberByNumber(accountId, number))?.enabled === true,
+      attach: (call, kind, id) => calls.attach(call, kind, id),
     });
     if (!first) return Promise.all([destinationsFor(session), store.lastSeq(session.id)]).then(([d, seq]) => make(d, seq));
     // The session and its first events are committed (the service created it before placing it).
     if (first.unit.outbox) events.outboxCommitted(first.unit.outbox);
     return make(first.destinations, 1);
+  };
+
+  /** A number a flow dials or transfers to: checked like numberToDial, then routed. */
+  const route = (number: string): { ok: true; endpoint: string } | { ok: false; reason: string } => {
+    const checked = checkE164(number, 'to');
+    if (!checked.ok) return { ok: false, reason: checked.error.message };
+    const refused = checkDestination(checked.e164, { allowedDestinations: config.allowedDestinations, blockedNumberTypes: config.blockedNumberTypes }, 'to', checked.info());
+    if (refused) return { ok: false, reason: refused.message };
+    try {
+      return { ok: true, endpoint: router.endpointFor(checked.e164) };
+    } catch {
+      return { ok: false, reason: `no route dials ${checked.e164}` };
+    }
+  };
+
+  const admit: CallEngine['admit'] = async (draft) => {
+    const session = { ...draft, owner: { id: owner.id, leaseExpires: owner.leaseExpires() } };
+    const view = {
+      ...session, direction: draft.direction ?? 'outbound', state: 'queued' as const, variables: {}, endReason: null, dateAnswered: null, dateEnded: null,
+      statusCallback: draft.statusCallback ?? null, statusCallbackEvents: draft.statusCallbackEvents ?? null,
+      ownerId: owner.id, leaseExpires: session.owner.leaseExpires,
+    };
+    const destinations = await destinationsFor(view);
+    const unit = SessionRecorder.firstUnit(view, destinations, events.claim());
+    admitted.set(draft.id, { unit, destinations });
+    return { session, unit };
   };
 
   const orphanDeps = { store, port, owner, events, logger, startedAt, destinationsFor, isOurs: (id: string) => calls.get(id) !== undefined };
@@ -300,18 +342,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     isReady: () => accepting && port.isConnected(),
     readiness: () => ({ ari: accepting && port.isConnected(), reconciled }),
     endpointFor: (numberToDial) => router.endpointFor(numberToDial),
-    admit: async (draft) => {
-      const session = { ...draft, owner: { id: owner.id, leaseExpires: owner.leaseExpires() } };
-      const view = {
-        ...session, state: 'queued' as const, variables: {}, endReason: null, dateAnswered: null, dateEnded: null,
-        statusCallback: draft.statusCallback ?? null, statusCallbackEvents: draft.statusCallbackEvents ?? null,
-        ownerId: owner.id, leaseExpires: session.owner.leaseExpires,
-      };
-      const destinations = await destinationsFor(view);
-      const unit = SessionRecorder.firstUnit(view, destinations, events.claim());
-      admitted.set(draft.id, { unit, destinations });
-      return { session, unit };
-    },
+    admit,
     live: (sessionId) => calls.get(sessionId),
     placeCall: async (session, flow) => {
       try {
@@ -337,7 +368,11 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       await port.start();
     },
     stop,
-    stats: () => ({ liveCalls: calls.size(), ignoredEvents: calls.ignored, reconciliations, refusedChannels }),
+    stats: () => ({
+      liveCalls: calls.size(), ignoredEvents: calls.ignored, reconciliations,
+      refusedChannels: Object.values(inbound.refusals).reduce((a, b) => a + b, 0),
+      inboundRefusals: { ...inbound.refusals }, inboundAccepted,
+    }),
     ownerId: owner.id,
   };
 }

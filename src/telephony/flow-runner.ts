@@ -12,7 +12,7 @@ import { CallAborted, REAL_TIMERS, abortReason } from './wait.js';
 export interface RunLimits { flowMaxSteps: number; flowMaxDurationMs: number }
 
 /** Why the run ended: `failure` ends the session `failed`. */
-export interface RunOutcome { failure?: string; reason?: string }
+export interface RunOutcome { failure?: string; reason?: string; transferred?: boolean }
 
 type Interruption =
   | { kind: 'redirect'; flow: Flow; stepId: string | undefined }
@@ -82,6 +82,7 @@ export class FlowRunner {
     const onCallAbort = (): void => this.stepAbort?.abort(this.callSignal.reason);
     this.callSignal.addEventListener('abort', onCallAbort, { once: true });
     let executed = 0;
+    let transferred = false;
     this.started();
     try {
       while (!this.callSignal.aborted) {
@@ -103,6 +104,10 @@ export class FlowRunner {
           continue;
         }
         if (result.kind === 'hangup') break;
+        if (result.kind === 'transferred') {
+          transferred = true;
+          break;
+        }
         if (result.kind === 'failed') {
           failure = `step ${step.id}: ${result.reason}`;
           break;
@@ -131,7 +136,7 @@ export class FlowRunner {
     }
     const reason = this.callSignal.aborted ? abortReason(this.callSignal) : undefined;
     this.base.timeline('flow.ended', failure ? { reason: failure } : reason ? { reason } : {});
-    return { ...(failure ? { failure } : {}), ...(reason ? { reason } : {}) };
+    return { ...(failure ? { failure } : {}), ...(reason ? { reason } : {}), ...(transferred ? { transferred } : {}) };
   }
 
   private started(): void {

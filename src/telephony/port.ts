@@ -22,6 +22,18 @@ export interface OriginateRequest {
   appArgs: string[];
 }
 
+/** A second leg (the dial step), made in the application before it is dialed (POST /channels/create). */
+export interface CreateChannelRequest {
+  channelId: string;
+  endpoint: string;
+  /** The first party's channel: Asterisk takes codecs and linked ids from it. */
+  originator: string;
+  /** Number shown to the dialed party (set as CALLERID(num) on the new channel). */
+  callerNumber: string;
+  variables: Record<string, string>;
+  appArgs: string[];
+}
+
 /** Typed outcome of a REST call: ari-client's errors carry no status, the adapter maps them. */
 export type PortResult<T = void> =
   | { ok: true; value: T }
@@ -35,16 +47,18 @@ export type PlaybackEndState = 'done' | 'failed' | 'cancelled';
  */
 export type TelephonyEvent =
   | { type: 'dial'; channelId: string; dialstatus: string; at: string }
-  | { type: 'stasis-start'; channelId: string; args: string[]; state: ChannelState; at: string }
+  | { type: 'stasis-start'; channelId: string; args: string[]; state: ChannelState; caller?: string; channelName?: string; at: string }
   | { type: 'stasis-end'; channelId: string; at: string }
   | { type: 'state-change'; channelId: string; state: ChannelState; at: string }
   | { type: 'dtmf'; channelId: string; digit: string; durationMs: number; at: string }
   | { type: 'hangup-request'; channelId: string; cause?: number; soft?: boolean; at: string }
   | { type: 'channel-destroyed'; channelId: string; cause: number; causeTxt: string; at: string }
-  | { type: 'playback-started'; playbackId: string; channelId?: string; at: string }
-  | { type: 'playback-finished'; playbackId: string; channelId?: string; state: string; at: string }
-  | { type: 'recording-finished'; name: string; channelId?: string; state: string; durationSec?: number; at: string }
-  | { type: 'recording-failed'; name: string; channelId?: string; cause?: string; at: string };
+  | { type: 'playback-started'; playbackId: string; channelId?: string; bridgeId?: string; at: string }
+  | { type: 'playback-finished'; playbackId: string; channelId?: string; bridgeId?: string; state: string; at: string }
+  | { type: 'recording-finished'; name: string; channelId?: string; bridgeId?: string; state: string; durationSec?: number; at: string }
+  | { type: 'recording-failed'; name: string; channelId?: string; bridgeId?: string; cause?: string; at: string }
+  | { type: 'bridge-entered' | 'bridge-left'; bridgeId: string; channelId: string; at: string }
+  | { type: 'bridge-destroyed'; bridgeId: string; at: string };
 
 /** Connection-level news: the engine reconnects and reconciles on these. */
 export type ConnectionEvent =
@@ -76,6 +90,23 @@ export interface TelephonyPort {
   stopMoh(channelId: string): Promise<PortResult>;
   /** DTMF to the far end (POST /channels/{id}/dtmf); the application sees no event for it. */
   sendDtmf(channelId: string, digits: string): Promise<PortResult>;
+  /** POST /channels/create: the channel enters the application at once, in state Down, undialed. */
+  createChannel(req: CreateChannelRequest): Promise<PortResult>;
+  /** POST /channels/{id}/dial of a created channel; `timeoutSec` is the ring time. */
+  dial(channelId: string, callerChannelId: string, timeoutSec: number): Promise<PortResult>;
+  /** POST /bridges/{id}?type=mixing. */
+  createBridge(bridgeId: string): Promise<PortResult>;
+  addToBridge(bridgeId: string, channelIds: string[]): Promise<PortResult>;
+  /** DELETE /bridges/{id}: the channels left in it stay in the application. */
+  destroyBridge(bridgeId: string): Promise<PortResult>;
+  /** A playback every channel of the bridge hears. */
+  playOnBridge(bridgeId: string, playbackId: string, media: string[]): Promise<PortResult>;
+  startBridgeMoh(bridgeId: string, mohClass?: string): Promise<PortResult>;
+  /** POST /bridges/{id}/record: records what the bridge mixes; ends when the bridge is destroyed. */
+  recordBridge(bridgeId: string, opts: { name: string; format: string; maxDurationSeconds: number }): Promise<PortResult>;
+  stopBridgeMoh(bridgeId: string): Promise<PortResult>;
+  /** POST /channels/{id}/continue: the channel leaves the application for the dialplan. */
+  continueInDialplan(channelId: string, context: string, extension: string, priority: number): Promise<PortResult>;
   /** A stored recording's file (GET /recordings/stored/{name}/file) with Asterisk's content type. */
   storedRecordingFile(name: string): Promise<PortResult<{ data: Buffer; contentType: string }>>;
   deleteStoredRecording(name: string): Promise<PortResult>;

@@ -283,9 +283,15 @@ describe('no guest reaches the trunk', () => {
     const contexts = dialplan.filter((s) => s.name !== 'general').map((s) => s.name).sort();
     const used = [...new Set(sectionsOfType(sip, 'endpoint').map((e) => get(e, 'context') ?? 'default'))];
     // [test-callees] is reached only by Local channels the engine originates and by Goto from
-    // [from-phones]: no endpoint lands in it, and nothing in it dials out.
-    assert.deepEqual(contexts, [...used, 'test-callees'].sort());
+    // [from-phones]: no endpoint lands in it, and nothing in it dials out. [engine-transfer] is
+    // reached only by the engine's POST /channels/{id}/continue (transfer step); it dials nothing
+    // but the endpoint the engine put in ENGINE_TRANSFER_TO.
+    assert.deepEqual(contexts, [...used, 'engine-transfer', 'test-callees'].sort());
     for (const e of section(dialplan, 'test-callees').entries) assert.doesNotMatch(e.value, /\b(Dial|Goto|Gosub|Stasis)\(/, e.value);
+    for (const e of section(dialplan, 'engine-transfer').entries) {
+      const dial = /\bDial\(([^,)]*)/.exec(e.value);
+      if (dial) assert.equal(dial[1], '${ENGINE_TRANSFER_TO}', e.value);
+    }
     assert.ok(!contexts.includes('default') && !contexts.includes('public'));
     for (const s of dialplan) assert.equal(s.entries.some((e) => e.key === 'include'), false, `[${s.name}] includes no other context`);
   });

@@ -155,7 +155,7 @@ describe('validateFlowDocument: steps', () => {
   });
 
   test('unknown or missing type', () => {
-    expectError(withStep({ type: 'dial' }), 'steps[0].type', 'UnknownStepType');
+    expectError(withStep({ type: 'teleport' }), 'steps[0].type', 'UnknownStepType');
     expectError(withStep({ type: 7 }), 'steps[0].type', 'UnknownStepType');
     expectError(withStep({}), 'steps[0].type', 'Required');
   });
@@ -313,7 +313,7 @@ describe('validateFlowDocument: steps', () => {
       name: '',
       steps: [
         { id: 'a', type: 'pause', ms: -1 },
-        { id: 'b', type: 'dial' },
+        { id: 'b', type: 'teleport' },
         { id: 'a', type: 'hangup' },
       ],
     });

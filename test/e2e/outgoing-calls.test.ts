@@ -117,7 +117,7 @@ describe('outgoing sessions end to end', () => {
     await e2e.waitForSession(res.body.id, isFinal);
   });
 
-  test('a phone dialing into the application is hung up at once, not left ringing', async () => {
+  test('a phone dialing a number nobody owns into the application is hung up at once, not left ringing', async () => {
     const res = await fetch(`${e2e.sim.url}/sim/inbound`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ from: 'PJSIP/phone1', exten: '+12025550100', app: 'engine', args: ['inbound', '+12025550100'] }),

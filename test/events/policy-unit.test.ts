@@ -63,7 +63,7 @@ describe('retry schedule', () => {
 
 describe('event model', () => {
   const session: Session = {
-    id: '3f0c2b9e-6a1d-4c4f-9e0b-2a7d5c6e8f10', accountId: 'acct', flowId: 'f', flowVersion: 1, numberToDial: '+18144043093',
+    id: '3f0c2b9e-6a1d-4c4f-9e0b-2a7d5c6e8f10', accountId: 'acct', direction: 'outbound', flowId: 'f', flowVersion: 1, numberToDial: '+18144043093',
     callerId: '+12125550100', state: 'completed', channelId: 'c', endpoint: 'e', variables: {}, endReason: 'done',
     dateCreated: '2026-01-01T00:00:00.000Z', dateAnswered: null, dateEnded: null, statusCallback: null, statusCallbackEvents: null,
     ownerId: null, leaseExpires: null,

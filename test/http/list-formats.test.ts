@@ -43,7 +43,7 @@ describe('lists, CSV and the session and flow operations', () => {
     assert.equal(bySuffix.status, 200);
     assert.match(bySuffix.headers.get('content-type') ?? '', /^text\/csv/);
     const lines = bySuffix.text.split('\r\n');
-    assert.equal(lines[0], 'id,accountId,number,name,enabled,dateCreated,dateModified');
+    assert.equal(lines[0], 'id,accountId,number,name,enabled,inboundFlowId,dateCreated,dateModified');
     assert.equal(lines.length, 5); // header, three rows, the final CRLF
     assert.match(lines[1] ?? '', new RegExp(`^${ids[0]},acme,'\\+12025550101,"'=HYPERLINK\\(""x""\\)",true,`));
     assert.match(lines[2] ?? '', /,"Desk, ""main""",true,/);
@@ -53,7 +53,7 @@ describe('lists, CSV and the session and flow operations', () => {
       assert.equal(one.text.split('\r\n')[1]?.split(',')[3], cell, name);
     }
     const byParam = await h.request('GET', '/sessions?format=csv');
-    assert.equal(byParam.text, 'id,accountId,flowId,flowVersion,numberToDial,callerId,state,dateCreated,dateAnswered,dateEnded,endReason,channelId,endpoint,variables,timeline,webhookDeliveries\r\n');
+    assert.equal(byParam.text, 'id,accountId,direction,flowId,flowVersion,numberToDial,callerId,from,to,state,dateCreated,dateAnswered,dateEnded,endReason,channelId,endpoint,variables,legs,timeline,webhookDeliveries\r\n');
     const byAccept = await h.request('GET', '/flows', { headers: { accept: 'text/csv' } });
     assert.match(byAccept.headers.get('content-type') ?? '', /^text\/csv/);
     const error = await h.request('GET', '/sessions.csv?state=nope');

@@ -28,7 +28,7 @@ describe('POST /sessions/outgoing', () => {
     const res = await h.request('POST', '/sessions/outgoing', { body: body() });
     assert.equal(res.status, 200, res.text);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-    assert.deepEqual(Object.keys(res.body).sort(), ['accountId', 'callerId', 'dateCreated', 'flowId', 'flowVersion', 'id', 'numberToDial', 'state'].sort());
+    assert.deepEqual(Object.keys(res.body).sort(), ['accountId', 'callerId', 'dateCreated', 'direction', 'flowId', 'flowVersion', 'from', 'id', 'numberToDial', 'state', 'to'].sort());
     assert.equal(res.body.accountId, 'acme');
     assert.equal(res.body.flowVersion, 1);
     assert.equal(res.body.state, 'queued');

@@ -2,7 +2,7 @@
 // Playbacks run on timers like Asterisk's (PlaybackStarted, then PlaybackFinished after the
 // media's duration), hangups produce Asterisk's event sequence, and tests inject any event.
 import type {
-  ConnectionEvent, OriginateRequest, PortResult, TelephonyEvent, TelephonyPort,
+  ConnectionEvent, CreateChannelRequest, OriginateRequest, PortResult, TelephonyEvent, TelephonyPort,
 } from '../../src/telephony/port.js';
 
 export interface FakePlayback {
@@ -175,6 +175,47 @@ export class FakePort implements TelephonyPort {
   }
   async sendDtmf(channelId: string, digits: string): Promise<PortResult> {
     this.calls.push({ op: 'sendDtmf', args: [channelId, digits] });
+    return this.channels.has(channelId) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Channel not found' };
+  }
+  async createChannel(req: CreateChannelRequest): Promise<PortResult> {
+    this.calls.push({ op: 'createChannel', args: [req] });
+    this.channels.add(req.channelId);
+    return { ok: true, value: undefined };
+  }
+  async dial(channelId: string, caller: string, timeoutSec: number): Promise<PortResult> {
+    this.calls.push({ op: 'dial', args: [channelId, caller, timeoutSec] });
+    return this.channels.has(channelId) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Channel cannot be found.' };
+  }
+  async createBridge(bridgeId: string): Promise<PortResult> {
+    this.calls.push({ op: 'createBridge', args: [bridgeId] });
+    return { ok: true, value: undefined };
+  }
+  async addToBridge(bridgeId: string, channelIds: string[]): Promise<PortResult> {
+    this.calls.push({ op: 'addToBridge', args: [bridgeId, channelIds] });
+    return { ok: true, value: undefined };
+  }
+  async destroyBridge(bridgeId: string): Promise<PortResult> {
+    this.calls.push({ op: 'destroyBridge', args: [bridgeId] });
+    return { ok: true, value: undefined };
+  }
+  async playOnBridge(bridgeId: string, playbackId: string, media: string[]): Promise<PortResult> {
+    this.calls.push({ op: 'playOnBridge', args: [bridgeId, playbackId, media] });
+    return { ok: true, value: undefined };
+  }
+  async startBridgeMoh(bridgeId: string, mohClass?: string): Promise<PortResult> {
+    this.calls.push({ op: 'startBridgeMoh', args: [bridgeId, mohClass] });
+    return { ok: true, value: undefined };
+  }
+  async recordBridge(bridgeId: string, opts: { name: string }): Promise<PortResult> {
+    this.calls.push({ op: 'recordBridge', args: [bridgeId, opts.name] });
+    return { ok: true, value: undefined };
+  }
+  async stopBridgeMoh(bridgeId: string): Promise<PortResult> {
+    this.calls.push({ op: 'stopBridgeMoh', args: [bridgeId] });
+    return { ok: true, value: undefined };
+  }
+  async continueInDialplan(channelId: string, context: string, extension: string, priority: number): Promise<PortResult> {
+    this.calls.push({ op: 'continueInDialplan', args: [channelId, context, extension, priority] });
     return this.channels.has(channelId) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Channel not found' };
   }
   async listChannelIds(): Promise<PortResult<string[]>> {

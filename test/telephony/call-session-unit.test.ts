@@ -37,6 +37,15 @@ async function harness(...args: Parameters<typeof engineHarness>): Promise<Engin
 }
 
 /** What Asterisk sends for an answered originate (trace a-answered-play-dtmf-hangup). */
+/** Polls a condition of the fake port (what the engine did), bounded. */
+async function waitUntilTrue(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 function answer(h: EngineHarness, channelId: string, sessionId: string): void {
   const events: TelephonyEvent[] = [
     { type: 'dial', channelId, dialstatus: '', at: at() },
@@ -169,12 +178,16 @@ describe('call session', () => {
     assert.equal(events.filter((e) => e.type === 'flow.started').length, 1, 'the flow ran once');
   });
 
-  test('events for unknown channels are ignored; a foreign channel entering the app is hung up', async () => {
+  test('events for unknown channels are ignored; a call into the app to a number nobody owns is hung up', async () => {
     const h = await harness();
-    h.port.emit({ type: 'stasis-start', channelId: 'not-ours', args: ['inbound', '+12025550100'], state: 'Ring', at: at() });
-    h.port.emit({ type: 'channel-destroyed', channelId: 'not-ours', cause: 16, causeTxt: '', at: at() });
+    h.port.emit({ type: 'channel-destroyed', channelId: 'stale', cause: 16, causeTxt: '', at: at() });
     assert.equal(h.engine.stats().ignoredEvents, 1);
+    h.port.emit({ type: 'stasis-start', channelId: 'not-ours', args: ['inbound', '+12025550100'], state: 'Ring', at: at() });
+    // Held while the number is looked up, then dropped with the refused call.
+    h.port.emit({ type: 'channel-destroyed', channelId: 'not-ours', cause: 16, causeTxt: '', at: at() });
+    await waitUntilTrue(() => h.port.ops('hangup').length > 0);
     assert.equal(h.engine.stats().refusedChannels, 1);
+    assert.equal(h.engine.stats().inboundRefusals['unknown-number'], 1);
     assert.deepEqual(h.port.ops('hangup').map((args) => args[0]), ['not-ours']);
     assert.equal(h.engine.liveCount(), 0);
   });

@@ -10,7 +10,7 @@ import { ORPHAN_REASONS, settleOrphans } from '../../src/telephony/reconcile.js'
 function session(i: number): Session {
   const created = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
   return {
-    id: `s${i}`, accountId: 'a', flowId: 'f', flowVersion: 1, numberToDial: '+12025550100', callerId: '+12025550199',
+    id: `s${i}`, accountId: 'a', direction: 'outbound', flowId: 'f', flowVersion: 1, numberToDial: '+12025550100', callerId: '+12025550199',
     state: 'in-progress', channelId: `ch${i}`, endpoint: 'PJSIP/x@trunk', variables: {},
     endReason: null, dateCreated: created, dateAnswered: created, dateEnded: null,
     statusCallback: null, statusCallbackEvents: null, ownerId: 'gone-host:1:dead', leaseExpires: null,

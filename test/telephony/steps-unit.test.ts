@@ -69,6 +69,9 @@ function harness(opts: FakePortOptions = {}, timing: Partial<StepContext['timing
     setVariable: (name, value) => { vars[name] = value; },
     timeline: (type, data) => { events.push({ type, data }); },
     newId: (kind) => `${kind}-${++n}`,
+    // The two-leg steps run through the call session (test/e2e/dial-calls.test.ts).
+    dial: () => Promise.reject(new Error('not a two-leg harness')),
+    transfer: () => Promise.reject(new Error('not a two-leg harness')),
   };
   const h = { port, ctx, abort, events, vars };
   harnesses.push(h);

@@ -9,8 +9,10 @@ import { branch } from './branch.js';
 import { set } from './set.js';
 import { record } from './record.js';
 import { hangup } from './hangup.js';
+import { dial } from './dial.js';
+import { transfer } from './transfer.js';
 
-export const STEP_DEFINITIONS = { playback, gather, say, pause, branch, set, record, hangup } as const;
+export const STEP_DEFINITIONS = { playback, gather, say, pause, branch, set, record, hangup, dial, transfer } as const;
 
 type Table = typeof STEP_DEFINITIONS;
 type StepOfDefinition<D> = D extends StepDefinition<infer S> ? S : never;
@@ -43,3 +45,5 @@ export type { BranchStep } from './branch.js';
 export type { SetVariableStep } from './set.js';
 export type { RecordStep } from './record.js';
 export type { HangupStep } from './hangup.js';
+export type { DialStep, DialOutcome } from './dial.js';
+export type { TransferStep } from './transfer.js';

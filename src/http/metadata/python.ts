@@ -21,13 +21,23 @@ function snake(name: string): string {
 
 const docstring = (indent: string, text: string): string => `${indent}"""\n${indent}${text.replace(/"""/g, "'''")}\n${indent}"""\n`;
 
+/** Python keywords cannot name a field: ServiceStack's generator appends `_` and keeps the wire name. */
+const PY_KEYWORDS = new Set(['False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del',
+  'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass',
+  'raise', 'return', 'try', 'while', 'with', 'yield']);
+
 function property(f: Field): string {
   const type = pyType(f.type);
   const collection = typeof f.type === 'object' && ('list' in f.type || 'map' in f.type);
+  const name = snake(f.name);
+  if (PY_KEYWORDS.has(name)) {
+    const fallback = collection ? `default_factory=${'list' in (f.type as object) ? 'list' : 'dict'}` : 'default=None';
+    return `    ${name}_: ${collection ? type : `Optional[${type}]`} = field(metadata=config(field_name='${f.name}'), ${fallback})\n${docstring('    ', describe(f))}`;
+  }
   const decl = collection
     ? `${type} = field(default_factory=${'list' in (f.type as object) ? 'list' : 'dict'})`
     : f.required && REQUIRED_DEFAULTS[type] !== undefined ? `${type} = ${REQUIRED_DEFAULTS[type]}` : `Optional[${type}] = None`;
-  return `    ${snake(f.name)}: ${decl}\n${docstring('    ', describe(f))}`;
+  return `    ${name}: ${decl}\n${docstring('    ', describe(f))}`;
 }
 
 function classOf(d: Dto): string {

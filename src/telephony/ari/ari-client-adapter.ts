@@ -502,6 +502,72 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
 
     setVariable: (channelId, name, value) => rest('setVariable', (c) => c.channels.setChannelVar({ channelId, variable: name, value }), done),
 
+    createChannel(req) {
+      if (req.appArgs.some((a) => a.includes(','))) return Promise.resolve({ ok: false, kind: 'invalid', message: 'appArgs may not contain commas' });
+      return direct('createChannel', 'POST', '/channels/create', [
+        ['endpoint', req.endpoint],
+        ['app', opts.app],
+        ['appArgs', req.appArgs.join(',')],
+        ['channelId', req.channelId],
+        ['originator', req.originator],
+      ], { variables: { ...req.variables, 'CALLERID(num)': req.callerNumber } });
+    },
+
+    dial(channelId, callerChannelId, timeoutSec) {
+      const id = segment('channelId', channelId);
+      return typeof id === 'string' ? direct('dial', 'POST', `/channels/${id}/dial`, [['caller', callerChannelId], ['timeout', timeoutSec]]) : Promise.resolve(id);
+    },
+
+    createBridge(bridgeId) {
+      const id = segment('bridgeId', bridgeId);
+      return typeof id === 'string' ? direct('createBridge', 'POST', `/bridges/${id}`, [['type', 'mixing']]) : Promise.resolve(id);
+    },
+
+    addToBridge(bridgeId, channelIds) {
+      const id = segment('bridgeId', bridgeId);
+      return typeof id === 'string' ? direct('addToBridge', 'POST', `/bridges/${id}/addChannel`, [['channel', channelIds.join(',')]]) : Promise.resolve(id);
+    },
+
+    destroyBridge(bridgeId) {
+      const id = segment('bridgeId', bridgeId);
+      return typeof id === 'string' ? direct('destroyBridge', 'DELETE', `/bridges/${id}`) : Promise.resolve(id);
+    },
+
+    playOnBridge(bridgeId, playbackId, media) {
+      if (media.length === 0 || media.some((m) => m.length === 0 || m.includes(','))) {
+        return Promise.resolve({ ok: false, kind: 'invalid', message: 'media must be non-empty URIs without commas' });
+      }
+      const id = segment('bridgeId', bridgeId);
+      if (typeof id !== 'string') return Promise.resolve(id);
+      const pb = segment('playbackId', playbackId);
+      if (typeof pb !== 'string') return Promise.resolve(pb);
+      return direct('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.join(',')]]);
+    },
+
+    startBridgeMoh(bridgeId, mohClass) {
+      const id = segment('bridgeId', bridgeId);
+      return typeof id === 'string' ? direct('startBridgeMoh', 'POST', `/bridges/${id}/moh`, mohClass ? [['mohClass', mohClass]] : []) : Promise.resolve(id);
+    },
+
+    recordBridge(bridgeId, o) {
+      const id = segment('bridgeId', bridgeId);
+      return typeof id === 'string' ? direct('recordBridge', 'POST', `/bridges/${id}/record`, [
+        ['name', o.name], ['format', o.format], ['maxDurationSeconds', o.maxDurationSeconds], ['ifExists', 'fail'], ['beep', 'false'], ['terminateOn', 'none'],
+      ]) : Promise.resolve(id);
+    },
+
+    stopBridgeMoh(bridgeId) {
+      const id = segment('bridgeId', bridgeId);
+      return typeof id === 'string' ? direct('stopBridgeMoh', 'DELETE', `/bridges/${id}/moh`) : Promise.resolve(id);
+    },
+
+    continueInDialplan(channelId, context, extension, priority) {
+      const id = segment('channelId', channelId);
+      return typeof id === 'string'
+        ? direct('continueInDialplan', 'POST', `/channels/${id}/continue`, [['context', context], ['extension', extension], ['priority', priority]])
+        : Promise.resolve(id);
+    },
+
     async storedRecordingFile(name) {
       if (!name) return { ok: false, kind: 'invalid', message: 'recordingName is a required path param.' };
       const id = encodeURIComponent(name);

@@ -6,6 +6,7 @@ import type { ChannelState, TelephonyEvent } from '../port.js';
 export const CONSUMED_EVENT_TYPES = [
   'Dial', 'StasisStart', 'StasisEnd', 'ChannelStateChange', 'ChannelDtmfReceived', 'ChannelHangupRequest',
   'ChannelDestroyed', 'PlaybackStarted', 'PlaybackFinished', 'RecordingFinished', 'RecordingFailed',
+  'ChannelEnteredBridge', 'ChannelLeftBridge', 'BridgeDestroyed',
 ] as const;
 
 type Rec = Record<string, unknown>;
@@ -32,6 +33,11 @@ export function channelOfTarget(targetUri: unknown): string | undefined {
   return uri?.startsWith('channel:') ? uri.slice('channel:'.length) || undefined : undefined;
 }
 
+function bridgeOfTarget(targetUri: unknown): string | undefined {
+  const uri = str(targetUri);
+  return uri?.startsWith('bridge:') ? uri.slice('bridge:'.length) || undefined : undefined;
+}
+
 /** Asterisk stamps events as `2026-11-20T23:20:58.710+0000`; the engine stores ISO 8601 UTC throughout. */
 function isoTime(timestamp: string | undefined): string {
   const ms = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
@@ -56,7 +62,12 @@ export function translateAriEvent(raw: unknown): TelephonyEvent | undefined {
     case 'StasisStart': {
       if (!channelId) return undefined;
       const args = Array.isArray(ev.args) ? ev.args.filter((a): a is string => typeof a === 'string') : [];
-      return { type: 'stasis-start', channelId, args, state: channelState(channel?.state), at };
+      const caller = str(rec(channel?.caller)?.number);
+      const channelName = str(channel?.name);
+      return {
+        type: 'stasis-start', channelId, args, state: channelState(channel?.state),
+        ...(caller ? { caller } : {}), ...(channelName ? { channelName } : {}), at,
+      };
     }
     case 'StasisEnd':
       return channelId ? { type: 'stasis-end', channelId, at } : undefined;
@@ -82,8 +93,10 @@ export function translateAriEvent(raw: unknown): TelephonyEvent | undefined {
       const playbackId = str(playback?.id);
       if (!playbackId) return undefined;
       const target = channelOfTarget(playback?.target_uri);
-      if (type === 'PlaybackStarted') return { type: 'playback-started', playbackId, ...(target ? { channelId: target } : {}), at };
-      return { type: 'playback-finished', playbackId, ...(target ? { channelId: target } : {}), state: str(playback?.state) ?? 'unknown', at };
+      const bridge = bridgeOfTarget(playback?.target_uri);
+      const on = { ...(target ? { channelId: target } : {}), ...(bridge ? { bridgeId: bridge } : {}) };
+      if (type === 'PlaybackStarted') return { type: 'playback-started', playbackId, ...on, at };
+      return { type: 'playback-finished', playbackId, ...on, state: str(playback?.state) ?? 'unknown', at };
     }
     case 'RecordingFinished':
     case 'RecordingFailed': {
@@ -91,15 +104,27 @@ export function translateAriEvent(raw: unknown): TelephonyEvent | undefined {
       const name = str(recording?.name);
       if (!name) return undefined;
       const target = channelOfTarget(recording?.target_uri);
+      const bridge = bridgeOfTarget(recording?.target_uri);
+      const on = { ...(target ? { channelId: target } : {}), ...(bridge ? { bridgeId: bridge } : {}) };
       if (type === 'RecordingFinished') {
         const durationSec = num(recording?.duration);
         return {
-          type: 'recording-finished', name, ...(target ? { channelId: target } : {}), state: str(recording?.state) ?? 'done',
+          type: 'recording-finished', name, ...on, state: str(recording?.state) ?? 'done',
           ...(durationSec !== undefined ? { durationSec } : {}), at,
         };
       }
       const cause = str(recording?.cause);
-      return { type: 'recording-failed', name, ...(target ? { channelId: target } : {}), ...(cause ? { cause } : {}), at };
+      return { type: 'recording-failed', name, ...on, ...(cause ? { cause } : {}), at };
+    }
+    case 'ChannelEnteredBridge':
+    case 'ChannelLeftBridge': {
+      const bridgeId = str(rec(ev.bridge)?.id);
+      if (!bridgeId || !channelId) return undefined;
+      return { type: type === 'ChannelEnteredBridge' ? 'bridge-entered' : 'bridge-left', bridgeId, channelId, at };
+    }
+    case 'BridgeDestroyed': {
+      const bridgeId = str(rec(ev.bridge)?.id);
+      return bridgeId ? { type: 'bridge-destroyed', bridgeId, at } : undefined;
     }
     default:
       return undefined;

@@ -10,6 +10,8 @@ import * as branch from './branch.js';
 import * as set from './set.js';
 import * as record from './record.js';
 import * as hangup from './hangup.js';
+import * as dial from './dial.js';
+import * as transfer from './transfer.js';
 
 type StepRunner<S> = (step: S, ctx: StepContext) => Promise<StepResult>;
 
@@ -22,6 +24,8 @@ const RUNNERS: { [K in StepType]: StepRunner<StepOf<K>> } = {
   set: set.exec,
   record: record.exec,
   hangup: hangup.exec,
+  dial: dial.exec,
+  transfer: transfer.exec,
 };
 
 export function execStep(step: FlowStep, ctx: StepContext): Promise<StepResult> {

@@ -4,6 +4,7 @@
 import type { Logger } from '../../log.js';
 import type { TelephonyPort } from '../port.js';
 import type { CallMedia } from '../call-media.js';
+import type { DialRequest, DialResult } from '../dial.js';
 import type { Timers } from '../wait.js';
 import type { Speaker } from '../../tts/speech.js';
 
@@ -12,6 +13,8 @@ export type StepResult =
   | { kind: 'next'; stepId?: string }
   /** The flow is over: hang up normally. */
   | { kind: 'hangup' }
+  /** The call was handed to the dialplan (blind transfer): the flow is over, no hangup. */
+  | { kind: 'transferred' }
   /** The step could not do its job: the session ends `failed` with this reason. */
   | { kind: 'failed'; reason: string };
 
@@ -49,4 +52,8 @@ export interface StepContext {
   timeline(type: string, data: Record<string, unknown>): void;
   /** A fresh id for a playback or recording. */
   newId(kind: 'playback' | 'recording'): string;
+  /** Connects a second party in a bridge (dial.ts); resolves once the bridge is over or the dial failed. */
+  dial(req: DialRequest, signal: AbortSignal): Promise<DialResult>;
+  /** Hands the call to the dialplan to reach `to` (blind transfer); the session then ends `completed`. */
+  transfer(to: string): Promise<{ ok: true } | { ok: false; reason: string }>;
 }

@@ -1,0 +1,217 @@
+// The dial step's call: a second leg connected to the first in a mixing bridge, the way Asterisk
+// 22 documents it for ARI and traces m-bridge-two-legs / m2-dial-leg-busy-and-noanswer show:
+//   bridge created (type mixing), first party added, ringback on the bridge (tone or moh);
+//   POST /channels/create (originator: the first party) — the leg enters the application at once,
+//   Down; POST /channels/{id}/dial with the ring time;
+//   answered (Dial ANSWER / state Up): ringback stopped, the leg added to the bridge;
+//   over when the leg goes (its hangup), the time limit is reached (we hang it up) or the first
+//   party hangs up (we hang the leg up); the bridge is destroyed and the first party stays in the
+//   application for the rest of the flow.
+// A failed dial has no final Dial event: the outcome is read from the leg's ChannelDestroyed
+// cause (17 busy; 18, 19, 21 no answer; others failed), and a refused create (500 "Allocation
+// failed": an unregistered endpoint) fails at once.
+import { randomUUID } from 'node:crypto';
+import type { DialOutcome } from '../domain/flow.js';
+import type { TelephonyEvent, TelephonyPort } from './port.js';
+import { CallLeg, type LegNews } from './call-leg.js';
+import type { CallMedia } from './call-media.js';
+import { CallAborted, waitUntil } from './wait.js';
+
+export interface DialRequest {
+  to: string;
+  callerId: string | undefined;
+  timeoutMs: number;
+  timeLimitMs: number | undefined;
+  ringback: 'ringing' | 'moh';
+  /** Media both parties hear once they are bridged (a playback on the bridge). */
+  announce: string[] | undefined;
+  /** Record the bridged conversation (a stored recording of the session, like the record step's). */
+  record: boolean;
+  /** The dial step's id (the recording is registered under it). */
+  stepId: string;
+}
+
+export interface DialResult {
+  outcome: DialOutcome;
+  /** Cause of the second leg's end, or why it could not be made. */
+  reason: string;
+}
+
+/** What the session gives the dial: its first channel, the routing, and the event routing of new legs. */
+export interface DialContext {
+  port: TelephonyPort;
+  sessionId: string;
+  firstChannelId: string;
+  /** The first leg's media (the bridge's playbacks and recording are watched there). */
+  media: CallMedia;
+  hangupConfirmMs: number;
+  /** Grace for the recording's RecordingFinished after the bridge is destroyed. */
+  recordingGraceMs: number;
+  timeline(type: string, data: Record<string, unknown>): void;
+  /** The ARI endpoint and the caller number for `to`, or why not (no route, policy, callerId not owned). */
+  resolve(to: string, callerId: string | undefined): Promise<{ ok: true; endpoint: string; callerNumber: string } | { ok: false; reason: string }>;
+  /** Routes the events of a new channel or bridge to this session (before it is created). */
+  attach(kind: 'channel' | 'bridge', id: string): void;
+  /** Feeds the dialed leg's events: set while a dial runs. */
+  setDialedLeg(handler: ((event: TelephonyEvent) => void) | undefined): void;
+}
+
+/** The channel variable carrying the session id (as on the first leg). */
+const SESSION_ID_VARIABLE = 'ENGINE_SESSION_ID';
+/** Grace beyond the ring time for Asterisk's own dial timeout to end the leg. */
+const RING_GRACE_MS = 10_000;
+
+export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: AbortSignal): Promise<DialResult> {
+  const target = await ctx.resolve(req.to, req.callerId);
+  if (!target.ok) {
+    ctx.timeline('dial.ended', { outcome: 'failed', reason: target.reason });
+    return { outcome: 'failed', reason: target.reason };
+  }
+  const legId = randomUUID();
+  const bridgeId = randomUUID();
+  const news: LegNews[] = [];
+  const listeners = new Set<() => void>();
+  const notify = (): void => { for (const l of [...listeners]) l(); };
+  const subscribe = (l: () => void): (() => void) => { listeners.add(l); return () => listeners.delete(l); };
+  const leg = new CallLeg(legId, ctx.port, ctx.hangupConfirmMs, (type, data) => ctx.timeline(type, data), 'created');
+  const onNews = (n: LegNews): void => { news.push(n); notify(); };
+  ctx.attach('channel', legId);
+  ctx.attach('bridge', bridgeId);
+  ctx.setDialedLeg((event) => {
+    const n = leg.handle(event);
+    if (n) onNews(n);
+  });
+  const seen = (kind: LegNews['kind']): LegNews | undefined => news.find((n) => n.kind === kind);
+  let bridgeMade = false;
+  let ringback: { stop(): Promise<void> } | undefined;
+  let announcement: { stop(): Promise<void> } | undefined;
+  let recording: { finish(): Promise<void> } | undefined;
+  let result: DialResult = { outcome: 'failed', reason: 'not dialed' };
+  try {
+    const made = await ctx.port.createBridge(bridgeId);
+    if (!made.ok) return (result = { outcome: 'failed', reason: `bridge refused (${made.kind}): ${made.message}` });
+    bridgeMade = true;
+    ctx.timeline('bridge.created', { bridgeId, type: 'mixing' });
+    const joined = await ctx.port.addToBridge(bridgeId, [ctx.firstChannelId]);
+    if (!joined.ok) {
+      if (joined.kind === 'not-found') throw new CallAborted('channel gone');
+      return (result = { outcome: 'failed', reason: `bridge refused the caller (${joined.kind}): ${joined.message}` });
+    }
+    ringback = await startRingback(ctx, bridgeId, req.ringback);
+    ctx.timeline('leg.created', { leg: legId, role: 'dialed', endpoint: target.endpoint, number: req.to, callerId: target.callerNumber });
+    const created = await ctx.port.createChannel({
+      channelId: legId, endpoint: target.endpoint, originator: ctx.firstChannelId, callerNumber: target.callerNumber,
+      variables: { [SESSION_ID_VARIABLE]: ctx.sessionId }, appArgs: ['dialed', ctx.sessionId],
+    });
+    if (!created.ok) {
+      leg.markGone();
+      ctx.timeline('leg.failed', { leg: legId, kind: created.kind, message: created.message });
+      return (result = { outcome: 'failed', reason: `Asterisk refused the channel (${created.kind}): ${created.message}` });
+    }
+    const dialed = await ctx.port.dial(legId, ctx.firstChannelId, Math.ceil(req.timeoutMs / 1000));
+    if (!dialed.ok && dialed.kind !== 'not-found') {
+      return (result = { outcome: 'failed', reason: `dial refused (${dialed.kind}): ${dialed.message}` });
+    }
+    const first = await waitUntil(() => seen('answered') ?? seen('destroyed'), subscribe, signal, req.timeoutMs + RING_GRACE_MS);
+    if (first === undefined) return (result = { outcome: 'no-answer', reason: `no answer within ${req.timeoutMs} ms` });
+    if (first.kind === 'destroyed') return (result = unanswered(first.cause, first.causeTxt));
+    await ringback.stop();
+    ringback = undefined;
+    ctx.timeline('leg.answered', { leg: legId });
+    const bridged = await ctx.port.addToBridge(bridgeId, [legId]);
+    if (!bridged.ok) {
+      // Refused because the party hung up right after answering (its end is on its way)?
+      const gone = await waitUntil(() => seen('destroyed'), subscribe, signal, ctx.hangupConfirmMs);
+      if (gone?.kind === 'destroyed') return (result = { outcome: 'answered', reason: `the dialed party hung up at once: cause ${gone.cause} (${gone.causeTxt})` });
+      return (result = { outcome: 'failed', reason: `bridge refused the dialed party (${bridged.kind}): ${bridged.message}` });
+    }
+    if (req.announce) announcement = await playOnBridge(ctx, bridgeId, req.announce);
+    if (req.record) recording = await recordBridge(ctx, bridgeId, req);
+    const over = await waitUntil(() => seen('destroyed'), subscribe, signal, req.timeLimitMs);
+    const gone = over?.kind === 'destroyed' ? over : undefined;
+    result = {
+      outcome: 'answered',
+      reason: gone ? `the dialed party hung up: cause ${gone.cause} (${gone.causeTxt})` : `time limit of ${req.timeLimitMs} ms reached`,
+    };
+    return result;
+  } catch (err) {
+    if (err instanceof CallAborted || signal.aborted) result = { outcome: 'canceled', reason: 'the caller hung up or the call was stopped' };
+    throw err;
+  } finally {
+    if (ringback) await ringback.stop();
+    if (announcement) await announcement.stop();
+    if (!leg.gone) {
+      await leg.hangup(onNews);
+      await waitUntil(() => seen('destroyed'), subscribe, new AbortController().signal, ctx.hangupConfirmMs + 1_000);
+    }
+    if (bridgeMade) {
+      const destroyed = await ctx.port.destroyBridge(bridgeId);
+      ctx.timeline('bridge.destroyed', { bridgeId, ...(destroyed.ok ? {} : { kind: destroyed.kind }) });
+    }
+    // Destroying the bridge ends its recording: RecordingFinished follows.
+    if (recording) await recording.finish();
+    ctx.setDialedLeg(undefined);
+    leg.dispose();
+    ctx.timeline('dial.ended', { leg: legId, outcome: result.outcome, reason: result.reason });
+  }
+}
+
+/** Records the bridge; `finish` waits (bounded) for its RecordingFinished and registers it. */
+async function recordBridge(ctx: DialContext, bridgeId: string, req: DialRequest): Promise<{ finish(): Promise<void> } | undefined> {
+  const name = `rec-${randomUUID()}`;
+  const watch = ctx.media.expectRecording(name);
+  const maxDurationSeconds = req.timeLimitMs === undefined ? 0 : Math.ceil(req.timeLimitMs / 1000) + 1;
+  const res = await ctx.port.recordBridge(bridgeId, { name, format: 'wav', maxDurationSeconds });
+  if (!res.ok) {
+    ctx.media.forgetRecording(name);
+    ctx.timeline('error', { op: 'recordBridge', kind: res.kind, message: res.message });
+    return undefined;
+  }
+  ctx.timeline('recording.started', { name, bridgeId });
+  return {
+    finish: async () => {
+      const subscribe = (l: () => void): (() => void) => ctx.media.subscribe(l);
+      const outcome = await waitUntil(() => watch.finished ?? (watch.failed !== undefined ? { state: 'failed' } : undefined), subscribe, new AbortController().signal, ctx.recordingGraceMs);
+      ctx.media.forgetRecording(name);
+      // The `recording.finished` row (state done) registers the recording with the session.
+      ctx.timeline('recording.finished', { name, stepId: req.stepId, format: 'wav', bridgeId, ...(outcome ?? { state: 'lost' }) });
+    },
+  };
+}
+
+/** Busy, no answer or failed, from the cause Asterisk gave the leg that never answered. */
+function unanswered(cause: number, causeTxt: string): DialResult {
+  const reason = `cause ${cause} (${causeTxt})`;
+  if (cause === 17) return { outcome: 'busy', reason };
+  if (cause === 18 || cause === 19 || cause === 21) return { outcome: 'no-answer', reason };
+  return { outcome: 'failed', reason };
+}
+
+/** Ringing tone (a playback on the bridge) or music on hold to the first party while the leg rings. */
+async function startRingback(ctx: DialContext, bridgeId: string, kind: 'ringing' | 'moh'): Promise<{ stop(): Promise<void> }> {
+  if (kind === 'moh') {
+    const res = await ctx.port.startBridgeMoh(bridgeId);
+    if (!res.ok) ctx.timeline('error', { op: 'startBridgeMoh', kind: res.kind, message: res.message });
+    return { stop: async () => { if (res.ok) await ctx.port.stopBridgeMoh(bridgeId); } };
+  }
+  return playOnBridge(ctx, bridgeId, ['tone:ring']);
+}
+
+/** A playback every channel of the bridge hears; `stop` ends it if it still plays. */
+async function playOnBridge(ctx: DialContext, bridgeId: string, media: string[]): Promise<{ stop(): Promise<void> }> {
+  const playbackId = `pb-${randomUUID()}`;
+  const watch = ctx.media.expectPlayback(playbackId);
+  const res = await ctx.port.playOnBridge(bridgeId, playbackId, media);
+  ctx.timeline('bridge.playback', { bridgeId, playbackId, media, ...(res.ok ? {} : { kind: res.kind, message: res.message }) });
+  if (!res.ok) {
+    ctx.media.forgetPlayback(playbackId);
+    ctx.timeline('error', { op: 'playOnBridge', kind: res.kind, message: res.message });
+    return { stop: async () => undefined };
+  }
+  return {
+    stop: async () => {
+      if (watch.finished === undefined) await ctx.port.stopPlayback(playbackId);
+      ctx.media.forgetPlayback(playbackId);
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// Calls that come in: a channel entering the Stasis application with the arguments the lab
+// dialplan gives (`inbound`, the number dialed, the caller's number) is looked up by the number
+// dialed; an owned number with an inbound flow gets an inbound session (answered, then the flow
+// runs), anything else is refused with cause `congestion` (docs/api.md, "Inbound calls").
+//
+// While the lookup runs, the channel's events are held and replayed once its session is
+// registered, so a caller hanging up during the lookup is not lost.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { Flow, Session } from '../domain/model.js';
+import type { Store } from '../store/store.js';
+import type { NewSession, SessionUnit } from '../store/store.js';
+import type { TelephonyEvent, TelephonyPort } from './port.js';
+
+/** The first argument the dialplan passes for a call into the engine (asterisk-config/extensions.conf). */
+export const INBOUND_ARG = 'inbound';
+
+/** Why an inbound call was refused (the `reason` label of the refusal counter). */
+export type InboundRefusal = 'not-inbound' | 'unknown-number' | 'no-inbound-flow' | 'flow-missing' | 'engine-stopping' | 'live-cap' | 'error';
+
+export interface InboundDeps {
+  port: TelephonyPort;
+  store: Store;
+  logger: Logger;
+  maxLiveCallsPerAccount: number;
+  accepting(): boolean;
+  admit(draft: NewSession & { dateCreated: string }): Promise<{ session: NewSession; unit: SessionUnit }>;
+  /** Builds, registers and starts the session's call (answer, then the flow). */
+  run(session: Session, flow: Flow): Promise<void>;
+  /** Told of every refusal (metrics). */
+  refused(reason: InboundRefusal): void;
+}
+
+export class InboundCalls {
+  /** Channels being looked up, with the events that arrived meanwhile. */
+  private readonly held = new Map<string, TelephonyEvent[]>();
+  readonly refusals: Record<InboundRefusal, number> = {
+    'not-inbound': 0, 'unknown-number': 0, 'no-inbound-flow': 0, 'flow-missing': 0, 'engine-stopping': 0, 'live-cap': 0, error: 0,
+  };
+
+  constructor(private readonly deps: InboundDeps) {}
+
+  /** Holds an event of a channel being looked up; false when the channel is not one. */
+  hold(event: TelephonyEvent): boolean {
+    const channelId = 'channelId' in event ? event.channelId : undefined;
+    const queue = channelId === undefined ? undefined : this.held.get(channelId);
+    if (!queue) return false;
+    if (queue.length < 64) queue.push(event);
+    return true;
+  }
+
+  /** A channel entered the application that no session owns. `replay` gets its held events. */
+  arrive(event: Extract<TelephonyEvent, { type: 'stasis-start' }>, replay: (event: TelephonyEvent) => void): void {
+    this.held.set(event.channelId, []);
+    void this.accept(event).then((accepted) => {
+      const events = this.held.get(event.channelId) ?? [];
+      this.held.delete(event.channelId);
+      if (accepted) for (const e of events) replay(e);
+    });
+  }
+
+  private async accept(event: Extract<TelephonyEvent, { type: 'stasis-start' }>): Promise<boolean> {
+    const [first, dialed = '', callerArg] = event.args;
+    const caller = callerArg || event.caller || '';
+    const log = this.deps.logger.child({ channelId: event.channelId, dialed, caller });
+    if (first !== INBOUND_ARG) return this.refuse(event.channelId, 'not-inbound', log, { args: event.args });
+    if (!this.deps.accepting()) return this.refuse(event.channelId, 'engine-stopping', log);
+    try {
+      const number = await this.deps.store.phoneNumberCalled(dialed);
+      if (!number) return this.refuse(event.channelId, 'unknown-number', log);
+      if (!number.inboundFlowId) return this.refuse(event.channelId, 'no-inbound-flow', log, { accountId: number.accountId });
+      const flow = await this.deps.store.getFlow(number.accountId, number.inboundFlowId);
+      if (!flow) return this.refuse(event.channelId, 'flow-missing', log, { accountId: number.accountId });
+      if ((await this.deps.store.countLiveSessions(number.accountId)) >= this.deps.maxLiveCallsPerAccount) {
+        return this.refuse(event.channelId, 'live-cap', log, { accountId: number.accountId });
+      }
+      const admitted = await this.deps.admit({
+        id: randomUUID(), accountId: number.accountId, direction: 'inbound', flowId: flow.id, flowVersion: flow.version,
+        numberToDial: number.number, callerId: caller, channelId: event.channelId, endpoint: event.channelName ?? '',
+        dateCreated: new Date().toISOString(),
+      });
+      const session = await this.deps.store.createSessionWith(admitted.session, admitted.unit);
+      log.info({ sessionId: session.id, accountId: session.accountId, flowId: flow.id }, 'inbound call accepted');
+      await this.deps.run(session, flow);
+      return true;
+    } catch (err) {
+      log.error({ err }, 'inbound call could not be accepted');
+      return this.refuse(event.channelId, 'error', log);
+    }
+  }
+
+  private refuse(channelId: string, reason: InboundRefusal, log: Logger, detail: Record<string, unknown> = {}): false {
+    this.refusals[reason] += 1;
+    this.deps.refused(reason);
+    log.info({ reason, ...detail }, 'inbound call refused (hung up with cause congestion)');
+    void this.deps.port.hangup(channelId, 'congestion').then((res) => {
+      if (!res.ok && res.kind !== 'not-found') log.warn({ kind: res.kind }, 'could not hang up a refused call');
+    });
+    return false;
+  }
+}
