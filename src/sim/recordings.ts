@@ -4,6 +4,7 @@ import { type Chan, type Bridge, type LiveRec, type Stored, RECORDING_FORMATS } 
 import type { SimAsterisk } from './asterisk.js';
 import { stasisChan } from './channels.js';
 import { findBridge } from './bridges.js';
+import { writeWav } from '../tts/wav.js';
 
 export function record(sim: SimAsterisk, args: Args, target: 'channel' | 'bridge'): Reply {
   let channel: Chan | undefined;
@@ -146,22 +147,9 @@ export function deleteStored(sim: SimAsterisk, args: Args): Reply {
 /** The recording's file: a WAV of silence as long as the recording (8 kHz, 16-bit mono), other formats raw. */
 export function getStoredFile(sim: SimAsterisk, args: Args): Reply {
   const s = storedRec(sim, args.str('recordingName'));
-  const samples = Buffer.alloc(Math.round(s.durationMs * 16));
-  if (s.format !== 'wav') return { status: 200, file: { contentType: 'application/octet-stream', data: samples } };
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + samples.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(8000, 24);
-  header.writeUInt32LE(16000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(samples.length, 40);
-  return { status: 200, file: { contentType: 'audio/wav', data: Buffer.concat([header, samples]) } };
+  const samples = new Int16Array(Math.round(s.durationMs * 8));
+  if (s.format !== 'wav') return { status: 200, file: { contentType: 'application/octet-stream', data: Buffer.from(samples.buffer) } };
+  return { status: 200, file: { contentType: 'audio/wav', data: writeWav({ sampleRate: 8000, samples }) } };
 }
 
 export function copyStored(sim: SimAsterisk, args: Args): Reply {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { WebSocket } from 'ws';
 import { startSimulator, type CalleeScript, type RunningSimulator } from '../../src/sim/index.js';
+import { writeWav } from '../../src/tts/wav.js';
 
 const REFERENCE = fileURLToPath(new URL('../../../shared/ari-reference', import.meta.url));
 const TRACES = `${REFERENCE}/traces`;
@@ -318,20 +319,7 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
 
 /** A WAV of silence: 8 kHz mono 16-bit, `bytes` of samples (hello-world.wav has 22468). */
 function wav(bytes: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + bytes, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(8000, 24);
-  header.writeUInt32LE(16000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(bytes, 40);
-  return Buffer.concat([header, Buffer.alloc(bytes)]);
+  return writeWav({ sampleRate: 8000, samples: new Int16Array(Math.floor(bytes / 2)) });
 }
 
 /**
