@@ -61,15 +61,20 @@ export function listBridges(sim: SimAsterisk): Reply {
   return { status: 200, body: [...sim.bridges.values()].map((b) => bridgeJson(sim, b)) };
 }
 
-export function addToBridge(sim: SimAsterisk, args: Args): Reply {
-  const b = findBridge(sim, args.str('bridgeId'));
+/** The live channels of the `channel` parameter (400 as Asterisk answers when one is unknown). */
+function channelsNamed(sim: SimAsterisk, args: Args): Chan[] {
   const ids = args.list('channel');
   if (ids.length === 0) fail(400, 'Missing parameter channel');
-  const chans = ids.map((id) => {
+  return ids.map((id) => {
     const c = sim.channels.get(id);
     if (!c || !c.alive) return fail(400, 'Channel not found');
     return c;
   });
+}
+
+export function addToBridge(sim: SimAsterisk, args: Args): Reply {
+  const b = findBridge(sim, args.str('bridgeId'));
+  const chans = channelsNamed(sim, args);
   for (const c of chans) if (!c.inStasis) fail(422, 'Channel not in Stasis application');
   for (const c of chans) if (c.recording) fail(409, 'Channel currently recording');
   for (const c of chans) {
@@ -92,13 +97,7 @@ export function addToBridge(sim: SimAsterisk, args: Args): Reply {
 
 export function removeFromBridgeOp(sim: SimAsterisk, args: Args): Reply {
   const b = findBridge(sim, args.str('bridgeId'));
-  const ids = args.list('channel');
-  if (ids.length === 0) fail(400, 'Missing parameter channel');
-  const chans = ids.map((id) => {
-    const c = sim.channels.get(id);
-    if (!c || !c.alive) return fail(400, 'Channel not found');
-    return c;
-  });
+  const chans = channelsNamed(sim, args);
   for (const c of chans) if (c.bridge !== b) fail(422, 'Channel not in this bridge');
   for (const c of chans) removeFromBridge(sim, b, c);
   return { status: 204 };
