@@ -1,7 +1,7 @@
 // The events a session emits, one definition for webhooks and the live stream: which timeline
 // rows are events (and of which type), their stable ids, the session snapshot they carry, and
 // their JSON. Pure: a replay of the stored timeline renders exactly the JSON sent live.
-import type { Session, SessionState } from '../domain/model.js';
+import type { CallDirection, Session, SessionState } from '../domain/model.js';
 import { isFinal } from '../domain/session-state.js';
 
 export const EVENT_TYPES = [
@@ -62,6 +62,7 @@ export function parseEventId(id: string): { sessionKey: string; seq: number } | 
 
 export interface SessionSnapshot {
   id: string;
+  direction: CallDirection;
   state: SessionState;
   flowId: string;
   flowVersion: number;
@@ -75,7 +76,7 @@ export interface SessionSnapshot {
 
 export function initialSnapshot(s: Session): SessionSnapshot {
   return {
-    id: s.id, state: 'queued', flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
+    id: s.id, direction: s.direction, state: 'queued', flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
     callerId: s.callerId, dateCreated: s.dateCreated, dateAnswered: null, dateEnded: null, endReason: null,
   };
 }

@@ -140,5 +140,8 @@ describe('inbound calls end to end', () => {
     const types = events.filter((r) => r.json.sessionId === detail.id).map((r) => r.json.type);
     assert.deepEqual(types.filter((t) => t !== 'session.ended'), ['session.ringing', 'session.answered']);
     assert.equal(types.filter((t) => t === 'session.ended').length, 1);
+    for (const r of events.filter((e) => e.json.sessionId === detail.id)) {
+      assert.equal(r.json.session.direction, 'inbound', `${r.json.type} carries the direction`);
+    }
   });
 });
