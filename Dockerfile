@@ -19,6 +19,10 @@ RUN npm run build
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:22.20.0-bookworm-slim
+# espeak-ng: the default text-to-speech provider of the `say` step's `text`.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends espeak-ng \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     PORT=3000 \
     DATABASE_PATH=/data/engine.sqlite
