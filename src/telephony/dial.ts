@@ -11,6 +11,7 @@
 // cause (17 busy; 18, 19, 21 no answer; others failed), and a refused create (500 "Allocation
 // failed": an unregistered endpoint) fails at once.
 import { randomUUID } from 'node:crypto';
+import { dialedLegId } from './leg-ids.js';
 import type { DialOutcome } from '../domain/flow.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
@@ -67,7 +68,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
     ctx.timeline('dial.ended', { outcome: 'failed', reason: target.reason });
     return { outcome: 'failed', reason: target.reason };
   }
-  const legId = randomUUID();
+  const legId = dialedLegId(ctx.firstChannelId);
   const bridgeId = randomUUID();
   const news: LegNews[] = [];
   const listeners = new Set<() => void>();

@@ -4,10 +4,12 @@
 // per-session lookup; hang-ups with bounded concurrency, newest sessions first (they are the
 // ones whose callee is most likely still on the line); the endings go out together (each is a
 // session unit with its `session.ended` event: orphans.ts), and the store commits them in a few
-// grouped transactions instead of one per session.
+// grouped transactions instead of one per session. A party a session had dialed (a second leg,
+// recognised by its channel id: leg-ids.ts) is hung up as well.
 import type { Logger } from '../log.js';
 import type { Session } from '../domain/model.js';
 import type { TelephonyPort } from './port.js';
+import { firstChannelOfLeg } from './leg-ids.js';
 
 export interface SettleDeps {
   port: Pick<TelephonyPort, 'hangup'>;
@@ -46,6 +48,20 @@ export async function settleOrphans(orphans: readonly Session[], present: Readon
   };
   for (const session of newestFirst) if (!present.has(session.channelId)) fail(session, ORPHAN_REASONS.gone);
 
+  const legsOf = new Map<string, string[]>();
+  for (const id of present) {
+    const first = firstChannelOfLeg(id);
+    if (first !== undefined) legsOf.set(first, [...(legsOf.get(first) ?? []), id]);
+  }
+  const strayLegs = newestFirst.flatMap((s) => legsOf.get(s.channelId) ?? []);
+  let nextLeg = 0;
+  const hangUpLegs = async (): Promise<void> => {
+    for (let leg = strayLegs[nextLeg++]; leg; leg = strayLegs[nextLeg++]) {
+      const res = await port.hangup(leg, 'normal');
+      if (!res.ok && res.kind !== 'not-found') logger.warn({ channelId: leg, kind: res.kind }, 'could not hang up a dialed party left by a previous run');
+    }
+  };
+
   let next = 0;
   const hangUpNext = async (): Promise<void> => {
     for (let session = up[next++]; session; session = up[next++]) {
@@ -57,6 +73,7 @@ export async function settleOrphans(orphans: readonly Session[], present: Readon
     }
   };
   const concurrency = Math.max(1, deps.concurrency ?? DEFAULT_CONCURRENCY);
+  await Promise.all(Array.from({ length: Math.min(concurrency, strayLegs.length) }, hangUpLegs));
   await Promise.all(Array.from({ length: Math.min(concurrency, up.length) }, hangUpNext));
 
   const results = await Promise.allSettled(writes);

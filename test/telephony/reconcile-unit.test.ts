@@ -6,6 +6,7 @@ import { createLogger } from '../../src/log.js';
 import type { Session } from '../../src/domain/model.js';
 import type { PortResult } from '../../src/telephony/port.js';
 import { ORPHAN_REASONS, settleOrphans } from '../../src/telephony/reconcile.js';
+import { dialedLegId } from '../../src/telephony/leg-ids.js';
 
 function session(i: number): Session {
   const created = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
@@ -69,4 +70,17 @@ test('writes the store refuses are counted, not thrown', async () => {
   const end = async (): Promise<void> => { throw new Error('SQLITE_FULL'); };
   const result = await settleOrphans([session(1), session(2)], new Set(), { port: f.port, end, logger });
   assert.deepEqual(result, { hungUp: 0, gone: 2, failedWrites: 2 });
+});
+
+test('a party an orphan had dialed is hung up too, whether the first leg is still up or gone; other channels are left alone', async () => {
+  const orphans = [session(1), session(2)];
+  const legOfUp = dialedLegId('ch1');
+  const legOfGone = dialedLegId('ch2');
+  const stranger = dialedLegId('ch-of-a-live-session');
+  const f = fakes();
+  const result = await settleOrphans(orphans, new Set(['ch1', legOfUp, legOfGone, stranger, 'other']), { port: f.port, end: f.end, logger });
+  assert.deepEqual(result, { hungUp: 1, gone: 1, failedWrites: 0 });
+  assert.deepEqual([...f.hungUp].sort(), ['ch1', legOfGone, legOfUp].sort());
+  assert.equal(f.endings.get('s1'), ORPHAN_REASONS.hungUp);
+  assert.equal(f.endings.get('s2'), ORPHAN_REASONS.gone);
 });
