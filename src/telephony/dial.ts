@@ -7,9 +7,15 @@
 //   over when the leg goes (its hangup), the time limit is reached (we hang it up) or the first
 //   party hangs up (we hang the leg up); the bridge is destroyed and the first party stays in the
 //   application for the rest of the flow.
-// A failed dial has no final Dial event: the outcome is read from the leg's ChannelDestroyed
-// cause (17 busy; 18, 19, 21 no answer; others failed), and a refused create (500 "Allocation
-// failed": an unregistered endpoint) fails at once.
+// The outcome of a leg that does not answer: its final Dial status when Asterisk publishes one
+// (the `dialstatus` values Asterisk documents: BUSY → busy; NOANSWER → no-answer; CONGESTION,
+// CHANUNAVAIL, CANCEL and any other final status → failed: a dial cancelled by anyone but the
+// caller is a failed dial for the flow, while the caller hanging up cancels the step anyway). A Local channel's dial
+// goes through Asterisk's dial core, which publishes them (main/dial.c). A PJSIP leg's recordings
+// (trace m2) show no final Dial event: then the outcome is read from the leg's ChannelDestroyed
+// cause (17 busy; 18, 19, 21 no answer; others failed). Either way the leg is then hung up if it
+// is not gone yet and its end awaited. A refused create (500 "Allocation failed": an
+// unregistered endpoint) fails at once.
 import { randomUUID } from 'node:crypto';
 import { dialedLegId } from './leg-ids.js';
 import type { DialOutcome } from '../domain/flow.js';
@@ -78,9 +84,13 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
   const onNews = (n: LegNews): void => { news.push(n); notify(); };
   ctx.attach('channel', legId);
   ctx.attach('bridge', bridgeId);
+  let finalStatus: DialResult | undefined;
   ctx.setDialedLeg((event) => {
+    const status = event.type === 'dial' && finalStatus === undefined && !leg.answered ? dialStatusOutcome(event.dialstatus) : undefined;
+    if (status) finalStatus = status;
     const n = leg.handle(event);
     if (n) onNews(n);
+    else if (status) notify();
   });
   const seen = (kind: LegNews['kind']): LegNews | undefined => news.find((n) => n.kind === kind);
   let bridgeMade = false;
@@ -113,8 +123,9 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
     if (!dialed.ok && dialed.kind !== 'not-found') {
       return (result = { outcome: 'failed', reason: `dial refused (${dialed.kind}): ${dialed.message}` });
     }
-    const first = await waitUntil(() => seen('answered') ?? seen('destroyed'), subscribe, signal, req.timeoutMs + RING_GRACE_MS);
+    const first = await waitUntil(() => seen('answered') ?? finalStatus ?? seen('destroyed'), subscribe, signal, req.timeoutMs + RING_GRACE_MS);
     if (first === undefined) return (result = { outcome: 'no-answer', reason: `no answer within ${req.timeoutMs} ms` });
+    if ('outcome' in first) return (result = first);
     if (first.kind === 'destroyed') return (result = unanswered(first.cause, first.causeTxt));
     await ringback.stop();
     ringback = undefined;
@@ -178,6 +189,18 @@ async function recordBridge(ctx: DialContext, bridgeId: string, req: DialRequest
       ctx.timeline('recording.finished', { name, stepId: req.stepId, format: 'wav', bridgeId, ...(outcome ?? { state: 'lost' }) });
     },
   };
+}
+
+/** Dial statuses of a dial still under way (or answered, which the leg itself reports). */
+const PROGRESS_STATUSES = new Set(['', 'RINGING', 'PROGRESS', 'PROCEEDING', 'ANSWER']);
+
+/** The outcome a final Dial status gives, or undefined while the dial is under way. */
+function dialStatusOutcome(status: string): DialResult | undefined {
+  if (PROGRESS_STATUSES.has(status)) return undefined;
+  const reason = `Dial ${status}`;
+  if (status === 'BUSY') return { outcome: 'busy', reason };
+  if (status === 'NOANSWER') return { outcome: 'no-answer', reason };
+  return { outcome: 'failed', reason };
 }
 
 /** Busy, no answer or failed, from the cause Asterisk gave the leg that never answered. */
