@@ -1,5 +1,7 @@
 // POST /channels/create and POST /channels/{id}/dial: a channel the app makes in Stasis first and
-// dials later (the second leg of a bridged call). Sequences from traces m and m2 of a real Asterisk 22.
+// dials later (the second leg of a bridged call). PJSIP legs: sequences from traces m and m2 of a
+// real Asterisk 22. Local legs (Local/<exten>@<context>, the lab's test callees): no recording
+// shows one dialed, so `ringLocal` composes what is recorded elsewhere — see its comment.
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan, ENDPOINT_CALLER_IDS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
@@ -32,12 +34,14 @@ export function create(sim: SimAsterisk, args: Args): Reply {
 export function dial(sim: SimAsterisk, args: Args): Reply {
   const c = sim.channels.get(args.str('channelId') ?? '');
   if (!c || !c.alive) return fail(404, 'Channel not found');
-  if (c.created !== 'waiting' || c.tech !== 'PJSIP') return fail(409, 'Channel cannot be dialed');
+  if (c.created !== 'waiting') return fail(409, 'Channel cannot be dialed');
   c.created = 'dialing';
   const timeout = args.int('timeout') ?? 0;
   c.timeoutSec = timeout > 0 ? timeout : -1;
   sim.clock.after(0, () => {
-    if (c.alive) ring(sim, c);
+    if (!c.alive) return;
+    if (c.tech === 'Local') ringLocal(sim, c);
+    else ring(sim, c);
   });
   return { status: 204 };
 }
@@ -65,6 +69,88 @@ function ring(sim: SimAsterisk, c: Chan): void {
     }
     const [cause, sip] = ({ busy: [17, 486], congestion: [34, 503], reject: [21, 603] } as Record<string, [number, number]>)[result] ?? [38, 500];
     dialFailed(sim, c, cause, cause, sip, false);
+  });
+}
+
+/**
+ * A created Local leg dialed. RECORDED elsewhere, reused here: the ;2 half runs the callee's
+ * dialplan with the states and causes of the Local originates (traces a, b, b3, c, d, f; the
+ * callee scripts of config/test-callees.sim.json), and the Dial events of a created leg (traces
+ * m, m2: the dial string on the first, "" on RINGING and ANSWER). MODELED, not recorded: that
+ * a non-answer then publishes the final Dial status Asterisk's dial core gives for the control
+ * frame the ;2 half sends (BUSY for Busy(), CONGESTION for Congestion(), NOANSWER for a hangup
+ * before answer, as in traces b, b2, b3) with dial string "", and that the leg leaves Stasis
+ * (StasisEnd) before its ChannelDestroyed. The ring timeout gives no Dial status (as trace m2's
+ * PJSIP leg: the timeout is the dial core's, not the channel technology's) and cause 19 on both
+ * halves (trace c). docs/lab.md lists what a lab run confirms.
+ */
+function ringLocal(sim: SimAsterisk, c: Chan): void {
+  const two = c.half2 as Chan;
+  const result = c.script.result ?? 'answer';
+  if (result === 'fail') {
+    // No such extension: both halves die with cause 0 and no Dial event (trace d).
+    sim.destroyedEvent(two, 0);
+    leaveStasis(sim, c, true);
+    sim.destroyedEvent(c, 0);
+    remove(sim, c);
+    return;
+  }
+  sim.dial(c, '');
+  const apps: Record<string, [string, string]> = {
+    answer: ['Answer', ''], busy: ['Busy', '20'], congestion: ['Congestion', '20'], reject: ['Hangup', '21'], 'no-answer': ['Ringing', ''],
+  };
+  const [dpApp, dpData] = apps[result] ?? ['Answer', ''];
+  two.dialplan = { ...two.dialplan, app_name: dpApp, app_data: dpData };
+  sim.chanEvent(two, 'ChannelDialplan', { dialplan_app: dpApp, dialplan_app_data: dpData });
+  const timeout = c.timeoutSec < 0 ? Infinity : c.timeoutSec * 1000;
+  const delay = outcomeDelay(sim, c);
+  if (result === 'no-answer' || (result === 'answer' && delay > 0)) {
+    sim.setState(c, 'Ringing');
+    sim.dial(c, 'RINGING', '');
+  }
+  if (result === 'no-answer' || delay >= timeout) {
+    if (timeout !== Infinity) {
+      sim.at(c, timeout, () => {
+        sim.hangupRequest(c, 32, true);
+        sim.hangupRequest(two, 19);
+        leaveStasis(sim, c, true);
+        sim.destroyedEvent(c, 19);
+        sim.hangupRequest(two, 16, true);
+        sim.destroyedEvent(two, 19);
+        remove(sim, c);
+      });
+    }
+    return;
+  }
+  sim.at(c, delay, () => {
+    if (result === 'answer') {
+      sim.setState(two, 'Up');
+      sim.setState(c, 'Up');
+      sim.dial(c, 'ANSWER', '');
+      c.answered = true;
+      scheduleScript(sim, c);
+      return;
+    }
+    if (result === 'busy' || result === 'congestion') {
+      // Trace b / b2: the app's half dies with cause 0; the cause shows on ;2 only.
+      sim.setState(two, 'Busy');
+      sim.dial(c, result === 'busy' ? 'BUSY' : 'CONGESTION', '');
+      sim.hangupRequest(two, 0);
+      leaveStasis(sim, c, true);
+      sim.destroyedEvent(c, 0);
+      sim.hangupRequest(two, 16, true);
+      sim.destroyedEvent(two, result === 'busy' ? 17 : 34);
+      remove(sim, c);
+      return;
+    }
+    // Trace b3: Hangup(21) before answer.
+    sim.hangupRequest(two, 16, true);
+    sim.hangupRequest(c, 21);
+    sim.destroyedEvent(two, 21);
+    sim.dial(c, 'NOANSWER', '');
+    leaveStasis(sim, c, true);
+    sim.destroyedEvent(c, 21);
+    remove(sim, c);
   });
 }
 

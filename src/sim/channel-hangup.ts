@@ -16,12 +16,13 @@ export function farEndHangupById(sim: SimAsterisk, channelId: string): boolean {
 
 export function farEndHangup(sim: SimAsterisk, c: Chan): void {
   if (!c.alive) return;
-  if (c.created && !c.answered) {
+  if (c.created && c.tech === 'PJSIP' && !c.answered) {
     // A dialed leg the phone declines while ringing: 486 Busy Here (trace m2, B1).
     dialFailed(sim, c, 17, 17, 486, false);
     return;
   }
-  if (c.created) {
+  // A created Local leg hangs up as an originated one does (trace f, below).
+  if (c.created && c.tech === 'PJSIP') {
     // A dialed leg the phone hangs up: cause 16 on both events (trace m).
     rtpQos(sim, c);
     sim.hangupRequest(c, 16);

@@ -31,7 +31,12 @@ function declarations(): Declared[] {
 describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 60_000 }, () => {
   let bed: AdapterBed;
   before(async () => {
-    bed = await adapterBed({ [CALLER]: { result: 'answer', answerAfterMs: 50 }, [DIALED]: { result: 'answer', answerAfterMs: 100 } });
+    bed = await adapterBed({
+      [CALLER]: { result: 'answer', answerAfterMs: 50 }, [DIALED]: { result: 'answer', answerAfterMs: 100 },
+      'Local/busy@test-callees': { result: 'busy', answerAfterMs: 0 },
+      'Local/noanswer@test-callees': { result: 'no-answer' },
+      'Local/hangup@test-callees': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 1500 },
+    });
   });
   after(async () => { await bed?.close(); });
 
@@ -85,5 +90,41 @@ describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 
       assert.ok(op, `${r.method} ${r.path} is an operation of Asterisk 22.10.1`);
       for (const name of Object.keys(r.query)) assert.ok(op.params.has(name), `${r.method} ${r.path}: parameter ${name} is declared`);
     }
+  });
+
+  /** A first leg in the application, then a created Local leg dialed from it; the leg's events in order. */
+  const dialLocal = async (endpoint: string): Promise<{ leg: string; events: () => string[] }> => {
+    const first = `t-${randomUUID()}`;
+    assert.deepEqual(await bed.port.originate({ channelId: first, endpoint: `PJSIP/${CALLER}@trunk`, callerId: '+12125550100', timeoutSec: 5, variables: {}, appArgs: ['s'] }), { ok: true, value: undefined });
+    await bed.waitEvent((e) => e.type === 'stasis-start' && e.channelId === first);
+    const leg = `t-${randomUUID()}`;
+    assert.deepEqual(await bed.port.createChannel({ channelId: leg, endpoint, originator: first, callerNumber: '+12125550100', variables: {}, appArgs: ['dialed', 's'] }), { ok: true, value: undefined });
+    await bed.waitEvent((e) => e.type === 'stasis-start' && e.channelId === leg);
+    assert.deepEqual(await bed.port.dial(leg, first, 4), { ok: true, value: undefined }, 'a created Local channel can be dialed');
+    const events = () => bed.events.filter((e) => 'channelId' in e && e.channelId === leg).map((e) => {
+      if (e.type === 'dial') return `dial ${e.dialstatus}`;
+      if (e.type === 'channel-destroyed') return `destroyed ${e.cause}`;
+      if (e.type === 'state-change') return `state ${e.state}`;
+      return e.type;
+    });
+    return { leg, events };
+  };
+
+  test('a created Local leg to a busy callee: Dial "" then BUSY reach the engine, then StasisEnd and ChannelDestroyed cause 0 (modeled, docs/lab.md)', async () => {
+    const { leg, events } = await dialLocal('Local/busy@test-callees');
+    await bed.waitEvent((e) => e.type === 'channel-destroyed' && e.channelId === leg);
+    assert.deepEqual(events(), ['stasis-start', 'dial ', 'dial BUSY', 'stasis-end', 'destroyed 0']);
+  });
+
+  test('a created Local leg that rings out: Ringing, Dial RINGING, no final Dial status, cause 19 at the dial timeout', async () => {
+    const { leg, events } = await dialLocal('Local/noanswer@test-callees');
+    await bed.waitEvent((e) => e.type === 'channel-destroyed' && e.channelId === leg);
+    assert.deepEqual(events(), ['stasis-start', 'dial ', 'state Ringing', 'dial RINGING', 'hangup-request', 'stasis-end', 'destroyed 19']);
+  });
+
+  test('a created Local leg that answers and hangs up: Up, Dial ANSWER, then the trace f hangup with cause 16', async () => {
+    const { leg, events } = await dialLocal('Local/hangup@test-callees');
+    await bed.waitEvent((e) => e.type === 'channel-destroyed' && e.channelId === leg);
+    assert.deepEqual(events(), ['stasis-start', 'dial ', 'state Up', 'dial ANSWER', 'hangup-request', 'stasis-end', 'destroyed 16']);
   });
 });

@@ -82,7 +82,7 @@ describe('dial step outcome', () => {
       const { h, sessionId, leg } = await dialing();
       legEnds(h, leg, status, cause);
       const done = await h.waitFinal(sessionId);
-      assert.equal(done.state, 'completed', done.endReason);
+      assert.equal(done.state, 'completed', done.endReason ?? undefined);
       assert.equal(done.variables.dialed, outcome);
       assert.equal(done.variables.branch, branch);
       const ended = (await h.events(sessionId)).find((e) => e.type === 'dial.ended');
