@@ -117,9 +117,10 @@ export class SimAsterisk {
     };
   }
 
-  /** Local ;2 events reach the apps subscribed to its ;1 half (as the traces show). */
+  /** Local ;2 events reach the apps subscribed to its ;1 half (as the traces show), and its own app while in one. */
   appsOf(c: Chan): ReadonlySet<string> {
-    return c.owner ? c.owner.apps : c.apps;
+    if (!c.owner) return c.apps;
+    return c.apps.size === 0 ? c.owner.apps : new Set([...c.owner.apps, ...c.apps]);
   }
 
   chanEvent(c: Chan, type: string, extra: Record<string, unknown> = {}): void {

@@ -9,6 +9,7 @@ import type { SimAsterisk } from './asterisk.js';
 import { farEndHangup, hangupInternal, remove } from './channel-hangup.js';
 import { applyVar } from './channels.js';
 import { finishRecording } from './recordings.js';
+import { enterFromDialplan } from './local-stasis.js';
 
 export function newId(sim: SimAsterisk): string {
   return `${Math.floor(Date.now() / 1000)}.${sim.idSeq++}`;
@@ -143,6 +144,10 @@ export function progressLocal(sim: SimAsterisk, c: Chan, vars: Record<string, st
   if (caller.name !== '' || caller.number !== '') {
     sim.chanEvent(two, 'ChannelCallerId', { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' });
     sim.chanEvent(two, 'ChannelConnectedLine');
+  }
+  if (c.script.stasis) {
+    enterFromDialplan(sim, c, c.script.stasis, caller);
+    return;
   }
   const result = c.script.result ?? 'answer';
   if (result === 'fail') {

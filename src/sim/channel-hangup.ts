@@ -6,6 +6,7 @@ import { failPlayer } from './playbacks.js';
 import { finishRecording } from './recordings.js';
 import { removeFromBridge } from './bridges.js';
 import { dialFailed } from './channel-create.js';
+import { hangupHalf2 } from './local-stasis.js';
 
 export function farEndHangupById(sim: SimAsterisk, channelId: string): boolean {
   const c = sim.channels.get(channelId);
@@ -103,8 +104,10 @@ export function hangupInternal(sim: SimAsterisk, c: Chan, cause: number, mode: '
     return;
   }
   if (c.owner) {
-    // DELETE on the ;2 half: the far side of the Local pair hangs up.
-    farEndHangup(sim, c.owner);
+    // DELETE on a ;2 half that entered an application from the dialplan (local-stasis.ts)…
+    if (c.inStasis) hangupHalf2(sim, c, cause);
+    // …or on one running a callee: the far side of the Local pair hangs up.
+    else farEndHangup(sim, c.owner);
     return;
   }
   const two = c.half2;

@@ -4,6 +4,7 @@ import { fail, type Reply, Args } from './rest.js';
 import { type Chan } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
 import { hangupInternal } from './channel-hangup.js';
+import { answeredHalf2 } from './local-stasis.js';
 import { failPlayer } from './playbacks.js';
 import { removeFromBridge } from './bridges.js';
 
@@ -43,6 +44,8 @@ export function answer(sim: SimAsterisk, args: Args): Reply {
   if (c.state !== 'Up') {
     sim.setState(c, 'Up');
     c.answered = true;
+    // A Local ;2 half in an application: answering it answers the ;1 half (local-stasis.ts).
+    if (c.owner) answeredHalf2(sim, c);
   }
   return { status: 204 };
 }

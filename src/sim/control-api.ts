@@ -45,6 +45,12 @@ export function validateScript(raw: unknown, where = 'script'): CalleeScript {
       return r;
     });
   }
+  if (o.stasis !== undefined) {
+    const st = o.stasis as Record<string, unknown> | null;
+    if (typeof st !== 'object' || st === null || typeof st.app !== 'string' || st.app === '') throw new Error(`${where}.stasis.app: the Stasis application to enter`);
+    if (!Array.isArray(st.args) || st.args.some((a) => typeof a !== 'string' || a.includes(','))) throw new Error(`${where}.stasis.args: an array of strings without commas`);
+    out.stasis = { app: st.app, args: st.args as string[] };
+  }
   return out;
 }
 

@@ -24,6 +24,12 @@ export interface CalleeScript {
   /** Far end hangs up this long after answer. Default: never. */
   hangupAfterMs?: number;
   dtmf?: DtmfStep[];
+  /**
+   * For a Local channel: its ;2 half runs `Stasis(app,args…)` from the dialplan instead of a
+   * callee (the lab's [test-inbound] context: a call into an application, as from a phone).
+   * `${EXTEN}` and `${CALLERID(num)}` in `args` are the Local extension and the caller's number.
+   */
+  stasis?: { app: string; args: string[] };
 }
 
 export interface SimulatorOptions {

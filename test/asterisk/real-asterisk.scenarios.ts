@@ -5,7 +5,8 @@
 // control API and restarts it through its fault API, so the same run works there too.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { defineEngineScenarios, simulatorCallees, type ScenarioTarget } from '../support/engine-scenarios.js';
+import { defineEngineScenarios } from '../support/engine-scenarios.js';
+import { SCENARIO_APP, simulatorCallees, type ScenarioTarget } from '../support/scenario-lab.js';
 
 const url = process.env.ARI_URL ?? '';
 const ari = {
@@ -13,7 +14,7 @@ const ari = {
   username: process.env.ARI_USERNAME || 'engine',
   password: process.env.ARI_PASSWORD ?? '',
   // Its own Stasis application: the scenarios never take calls from an engine already connected.
-  app: process.env.ARI_APP || 'engine-scenarios',
+  app: process.env.ARI_APP || SCENARIO_APP,
 };
 const restartCommand = process.env.ASTERISK_RESTART_COMMAND;
 

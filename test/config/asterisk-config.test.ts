@@ -14,6 +14,7 @@ import {
   readAsteriskConfig, resolvedSections, get, getAll, sectionsOfType, type Section,
 } from '../support/config-asterisk-ini.js';
 import { parseYaml, composeDefault, asMap, asList, asString } from '../support/config-yaml.js';
+import { SCENARIO_APP } from '../support/scenario-lab.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const CONF = join(REPO, 'asterisk-config');
@@ -150,14 +151,23 @@ describe('ARI: Asterisk and the engine agree', () => {
     assert.equal(get(general, 'tlsenable') ?? 'no', url.protocol === 'https:' ? 'yes' : 'no');
   });
 
-  test('the dialplan\'s Stasis application is the engine\'s ARI_APP', () => {
-    const apps = conf('extensions.conf').flatMap((s) => s.entries)
-      .flatMap((e) => [...e.value.matchAll(/\bStasis\(([^,)]+)/g)].map((m) => m[1]));
+  const stasisApps = (sections: Section[]) => sections.flatMap((s) => s.entries)
+    .flatMap((e) => [...e.value.matchAll(/\bStasis\(([^,)]+)/g)].map((m) => m[1]));
+
+  test('the dialplan\'s Stasis application is the engine\'s ARI_APP ([test-inbound]: the scenarios\' app)', () => {
+    const dialplan = conf('extensions.conf');
+    const apps = stasisApps(dialplan.filter((s) => s.name !== 'test-inbound'));
     assert.ok(apps.length > 0, 'phones reach the engine through Stasis()');
     for (const app of apps) {
       assert.equal(app, engineConfig.ariApp);
       assert.equal(app, loadConfig({}).ariApp, 'and the engine\'s default ARI_APP');
     }
+    const scenarioApps = stasisApps(dialplan.filter((s) => s.name === 'test-inbound'));
+    assert.deepEqual(scenarioApps, [SCENARIO_APP], 'the inbound scenarios\' calls enter the scenarios\' application');
+    const standIn = (JSON.parse(readFileSync(join(REPO, 'config/test-callees.sim.json'), 'utf8')) as Record<string, { stasis?: { app: string; args: string[] } }>)['@test-inbound'];
+    assert.deepEqual(standIn?.stasis, { app: SCENARIO_APP, args: ['inbound', '${EXTEN}', '${CALLERID(num)}'] }, 'its simulator stand-in enters the same app with the same arguments');
+    const line = section(dialplan, 'test-inbound').entries.find((e) => /\bStasis\(/.test(e.value));
+    assert.match(line?.value ?? '', /Stasis\(engine-scenarios,inbound,\$\{EXTEN\},\$\{CALLERID\(num\)\}\)/);
   });
 
   test('ARI is not published to the host', () => {
@@ -193,9 +203,11 @@ describe('PJSIP endpoints and routing', () => {
         assert.ok(endpoints.some((e) => e.name === name), `${target}: no endpoint [${name}] in pjsip.conf`);
       }
     }
-    // The scripted callees of the dialplan have a simulator stand-in each, keyed by the same Local endpoint.
+    // The scripted callees of the dialplan and the lab phone the dial scenarios ring have a
+    // simulator stand-in each, keyed by the same endpoint; "@test-inbound" stands in for [test-inbound].
     const standIns = Object.keys(JSON.parse(readFileSync(join(REPO, 'config/test-callees.sim.json'), 'utf8')) as object).sort();
-    assert.deepEqual(standIns, testCallees.rules.map((r) => r.endpoint).filter((e) => e.startsWith('Local/')).sort());
+    const routed = testCallees.rules.map((r) => r.endpoint).filter((e) => e.startsWith('Local/') || e === 'PJSIP/phone1');
+    assert.deepEqual(standIns, [...routed, '@test-inbound'].sort());
     // The compose lab's engine reaches the same test callees.
     for (const rule of testCallees.rules) assert.ok(lab.rules.some((r) => r.endpoint === rule.endpoint), `routes.lab.json has ${rule.endpoint}`);
     // The compose lab loads routes.lab.json through the ./config mount.
@@ -286,8 +298,10 @@ describe('no guest reaches the trunk', () => {
     // [from-phones]: no endpoint lands in it, and nothing in it dials out. [engine-transfer] is
     // reached only by the engine's POST /channels/{id}/continue (transfer step); it dials nothing
     // but the endpoint the engine put in ENGINE_TRANSFER_TO.
-    assert.deepEqual(contexts, [...used, 'engine-transfer', 'test-callees'].sort());
+    // [test-inbound] is reached only by Local channels the scenarios originate; it enters Stasis only.
+    assert.deepEqual(contexts, [...used, 'engine-transfer', 'test-callees', 'test-inbound'].sort());
     for (const e of section(dialplan, 'test-callees').entries) assert.doesNotMatch(e.value, /\b(Dial|Goto|Gosub|Stasis)\(/, e.value);
+    for (const e of section(dialplan, 'test-inbound').entries) assert.doesNotMatch(e.value, /\b(Dial|Goto|Gosub)\(/, e.value);
     for (const e of section(dialplan, 'engine-transfer').entries) {
       const dial = /\bDial\(([^,)]*)/.exec(e.value);
       if (dial) assert.equal(dial[1], '${ENGINE_TRANSFER_TO}', e.value);

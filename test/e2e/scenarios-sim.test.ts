@@ -4,7 +4,8 @@
 // any Asterisk, and restarted through its fault API.
 import { after } from 'node:test';
 import { startSimulator } from '../../src/sim/index.js';
-import { defineEngineScenarios, simulatorCallees } from '../support/engine-scenarios.js';
+import { defineEngineScenarios } from '../support/engine-scenarios.js';
+import { SCENARIO_APP, simulatorCallees } from '../support/scenario-lab.js';
 
 const credentials = { username: 'scenarios', password: 'scenarios-sim-password' };
 const sim = await startSimulator({ port: 0, host: '127.0.0.1', ...credentials, scripts: simulatorCallees() });
@@ -12,7 +13,7 @@ after(() => sim.close());
 
 defineEngineScenarios({
   name: 'the simulator',
-  ari: { url: sim.url, ...credentials, app: 'engine-scenarios' },
+  ari: { url: sim.url, ...credentials, app: SCENARIO_APP },
   restart: () => sim.faults.restart(),
   restartBackMs: 15000,
 });

@@ -2,60 +2,30 @@
 // 22.10.1 loaded with asterisk-config/ (`npm run test:asterisk`) or the simulator standing in
 // for it (test/e2e/scenarios-sim.test.ts, `npm run sim`). The engine runs in this process, as
 // `npm start` wires it, with the routing of config/routes.test-callees.json: test numbers dial
-// the scripted callees of asterisk-config/extensions.conf [test-callees] (Local channels), whose
-// simulator counterparts are config/test-callees.sim.json. Time is real: the callees' timings are
-// the dialplan's, with seconds of margin on both sides.
+// the scripted callees of asterisk-config/extensions.conf [test-callees] (Local channels) and the
+// compose lab's auto-answering phone, whose simulator counterparts are
+// config/test-callees.sim.json (scenario-lab.ts). Time is real: the callees' timings are the
+// dialplan's, with seconds of margin on both sides. Calls with two legs: scenarios-dial.ts;
+// calls that come in through the dialplan: scenarios-inbound.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { startStack, type RunningStack } from '../../src/stack.js';
+import { startStack } from '../../src/stack.js';
 import { seedDemo, DEMO_CALLER_ID } from '../../src/demo.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
-import type { CalleeScript } from '../../src/sim/index.js';
-import { engineClient, TEST_JWT_SECRET, type EngineClient } from './e2e-stack.js';
-import { FINAL_STATES, failedWithReason, timelineOf, waitForStatus } from './faults-engine.js';
-
-export const ROUTES_FILE = fileURLToPath(new URL('../../config/routes.test-callees.json', import.meta.url));
-const SIM_CALLEES_FILE = fileURLToPath(new URL('../../config/test-callees.sim.json', import.meta.url));
-
-/** The simulator's stand-ins for the dialplan's test callees, keyed by the Local endpoints dialed. */
-export function simulatorCallees(): Record<string, CalleeScript> {
-  return JSON.parse(readFileSync(SIM_CALLEES_FILE, 'utf8')) as Record<string, CalleeScript>;
-}
-
-/** Test numbers of config/routes.test-callees.json. */
-export const CALLEES = {
-  answer: '+12025550150',
-  dtmf1: '+12025550151',
-  busy: '+12025550152',
-  noAnswer: '+12025550153',
-  hangup: '+12025550154',
-  unregistered: '+12025550155',
-} as const;
-
-export interface ScenarioTarget {
-  /** What the report calls it ("the simulator", "Asterisk at http://…"). */
-  name: string;
-  ari: { url: string; username: string; password: string; app: string };
-  /**
-   * Restarts Asterisk (all channels gone, ARI WebSockets closed) and resolves once the restart
-   * has been requested. ARI itself cannot restart Asterisk: against a real one this runs an
-   * operator-supplied command; undefined skips the restart scenario with `restartSkipReason`.
-   */
-  restart?: () => Promise<void>;
-  restartSkipReason?: string;
-  /** How long Asterisk may take to come back after a restart. */
-  restartBackMs?: number;
-}
+import { engineClient, TEST_JWT_SECRET } from './e2e-stack.js';
+import { failedWithReason, timelineOf, waitForStatus } from './faults-engine.js';
+import { CALLEES, ROUTES_FILE, isFinal, stepsOf, type RunningEngine, type ScenarioContext, type ScenarioTarget } from './scenario-lab.js';
+import { defineDialScenarios } from './scenarios-dial.js';
+import { defineInboundScenarios } from './scenarios-inbound.js';
 
 const ORIGINATE_TIMEOUT_SEC = 4;
 
-const FLOWS: Record<string, FlowDocument> = {
+const FLOWS = {
   menu: {
     name: 'Scenario menu',
     steps: [
@@ -81,14 +51,9 @@ const FLOWS: Record<string, FlowDocument> = {
     ],
   },
   hold: { name: 'Scenario hold', steps: [{ id: 'wait', type: 'pause', ms: 120000 }, { id: 'bye', type: 'hangup' }] },
-};
+} satisfies Record<string, FlowDocument>;
 
-const isFinal = (s: { state: string }) => FINAL_STATES.has(s.state);
-const stepsOf = (s: unknown) => timelineOf(s).filter((e) => e.type === 'step.started').map((e) => e.data.stepId as string);
-
-interface Running { stack: RunningStack; client: EngineClient; base: string; flows: Record<string, string>; dir: string }
-
-async function startEngine(target: ScenarioTarget): Promise<Running> {
+async function startEngine(target: ScenarioTarget): Promise<RunningEngine> {
   const dir = mkdtempSync(join(tmpdir(), 'engine-scenarios-'));
   const config = loadConfig({
     JWT_SECRET: TEST_JWT_SECRET,
@@ -107,30 +72,33 @@ async function startEngine(target: ScenarioTarget): Promise<Running> {
   await stack.ariConnected;
   // A real Asterisk gets no demo seeding from startStack (that is for the built-in simulator).
   await seedDemo(stack.store);
-  const flows: Record<string, string> = {};
-  for (const [name, document] of Object.entries(FLOWS)) flows[name] = (await stack.store.createFlow('demo', document)).id;
   const base = `http://127.0.0.1:${stack.httpPort}`;
-  return { stack, client: engineClient(base), base, flows, dir };
+  return { stack, client: engineClient(base), base, dir };
 }
 
 /** Registers the scenario tests (node:test) against `target`. */
 export function defineEngineScenarios(target: ScenarioTarget): void {
-  let engine: Running;
+  let engine: RunningEngine;
+  const flows: Partial<Record<keyof typeof FLOWS, string>> = {};
 
-  const call = async (flow: string, numberToDial: string): Promise<string> => {
-    const res = await engine.client.request('POST', '/sessions/outgoing', {
-      body: { flowId: engine.flows[flow], numberToDial, callerId: DEMO_CALLER_ID },
-    });
-    assert.equal(res.status, 200, res.text);
-    return res.body.id as string;
+  const ctx: ScenarioContext = {
+    target,
+    engine: () => engine,
+    flow: async (document) => (await engine.stack.store.createFlow('demo', document)).id,
+    call: async (flowId, numberToDial) => {
+      const res = await engine.client.request('POST', '/sessions/outgoing', { body: { flowId, numberToDial, callerId: DEMO_CALLER_ID } });
+      assert.equal(res.status, 200, res.text);
+      return res.body.id as string;
+    },
+    finalSession: (id) => engine.client.waitForSession(id, isFinal, 30000),
   };
-  const finalSession = (id: string) => engine.client.waitForSession(id, isFinal, 30000);
+  const call = (flow: keyof typeof FLOWS, numberToDial: string) => ctx.call(flows[flow] as string, numberToDial);
   /** After a restart: POST answers 503 (with Retry-After) until ARI is back, then places the call. */
-  const callWhenReady = async (flow: string, numberToDial: string, withinMs: number): Promise<string> => {
+  const callWhenReady = async (flow: keyof typeof FLOWS, numberToDial: string, withinMs: number): Promise<string> => {
     const deadline = Date.now() + withinMs;
     for (;;) {
       const res = await engine.client.request('POST', '/sessions/outgoing', {
-        body: { flowId: engine.flows[flow], numberToDial, callerId: DEMO_CALLER_ID },
+        body: { flowId: flows[flow], numberToDial, callerId: DEMO_CALLER_ID },
       });
       if (res.status !== 503 || Date.now() > deadline) {
         assert.equal(res.status, 200, res.text);
@@ -141,7 +109,7 @@ export function defineEngineScenarios(target: ScenarioTarget): void {
   };
 
   const answeredMenuCall = async (place: () => Promise<string> = () => call('menu', CALLEES.dtmf1)) => {
-    const session = await finalSession(await place());
+    const session = await ctx.finalSession(await place());
     assert.equal(session.state, 'completed', JSON.stringify(timelineOf(session).slice(-5)));
     assert.equal(session.variables.choice, '1', 'the digit the callee pressed is in the variables');
     assert.deepEqual(stepsOf(session), ['hello', 'menu', 'yes', 'bye']);
@@ -150,7 +118,10 @@ export function defineEngineScenarios(target: ScenarioTarget): void {
   };
 
   describe(`engine scenarios against ${target.name}`, () => {
-    before(async () => { engine = await startEngine(target); });
+    before(async () => {
+      engine = await startEngine(target);
+      for (const [name, document] of Object.entries(FLOWS)) flows[name as keyof typeof FLOWS] = await ctx.flow(document);
+    });
     after(async () => {
       await engine?.stack.stop(0);
       if (engine) rmSync(engine.dir, { recursive: true, force: true });
@@ -160,31 +131,34 @@ export function defineEngineScenarios(target: ScenarioTarget): void {
       test('answered: playback → gather → branch → hangup, the pressed digit in the variables', () => answeredMenuCall());
 
       test('busy: the session ends busy and no step runs', async () => {
-        const session = await finalSession(await call('menu', CALLEES.busy));
+        const session = await ctx.finalSession(await call('menu', CALLEES.busy));
         assert.equal(session.state, 'busy', JSON.stringify(timelineOf(session).slice(-5)));
         assert.deepEqual(stepsOf(session), []);
       });
 
       test('no answer: rings until the originate timeout, then no-answer', async () => {
         const started = Date.now();
-        const session = await finalSession(await call('menu', CALLEES.noAnswer));
+        const session = await ctx.finalSession(await call('menu', CALLEES.noAnswer));
         assert.equal(session.state, 'no-answer', JSON.stringify(timelineOf(session).slice(-5)));
         assert.deepEqual(stepsOf(session), []);
         assert.ok(Date.now() - started >= ORIGINATE_TIMEOUT_SEC * 1000 - 500, 'it rang for the originate timeout');
       });
 
       test('far-end hangup mid-playback: the session ends with its reason, later steps never run', async () => {
-        const session = await finalSession(await call('long', CALLEES.hangup));
+        const session = await ctx.finalSession(await call('long', CALLEES.hangup));
         assert.equal(session.state, 'completed', JSON.stringify(timelineOf(session).slice(-5)));
         assert.ok(session.endReason, 'the end reason is recorded');
         assert.deepEqual(stepsOf(session), ['congrats']);
       });
 
       test('unregistered endpoint: the originate is refused and the session ends failed with the reason', async () => {
-        const session = await finalSession(await call('menu', CALLEES.unregistered));
+        const session = await ctx.finalSession(await call('menu', CALLEES.unregistered));
         assert.ok(failedWithReason(session), `ended ${session.state} / ${session.endReason}`);
         assert.deepEqual(stepsOf(session), []);
       });
+
+      defineDialScenarios(ctx);
+      defineInboundScenarios(ctx);
     });
 
     describe('Asterisk restart', () => {
@@ -196,7 +170,7 @@ export function defineEngineScenarios(target: ScenarioTarget): void {
         const id = await call('hold', CALLEES.answer);
         await engine.client.waitForSession(id, (s) => s.state === 'in-progress', 30000);
         await target.restart();
-        const session = await finalSession(id);
+        const session = await ctx.finalSession(id);
         assert.ok(failedWithReason(session), `ended ${session.state} / ${session.endReason}`);
         const backMs = target.restartBackMs ?? 60000;
         await waitForStatus(engine.base, '/ready', 200, backMs);
