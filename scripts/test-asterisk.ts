@@ -6,11 +6,14 @@ import { fileURLToPath } from 'node:url';
 
 const NEEDS = `npm run test:asterisk runs the engine's scenarios against a real Asterisk. It needs:
   ARI_URL        the Asterisk's ARI, e.g. http://127.0.0.1:8088 (an Asterisk 22 loaded with asterisk-config/,
-                 whose [test-callees] context and PJSIP/test-unregistered endpoint the scenarios dial)
+                 whose [test-callees] and [test-inbound] contexts and PJSIP/test-unregistered endpoint the
+                 scenarios dial, with the compose lab's labphone registered as phone1: it answers the
+                 dial scenario's second leg)
   ARI_USERNAME   an ARI user with write access (default: engine)
   ARI_PASSWORD   its password (asterisk-config/ari_users.conf, or ARI_PASSWORD of the compose lab)
 optional:
-  ARI_APP        the Stasis application the scenarios use (default: engine-scenarios)
+  ARI_APP        the Stasis application the scenarios use (default: engine-scenarios, the one
+                 [test-inbound] names: under another name the inbound scenarios are skipped)
   ASTERISK_RESTART_COMMAND
                  a shell command that restarts that Asterisk (e.g. docker compose exec -T asterisk
                  asterisk -rx "core restart now"); without it the restart scenario is skipped

@@ -94,12 +94,12 @@ export function defineInboundScenarios(ctx: ScenarioContext): void {
 
     test('inbound refused: a call to a number nobody owns is hung up with cause congestion and counted', { skip }, async () => {
       const refused = () => ctx.engine().stack.engine.stats().inboundRefusals['unknown-number'];
-      const before = refused();
+      const countBefore = refused();
       const channelId = await callIn(UNKNOWN);
       const destroyed = await waitEvent((e) => e.type === 'channel-destroyed' && e.channelId === channelId);
       assert.equal(destroyed.type === 'channel-destroyed' && destroyed.cause, 34, 'cause 34, congestion');
       assert.ok(!events.some((e) => e.type === 'stasis-start' && e.channelId === channelId), 'never answered');
-      assert.equal(refused(), before + 1, 'the refusal counter');
+      assert.equal(refused(), countBefore + 1, 'the refusal counter');
       const list = await ctx.engine().client.request('GET', '/sessions?countPerPage=100');
       assert.ok(!list.body.items.some((s: any) => s.to === UNKNOWN), 'no session for a refused call');
     });
