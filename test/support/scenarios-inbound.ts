@@ -48,7 +48,7 @@ export function defineInboundScenarios(ctx: ScenarioContext): void {
     const callIn = async (number: string): Promise<string> => {
       const channelId = `probe-${randomUUID()}`;
       const res = await (probe as AriClientPort).originate({
-        channelId, endpoint: `Local/${number}@test-inbound`, callerId: CALLER, timeoutSec: 20, variables: {}, appArgs: [],
+        channelId, endpoint: `Local/${number}@test-inbound`, callerId: CALLER, timeoutSec: 20, variables: {}, appArgs: ['probe'],
       });
       assert.deepEqual(res, { ok: true, value: undefined });
       return channelId;
