@@ -5,7 +5,7 @@
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan, ENDPOINT_CALLER_IDS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { allocate, outcomeDelay, scheduleScript } from './channel-dial.js';
+import { allocate, outcomeDelay, runCalleeDialplan, scheduleScript, timeoutMs } from './channel-dial.js';
 import { leaveStasis, remove } from './channel-hangup.js';
 
 export function create(sim: SimAsterisk, args: Args): Reply {
@@ -96,13 +96,8 @@ function ringLocal(sim: SimAsterisk, c: Chan): void {
     return;
   }
   sim.dial(c, '');
-  const apps: Record<string, [string, string]> = {
-    answer: ['Answer', ''], busy: ['Busy', '20'], congestion: ['Congestion', '20'], reject: ['Hangup', '21'], 'no-answer': ['Ringing', ''],
-  };
-  const [dpApp, dpData] = apps[result] ?? ['Answer', ''];
-  two.dialplan = { ...two.dialplan, app_name: dpApp, app_data: dpData };
-  sim.chanEvent(two, 'ChannelDialplan', { dialplan_app: dpApp, dialplan_app_data: dpData });
-  const timeout = c.timeoutSec < 0 ? Infinity : c.timeoutSec * 1000;
+  runCalleeDialplan(sim, two, result);
+  const timeout = timeoutMs(sim, c);
   const delay = outcomeDelay(sim, c);
   if (result === 'no-answer' || (result === 'answer' && delay > 0)) {
     sim.setState(c, 'Ringing');

@@ -158,12 +158,7 @@ export function progressLocal(sim: SimAsterisk, c: Chan, vars: Record<string, st
     return;
   }
   sim.dial(c, '');
-  const apps: Record<string, [string, string]> = {
-    answer: ['Answer', ''], busy: ['Busy', '20'], congestion: ['Congestion', '20'], reject: ['Hangup', '21'], 'no-answer': ['Ringing', ''],
-  };
-  const [dpApp, dpData] = apps[result] ?? ['Answer', ''];
-  two.dialplan = { ...two.dialplan, app_name: dpApp, app_data: dpData };
-  sim.chanEvent(two, 'ChannelDialplan', { dialplan_app: dpApp, dialplan_app_data: dpData });
+  runCalleeDialplan(sim, two, result);
   const timeout = timeoutMs(sim, c);
   const delay = outcomeDelay(sim, c);
   if (result === 'no-answer' || (result === 'answer' && delay > 0)) {
@@ -204,6 +199,17 @@ export function progressLocal(sim: SimAsterisk, c: Chan, vars: Record<string, st
         break;
     }
   });
+}
+
+/** The dialplan application a Local ;2 half runs for a callee script's result (traces a, b, b2, b3, c). */
+const CALLEE_DIALPLAN: Record<string, [string, string]> = {
+  answer: ['Answer', ''], busy: ['Busy', '20'], congestion: ['Congestion', '20'], reject: ['Hangup', '21'], 'no-answer': ['Ringing', ''],
+};
+
+export function runCalleeDialplan(sim: SimAsterisk, two: Chan, result: string): void {
+  const [dpApp, dpData] = CALLEE_DIALPLAN[result] ?? ['Answer', ''];
+  two.dialplan = { ...two.dialplan, app_name: dpApp, app_data: dpData };
+  sim.chanEvent(two, 'ChannelDialplan', { dialplan_app: dpApp, dialplan_app_data: dpData });
 }
 
 export function localNoAnswer(sim: SimAsterisk, c: Chan): void {
