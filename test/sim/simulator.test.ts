@@ -154,6 +154,10 @@ describe('ARI simulator with ari-client', () => {
     const put = await raw(sim.url, 'PUT', '/sim/callees/+15550000009', { body: { result: 'answer', answerAfterMs: 50, dtmf: [{ digits: '42#', atMs: 3000 }] } });
     assert.equal(put.status, 200);
     assert.equal((await raw(sim.url, 'PUT', '/sim/callees/x', { body: { result: 'maybe' } })).status, 400);
+    const noApp = await raw(sim.url, 'PUT', '/sim/callees/@x', { body: { stasis: { args: ['inbound'] } } });
+    assert.equal(noApp.status, 400);
+    assert.match(JSON.stringify(noApp.body), /stasis\.app/);
+    assert.equal((await raw(sim.url, 'PUT', '/sim/callees/@x', { body: { stasis: { app: 'a', args: ['x,y'] } } })).status, 400, 'an argument with a comma cannot be a dialplan argument');
     const ch = await originate('PJSIP/+15550000009@trunk');
     await log.waitType('StasisStart', ch.id);
     const list = (await raw(sim.url, 'GET', '/sim/channels')).body as Array<{ id: string; requests: Array<{ method: string }> }>;
