@@ -21,7 +21,9 @@ import { Db, isConstraintError, type Row, type RowKind, type SqlStep, type SqlVa
 import { unitRows } from './session-units.js';
 import { WebhookStore } from './webhook-store.js';
 import { migrate } from './migrations.js';
+import { AccountsRepo, ensureAccountStep } from './accounts-repo.js';
 import { now } from './clock.js';
+import { PhoneNumbersRepo } from './phone-numbers-repo.js';
 import { idFilter, orderBy, pageOf, paged, paging, type CountRow } from './paging.js';
 import { PendingWrites } from './pending-writes.js';
 import { CACHED_ROWS, ReadCache } from './read-cache.js';
@@ -44,11 +46,6 @@ const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.nam
   v.date_created AS version_created
   FROM flows f JOIN flow_versions v ON v.flow_id = f.id`;
 
-interface AccountRow extends Row { id: string; name: string; date_created: string }
-interface PhoneNumberRow extends Row {
-  id: string; account_id: string; number: string; name: string; enabled: number; inbound_flow_id: string | null;
-  date_created: string; date_modified: string;
-}
 interface FlowRow extends Row {
   id: string; account_id: string; date_created: string; version: number; name: string; document: string; version_created: string;
 }
@@ -73,17 +70,6 @@ function recordingFromRow(r: RecordingRow): Recording {
 
 interface VariableRow extends Row { session_id: string; name: string; value: string }
 interface EventRow extends Row { session_id: string; seq: number; at: string; type: string; data: string }
-
-function toAccount(r: AccountRow): Account {
-  return { id: r.id, name: r.name, dateCreated: r.date_created };
-}
-
-function toPhoneNumber(r: PhoneNumberRow): PhoneNumber {
-  return {
-    id: r.id, accountId: r.account_id, number: r.number, name: r.name, enabled: r.enabled === 1,
-    inboundFlowId: r.inbound_flow_id, dateCreated: r.date_created, dateModified: r.date_modified,
-  };
-}
 
 function toFlow(r: FlowRow): Flow {
   // Our own JSON, written from a validated document.
@@ -116,11 +102,6 @@ function isoBound(value: string, fieldName: string): string {
 
 function idempotencyKeyOf(accountId: string, key: string): string {
   return `${accountId}\u0000${key}`;
-}
-
-function ensureAccountStep(accountId: string, at: string): SqlStep {
-  // Accounts come from token claims; the first write of an account creates its row.
-  return { sql: 'INSERT OR IGNORE INTO accounts (id, name, date_created) VALUES (?, ?, ?)', params: [accountId, accountId, at] };
 }
 
 interface EventWrite { sessionId: string; at: string; type: string; json: string }
@@ -258,11 +239,14 @@ class SqliteStore implements Store {
   /** Accounts whose row is committed: their sessions skip the INSERT OR IGNORE of the account. */
   private readonly knownAccounts = new Set<string>();
   private readonly currentFlows = new ReadCache<Flow>(CACHED_ROWS);
-  private readonly ownedNumbers = new ReadCache<PhoneNumber>(CACHED_ROWS);
 
+  private readonly accounts: AccountsRepo;
+  private readonly numbers: PhoneNumbersRepo;
   private readonly webhooks: WebhookStore;
 
   constructor(private readonly db: Db) {
+    this.accounts = new AccountsRepo(db);
+    this.numbers = new PhoneNumbersRepo(db);
     this.webhooks = new WebhookStore(db, ensureAccountStep);
   }
 
@@ -289,95 +273,17 @@ class SqliteStore implements Store {
     }
   }
 
-  // ---- accounts ----
+  ensureAccount(...a: Parameters<Store['ensureAccount']>) { return this.accounts.ensureAccount(...a); }
+  getAccount(...a: Parameters<Store['getAccount']>) { return this.accounts.getAccount(...a); }
 
-  async ensureAccount(id: string, name: string): Promise<Account> {
-    const account = await this.db.transaction(async () => {
-      await this.db.runRaw('INSERT OR IGNORE INTO accounts (id, name, date_created) VALUES (?, ?, ?)', [id, name, now()]);
-      return this.getAccount(id);
-    });
-    if (!account) throw new Error(`account ${id} was not stored`);
-    return account;
-  }
-
-  async getAccount(id: string): Promise<Account | undefined> {
-    const row = await this.db.get<AccountRow>('SELECT id, name, date_created FROM accounts WHERE id = ?', [id]);
-    return row && toAccount(row);
-  }
-
-  // ---- phone numbers ----
-
-  async addPhoneNumber(accountId: string, number: string, name: string, enabled: boolean, inboundFlowId: string | null = null): Promise<PhoneNumber | 'duplicate'> {
-    const id = randomUUID();
-    const at = now();
-    try {
-      await this.ownedNumbers.writing(() => this.db.transaction(async () => {
-        const ensure = ensureAccountStep(accountId, at);
-        await this.db.runRaw(ensure.sql, ensure.params);
-        await this.db.runRaw(
-          'INSERT INTO phone_numbers (id, account_id, number, name, enabled, inbound_flow_id, date_created, date_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-          [id, accountId, number, name, enabled ? 1 : 0, inboundFlowId, at, at]);
-      }));
-    } catch (err) {
-      if (isConstraintError(err)) return 'duplicate';
-      throw err;
-    }
-    return { id, accountId, number, name, enabled, inboundFlowId, dateCreated: at, dateModified: at };
-  }
-
-  async listPhoneNumbers(accountId: string, request: PageRequest): Promise<Page<PhoneNumber>> {
-    const { page, size, offset } = paging(request);
-    const ids = idFilter(request, 'id');
-    const order = orderBy(request, { dateCreated: 'date_created', number: 'number', name: 'name' }, 'date_created, rowid', 'rowid');
-    const count = await this.db.get<CountRow>(`SELECT COUNT(*) AS n FROM phone_numbers WHERE account_id = ?${ids.sql}`, [accountId, ...ids.params]);
-    const rows = await this.db.all<PhoneNumberRow>(
-      `SELECT * FROM phone_numbers WHERE account_id = ?${ids.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
-      [accountId, ...ids.params, size, offset]);
-    return pageOf(rows.map(toPhoneNumber), count?.n ?? 0, page, size);
-  }
-
-  async getPhoneNumber(accountId: string, id: string): Promise<PhoneNumber | undefined> {
-    const row = await this.db.get<PhoneNumberRow>('SELECT * FROM phone_numbers WHERE id = ? AND account_id = ?', [id, accountId]);
-    return row && toPhoneNumber(row);
-  }
-
-  async findPhoneNumberByNumber(accountId: string, number: string): Promise<PhoneNumber | undefined> {
-    return this.ownedNumbers.read(`${accountId}\n${number}`, async () => {
-      const row = await this.db.get<PhoneNumberRow>(
-        'SELECT * FROM phone_numbers WHERE number = ? AND account_id = ?', [number, accountId]);
-      return row && toPhoneNumber(row);
-    });
-  }
-
-  async phoneNumberCalled(number: string): Promise<PhoneNumber | undefined> {
-    const row = await this.db.get<PhoneNumberRow>('SELECT * FROM phone_numbers WHERE number = ?', [number]);
-    return row && toPhoneNumber(row);
-  }
-
-  async enabledNumbers(accountId: string): Promise<PhoneNumber[]> {
-    const rows = await this.db.all<PhoneNumberRow>(
-      'SELECT * FROM phone_numbers WHERE account_id = ? AND enabled = 1 ORDER BY date_created, rowid', [accountId]);
-    return rows.map(toPhoneNumber);
-  }
-
-  async updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean; inboundFlowId?: string | null }): Promise<PhoneNumber | undefined> {
-    return this.ownedNumbers.writing(() => this.db.transaction(async () => {
-      // inboundFlowId: undefined keeps it, null clears it.
-      const changed = await this.db.runRaw(
-        `UPDATE phone_numbers SET name = COALESCE(?, name), enabled = COALESCE(?, enabled),
-         inbound_flow_id = CASE WHEN ? THEN ? ELSE inbound_flow_id END, date_modified = ?
-         WHERE id = ? AND account_id = ?`,
-        [change.name ?? null, change.enabled === undefined ? null : change.enabled ? 1 : 0,
-          change.inboundFlowId === undefined ? 0 : 1, change.inboundFlowId ?? null, now(), id, accountId]);
-      return changed === 0 ? undefined : this.getPhoneNumber(accountId, id);
-    }));
-  }
-
-  async deletePhoneNumber(accountId: string, id: string): Promise<boolean> {
-    const changed = await this.ownedNumbers.writing(() => this.db.transaction(() => this.db.runRaw(
-      'DELETE FROM phone_numbers WHERE id = ? AND account_id = ?', [id, accountId])));
-    return changed > 0;
-  }
+  addPhoneNumber(...a: Parameters<Store['addPhoneNumber']>) { return this.numbers.addPhoneNumber(...a); }
+  listPhoneNumbers(...a: Parameters<Store['listPhoneNumbers']>) { return this.numbers.listPhoneNumbers(...a); }
+  getPhoneNumber(...a: Parameters<Store['getPhoneNumber']>) { return this.numbers.getPhoneNumber(...a); }
+  findPhoneNumberByNumber(...a: Parameters<Store['findPhoneNumberByNumber']>) { return this.numbers.findPhoneNumberByNumber(...a); }
+  phoneNumberCalled(...a: Parameters<Store['phoneNumberCalled']>) { return this.numbers.phoneNumberCalled(...a); }
+  enabledNumbers(...a: Parameters<Store['enabledNumbers']>) { return this.numbers.enabledNumbers(...a); }
+  updatePhoneNumber(...a: Parameters<Store['updatePhoneNumber']>) { return this.numbers.updatePhoneNumber(...a); }
+  deletePhoneNumber(...a: Parameters<Store['deletePhoneNumber']>) { return this.numbers.deletePhoneNumber(...a); }
 
   // ---- flows ----
 
