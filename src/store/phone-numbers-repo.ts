@@ -27,8 +27,6 @@ export class PhoneNumbersRepo implements Pick<Store, 'addPhoneNumber' | 'listPho
 
   constructor(private readonly db: Db) {}
 
-  // ---- phone numbers ----
-
   async addPhoneNumber(accountId: string, number: string, name: string, enabled: boolean, inboundFlowId: string | null = null): Promise<PhoneNumber | 'duplicate'> {
     const id = randomUUID();
     const at = now();

@@ -23,6 +23,7 @@ import { WebhookStore } from './webhook-store.js';
 import { migrate } from './migrations.js';
 import { AccountsRepo, ensureAccountStep } from './accounts-repo.js';
 import { now } from './clock.js';
+import { FlowsRepo } from './flows-repo.js';
 import { PhoneNumbersRepo } from './phone-numbers-repo.js';
 import { idFilter, orderBy, pageOf, paged, paging, type CountRow } from './paging.js';
 import { PendingWrites } from './pending-writes.js';
@@ -42,13 +43,6 @@ const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 const SESSION_COLUMNS = `id, account_id, flow_id, flow_version, number_to_dial, caller_id, state, channel_id,
   endpoint, end_reason, date_created, date_answered, date_ended, status_callback, status_callback_events, owner_id, lease_expires, direction`;
 
-const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.name, v.document,
-  v.date_created AS version_created
-  FROM flows f JOIN flow_versions v ON v.flow_id = f.id`;
-
-interface FlowRow extends Row {
-  id: string; account_id: string; date_created: string; version: number; name: string; document: string; version_created: string;
-}
 interface SessionRow extends Row {
   id: string; account_id: string; flow_id: string; flow_version: number; number_to_dial: string; caller_id: string;
   state: string; channel_id: string; endpoint: string; end_reason: string | null; date_created: string;
@@ -70,15 +64,6 @@ function recordingFromRow(r: RecordingRow): Recording {
 
 interface VariableRow extends Row { session_id: string; name: string; value: string }
 interface EventRow extends Row { session_id: string; seq: number; at: string; type: string; data: string }
-
-function toFlow(r: FlowRow): Flow {
-  // Our own JSON, written from a validated document.
-  const document = JSON.parse(r.document) as FlowDocument;
-  return {
-    id: r.id, accountId: r.account_id, name: r.name, version: r.version, document,
-    dateCreated: r.date_created, dateModified: r.version_created,
-  };
-}
 
 function toSession(r: SessionRow, variables: Record<string, string>): Session {
   return {
@@ -238,15 +223,16 @@ class SqliteStore implements Store {
   private readonly live = new LiveSessions();
   /** Accounts whose row is committed: their sessions skip the INSERT OR IGNORE of the account. */
   private readonly knownAccounts = new Set<string>();
-  private readonly currentFlows = new ReadCache<Flow>(CACHED_ROWS);
 
   private readonly accounts: AccountsRepo;
   private readonly numbers: PhoneNumbersRepo;
+  private readonly flows: FlowsRepo;
   private readonly webhooks: WebhookStore;
 
   constructor(private readonly db: Db) {
     this.accounts = new AccountsRepo(db);
     this.numbers = new PhoneNumbersRepo(db);
+    this.flows = new FlowsRepo(db);
     this.webhooks = new WebhookStore(db, ensureAccountStep);
   }
 
@@ -285,91 +271,11 @@ class SqliteStore implements Store {
   updatePhoneNumber(...a: Parameters<Store['updatePhoneNumber']>) { return this.numbers.updatePhoneNumber(...a); }
   deletePhoneNumber(...a: Parameters<Store['deletePhoneNumber']>) { return this.numbers.deletePhoneNumber(...a); }
 
-  // ---- flows ----
-
-  /**
-   * With an `id` (seeded flows): refused with a conflict when a flow has it, except a deleted
-   * flow of the same account, which comes back with the document as its next version (its old
-   * versions stay for the sessions that ran them).
-   */
-  async createFlow(accountId: string, document: FlowDocument, id: string = randomUUID()): Promise<Flow> {
-    const at = now();
-    const json = JSON.stringify(document);
-    const flow = await this.currentFlows.writing(() => this.db.transaction(async () => {
-      const existing = await this.db.get<{ account_id: string; current_version: number; date_deleted: string | null }>(
-        'SELECT account_id, current_version, date_deleted FROM flows WHERE id = ?', [id]);
-      if (existing && (existing.account_id !== accountId || existing.date_deleted === null)) {
-        throw new AppError('conflict', 'Conflict', `A flow with id ${id} already exists`);
-      }
-      const ensure = ensureAccountStep(accountId, at);
-      await this.db.runRaw(ensure.sql, ensure.params);
-      const next = existing ? existing.current_version + 1 : 1;
-      if (existing) {
-        await this.db.runRaw('UPDATE flows SET current_version = ?, date_modified = ?, date_deleted = NULL WHERE id = ?', [next, at, id]);
-      } else {
-        await this.db.runRaw(
-          'INSERT INTO flows (id, account_id, current_version, date_created, date_modified) VALUES (?, ?, 1, ?, ?)',
-          [id, accountId, at, at]);
-      }
-      await this.db.runRaw(
-        'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, ?, ?, ?, ?)',
-        [id, next, document.name, json, at]);
-      return this.getFlow(accountId, id, next);
-    }));
-    if (!flow) throw new Error(`flow ${id} was not stored`);
-    return flow;
-  }
-
-  /**
-   * Without a version: the latest version of a flow that is not deleted. With a version: that
-   * stored version, even of a deleted flow (sessions keep referring to what they ran).
-   */
-  async getFlow(accountId: string, id: string, version?: number): Promise<Flow | undefined> {
-    if (version !== undefined) {
-      const row = await this.db.get<FlowRow>(`${FLOW_SELECT} AND v.version = ? WHERE f.id = ? AND f.account_id = ?`, [version, id, accountId]);
-      return row && toFlow(row);
-    }
-    return this.currentFlows.read(`${accountId}\n${id}`, async () => {
-      const row = await this.db.get<FlowRow>(
-        `${FLOW_SELECT} AND v.version = f.current_version WHERE f.id = ? AND f.account_id = ? AND f.date_deleted IS NULL`,
-        [id, accountId]);
-      return row && toFlow(row);
-    });
-  }
-
-  async listFlows(accountId: string, request: PageRequest): Promise<Page<Flow>> {
-    const { page, size, offset } = paging(request);
-    const ids = idFilter(request, 'f.id');
-    const order = orderBy(request, { dateCreated: 'f.date_created', name: 'v.name' }, 'f.date_created, f.rowid', 'f.rowid');
-    const count = await this.db.get<CountRow>(
-      `SELECT COUNT(*) AS n FROM flows f WHERE f.account_id = ? AND f.date_deleted IS NULL${ids.sql}`, [accountId, ...ids.params]);
-    const rows = await this.db.all<FlowRow>(
-      `${FLOW_SELECT} AND v.version = f.current_version WHERE f.account_id = ? AND f.date_deleted IS NULL${ids.sql}
-       ORDER BY ${order} LIMIT ? OFFSET ?`,
-      [accountId, ...ids.params, size, offset]);
-    return pageOf(rows.map(toFlow), count?.n ?? 0, page, size);
-  }
-
-  async updateFlow(accountId: string, id: string, document: FlowDocument): Promise<Flow | undefined> {
-    const at = now();
-    return this.currentFlows.writing(() => this.db.transaction(async () => {
-      const current = await this.db.get<{ current_version: number }>(
-        'SELECT current_version FROM flows WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [id, accountId]);
-      if (!current) return undefined;
-      const next = current.current_version + 1;
-      await this.db.runRaw(
-        'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, ?, ?, ?, ?)',
-        [id, next, document.name, JSON.stringify(document), at]);
-      await this.db.runRaw('UPDATE flows SET current_version = ?, date_modified = ? WHERE id = ?', [next, at, id]);
-      return this.getFlow(accountId, id, next);
-    }));
-  }
-
-  async deleteFlow(accountId: string, id: string): Promise<boolean> {
-    const changed = await this.currentFlows.writing(() => this.db.transaction(() => this.db.runRaw(
-      'UPDATE flows SET date_deleted = ? WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [now(), id, accountId])));
-    return changed > 0;
-  }
+  createFlow(...a: Parameters<Store['createFlow']>) { return this.flows.createFlow(...a); }
+  getFlow(...a: Parameters<Store['getFlow']>) { return this.flows.getFlow(...a); }
+  listFlows(...a: Parameters<Store['listFlows']>) { return this.flows.listFlows(...a); }
+  updateFlow(...a: Parameters<Store['updateFlow']>) { return this.flows.updateFlow(...a); }
+  deleteFlow(...a: Parameters<Store['deleteFlow']>) { return this.flows.deleteFlow(...a); }
 
   // ---- sessions ----
 
