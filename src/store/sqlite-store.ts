@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  Account, Flow, Page, PageRequest, PhoneNumber, Recording, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
+  Account, Flow, Page, PageRequest, PhoneNumber, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
 import { LIVE_STATES } from '../domain/model.js';
 import type { FlowDocument } from '../domain/flow.js';
@@ -27,6 +27,7 @@ import { FlowsRepo } from './flows-repo.js';
 import { PhoneNumbersRepo } from './phone-numbers-repo.js';
 import { idFilter, orderBy, pageOf, paged, paging, type CountRow } from './paging.js';
 import { PendingWrites } from './pending-writes.js';
+import { RecordingsRepo } from './recordings-repo.js';
 import { CACHED_ROWS, ReadCache } from './read-cache.js';
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -50,18 +51,6 @@ interface SessionRow extends Row {
   status_callback: string | null; status_callback_events: string | null; owner_id: string | null; lease_expires: string | null;
   direction: string;
 }
-const RECORDING_COLUMNS = 'id, account_id, session_id, step_id, format, duration_sec, date_created';
-interface RecordingRow extends Row {
-  id: string; account_id: string; session_id: string; step_id: string | null; format: string; duration_sec: number | null; date_created: string;
-}
-
-function recordingFromRow(r: RecordingRow): Recording {
-  return {
-    id: r.id, accountId: r.account_id, sessionId: r.session_id, ...(r.step_id ? { stepId: r.step_id } : {}),
-    format: r.format, ...(r.duration_sec !== null ? { durationSec: Number(r.duration_sec) } : {}), dateCreated: r.date_created,
-  };
-}
-
 interface VariableRow extends Row { session_id: string; name: string; value: string }
 interface EventRow extends Row { session_id: string; seq: number; at: string; type: string; data: string }
 
@@ -227,12 +216,14 @@ class SqliteStore implements Store {
   private readonly accounts: AccountsRepo;
   private readonly numbers: PhoneNumbersRepo;
   private readonly flows: FlowsRepo;
+  private readonly recordings: RecordingsRepo;
   private readonly webhooks: WebhookStore;
 
   constructor(private readonly db: Db) {
     this.accounts = new AccountsRepo(db);
     this.numbers = new PhoneNumbersRepo(db);
     this.flows = new FlowsRepo(db);
+    this.recordings = new RecordingsRepo(db, this.pendingBySession);
     this.webhooks = new WebhookStore(db, ensureAccountStep);
   }
 
@@ -420,30 +411,10 @@ class SqliteStore implements Store {
     return session;
   }
 
-  async listRecordings(accountId: string, sessionId: string): Promise<Recording[]> {
-    if (this.pendingBySession.has(sessionId)) await this.db.flush();
-    const rows = await this.db.all<RecordingRow>(`SELECT ${RECORDING_COLUMNS} FROM recordings
-      WHERE session_id = ? AND account_id = ? AND date_deleted IS NULL ORDER BY date_created, id`, [sessionId, accountId]);
-    return rows.map(recordingFromRow);
-  }
-
-  async getRecording(accountId: string, id: string): Promise<Recording | undefined> {
-    const row = await this.db.get<RecordingRow>(`SELECT ${RECORDING_COLUMNS} FROM recordings
-      WHERE id = ? AND account_id = ? AND date_deleted IS NULL`, [id, accountId]);
-    return row ? recordingFromRow(row) : undefined;
-  }
-
-  async markRecordingDeleted(accountId: string, id: string, at: string): Promise<boolean> {
-    const changed = await this.db.transaction(() => this.db.runRaw(
-      'UPDATE recordings SET date_deleted = ? WHERE id = ? AND account_id = ? AND date_deleted IS NULL', [at, id, accountId]));
-    return changed > 0;
-  }
-
-  async recordingsCreatedBefore(before: string, limit: number): Promise<Recording[]> {
-    const rows = await this.db.all<RecordingRow>(`SELECT ${RECORDING_COLUMNS} FROM recordings
-      WHERE date_deleted IS NULL AND date_created < ? ORDER BY date_created LIMIT ?`, [before, limit]);
-    return rows.map(recordingFromRow);
-  }
+  listRecordings(...a: Parameters<Store['listRecordings']>) { return this.recordings.listRecordings(...a); }
+  getRecording(...a: Parameters<Store['getRecording']>) { return this.recordings.getRecording(...a); }
+  markRecordingDeleted(...a: Parameters<Store['markRecordingDeleted']>) { return this.recordings.markRecordingDeleted(...a); }
+  recordingsCreatedBefore(...a: Parameters<Store['recordingsCreatedBefore']>) { return this.recordings.recordingsCreatedBefore(...a); }
 
   async listSessions(accountId: string, filter: SessionFilter, request: PageRequest): Promise<Page<Session>> {
     const { page, size, offset } = paging(request);
