@@ -24,6 +24,7 @@ import { migrate } from './migrations.js';
 import { AccountsRepo, ensureAccountStep } from './accounts-repo.js';
 import { now } from './clock.js';
 import { FlowsRepo } from './flows-repo.js';
+import { IdempotencyRepo } from './idempotency-repo.js';
 import { PhoneNumbersRepo } from './phone-numbers-repo.js';
 import { idFilter, orderBy, pageOf, paged, paging, type CountRow } from './paging.js';
 import { PendingWrites } from './pending-writes.js';
@@ -37,7 +38,6 @@ const BUSY_TIMEOUT_MS = 5000;
  * the session's queued writes first); a crash may lose the rows of this last window.
  */
 const DEFAULT_ROW_COMMIT_DELAY_MS = 50;
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 
@@ -72,10 +72,6 @@ function isoBound(value: string, fieldName: string): string {
     throw AppError.validation([{ fieldName, errorCode: 'InvalidDate', message: `${fieldName} must be an ISO 8601 date` }]);
   }
   return new Date(ms).toISOString();
-}
-
-function idempotencyKeyOf(accountId: string, key: string): string {
-  return `${accountId}\u0000${key}`;
 }
 
 interface EventWrite { sessionId: string; at: string; type: string; json: string }
@@ -208,7 +204,6 @@ const UNIT_KINDS = { change: SESSION_CHANGES as RowKind<unknown>, variable: VARI
 
 class SqliteStore implements Store {
   private readonly pendingBySession = new PendingWrites();
-  private readonly pendingIdempotency = new PendingWrites();
   private readonly live = new LiveSessions();
   /** Accounts whose row is committed: their sessions skip the INSERT OR IGNORE of the account. */
   private readonly knownAccounts = new Set<string>();
@@ -217,6 +212,7 @@ class SqliteStore implements Store {
   private readonly numbers: PhoneNumbersRepo;
   private readonly flows: FlowsRepo;
   private readonly recordings: RecordingsRepo;
+  private readonly idempotency: IdempotencyRepo;
   private readonly webhooks: WebhookStore;
 
   constructor(private readonly db: Db) {
@@ -224,6 +220,7 @@ class SqliteStore implements Store {
     this.numbers = new PhoneNumbersRepo(db);
     this.flows = new FlowsRepo(db);
     this.recordings = new RecordingsRepo(db, this.pendingBySession);
+    this.idempotency = new IdempotencyRepo(db);
     this.webhooks = new WebhookStore(db, ensureAccountStep);
   }
 
@@ -512,29 +509,8 @@ class SqliteStore implements Store {
 
   // ---- idempotency ----
 
-  async getIdempotentSession(accountId: string, key: string): Promise<{ sessionId: string; requestHash: string } | undefined> {
-    if (this.pendingIdempotency.has(idempotencyKeyOf(accountId, key))) await this.db.flush();
-    const row = await this.db.get<{ session_id: string; request_hash: string }>(
-      'SELECT session_id, request_hash FROM idempotency_keys WHERE account_id = ? AND key = ? AND date_created >= ?',
-      [accountId, key, new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString()]);
-    return row && { sessionId: row.session_id, requestHash: row.request_hash };
-  }
-
-  /** The first save of a live key wins; an expired key is taken over. Expired keys are purged. */
-  async saveIdempotentSession(accountId: string, key: string, requestHash: string, sessionId: string): Promise<void> {
-    const at = now();
-    const cutoff = new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString();
-    await this.pendingIdempotency.track(idempotencyKeyOf(accountId, key), this.db.enqueue([
-      { sql: 'DELETE FROM idempotency_keys WHERE date_created < ?', params: [cutoff] },
-      {
-        sql: `INSERT INTO idempotency_keys (account_id, key, request_hash, session_id, date_created) VALUES (?, ?, ?, ?, ?)
-              ON CONFLICT (account_id, key) DO UPDATE SET request_hash = excluded.request_hash,
-                session_id = excluded.session_id, date_created = excluded.date_created
-              WHERE idempotency_keys.date_created < ?`,
-        params: [accountId, key, requestHash, sessionId, at, cutoff],
-      },
-    ]));
-  }
+  getIdempotentSession(...a: Parameters<Store['getIdempotentSession']>) { return this.idempotency.getIdempotentSession(...a); }
+  saveIdempotentSession(...a: Parameters<Store['saveIdempotentSession']>) { return this.idempotency.saveIdempotentSession(...a); }
 }
 
 /**
