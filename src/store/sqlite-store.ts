@@ -18,7 +18,7 @@ import type {
   AttemptRecord, ClaimedDelivery, NewSession, SessionFilter, SessionUnit, SessionUpdate, Store, WebhookInput,
 } from './store.js';
 import { Db, isConstraintError, type Row, type RowKind, type SqlStep, type SqlValue } from './db.js';
-import { unitRows } from './session-units.js';
+import { EVENT_ROWS, SESSION_CHANGES, VARIABLE_ROWS, unitRows } from './session-units.js';
 import { WebhookStore } from './webhook-store.js';
 import { migrate } from './migrations.js';
 import { AccountsRepo, ensureAccountStep } from './accounts-repo.js';
@@ -74,101 +74,6 @@ function isoBound(value: string, fieldName: string): string {
   return new Date(ms).toISOString();
 }
 
-interface EventWrite { sessionId: string; at: string; type: string; json: string }
-interface VariableWrite { sessionId: string; name: string; value: string }
-interface SessionChange extends SessionUpdate { sessionId: string }
-
-/**
- * seq = the session's stored maximum + the event's rank among that session's rows of the
- * statement. SQLite evaluates the SELECT in full before inserting (it reads the table it inserts
- * into), so the maximum is the one before the statement.
- */
-const EVENT_ROWS: RowKind<EventWrite> = {
-  rank: 1,
-  many(rows) {
-    const ordinal = new Map<string, number>();
-    const packed = rows.map((r) => {
-      const n = (ordinal.get(r.sessionId) ?? 0) + 1;
-      ordinal.set(r.sessionId, n);
-      return [r.sessionId, n, r.at, r.type, r.json];
-    });
-    return {
-      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
-            SELECT e.value ->> 0,
-              (SELECT COALESCE(MAX(seq), 0) FROM session_events WHERE session_id = e.value ->> 0) + (e.value ->> 1),
-              e.value ->> 2, e.value ->> 3, e.value ->> 4
-            FROM json_each(?) AS e`,
-      params: [JSON.stringify(packed)],
-    };
-  },
-  one(r) {
-    return {
-      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
-            VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_events WHERE session_id = ?), ?, ?, ?)`,
-      params: [r.sessionId, r.sessionId, r.at, r.type, r.json],
-    };
-  },
-};
-
-/** Rows are upserted in order, so the last value of a name in a commit wins. */
-const VARIABLE_ROWS: RowKind<VariableWrite> = {
-  rank: 2,
-  many(rows) {
-    return {
-      sql: `INSERT INTO session_variables (session_id, name, value)
-            SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2 FROM json_each(?) AS v WHERE true ORDER BY v.key
-            ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value`,
-      params: [JSON.stringify(rows.map((r) => [r.sessionId, r.name, r.value]))],
-    };
-  },
-  one(r) {
-    return {
-      sql: `INSERT INTO session_variables (session_id, name, value) VALUES (?, ?, ?)
-            ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value`,
-      params: [r.sessionId, r.name, r.value],
-    };
-  },
-};
-
-/**
- * A session's updates of one commit are merged in order (a later field wins), which is what
- * applying them one after another gives: UPDATE … FROM would apply only one of several rows
- * matching the same session. A missing field (JSON null) keeps the stored value.
- */
-const SESSION_CHANGES: RowKind<SessionChange> = {
-  rank: 3,
-  many(rows) {
-    const merged = new Map<string, SessionChange>();
-    for (const r of rows) {
-      const previous = merged.get(r.sessionId);
-      merged.set(r.sessionId, previous ? { ...previous, ...definedFields(r) } : r);
-    }
-    const packed = [...merged.values()].map((c) => [c.sessionId, c.state ?? null, c.endReason ?? null, c.dateAnswered ?? null, c.dateEnded ?? null]);
-    return {
-      sql: `UPDATE sessions SET state = COALESCE(u.value ->> 1, state), end_reason = COALESCE(u.value ->> 2, end_reason),
-              date_answered = COALESCE(u.value ->> 3, date_answered), date_ended = COALESCE(u.value ->> 4, date_ended)
-            FROM json_each(?) AS u WHERE sessions.id = u.value ->> 0`,
-      params: [JSON.stringify(packed)],
-    };
-  },
-  one(c) {
-    return {
-      sql: `UPDATE sessions SET state = COALESCE(?, state), end_reason = COALESCE(?, end_reason),
-              date_answered = COALESCE(?, date_answered), date_ended = COALESCE(?, date_ended) WHERE id = ?`,
-      params: [c.state ?? null, c.endReason ?? null, c.dateAnswered ?? null, c.dateEnded ?? null, c.sessionId],
-    };
-  },
-};
-
-function definedFields(c: SessionChange): Partial<SessionChange> {
-  const out: Partial<SessionChange> = {};
-  if (c.state !== undefined) out.state = c.state;
-  if (c.endReason !== undefined) out.endReason = c.endReason;
-  if (c.dateAnswered !== undefined) out.dateAnswered = c.dateAnswered;
-  if (c.dateEnded !== undefined) out.dateEnded = c.dateEnded;
-  return out;
-}
-
 /** Live sessions per account, kept from the writes (the database is read once, at open). */
 class LiveSessions {
   private readonly accountOf = new Map<string, string>();
@@ -199,8 +104,6 @@ class LiveSessions {
 }
 
 const LIVE_STATE_SET: ReadonlySet<string> = new Set(LIVE_STATES);
-
-const UNIT_KINDS = { change: SESSION_CHANGES as RowKind<unknown>, variable: VARIABLE_ROWS as RowKind<unknown> };
 
 class SqliteStore implements Store {
   private readonly pendingBySession = new PendingWrites();
@@ -284,7 +187,7 @@ class SqliteStore implements Store {
     const duplicate = this.live.has(s.id);
     if (!duplicate) this.live.add(s.id, s.accountId);
     const steps = accountKnown ? [insert] : [ensureAccountStep(s.accountId, at), insert];
-    for (const { kind, row } of unitRows(s.id, unit, UNIT_KINDS, at)) steps.push(kind.one(row));
+    for (const { kind, row } of unitRows(s.id, unit, at)) steps.push(kind.one(row));
     try {
       // Resolves after the commit: an accepted session (and its first events) survives a crash right after.
       await this.pendingBySession.track(s.id, this.db.enqueue(steps));
@@ -305,7 +208,7 @@ class SqliteStore implements Store {
 
   recordSession(sessionId: string, unit: SessionUnit, urgent = false): Promise<void> {
     if (unit.change?.state !== undefined && !LIVE_STATE_SET.has(unit.change.state)) this.live.remove(sessionId);
-    return this.pendingBySession.track(sessionId, this.db.enqueueUnit(unitRows(sessionId, unit, UNIT_KINDS, now()), urgent));
+    return this.pendingBySession.track(sessionId, this.db.enqueueUnit(unitRows(sessionId, unit, now()), urgent));
   }
 
   async lastSeq(sessionId: string): Promise<number> {
