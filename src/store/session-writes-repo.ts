@@ -1,7 +1,8 @@
-// Session writes: create, state, variables, timeline. They go through the group-commit queue of
-// `db.ts` (one transaction per tick; timeline events, variables and state updates are written one
-// statement per kind per commit, see session-units.ts); each is tracked per session so that reads
-// of that session commit it first. A session leaving the live states leaves the live count here.
+// Session writes: create, state, variables, timeline. They go through the group commit
+// (group-commit.ts: one transaction per tick; timeline events, variables and state updates are
+// written one statement per kind per commit, in the row kinds of session-units.ts); each is tracked
+// per session so that reads of that session commit it first. A session leaving the live states
+// leaves the live count here.
 import type { Session } from '../domain/model.js';
 import { AppError } from '../domain/errors.js';
 import { isConstraintError, type Db, type SqlStep } from './db.js';
