@@ -1,6 +1,7 @@
 // The Store over SQLite (sqlite3 package): opening the database, and the Store composed of one
-// repository per entity (accounts-repo.ts, phone-numbers-repo.ts, flows-repo.ts, session-*-repo.ts,
-// recordings-repo.ts, idempotency-repo.ts, webhook-store.ts), the only places with SQL.
+// repository per entity, each with its row types, mapping and SQL (accounts-repo.ts,
+// phone-numbers-repo.ts, flows-repo.ts, session-*-repo.ts, recordings-repo.ts, idempotency-repo.ts,
+// webhook-store.ts).
 // Everything is account-scoped: another account's rows read exactly like missing ones.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
