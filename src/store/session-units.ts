@@ -1,11 +1,105 @@
-// Row kinds of the session units (db.ts `enqueueUnit`) and of delivery results: each writes all
-// its rows of one group commit with one statement (JSON rows through `json_each`).
+// Row kinds of session writes (db.ts `enqueueRow`, `enqueueUnit`) and of delivery results: each
+// writes all its rows of one group commit with one statement (JSON rows through `json_each`).
 import type { RowKind, UnitRows } from './db.js';
-import type { AttemptRecord, OutboxEvent, SessionUnit, TimelineRow } from './store.js';
+import type { AttemptRecord, OutboxEvent, SessionUnit, SessionUpdate, TimelineRow } from './store.js';
 
+interface EventWrite { sessionId: string; at: string; type: string; json: string }
+interface VariableWrite { sessionId: string; name: string; value: string }
+interface SessionChange extends SessionUpdate { sessionId: string }
 interface TimelineWrite { sessionId: string; row: TimelineRow; json: string }
 interface OutboxWrite { event: OutboxEvent; createdAt: string }
 interface DeliveryWrite { event: OutboxEvent; target: string; url: string; createdAt: string }
+
+/**
+ * seq = the session's stored maximum + the event's rank among that session's rows of the
+ * statement. SQLite evaluates the SELECT in full before inserting (it reads the table it inserts
+ * into), so the maximum is the one before the statement.
+ */
+export const EVENT_ROWS: RowKind<EventWrite> = {
+  rank: 1,
+  many(rows) {
+    const ordinal = new Map<string, number>();
+    const packed = rows.map((r) => {
+      const n = (ordinal.get(r.sessionId) ?? 0) + 1;
+      ordinal.set(r.sessionId, n);
+      return [r.sessionId, n, r.at, r.type, r.json];
+    });
+    return {
+      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
+            SELECT e.value ->> 0,
+              (SELECT COALESCE(MAX(seq), 0) FROM session_events WHERE session_id = e.value ->> 0) + (e.value ->> 1),
+              e.value ->> 2, e.value ->> 3, e.value ->> 4
+            FROM json_each(?) AS e`,
+      params: [JSON.stringify(packed)],
+    };
+  },
+  one(r) {
+    return {
+      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
+            VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_events WHERE session_id = ?), ?, ?, ?)`,
+      params: [r.sessionId, r.sessionId, r.at, r.type, r.json],
+    };
+  },
+};
+
+/** Rows are upserted in order, so the last value of a name in a commit wins. */
+export const VARIABLE_ROWS: RowKind<VariableWrite> = {
+  rank: 2,
+  many(rows) {
+    return {
+      sql: `INSERT INTO session_variables (session_id, name, value)
+            SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2 FROM json_each(?) AS v WHERE true ORDER BY v.key
+            ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value`,
+      params: [JSON.stringify(rows.map((r) => [r.sessionId, r.name, r.value]))],
+    };
+  },
+  one(r) {
+    return {
+      sql: `INSERT INTO session_variables (session_id, name, value) VALUES (?, ?, ?)
+            ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value`,
+      params: [r.sessionId, r.name, r.value],
+    };
+  },
+};
+
+/**
+ * A session's updates of one commit are merged in order (a later field wins), which is what
+ * applying them one after another gives: UPDATE … FROM would apply only one of several rows
+ * matching the same session. A missing field (JSON null) keeps the stored value.
+ */
+export const SESSION_CHANGES: RowKind<SessionChange> = {
+  rank: 3,
+  many(rows) {
+    const merged = new Map<string, SessionChange>();
+    for (const r of rows) {
+      const previous = merged.get(r.sessionId);
+      merged.set(r.sessionId, previous ? { ...previous, ...definedFields(r) } : r);
+    }
+    const packed = [...merged.values()].map((c) => [c.sessionId, c.state ?? null, c.endReason ?? null, c.dateAnswered ?? null, c.dateEnded ?? null]);
+    return {
+      sql: `UPDATE sessions SET state = COALESCE(u.value ->> 1, state), end_reason = COALESCE(u.value ->> 2, end_reason),
+              date_answered = COALESCE(u.value ->> 3, date_answered), date_ended = COALESCE(u.value ->> 4, date_ended)
+            FROM json_each(?) AS u WHERE sessions.id = u.value ->> 0`,
+      params: [JSON.stringify(packed)],
+    };
+  },
+  one(c) {
+    return {
+      sql: `UPDATE sessions SET state = COALESCE(?, state), end_reason = COALESCE(?, end_reason),
+              date_answered = COALESCE(?, date_answered), date_ended = COALESCE(?, date_ended) WHERE id = ?`,
+      params: [c.state ?? null, c.endReason ?? null, c.dateAnswered ?? null, c.dateEnded ?? null, c.sessionId],
+    };
+  },
+};
+
+function definedFields(c: SessionChange): Partial<SessionChange> {
+  const out: Partial<SessionChange> = {};
+  if (c.state !== undefined) out.state = c.state;
+  if (c.endReason !== undefined) out.endReason = c.endReason;
+  if (c.dateAnswered !== undefined) out.dateAnswered = c.dateAnswered;
+  if (c.dateEnded !== undefined) out.dateEnded = c.dateEnded;
+  return out;
+}
 
 /** Timeline rows with the seq their owner assigned (a duplicate seq is a constraint error). */
 export const TIMELINE_ROWS: RowKind<TimelineWrite> = {
@@ -106,19 +200,14 @@ export const DELIVERY_RESULTS: RowKind<AttemptRecord> = {
   },
 };
 
-/** The rows of a session unit, in the kinds above (state and variables in the store's own kinds). */
-export function unitRows(
-  sessionId: string,
-  unit: SessionUnit,
-  kinds: { change: RowKind<unknown>; variable: RowKind<unknown> },
-  createdAt: string,
-): Array<UnitRows[number]> {
+/** The rows of a session unit, in the kinds above. */
+export function unitRows(sessionId: string, unit: SessionUnit, createdAt: string): Array<UnitRows[number]> {
   const rows: Array<UnitRows[number]> = [];
   for (const row of unit.timeline ?? []) {
     rows.push({ kind: TIMELINE_ROWS as RowKind<unknown>, row: { sessionId, row, json: JSON.stringify(row.data) } });
   }
-  for (const v of unit.variables ?? []) rows.push({ kind: kinds.variable, row: { sessionId, name: v.name, value: v.value } });
-  if (unit.change) rows.push({ kind: kinds.change, row: { ...unit.change, sessionId } });
+  for (const v of unit.variables ?? []) rows.push({ kind: VARIABLE_ROWS as RowKind<unknown>, row: { sessionId, name: v.name, value: v.value } });
+  if (unit.change) rows.push({ kind: SESSION_CHANGES as RowKind<unknown>, row: { ...unit.change, sessionId } });
   for (const event of unit.outbox ?? []) {
     rows.push({ kind: OUTBOX_ROWS as RowKind<unknown>, row: { event, createdAt } });
     for (const t of event.targets) rows.push({ kind: DELIVERY_ROWS as RowKind<unknown>, row: { event, target: t.target, url: t.url, createdAt } });

@@ -1,4 +1,4 @@
-// The store's contract. `sqlite-store.ts` implements it; it is the only place with SQL.
+// The store's contract. `sqlite-store.ts` implements it, composing one repository per entity; src/store/ is the only place with SQL.
 // Every method is account-scoped where the entity belongs to an account: an entity of another
 // account is reported exactly as one that does not exist (undefined / false).
 import type {
