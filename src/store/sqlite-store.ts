@@ -21,6 +21,10 @@ import { Db, isConstraintError, type Row, type RowKind, type SqlStep, type SqlVa
 import { unitRows } from './session-units.js';
 import { WebhookStore } from './webhook-store.js';
 import { migrate } from './migrations.js';
+import { now } from './clock.js';
+import { idFilter, orderBy, pageOf, paged, paging, type CountRow } from './paging.js';
+import { PendingWrites } from './pending-writes.js';
+import { CACHED_ROWS, ReadCache } from './read-cache.js';
 
 const BUSY_TIMEOUT_MS = 5000;
 /**
@@ -30,15 +34,11 @@ const BUSY_TIMEOUT_MS = 5000;
  */
 const DEFAULT_ROW_COMMIT_DELAY_MS = 50;
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-const MAX_COUNT_PER_PAGE = 1000;
 
 const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 
 const SESSION_COLUMNS = `id, account_id, flow_id, flow_version, number_to_dial, caller_id, state, channel_id,
   endpoint, end_reason, date_created, date_answered, date_ended, status_callback, status_callback_events, owner_id, lease_expires, direction`;
-
-/** Entries of each in-memory read cache (flows, caller IDs). */
-const CACHED_ROWS = 1000;
 
 const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.name, v.document,
   v.date_created AS version_created
@@ -73,11 +73,6 @@ function recordingFromRow(r: RecordingRow): Recording {
 
 interface VariableRow extends Row { session_id: string; name: string; value: string }
 interface EventRow extends Row { session_id: string; seq: number; at: string; type: string; data: string }
-interface CountRow extends Row { n: number }
-
-function now(): string {
-  return new Date().toISOString();
-}
 
 function toAccount(r: AccountRow): Account {
   return { id: r.id, name: r.name, dateCreated: r.date_created };
@@ -109,32 +104,6 @@ function toSession(r: SessionRow, variables: Record<string, string>): Session {
     statusCallbackEvents: r.status_callback_events === null ? null : JSON.parse(r.status_callback_events) as string[],
     ownerId: r.owner_id, leaseExpires: r.lease_expires,
   };
-}
-
-/** Page numbers are 1-based; out-of-range requests are clamped to a sane page. */
-function paging(page: PageRequest): { page: number; size: number; offset: number } {
-  const p = Number.isSafeInteger(page.page) && page.page >= 1 ? page.page : 1;
-  const size = Number.isSafeInteger(page.countPerPage) && page.countPerPage >= 1
-    ? Math.min(page.countPerPage, MAX_COUNT_PER_PAGE) : 1;
-  return { page: p, size, offset: (p - 1) * size };
-}
-
-/** ORDER BY for a page: the requested sort (a whitelisted column) or the list's default; rowid breaks ties. */
-function orderBy(request: PageRequest, columns: Record<string, string>, fallback: string, rowid: string): string {
-  const column = request.sort ? columns[request.sort.field] : undefined;
-  if (!request.sort || column === undefined) return fallback;
-  const dir = request.sort.descending ? 'DESC' : 'ASC';
-  return `${column} ${dir}, ${rowid} ${dir}`;
-}
-
-/** `AND <id column> IN (…)` for ListRequest.specificIds, as one JSON parameter (one statement text). */
-function idFilter(request: PageRequest, column: string): { sql: string; params: SqlValue[] } {
-  return request.ids ? { sql: ` AND ${column} IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(request.ids)] } : { sql: '', params: [] };
-}
-
-function pageOf<T>(items: T[], totalCount: number, page: number, size: number): Page<T> {
-  const totalPages = Math.ceil(totalCount / size);
-  return { items, totalCount, totalPages, hasMorePages: page < totalPages };
 }
 
 function isoBound(value: string, fieldName: string): string {
@@ -247,65 +216,6 @@ function definedFields(c: SessionChange): Partial<SessionChange> {
   if (c.dateAnswered !== undefined) out.dateAnswered = c.dateAnswered;
   if (c.dateEnded !== undefined) out.dateEnded = c.dateEnded;
   return out;
-}
-
-/** How many queued writes each key (a session, an idempotency key) has in the commit queue. */
-class PendingWrites {
-  private readonly counts = new Map<string, number>();
-
-  track<T>(key: string, write: Promise<T>): Promise<T> {
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    const done = (): void => {
-      const n = (this.counts.get(key) ?? 1) - 1;
-      if (n <= 0) this.counts.delete(key);
-      else this.counts.set(key, n);
-    };
-    write.then(done, done);
-    return write;
-  }
-
-  has(key: string): boolean {
-    return this.counts.has(key);
-  }
-}
-
-/**
- * Rows read on every outgoing session (a flow's current version, an owned caller ID), kept in
- * memory. Only this store writes them: a write clears the cache before and after it, and a read
- * that overlapped a write (the generation moved) is not kept. The oldest entry leaves first.
- */
-class ReadCache<V> {
-  private readonly entries = new Map<string, V>();
-  private generation = 0;
-
-  constructor(private readonly capacity: number) {}
-
-  async read(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
-    const cached = this.entries.get(key);
-    if (cached !== undefined) return cached;
-    const generation = this.generation;
-    const value = await load();
-    if (value !== undefined && generation === this.generation) {
-      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-      this.entries.set(key, value);
-    }
-    return value;
-  }
-
-  /** Around every write (committed or not): the next reads go to the database. */
-  async writing<T>(write: () => Promise<T>): Promise<T> {
-    this.invalidate();
-    try {
-      return await write();
-    } finally {
-      this.invalidate();
-    }
-  }
-
-  private invalidate(): void {
-    this.generation += 1;
-    this.entries.clear();
-  }
 }
 
 /** Live sessions per account, kept from the writes (the database is read once, at open). */
@@ -644,10 +554,8 @@ class SqliteStore implements Store {
     return this.webhooks.create(accountId, input);
   }
 
-  async listWebhooks(accountId: string, request: PageRequest): Promise<Page<Webhook>> {
-    const p = paging(request);
-    const { items, total } = await this.webhooks.listHooks(accountId, p);
-    return pageOf(items, total, p.page, p.size);
+  listWebhooks(accountId: string, request: PageRequest): Promise<Page<Webhook>> {
+    return paged(request, (p) => this.webhooks.listHooks(accountId, p));
   }
 
   getWebhook(accountId: string, id: string): Promise<Webhook | undefined> {
@@ -686,10 +594,8 @@ class SqliteStore implements Store {
     return this.webhooks.recordAttempt(attempt);
   }
 
-  async listDeliveries(accountId: string, filter: { webhookId?: string; sessionId?: string }, request: PageRequest): Promise<Page<WebhookDelivery>> {
-    const p = paging(request);
-    const { items, total } = await this.webhooks.listDeliveries(accountId, filter, p);
-    return pageOf(items, total, p.page, p.size);
+  listDeliveries(accountId: string, filter: { webhookId?: string; sessionId?: string }, request: PageRequest): Promise<Page<WebhookDelivery>> {
+    return paged(request, (p) => this.webhooks.listDeliveries(accountId, filter, p));
   }
 
   async getSession(accountId: string | undefined, id: string): Promise<Session | undefined> {

@@ -5,6 +5,7 @@ import type { DeliveryAttempt, Webhook, WebhookDelivery } from '../domain/model.
 import type { Db, Row, SqlValue } from './db.js';
 import type { AttemptRecord, ClaimedDelivery, WebhookInput } from './store.js';
 import { attemptRows } from './session-units.js';
+import type { Paging } from './paging.js';
 
 interface WebhookRow extends Row {
   id: string; account_id: string; url: string; events: string; enabled: number; secret: string;
@@ -26,8 +27,6 @@ function toWebhook(r: WebhookRow): Webhook {
     secret: r.secret, dateCreated: r.date_created, dateModified: r.date_modified,
   };
 }
-
-export interface Paging { page: number; size: number; offset: number }
 
 export class WebhookStore {
   /** Enabled subscriptions per account: read on every event fan-out, cleared on every write. */
