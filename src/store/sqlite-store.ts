@@ -20,6 +20,8 @@ import type {
 import { Db, isConstraintError, type Row, type RowKind, type SqlStep, type SqlValue } from './db.js';
 import { unitRows } from './session-units.js';
 import { WebhookStore } from './webhook-store.js';
+import { ExtensionsRepo } from './extensions-repo.js';
+import { AccountSettingsRepo } from './account-settings-repo.js';
 import { migrate } from './migrations.js';
 import { now } from './clock.js';
 import { idFilter, orderBy, pageOf, paged, paging, type CountRow } from './paging.js';
@@ -261,9 +263,13 @@ class SqliteStore implements Store {
   private readonly ownedNumbers = new ReadCache<PhoneNumber>(CACHED_ROWS);
 
   private readonly webhooks: WebhookStore;
+  private readonly extensions: ExtensionsRepo;
+  private readonly settings: AccountSettingsRepo;
 
   constructor(private readonly db: Db) {
     this.webhooks = new WebhookStore(db, ensureAccountStep);
+    this.extensions = new ExtensionsRepo(db, ensureAccountStep);
+    this.settings = new AccountSettingsRepo(db, ensureAccountStep);
   }
 
   /** Loads the live sessions left by a previous run (before any write of this one). */
@@ -378,6 +384,17 @@ class SqliteStore implements Store {
       'DELETE FROM phone_numbers WHERE id = ? AND account_id = ?', [id, accountId])));
     return changed > 0;
   }
+
+  // ---- lab extensions and account settings (their repositories) ----
+
+  addExtension: Store['addExtension'] = (accountId, input) => this.extensions.addExtension(accountId, input);
+  listExtensions: Store['listExtensions'] = (accountId, page) => this.extensions.listExtensions(accountId, page);
+  getExtension: Store['getExtension'] = (accountId, id) => this.extensions.getExtension(accountId, id);
+  extensionCalled: Store['extensionCalled'] = (extension) => this.extensions.extensionCalled(extension);
+  updateExtension: Store['updateExtension'] = (accountId, id, change) => this.extensions.updateExtension(accountId, id, change);
+  deleteExtension: Store['deleteExtension'] = (accountId, id) => this.extensions.deleteExtension(accountId, id);
+  getAccountSettings: Store['getAccountSettings'] = (accountId) => this.settings.getAccountSettings(accountId);
+  updateAccountSettings: Store['updateAccountSettings'] = (accountId, change) => this.settings.updateAccountSettings(accountId, change);
 
   // ---- flows ----
 
