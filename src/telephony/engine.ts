@@ -146,6 +146,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       inbound: isInbound,
       route,
       owns: async (accountId, number) => (await store.findPhoneNumberByNumber(accountId, number))?.enabled === true,
+      callerIdPassthrough: async (accountId) => (await store.getAccountSettings(accountId)).callerIdPassthrough,
       attach: (call, kind, id) => calls.attach(call, kind, id),
     });
     if (!first) return Promise.all([destinationsFor(session), store.lastSeq(session.id)]).then(([d, seq]) => make(d, seq));
