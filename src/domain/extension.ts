@@ -13,8 +13,8 @@ export function isExtension(value: unknown): value is string {
 
 export function checkExtension(value: unknown, fieldName: string): { ok: true; extension: string } | { ok: false; error: FieldError } {
   if (isExtension(value)) return { ok: true, extension: value };
-  const message = typeof value === 'string' && value !== ''
-    ? `${fieldName} must be an extension: ${EXTENSION_SYNTAX}`
-    : `${fieldName} is required (an extension: ${EXTENSION_SYNTAX})`;
+  const message = value === undefined || value === null || value === ''
+    ? `${fieldName} is required (an extension: ${EXTENSION_SYNTAX})`
+    : `${fieldName} must be an extension, a string of ${EXTENSION_SYNTAX}`;
   return { ok: false, error: { fieldName, errorCode: 'InvalidExtension', message } };
 }
