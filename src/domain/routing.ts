@@ -16,7 +16,9 @@
 //     ]
 //   }
 // Exactly one of match/prefix/range per rule. A rule matches E.164 numbers when its value starts
-// with `+`, extensions otherwise (match and range; prefix is for E.164 numbers). Endpoint
+// with `+`, extensions otherwise (match and range; prefix is for E.164 numbers). An extension rule
+// may not dial through the default's trunk (the `@…` of `default`): the destination policy, which
+// guards the trunk, has no country or number type to judge in an extension. Endpoint
 // placeholders: `{number}` is the number with its `+` (an extension as it is), `{digits}` the same
 // without the `+`. An endpoint is `Technology/resource` as ARI's
 // originate takes it (PJSIP/phone1, PJSIP/{number}@trunk, Local/{digits}@some-context). A
@@ -137,6 +139,12 @@ function substitute(endpoint: string, number: string): string {
   return endpoint.replace(PLACEHOLDER, (_m, name: string) => (name === 'number' || !number.startsWith('+') ? number : number.slice(1)));
 }
 
+/** The endpoint an endpoint dials through (`trunk` of `PJSIP/{number}@trunk`), if it names one. */
+function viaOf(endpoint: string): string | undefined {
+  const at = endpoint.lastIndexOf('@');
+  return at < 0 ? undefined : endpoint.slice(at + 1);
+}
+
 /** Validates a parsed rules document; throws RoutingError naming the offending field. */
 export function parseRoutes(json: unknown): Router {
   if (!isRecord(json)) fail('routes', 'must be a JSON object with "rules" (and optionally "default")');
@@ -146,6 +154,14 @@ export function parseRoutes(json: unknown): Router {
   if (!Array.isArray(json.rules)) fail('routes.rules', 'must be an array of rules');
   const rules = json.rules.map((r, i) => parseRule(`routes.rules[${i}]`, r));
   const fallback = json.default === undefined ? DEFAULT_ENDPOINT : parseEndpoint('routes.default', json.default);
+  // The destination policy judges E.164 numbers only: extensions must not reach the default's
+  // trunk through a rule either, where short strings would dial whatever the provider makes of them.
+  const trunk = viaOf(fallback);
+  rules.forEach((r, i) => {
+    if (r.kind === 'extension' && trunk !== undefined && viaOf(r.endpoint) === trunk) {
+      fail(`routes.rules[${i}].endpoint`, `"${r.endpoint}" sends extensions to "@${trunk}", the default route's trunk: extensions escape the destination policy, so they may not go there`);
+    }
+  });
 
   return {
     endpointFor(e164: string): string {

@@ -122,6 +122,11 @@ describe('routing extensions', () => {
     rejects({ rules: [{ range: ['1001', '10010'], endpoint: 'PJSIP/a' }] }, /same number of digits/);
     rejects({ rules: [{ range: ['1004', '1001'], endpoint: 'PJSIP/a' }] }, /comes after/);
     rejects({ rules: [{ prefix: '10', endpoint: 'PJSIP/a' }] }, /\.prefix: .*extensions use match or range/);
+    // Extensions may not reach the default's trunk through a rule (they escape the destination policy).
+    rejects({ rules: [{ match: '9XXX', endpoint: 'PJSIP/{number}@trunk' }] }, /rules\[0\]\.endpoint: .*"@trunk", the default route's trunk/);
+    rejects({ default: 'PJSIP/{digits}@carrier', rules: [{ range: ['100', '199'], endpoint: 'PJSIP/1555{digits}@carrier' }] }, /"@carrier"/);
+    assert.equal(parseRoutes({ rules: [{ match: '+1555XXXXXXX', endpoint: 'PJSIP/{number}@trunk' }, { match: '7000', endpoint: 'Local/answer@test-callees' }] })
+      .endpointForExtension('7000'), 'Local/answer@test-callees', 'E.164 rules may use the trunk; extension rules other endpoints');
   });
 });
 
