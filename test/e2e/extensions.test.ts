@@ -121,6 +121,12 @@ describe('lab extensions end to end', () => {
     const xml = await e2e.request('GET', '/extensions.xml?sortField=number');
     assert.match(xml.text, /<ExtensionList [^>]*xmlns="http:\/\/schemas.datacontract.org\/2004\/07\/Voice.Api.Extensions"/);
     assert.match(xml.text, /<Extension><Id>[^<]+<\/Id><AccountId>demo<\/AccountId><Number>8000<\/Number>/);
+    const posted = await e2e.request('POST', '/extensions.xml', {
+      raw: '<NewExtension xmlns="http://schemas.datacontract.org/2004/07/Voice.Api.Extensions"><Number>8304</Number><Enabled>false</Enabled></NewExtension>',
+      contentType: 'application/xml',
+    });
+    assert.equal(posted.status, 201, posted.text);
+    assert.match(posted.text, /<Number>8304<\/Number><Name><\/Name><Enabled>false<\/Enabled>/);
     const bad = await e2e.request('GET', '/extensions?sortField=extension');
     assert.equal(bad.status, 400, 'sortField: dateCreated, number or name');
   });
