@@ -9,6 +9,8 @@ import type { CalleeScript } from './sim/index.js';
 export const DEMO_ACCOUNT_ID = 'demo';
 export const DEMO_CALLER_ID = '+12125550100';
 export const DEMO_FLOW_ID = 'demo-flow';
+/** The lab extension a softphone dials to hear the demo flow (asterisk-config/extensions.conf `_8XXX`). */
+export const DEMO_EXTENSION = '8000';
 /** The simulated callee that answers and presses 1 during the menu prompt. */
 export const DEMO_NUMBER_TO_DIAL = '+18144043093';
 
@@ -40,6 +42,10 @@ export async function seedDemo(store: Store): Promise<void> {
   const number = await store.findPhoneNumberByNumber(DEMO_ACCOUNT_ID, DEMO_CALLER_ID);
   if (!number) await store.addPhoneNumber(DEMO_ACCOUNT_ID, DEMO_CALLER_ID, 'Demo caller ID', true, DEMO_FLOW_ID);
   else if (number.inboundFlowId === null) await store.updatePhoneNumber(DEMO_ACCOUNT_ID, number.id, { inboundFlowId: DEMO_FLOW_ID });
+  // The same flow on a lab extension, unless some account has the extension already.
+  if (!(await store.extensionCalled(DEMO_EXTENSION))) {
+    await store.addExtension(DEMO_ACCOUNT_ID, { number: DEMO_EXTENSION, name: 'Demo extension', enabled: true, inboundFlowId: DEMO_FLOW_ID });
+  }
 }
 
 export function demoBanner(port: number): string {

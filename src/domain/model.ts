@@ -21,6 +21,30 @@ export interface PhoneNumber {
   dateModified: string;
 }
 
+/** A lab extension (domain/extension.ts): a short dial string an account owns, for calls to the engine. */
+export interface Extension {
+  id: string;
+  accountId: string;
+  /** The extension: 2 to 8 digits, unique across the whole engine. */
+  number: string;
+  name: string;
+  /** False: calls to it are refused. */
+  enabled: boolean;
+  /** The flow a call to this extension runs (null: such calls are refused). */
+  inboundFlowId: string | null;
+  dateCreated: string;
+  dateModified: string;
+}
+
+/** An account's settings; an account that never changed them has the defaults. */
+export interface AccountSettings {
+  accountId: string;
+  /** A dial step may present the first party's number (callerId "first-party"); default false. */
+  callerIdPassthrough: boolean;
+  /** When they last changed (null: never, the defaults). */
+  dateModified: string | null;
+}
+
 export interface Flow {
   id: string;
   accountId: string;
@@ -154,4 +178,5 @@ export const SORT_FIELDS = {
   sessions: ['dateCreated', 'state', 'numberToDial', 'callerId', 'flowId'],
   flows: ['dateCreated', 'name'],
   phoneNumbers: ['dateCreated', 'number', 'name'],
+  extensions: ['dateCreated', 'number', 'name'],
 } as const;

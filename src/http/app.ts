@@ -10,6 +10,8 @@ import type { CallEngine } from '../services/call-engine.js';
 import { AccountAccess } from '../services/accounts.js';
 import { OutgoingSessions } from '../services/outgoing-sessions.js';
 import { FlowService, PhoneNumberService, SessionQueries } from '../services/management.js';
+import { ExtensionService } from '../services/extensions.js';
+import { AccountSettingsService } from '../services/account-settings.js';
 import { FlowSimulations } from '../services/flow-simulation.js';
 import { RecordingService } from '../services/recordings.js';
 import type { MediaPublisher } from '../tts/media-publisher.js';
@@ -92,6 +94,8 @@ export function buildApp(deps: AppDeps): express.Express {
     simulations: new FlowSimulations(store, config.limits, logger),
     recordings: deps.recordings ?? new RecordingService(store, undefined, logger),
     phoneNumbers: new PhoneNumberService(store),
+    extensions: new ExtensionService(store),
+    accounts: new AccountSettingsService(store),
     sessions: new SessionQueries(store),
     control: new SessionControl(store, engine),
     webhooks: new WebhookService(store, config.allowPrivateDestinations),

@@ -1,5 +1,5 @@
 // The public shapes of entities, as the API returns them (JSON camelCase; XML PascalCase).
-import type { Flow, Page, PhoneNumber, Recording, Session, SessionEvent } from '../domain/model.js';
+import type { Account, AccountSettings, Extension, Flow, Page, PhoneNumber, Recording, Session, SessionEvent } from '../domain/model.js';
 import { legsOf } from '../domain/session-legs.js';
 
 export function sessionView(s: Session) {
@@ -55,6 +55,29 @@ export function phoneNumberView(n: PhoneNumber) {
     inboundFlowId: n.inboundFlowId,
     dateCreated: n.dateCreated,
     dateModified: n.dateModified,
+  };
+}
+
+export function extensionView(x: Extension) {
+  return {
+    id: x.id,
+    accountId: x.accountId,
+    number: x.number,
+    name: x.name,
+    enabled: x.enabled,
+    inboundFlowId: x.inboundFlowId,
+    dateCreated: x.dateCreated,
+    dateModified: x.dateModified,
+  };
+}
+
+export function accountView({ account, settings }: { account: Account; settings: AccountSettings }) {
+  return {
+    id: account.id,
+    name: account.name,
+    callerIdPassthrough: settings.callerIdPassthrough,
+    dateCreated: account.dateCreated,
+    ...(settings.dateModified ? { dateModified: settings.dateModified } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import { pick, readBoolean, readPage, readString, throwIfAny, type Input } from 
 const ID_MAX = 128;
 const NAME_MAX = 200;
 
-function checkId(id: string, what: string): void {
+export function checkId(id: string, what: string): void {
   // An id that cannot exist is simply not found; it never reaches SQL as anything but a parameter.
   if (id.length === 0 || id.length > ID_MAX) throw AppError.notFound(what);
 }
@@ -86,6 +86,18 @@ export class FlowService {
   }
 }
 
+/** `inboundFlowId` of a phone number or an extension: a flow of the account; "" or null clears it (undefined: not given). */
+export async function readInboundFlow(store: Store, accountId: string, input: Input, errors: FieldError[]): Promise<string | null | undefined> {
+  const raw = pick(input, 'inboundFlowId');
+  if (raw === null || raw === '') return null;
+  const flowId = readString(input, 'inboundFlowId', errors, { required: false, maxLength: 128 });
+  if (flowId === undefined) return undefined;
+  if (!(await store.getFlow(accountId, flowId))) {
+    errors.push({ fieldName: 'inboundFlowId', errorCode: 'NotFound', message: 'inboundFlowId must be a flow of this account' });
+  }
+  return flowId;
+}
+
 export class PhoneNumberService {
   constructor(private readonly store: Store) {}
 
@@ -95,7 +107,7 @@ export class PhoneNumberService {
     if (!checked.ok) errors.push(checked.error);
     const name = readString(input, 'name', errors, { required: false, maxLength: NAME_MAX }) ?? '';
     const enabled = readBoolean(input, 'enabled', errors) ?? true;
-    const inboundFlowId = await this.readInboundFlow(accountId, input, errors);
+    const inboundFlowId = await readInboundFlow(this.store, accountId, input, errors);
     throwIfAny(errors);
     if (!checked.ok) throw AppError.validation([checked.error]);
     const added = await this.store.addPhoneNumber(accountId, checked.e164, name, enabled, inboundFlowId ?? null);
@@ -129,7 +141,7 @@ export class PhoneNumberService {
     if (pick(input, 'number') !== undefined) {
       errors.push({ fieldName: 'number', errorCode: 'ReadOnly', message: 'number cannot be changed: delete and add the new number' });
     }
-    const inboundFlowId = await this.readInboundFlow(accountId, input, errors);
+    const inboundFlowId = await readInboundFlow(this.store, accountId, input, errors);
     throwIfAny(errors);
     const change: { name?: string; enabled?: boolean; inboundFlowId?: string | null } = {};
     if (name !== undefined) change.name = name;
@@ -138,18 +150,6 @@ export class PhoneNumberService {
     const updated = await this.store.updatePhoneNumber(accountId, id, change);
     if (!updated) throw AppError.notFound('Phone number');
     return updated;
-  }
-
-  /** `inboundFlowId`: a flow of the account; "" or null clears it (undefined: not given). */
-  private async readInboundFlow(accountId: string, input: Input, errors: FieldError[]): Promise<string | null | undefined> {
-    const raw = pick(input, 'inboundFlowId');
-    if (raw === null || raw === '') return null;
-    const flowId = readString(input, 'inboundFlowId', errors, { required: false, maxLength: 128 });
-    if (flowId === undefined) return undefined;
-    if (!(await this.store.getFlow(accountId, flowId))) {
-      errors.push({ fieldName: 'inboundFlowId', errorCode: 'NotFound', message: 'inboundFlowId must be a flow of this account' });
-    }
-    return flowId;
   }
 
   async delete(accountId: string, id: string): Promise<void> {

@@ -221,6 +221,37 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    // Lab extensions (issue 13): short dial strings an account owns, unique across accounts like
+    // phone numbers; a call to one runs its inbound flow (NULL: refused).
+    version: 5,
+    name: 'lab extensions',
+    sql: `
+      CREATE TABLE extensions (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        extension TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        inbound_flow_id TEXT,
+        date_created TEXT NOT NULL,
+        date_modified TEXT NOT NULL
+      );
+      CREATE INDEX extensions_account ON extensions(account_id, date_created);
+    `,
+  },
+  {
+    // An account without a row has the defaults (pass-through off).
+    version: 6,
+    name: 'account settings',
+    sql: `
+      CREATE TABLE account_settings (
+        account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+        caller_id_passthrough INTEGER NOT NULL DEFAULT 0 CHECK (caller_id_passthrough IN (0, 1)),
+        date_modified TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe when several processes open the file at once. */

@@ -21,6 +21,8 @@ import { SessionOwnershipRepo } from './session-ownership-repo.js';
 import { SessionReadsRepo } from './session-reads-repo.js';
 import { SessionWritesRepo } from './session-writes-repo.js';
 import { WebhookStore } from './webhook-store.js';
+import { ExtensionsRepo } from './extensions-repo.js';
+import { AccountSettingsRepo } from './account-settings-repo.js';
 
 const BUSY_TIMEOUT_MS = 5000;
 /**
@@ -48,6 +50,8 @@ function composeStore(db: Db, live: LiveSessions): Store {
   const ownership = new SessionOwnershipRepo(db, webhooks);
   const recordings = new RecordingsRepo(db, pendingBySession);
   const idempotency = new IdempotencyRepo(db);
+  const extensions = new ExtensionsRepo(db, ensureAccountStep);
+  const settings = new AccountSettingsRepo(db, ensureAccountStep);
   return {
     close: () => db.close(),
     isWritable: () => isWritable(db),
@@ -64,6 +68,14 @@ function composeStore(db: Db, live: LiveSessions): Store {
     updatePhoneNumber: (accountId, id, change) => numbers.updatePhoneNumber(accountId, id, change),
     deletePhoneNumber: (accountId, id) => numbers.deletePhoneNumber(accountId, id),
 
+    addExtension: (accountId, input) => extensions.addExtension(accountId, input),
+    listExtensions: (accountId, page) => extensions.listExtensions(accountId, page),
+    getExtension: (accountId, id) => extensions.getExtension(accountId, id),
+    extensionCalled: (extension) => extensions.extensionCalled(extension),
+    updateExtension: (accountId, id, change) => extensions.updateExtension(accountId, id, change),
+    deleteExtension: (accountId, id) => extensions.deleteExtension(accountId, id),
+    getAccountSettings: (accountId) => settings.getAccountSettings(accountId),
+    updateAccountSettings: (accountId, change) => settings.updateAccountSettings(accountId, change),
     createFlow: (accountId, document, id) => flows.createFlow(accountId, document, id),
     getFlow: (accountId, id, version) => flows.getFlow(accountId, id, version),
     listFlows: (accountId, page) => flows.listFlows(accountId, page),

@@ -5,6 +5,8 @@ import type {
   Account, CallDirection, Flow, Page, PageRequest, PhoneNumber, Recording, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
 import type { FlowDocument } from '../domain/flow.js';
+import type { ExtensionStore } from './extensions-repo.js';
+import type { AccountSettingsStore } from './account-settings-repo.js';
 
 export interface SessionFilter {
   state?: SessionState;
@@ -116,7 +118,8 @@ export interface SessionUpdate {
   dateEnded?: string;
 }
 
-export interface Store {
+/** Lab extensions and account settings are declared with their repositories. */
+export interface Store extends ExtensionStore, AccountSettingsStore {
   close(): Promise<void>;
   /** A cheap write-and-read probe for /ready. */
   isWritable(): Promise<boolean>;

@@ -18,6 +18,7 @@ import { FlowRunner, type RunLimits, type RunOutcome } from './flow-runner.js';
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
 import type { StepContext, StepTiming } from './steps/types.js';
 import { dialAndBridge } from './dial.js';
+import { FIRST_PARTY } from '../domain/steps/dial.js';
 import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
@@ -43,6 +44,8 @@ export interface CallSessionDeps {
   route(number: string): { ok: true; endpoint: string } | { ok: false; reason: string };
   /** True when the number is an enabled phone number of the account. */
   owns(accountId: string, number: string): Promise<boolean>;
+  /** True when the account allows caller-ID pass-through (dial callerId `first-party`). */
+  callerIdPassthrough(accountId: string): Promise<boolean>;
   /** Routes the events of a further channel or bridge of this session to it. */
   attach(session: CallSession, kind: 'channel' | 'bridge', id: string): void;
 }
@@ -372,9 +375,23 @@ export class CallSession {
     return this.session.direction === 'inbound' ? this.session.numberToDial : this.session.callerId;
   }
 
+  /** The first party's own number: the callee of an outbound call, the caller of an inbound one. */
+  private firstPartyNumber(): string {
+    return this.session.direction === 'inbound' ? this.session.callerId : this.session.numberToDial;
+  }
+
   private async resolveDial(to: string, callerId: string | undefined): Promise<{ ok: true; endpoint: string; callerNumber: string } | { ok: false; reason: string }> {
     const route = this.deps.route(to);
     if (!route.ok) return route;
+    if (callerId === FIRST_PARTY) {
+      // Checked when the step runs: the setting may change after the flow was saved.
+      if (!(await this.deps.callerIdPassthrough(this.session.accountId))) {
+        return { ok: false, reason: 'callerId first-party needs caller-ID pass-through, which this account does not allow (PatchAccount callerIdPassthrough)' };
+      }
+      const number = this.firstPartyNumber();
+      if (number === '') return { ok: false, reason: 'callerId first-party: the first party\'s number is unknown (an anonymous caller)' };
+      return { ok: true, endpoint: route.endpoint, callerNumber: number };
+    }
     if (callerId !== undefined && !(await this.deps.owns(this.session.accountId, callerId))) {
       return { ok: false, reason: `callerId ${callerId} is not an enabled number of the account` };
     }

@@ -15,6 +15,8 @@ import { endOrphans } from './orphans.js';
 import { InboundCalls, type InboundRefusal } from './inbound.js';
 import { checkE164 } from '../domain/e164.js';
 import { checkDestination } from '../domain/destination-policy.js';
+import { isExtension } from '../domain/extension.js';
+import type { Router } from '../domain/routing.js';
 import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type Destinations, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
 import type { Speaker } from '../tts/speech.js';
@@ -23,7 +25,7 @@ import { backoffDelay } from './ari/backoff.js';
 export interface TelephonyEngineDeps {
   port: TelephonyPort;
   store: Store;
-  router: { endpointFor(e164: string): string };
+  router: Router;
   config: Config;
   logger: Logger;
   /** Step timing bounds (defaults: DEFAULT_STEP_TIMING). */
@@ -144,6 +146,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       inbound: isInbound,
       route,
       owns: async (accountId, number) => (await store.findPhoneNumberByNumber(accountId, number))?.enabled === true,
+      callerIdPassthrough: async (accountId) => (await store.getAccountSettings(accountId)).callerIdPassthrough,
       attach: (call, kind, id) => calls.attach(call, kind, id),
     });
     if (!first) return Promise.all([destinationsFor(session), store.lastSeq(session.id)]).then(([d, seq]) => make(d, seq));
@@ -152,8 +155,18 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     return make(first.destinations, 1);
   };
 
-  /** A number a flow dials or transfers to: checked like numberToDial, then routed. */
+  /**
+   * A number a flow dials or transfers to: an E.164 number is checked like numberToDial (the
+   * destination policy) then routed; an extension goes only where a routing rule sends it (it has
+   * no country or number type for the policy to judge, and never falls to the trunk default).
+   */
   const route = (number: string): { ok: true; endpoint: string } | { ok: false; reason: string } => {
+    if (isExtension(number)) {
+      const endpoint = router.endpointForExtension(number);
+      return endpoint === undefined
+        ? { ok: false, reason: `no routing rule dials the extension ${number} (the default route is for E.164 numbers only)` }
+        : { ok: true, endpoint };
+    }
     const checked = checkE164(number, 'to');
     if (!checked.ok) return { ok: false, reason: checked.error.message };
     const refused = checkDestination(checked.e164, { allowedDestinations: config.allowedDestinations, blockedNumberTypes: config.blockedNumberTypes }, 'to', checked.info());

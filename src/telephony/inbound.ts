@@ -1,13 +1,15 @@
 // Calls that come in: a channel entering the Stasis application with the arguments the lab
 // dialplan gives (`inbound`, the number dialed, the caller's number) is looked up by the number
-// dialed; an owned number with an inbound flow gets an inbound session (answered, then the flow
-// runs), anything else is refused with cause `congestion` (docs/api.md, "Inbound calls").
+// dialed — among the phone numbers when it is E.164, among the lab extensions otherwise; an owned
+// number or enabled extension with an inbound flow gets an inbound session (answered, then the
+// flow runs), anything else is refused with cause `congestion` (docs/api.md, "Inbound calls").
 //
 // While the lookup runs, the channel's events are held and replayed once its session is
 // registered, so a caller hanging up during the lookup is not lost.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Flow, Session } from '../domain/model.js';
+import { isExtension } from '../domain/extension.js';
 import type { Store } from '../store/store.js';
 import type { NewSession, SessionUnit } from '../store/store.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
@@ -16,7 +18,7 @@ import type { TelephonyEvent, TelephonyPort } from './port.js';
 export const INBOUND_ARG = 'inbound';
 
 /** Why an inbound call was refused (the `reason` label of the refusal counter). */
-export type InboundRefusal = 'not-inbound' | 'unknown-number' | 'no-inbound-flow' | 'flow-missing' | 'engine-stopping' | 'live-cap' | 'error';
+export type InboundRefusal = 'not-inbound' | 'unknown-number' | 'disabled' | 'no-inbound-flow' | 'flow-missing' | 'engine-stopping' | 'live-cap' | 'error';
 
 export interface InboundDeps {
   port: TelephonyPort;
@@ -35,7 +37,7 @@ export class InboundCalls {
   /** Channels being looked up, with the events that arrived meanwhile. */
   private readonly held = new Map<string, TelephonyEvent[]>();
   readonly refusals: Record<InboundRefusal, number> = {
-    'not-inbound': 0, 'unknown-number': 0, 'no-inbound-flow': 0, 'flow-missing': 0, 'engine-stopping': 0, 'live-cap': 0, error: 0,
+    'not-inbound': 0, 'unknown-number': 0, disabled: 0, 'no-inbound-flow': 0, 'flow-missing': 0, 'engine-stopping': 0, 'live-cap': 0, error: 0,
   };
 
   constructor(private readonly deps: InboundDeps) {}
@@ -66,8 +68,9 @@ export class InboundCalls {
     if (first !== INBOUND_ARG) return this.refuse(event.channelId, 'not-inbound', log, { args: event.args });
     if (!this.deps.accepting()) return this.refuse(event.channelId, 'engine-stopping', log);
     try {
-      const number = await this.deps.store.phoneNumberCalled(dialed);
+      const number = await this.called(dialed);
       if (!number) return this.refuse(event.channelId, 'unknown-number', log);
+      if (!number.enabled) return this.refuse(event.channelId, 'disabled', log, { accountId: number.accountId });
       if (!number.inboundFlowId) return this.refuse(event.channelId, 'no-inbound-flow', log, { accountId: number.accountId });
       const flow = await this.deps.store.getFlow(number.accountId, number.inboundFlowId);
       if (!flow) return this.refuse(event.channelId, 'flow-missing', log, { accountId: number.accountId });
@@ -87,6 +90,16 @@ export class InboundCalls {
       log.error({ err }, 'inbound call could not be accepted');
       return this.refuse(event.channelId, 'error', log);
     }
+  }
+
+  /**
+   * What the call dialed: a phone number (its `enabled` is about calling from it: it always takes
+   * calls) or a lab extension (disabled: refused). Anything else is unknown.
+   */
+  private async called(dialed: string): Promise<{ accountId: string; number: string; enabled: boolean; inboundFlowId: string | null } | undefined> {
+    if (isExtension(dialed)) return this.deps.store.extensionCalled(dialed);
+    const number = await this.deps.store.phoneNumberCalled(dialed);
+    return number && { ...number, enabled: true };
   }
 
   private refuse(channelId: string, reason: InboundRefusal, log: Logger, detail: Record<string, unknown> = {}): false {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { loadRouter } from '../../src/domain/routing.js';
-import { DEMO_CALLER_ID } from '../../src/demo.js';
+import { DEMO_CALLER_ID, DEMO_EXTENSION } from '../../src/demo.js';
+import { isExtension } from '../../src/domain/extension.js';
 import {
   readAsteriskConfig, resolvedSections, get, getAll, sectionsOfType, type Section,
 } from '../support/config-asterisk-ini.js';
@@ -308,6 +309,22 @@ describe('no guest reaches the trunk', () => {
     }
     assert.ok(!contexts.includes('default') && !contexts.includes('public'));
     for (const s of dialplan) assert.equal(s.entries.some((e) => e.key === 'include'), false, `[${s.name}] includes no other context`);
+  });
+
+  test('[from-phones] sends the block 8000-8999 to the engine as extensions; it overlaps no other extension', () => {
+    const fromPhones = section(dialplan, 'from-phones').entries.filter((e) => e.key === 'exten');
+    assert.equal(fromPhones.filter((e) => e.value.startsWith('_8XXX,')).length, 1, 'one _8XXX line');
+    const lines = section(dialplan, 'from-phones').entries.map((e) => e.value);
+    const start = lines.findIndex((v) => v.startsWith('_8XXX,'));
+    assert.match(lines[start + 1] ?? '', /^n,Stasis\(engine,inbound,\$\{EXTEN\},\$\{CALLERID\(num\)\}\)$/);
+    for (const e of fromPhones) {
+      const exten = e.value.split(',')[0] ?? '';
+      if (exten !== '_8XXX') assert.ok(!exten.startsWith('8') && !exten.startsWith('_8'), `${exten} overlaps the engine's block`);
+    }
+    assert.ok(isExtension(DEMO_EXTENSION) && /^8\d{3}$/.test(DEMO_EXTENSION), 'the demo extension is in the block');
+    // A transfer to an extension (engine-transfer) has its line too.
+    const transfer = section(dialplan, 'engine-transfer').entries.filter((e) => e.key === 'exten').map((e) => e.value.split(',')[0]);
+    assert.deepEqual(transfer, ['_+ZX.', '_X.']);
   });
 
   test('no dialplan line dials the trunk', () => {

@@ -83,6 +83,53 @@ describe('routing rules', () => {
   });
 });
 
+describe('routing extensions', () => {
+  test('match (X patterns too) and range rules route extensions; E.164 rules and the default never do', () => {
+    const router = parseRoutes({
+      default: 'PJSIP/{number}@trunk',
+      rules: [
+        { match: '1001', endpoint: 'PJSIP/phone1' },
+        { match: '20XX', endpoint: 'PJSIP/desk{digits}' },
+        { range: ['7000', '7004'], endpoint: 'Local/{number}@lab' },
+        { prefix: '+', endpoint: 'PJSIP/{number}@other' },
+      ],
+    });
+    assert.equal(router.endpointForExtension('1001'), 'PJSIP/phone1');
+    assert.equal(router.endpointForExtension('2042'), 'PJSIP/desk2042');
+    assert.equal(router.endpointForExtension('7003'), 'Local/7003@lab');
+    assert.equal(router.endpointForExtension('7005'), undefined, 'outside the range');
+    assert.equal(router.endpointForExtension('70030'), undefined, 'a range holds extensions of its own length');
+    assert.equal(router.endpointForExtension('1002'), undefined, 'no rule: no route, not the trunk default');
+    assert.equal(router.endpointFor('+18144043093'), 'PJSIP/+18144043093@other', 'an extension rule never matches an E.164 number');
+    assert.equal(parseRoutes({ rules: [{ match: '+12025550101', endpoint: 'PJSIP/phone1' }] }).endpointForExtension('12025550101'.slice(0, 8)), undefined);
+  });
+
+  test('a string that is not an extension is refused, never substituted into a dial string', () => {
+    const router = parseRoutes({ rules: [2, 3, 4, 5, 6, 7, 8].map((n) => ({ match: 'X'.repeat(n), endpoint: 'PJSIP/{number}' })) });
+    for (const bad of ['1', '123456789', '10&1', '1001,x', '+1001', '', ' 1001', '10 01']) {
+      assert.throws(() => router.endpointForExtension(bad), RoutingError, bad);
+    }
+    fc.assert(fc.property(fc.stringMatching(/^[0-9]{2,8}$/), (n) => {
+      assert.equal(router.endpointForExtension(n), `PJSIP/${n}`);
+    }));
+  });
+
+  test('extension matchers are validated', () => {
+    rejects({ rules: [{ match: '1', endpoint: 'PJSIP/a' }] }, /rules\[0\]\.match: .*nor an extension of 2 to 8 digits/);
+    rejects({ rules: [{ match: '123456789', endpoint: 'PJSIP/a' }] }, /\.match/);
+    rejects({ rules: [{ match: '10*1', endpoint: 'PJSIP/a' }] }, /\.match/);
+    rejects({ rules: [{ range: ['1001', '+12025550101'], endpoint: 'PJSIP/a' }] }, /must both be E\.164 numbers, or both extensions/);
+    rejects({ rules: [{ range: ['1001', '10010'], endpoint: 'PJSIP/a' }] }, /same number of digits/);
+    rejects({ rules: [{ range: ['1004', '1001'], endpoint: 'PJSIP/a' }] }, /comes after/);
+    rejects({ rules: [{ prefix: '10', endpoint: 'PJSIP/a' }] }, /\.prefix: .*extensions use match or range/);
+    // Extensions may not reach the default's trunk through a rule (they escape the destination policy).
+    rejects({ rules: [{ match: '9XXX', endpoint: 'PJSIP/{number}@trunk' }] }, /rules\[0\]\.endpoint: .*"@trunk", the default route's trunk/);
+    rejects({ default: 'PJSIP/{digits}@carrier', rules: [{ range: ['100', '199'], endpoint: 'PJSIP/1555{digits}@carrier' }] }, /"@carrier"/);
+    assert.equal(parseRoutes({ rules: [{ match: '+1555XXXXXXX', endpoint: 'PJSIP/{number}@trunk' }, { match: '7000', endpoint: 'Local/answer@test-callees' }] })
+      .endpointForExtension('7000'), 'Local/answer@test-callees', 'E.164 rules may use the trunk; extension rules other endpoints');
+  });
+});
+
 describe('bad rules files', () => {
   test('the document must be an object with a rules array', () => {
     rejects([], /routes: must be a JSON object/);
@@ -160,6 +207,11 @@ describe('loadRouter', () => {
       for (let i = 1; i <= 4; i++) assert.equal(router.endpointFor(`+1202555010${i}`), `PJSIP/phone${i}`, file);
       assert.equal(router.endpointFor('+18144043093'), 'PJSIP/+18144043093@trunk', file);
       assert.equal(router.endpointFor('+442079460000'), 'PJSIP/+442079460000@trunk', file);
+      for (let i = 1; i <= 4; i++) assert.equal(router.endpointForExtension(`100${i}`), `PJSIP/phone${i}`, file);
+      assert.equal(router.endpointForExtension('8000'), undefined, `${file}: the engine's own extensions are not dialed out`);
     }
+    const lab = loadRouter(join(REPO, 'config/routes.lab.json'));
+    assert.equal(lab.endpointForExtension('7000'), 'Local/answer@test-callees');
+    assert.equal(lab.endpointForExtension('7002'), 'Local/busy@test-callees');
   });
 });

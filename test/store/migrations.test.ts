@@ -42,6 +42,33 @@ describe('migrations', () => {
     }
   });
 
+  test('a database of the previous release (migrations 1-4) gains extensions and account settings, its rows kept', async () => {
+    const file = dir.file('upgrade.sqlite');
+    const db = await Db.open(file);
+    try {
+      assert.deepEqual(await migrate(db, MIGRATIONS.filter((m) => m.version <= 4)), [1, 2, 3, 4]);
+      await db.runRaw("INSERT INTO accounts (id, name, date_created) VALUES ('acc', 'acc', '2026-01-01T00:00:00.000Z')");
+      assert.deepEqual(await migrate(db), [5, 6]);
+      const names = await db.all<{ name: string }>("SELECT name FROM schema_migrations WHERE version >= 5 ORDER BY version");
+      assert.deepEqual(names.map((r) => r.name), ['lab extensions', 'account settings']);
+    } finally {
+      await db.close();
+    }
+    const store = await openSqliteStore(file);
+    try {
+      assert.deepEqual(await store.getAccountSettings('acc'), { accountId: 'acc', callerIdPassthrough: false, dateModified: null }, 'the default, without a row');
+      assert.equal((await store.updateAccountSettings('acc', { callerIdPassthrough: true })).callerIdPassthrough, true);
+      assert.equal((await store.updateAccountSettings('acc', {})).callerIdPassthrough, true, 'an omitted field keeps its value');
+      const added = await store.addExtension('acc', { number: '8000', name: 'x', enabled: true, inboundFlowId: null });
+      assert.notEqual(added, 'duplicate');
+      assert.equal(await store.addExtension('other', { number: '8000', name: 'y', enabled: true, inboundFlowId: null }), 'duplicate', 'unique across accounts');
+      assert.equal((await store.extensionCalled('8000'))?.accountId, 'acc');
+      assert.equal(await store.getExtension('other', (added as { id: string }).id), undefined, 'another account reads it as missing');
+    } finally {
+      await store.close();
+    }
+  });
+
   test('two processes opening a new file at once both succeed', async () => {
     const file = dir.file('race.sqlite');
     const [a, b] = await Promise.all([openSqliteStore(file), openSqliteStore(file)]);

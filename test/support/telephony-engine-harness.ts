@@ -39,7 +39,7 @@ export async function engineHarness(opts: {
   const port = new FakePort(opts.port);
   const engine = createTelephonyEngine({
     port, store, config, logger: pino({ level: 'silent' }),
-    router: { endpointFor: (n) => `PJSIP/${n}@trunk` },
+    router: { endpointFor: (n) => `PJSIP/${n}@trunk`, endpointForExtension: () => undefined },
     timing: { playbackStartTimeoutMs: 300, playbackMaxMs: 3000, recordingGraceMs: 300 },
     hangupConfirmMs: opts.hangupConfirmMs ?? 500,
     originateRetry: opts.originateRetry ?? { attempts: 3, initialMs: 5, maxMs: 20 },

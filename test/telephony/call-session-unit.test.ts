@@ -281,7 +281,7 @@ describe('engine faults', () => {
     const port = new FakePort();
     // The engine tells stale sessions from its own by creation time (ms): let the clock move on.
     await waitUntil('the clock to pass the stale session\'s creation', () => Date.now() > Date.parse(stale.dateCreated));
-    const engine = createTelephonyEngine({ port, store: h.store, config: loadConfig({ JWT_SECRET: 'x'.repeat(40) }), logger: pino({ level: 'silent' }), router: { endpointFor: (n) => n } });
+    const engine = createTelephonyEngine({ port, store: h.store, config: loadConfig({ JWT_SECRET: 'x'.repeat(40) }), logger: pino({ level: 'silent' }), router: { endpointFor: (n) => n, endpointForExtension: () => undefined } });
     await engine.start();
     await engine.stop({ drainMs: 0 });
     const done = await h.waitFinal(stale.id);

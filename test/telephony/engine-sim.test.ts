@@ -69,7 +69,7 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
     port = createAriClientPort({ url: sim.url, username: sim.username, password: sim.password, app: 'engine', logger, requestTimeoutMs: 2000, reconnect: { initialMs: 50, maxMs: 400 } });
     engine = createTelephonyEngine({
       port, store, logger, config: loadConfig({ JWT_SECRET: 'x'.repeat(40), ORIGINATE_TIMEOUT_SEC: '2' }),
-      router: { endpointFor: (n) => `PJSIP/${n}@trunk` },
+      router: { endpointFor: (n) => `PJSIP/${n}@trunk`, endpointForExtension: () => undefined },
       originateRetry: { attempts: 3, initialMs: 50, maxMs: 200 },
       hangupConfirmMs: 1000,
     });

@@ -1,5 +1,6 @@
 import type { FlowEdge, StepBase, StepDefinition } from './types.js';
 import { defined } from './types.js';
+import { EXTENSION } from '../extension.js';
 
 /** How the dial step ended (the value of its `variable`). */
 export const DIAL_OUTCOMES = ['answered', 'busy', 'no-answer', 'failed', 'canceled'] as const;
@@ -9,9 +10,13 @@ export const DIAL_RINGBACK = ['ringing', 'moh'] as const;
 
 export interface DialStep extends StepBase {
   type: 'dial';
-  /** E.164; routed (and checked against the destination policy) like numberToDial when the step runs. */
+  /** E.164 (routed and checked against the destination policy like numberToDial) or an extension (routed by a rule). */
   to: string;
-  /** An enabled number of the account; default: the session's own number (its callerId, or the number called on an inbound call). */
+  /**
+   * An enabled number of the account, or FIRST_PARTY (the first party's number, when the account
+   * allows caller-ID pass-through); default: the session's own number (its callerId, or the
+   * number called on an inbound call).
+   */
   callerId?: string;
   timeoutMs?: number;
   timeLimitMs?: number;
@@ -27,7 +32,12 @@ export interface DialStep extends StepBase {
   onFailed?: string;
 }
 
-const E164 = /^\+[1-9]\d{1,14}$/;
+/** Where a dial or transfer step may go: an E.164 number, or an extension (domain/extension.ts). */
+export const DESTINATION = new RegExp(`^(\\+[1-9]\\d{1,14}|${EXTENSION.source.slice(1, -1)})$`);
+export const DESTINATION_SYNTAX = 'an E.164 number (e.g. +18144043093) or an extension (2 to 8 digits, e.g. 1001)';
+/** The callerId keyword: present the first party's number (the callee of an outgoing call, the caller of an inbound one). */
+export const FIRST_PARTY = 'first-party';
+const CALLER_ID = new RegExp(`^(\\+[1-9]\\d{1,14}|${FIRST_PARTY})$`);
 export const DIAL_LIMITS = {
   timeoutMs: { min: 1_000, max: 120_000 },
   timeLimitMs: { min: 1_000, max: 14_400_000 },
@@ -41,8 +51,8 @@ export const dial: StepDefinition<DialStep> = {
   type: 'dial',
   summary: 'Calls `to` and connects it with the caller in a mixing bridge (the caller hears ringing or music on hold meanwhile). When the dialed party hangs up, or `timeLimitMs` is reached, the flow goes on with the caller; when the caller hangs up, the dialed party is hung up. The outcome (answered, busy, no-answer, failed) goes to `variable` and picks onAnswered / onBusy / onNoAnswer / onFailed, else the onward step.',
   fields: [
-    { name: 'to', type: 'string', required: true, description: 'the number to connect, E.164, routed like numberToDial (a lab phone through the routing rules)' },
-    { name: 'callerId', type: 'string', description: 'number shown to the dialed party: an enabled number of the account', default: 'the session\'s own number' },
+    { name: 'to', type: 'string', required: true, description: 'the number to connect: E.164, routed like numberToDial, or an extension (2 to 8 digits) that a routing rule sends to a lab phone' },
+    { name: 'callerId', type: 'string', description: 'number shown to the dialed party: an enabled number of the account, or `first-party` for the first party\'s own number (the callee of an outgoing call, the caller of an inbound one) when the account allows caller-ID pass-through', default: 'the session\'s own number' },
     { name: 'timeoutMs', type: 'int', description: 'ring time before no-answer (1000 to 120000)', default: '30000' },
     { name: 'timeLimitMs', type: 'int', description: 'longest bridged time; then the dialed party is hung up and the flow goes on', default: 'none' },
     { name: 'ringback', type: 'string', description: 'what the caller hears while it rings: ringing or moh', default: 'ringing' },
@@ -55,8 +65,8 @@ export const dial: StepDefinition<DialStep> = {
     { name: 'onFailed', type: 'string', description: 'step when the call could not be made (no route, refused, unreachable)', default: 'the onward step' },
   ],
   parse(f) {
-    const to = f.oneOf('to', E164, 'an E.164 number, e.g. +18144043093', true);
-    const callerId = f.oneOf('callerId', E164, 'an E.164 number of the account');
+    const to = f.oneOf('to', DESTINATION, DESTINATION_SYNTAX, true);
+    const callerId = f.oneOf('callerId', CALLER_ID, `an E.164 number of the account or "${FIRST_PARTY}"`);
     const timeoutMs = f.int('timeoutMs', DIAL_LIMITS.timeoutMs);
     const timeLimitMs = f.int('timeLimitMs', DIAL_LIMITS.timeLimitMs);
     const ringback = f.oneOf('ringback', DIAL_RINGBACK, 'ringing or moh') as DialStep['ringback'];

@@ -10,6 +10,8 @@ import { STEP_TYPES } from '../../domain/steps/index.js';
 export const SESSIONS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Sessions';
 export const FLOWS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Flows';
 export const NUMBERS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.PhoneNumbers';
+export const EXTENSIONS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Extensions';
+export const ACCOUNTS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Accounts';
 export const SYSTEM_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api';
 export const RECORDINGS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Recordings';
 export const WEBHOOKS_NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Webhooks';
@@ -282,6 +284,62 @@ const DTO_LIST: readonly Dto[] = [
     ],
   },
   { name: 'DeletePhoneNumber', namespace: NUMBERS_NS, description: 'Removes a number', fields: [path('phoneNumberId', 'Phone number id')] },
+
+  // ---- lab extensions ----
+  {
+    name: 'Extension', namespace: EXTENSIONS_NS, description: 'A lab extension of the account: a short number a lab phone dials to reach a flow',
+    fields: [
+      { name: 'id', type: 'string', description: 'Extension id' },
+      { name: 'accountId', type: 'string', description: 'Account the extension belongs to' },
+      { name: 'number', type: 'string', description: 'The extension, 2 to 8 digits (the lab dialplan sends 8000-8999 to the engine)' },
+      { name: 'name', type: 'string', description: 'A label' },
+      { name: 'enabled', type: 'bool', description: 'Takes calls (false: calls to it are refused)' },
+      { name: 'inboundFlowId', type: 'string', description: 'The flow a call to this extension runs (null: such calls are refused)' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When it was added' },
+      { name: 'dateModified', type: 'DateTime', description: 'When it last changed' },
+    ],
+  },
+  listOf('ExtensionList', 'Extension', EXTENSIONS_NS, 'A page of extensions'),
+  { name: 'ListExtensions', namespace: EXTENSIONS_NS, inherits: 'ListRequest', description: 'Lists the account\'s lab extensions', fields: [] },
+  { name: 'GetExtension', namespace: EXTENSIONS_NS, description: 'One lab extension', fields: [path('extensionId', 'Extension id')] },
+  {
+    name: 'NewExtension', namespace: EXTENSIONS_NS, description: 'Adds a lab extension to the account', xmlRootAliases: ['Extension'],
+    fields: [
+      { name: 'number', type: 'string', required: true, description: 'The extension, 2 to 8 digits; not registered in any account yet' },
+      { name: 'name', type: 'string', description: 'A label' },
+      { name: 'enabled', type: 'bool', description: 'Takes calls (default true)' },
+      { name: 'inboundFlowId', type: 'string', description: 'The flow a call to this extension runs (default: none, calls to it are refused)' },
+    ],
+  },
+  {
+    name: 'PatchExtension', namespace: EXTENSIONS_NS, description: 'Renames, enables or disables an extension, or changes its flow (the extension itself cannot change)', xmlRootAliases: ['Extension'],
+    fields: [
+      path('extensionId', 'Extension id'),
+      { name: 'name', type: 'string', description: 'A label' },
+      { name: 'enabled', type: 'bool', description: 'Takes calls' },
+      { name: 'inboundFlowId', type: 'string', description: 'The flow a call to this extension runs; "" or null: none (calls to it are refused)' },
+    ],
+  },
+  { name: 'DeleteExtension', namespace: EXTENSIONS_NS, description: 'Removes a lab extension', fields: [path('extensionId', 'Extension id')] },
+
+  // ---- account ----
+  {
+    name: 'Account', namespace: ACCOUNTS_NS, description: 'The account the request acts on, with its settings',
+    fields: [
+      { name: 'id', type: 'string', description: 'Account id' },
+      { name: 'name', type: 'string', description: 'Name of the account' },
+      { name: 'callerIdPassthrough', type: 'bool', description: 'A dial step may present the first party\'s number to the dialed party (callerId "first-party"); default false' },
+      { name: 'dateCreated', type: 'DateTime', description: 'When the account was created' },
+      { name: 'dateModified', type: 'DateTime', description: 'When its settings last changed (absent: never)' },
+    ],
+  },
+  { name: 'GetAccount', namespace: ACCOUNTS_NS, description: 'The account and its settings', fields: [] },
+  {
+    name: 'PatchAccount', namespace: ACCOUNTS_NS, description: 'Changes the account\'s settings; omitted fields keep their value', xmlRootAliases: ['Account'],
+    fields: [
+      { name: 'callerIdPassthrough', type: 'bool', description: 'true: dial steps may present the first party\'s number (only a SystemAdministrator may turn it on); false: they may not' },
+    ],
+  },
 
   // ---- live control ----
   {

@@ -12,9 +12,11 @@ import type { LiveControlService } from '../../services/live-control.js';
 import type { EventStreams } from '../../services/event-streams.js';
 import type { FlowSimulations } from '../../services/flow-simulation.js';
 import type { RecordingService } from '../../services/recordings.js';
+import type { ExtensionService } from '../../services/extensions.js';
+import type { AccountSettingsService } from '../../services/account-settings.js';
 import { deliveryView, webhookView } from '../event-views.js';
 import type { AuthContext } from '../auth.js';
-import { flowView, pageView, phoneNumberView, recordingView, sessionDetailView, sessionView } from '../views.js';
+import { accountView, extensionView, flowView, pageView, phoneNumberView, recordingView, sessionDetailView, sessionView } from '../views.js';
 import type { OperationName } from './registry.js';
 import type { Handler, HandlerContext } from './types.js';
 
@@ -24,6 +26,8 @@ export interface OperationServices {
   simulations: FlowSimulations;
   recordings: RecordingService;
   phoneNumbers: PhoneNumberService;
+  extensions: ExtensionService;
+  accounts: AccountSettingsService;
   sessions: SessionQueries;
   control: SessionControl;
   webhooks: WebhookService;
@@ -44,6 +48,11 @@ function account(ctx: HandlerContext): string {
   const auth: AuthContext | undefined = ctx.auth;
   if (!auth) throw new AppError('unauthenticated', 'Unauthorized', 'Authentication required');
   return auth.accountId;
+}
+
+function principal(ctx: HandlerContext): AuthContext['principal'] {
+  if (!ctx.auth) throw new AppError('unauthenticated', 'Unauthorized', 'Authentication required');
+  return ctx.auth.principal;
 }
 
 function text(request: Input, name: string): string {
@@ -161,6 +170,23 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
       await s.phoneNumbers.delete(account(ctx), text(ctx.request, 'phoneNumberId'));
       return { status: 204 };
     },
+
+    ListExtensions: async (ctx) => ({ status: 200, body: pageView(await s.extensions.list(account(ctx), ctx.request), extensionView, ctx.request) }),
+    GetExtension: async (ctx) => ({ status: 200, body: extensionView(await s.extensions.get(account(ctx), text(ctx.request, 'extensionId'))) }),
+    NewExtension: async (ctx) => {
+      const added = await s.extensions.add(account(ctx), ctx.request);
+      return { status: 201, body: extensionView(added), headers: createdAt(`/extensions/${encodeURIComponent(added.id)}`) };
+    },
+    PatchExtension: async (ctx) => ({
+      status: 200, body: extensionView(await s.extensions.update(account(ctx), text(ctx.request, 'extensionId'), withoutPath(ctx.request, 'extensionId'))),
+    }),
+    DeleteExtension: async (ctx) => {
+      await s.extensions.delete(account(ctx), text(ctx.request, 'extensionId'));
+      return { status: 204 };
+    },
+
+    GetAccount: async (ctx) => ({ status: 200, body: accountView(await s.accounts.get(account(ctx))) }),
+    PatchAccount: async (ctx) => ({ status: 200, body: accountView(await s.accounts.update(principal(ctx), account(ctx), ctx.request)) }),
 
     GetHealth: async () => ({ status: 200, body: { status: 'ok' } }),
     GetReadiness: async () => {

@@ -92,6 +92,18 @@ const ENTRIES = [
   { name: 'NewPhoneNumber', verb: 'POST', routes: ['/phone-numbers'], request: 'NewPhoneNumber', response: 'PhoneNumber', status: 201, tags: ['PhoneNumbers'], description: 'Adds a number the account calls from; a number registered in any account is refused (409).' },
   { name: 'PatchPhoneNumber', verb: 'PATCH', alsoVerbs: ['PUT'], routes: ['/phone-numbers/{phoneNumberId}'], request: 'PatchPhoneNumber', response: 'PhoneNumber', tags: ['PhoneNumbers'], description: 'Renames, enables or disables a number. The number itself cannot change: delete it and add the new one.' },
   { name: 'DeletePhoneNumber', verb: 'DELETE', routes: ['/phone-numbers/{phoneNumberId}'], request: 'DeletePhoneNumber', response: undefined, status: 204, tags: ['PhoneNumbers'], description: 'Removes a number.' },
+  // ---- lab extensions ----
+  { name: 'ListExtensions', verb: 'GET', routes: ['/extensions'], request: 'ListExtensions', response: 'ExtensionList', tags: ['Extensions'], list: true, description: 'Lists the account\'s lab extensions.' },
+  { name: 'GetExtension', verb: 'GET', routes: ['/extensions/{extensionId}'], request: 'GetExtension', response: 'Extension', tags: ['Extensions'], description: 'One lab extension.' },
+  { name: 'NewExtension', verb: 'POST', routes: ['/extensions'], request: 'NewExtension', response: 'Extension', status: 201, tags: ['Extensions'], description: 'Adds a lab extension (2 to 8 digits) whose inbound flow runs when a lab phone dials it; an extension registered in any account is refused (409).' },
+  { name: 'PatchExtension', verb: 'PATCH', alsoVerbs: ['PUT'], routes: ['/extensions/{extensionId}'], request: 'PatchExtension', response: 'Extension', tags: ['Extensions'], description: 'Renames, enables or disables an extension, or changes its inbound flow. The extension itself cannot change: delete it and add the new one.' },
+  { name: 'DeleteExtension', verb: 'DELETE', routes: ['/extensions/{extensionId}'], request: 'DeleteExtension', response: undefined, status: 204, tags: ['Extensions'], description: 'Removes a lab extension.' },
+  // ---- account ----
+  { name: 'GetAccount', verb: 'GET', routes: ['/account'], request: 'GetAccount', response: 'Account', tags: ['Account'], description: 'The account the request acts on and its settings.' },
+  {
+    name: 'PatchAccount', verb: 'PATCH', alsoVerbs: ['PUT'], routes: ['/account'], request: 'PatchAccount', response: 'Account', tags: ['Account'],
+    description: 'Changes the account\'s settings. Turning callerIdPassthrough on needs the SystemAdministrator role (403 otherwise): it lets flows present numbers the account does not own.',
+  },
   // ---- probes (public) ----
   { name: 'GetHealth', verb: 'GET', routes: ['/health'], request: 'GetHealth', response: 'Health', tags: ['Health'], requiresAuth: false, description: 'Liveness: 200 whenever the process serves HTTP, even while Asterisk is down.' },
   { name: 'GetReadiness', verb: 'GET', routes: ['/ready'], request: 'GetReadiness', response: 'Readiness', tags: ['Health'], requiresAuth: false, description: 'Readiness: 200 when ARI is connected and the database is writable, else 503 with Retry-After.' },
