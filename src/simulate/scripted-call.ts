@@ -45,7 +45,7 @@ function mediaLength(uri: string): { ms: number; estimated: boolean } {
   }
 }
 
-type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'storedRecordingFile' | 'deleteStoredRecording'
+type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'listBridgeIds' | 'storedRecordingFile' | 'deleteStoredRecording'
   | 'createChannel' | 'dial' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'playOnBridge' | 'startBridgeMoh' | 'stopBridgeMoh'
   | 'recordBridge' | 'continueInDialplan';
 
@@ -113,6 +113,7 @@ export class ScriptedCall implements TelephonyPort {
   originate(): Promise<PortResult> { return this.unsupported('originate'); }
   answer(): Promise<PortResult> { return this.unsupported('answer'); }
   listChannelIds(): Promise<PortResult<string[]>> { return this.unsupported('listChannelIds'); }
+  listBridgeIds(): Promise<PortResult<string[]>> { return this.unsupported('listBridgeIds'); }
   storedRecordingFile(): Promise<PortResult<{ data: Buffer; contentType: string }>> { return this.unsupported('storedRecordingFile'); }
   deleteStoredRecording(): Promise<PortResult> { return this.unsupported('deleteStoredRecording'); }
   // A simulation has one party: the dial and transfer steps get their outcome from simulate-flow.ts.

@@ -11,7 +11,7 @@
 // cause (17 busy; 18, 19, 21 no answer; others failed), and a refused create (500 "Allocation
 // failed": an unregistered endpoint) fails at once.
 import { randomUUID } from 'node:crypto';
-import { dialedLegId } from './leg-ids.js';
+import { dialBridgeId, dialedLegId } from './leg-ids.js';
 import type { DialOutcome } from '../domain/flow.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
@@ -69,7 +69,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
     return { outcome: 'failed', reason: target.reason };
   }
   const legId = dialedLegId(ctx.firstChannelId);
-  const bridgeId = randomUUID();
+  const bridgeId = dialBridgeId(ctx.firstChannelId);
   const news: LegNews[] = [];
   const listeners = new Set<() => void>();
   const notify = (): void => { for (const l of [...listeners]) l(); };
@@ -89,7 +89,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
   let recording: { finish(): Promise<void> } | undefined;
   let result: DialResult = { outcome: 'failed', reason: 'not dialed' };
   try {
-    const made = await ctx.port.createBridge(bridgeId);
+    const made = await ctx.port.createBridge(bridgeId, ctx.sessionId);
     if (!made.ok) return (result = { outcome: 'failed', reason: `bridge refused (${made.kind}): ${made.message}` });
     bridgeMade = true;
     ctx.timeline('bridge.created', { bridgeId, type: 'mixing' });

@@ -40,7 +40,7 @@ describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 
     assert.deepEqual(await bed.port.originate({ channelId: first, endpoint: `PJSIP/${CALLER}@trunk`, callerId: '+12125550100', timeoutSec: 5, variables: {}, appArgs: ['s'] }), { ok: true, value: undefined });
     await bed.waitEvent((e) => e.type === 'stasis-start' && e.channelId === first);
     const bridge = randomUUID();
-    assert.deepEqual(await bed.port.createBridge(bridge), { ok: true, value: undefined });
+    assert.deepEqual(await bed.port.createBridge(bridge, 'two-legs test'), { ok: true, value: undefined });
     assert.deepEqual(await bed.port.addToBridge(bridge, [first]), { ok: true, value: undefined });
     await bed.waitEvent((e) => e.type === 'bridge-entered' && e.channelId === first && e.bridgeId === bridge);
     const ring = `pb-${randomUUID()}`;
