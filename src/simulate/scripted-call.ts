@@ -65,8 +65,6 @@ export class ScriptedCall implements TelephonyPort {
   /** Text behind each simulated speech URI (see simulate-flow.ts), shown with what played. */
   readonly spoken = new Map<string, string>();
   private readonly parties: DialedParties;
-  /** Where a transfer sent the call (POST /channels/{id}/continue): it left the application. */
-  continuedTo: { context: string; extension: string } | undefined;
 
   constructor(
     readonly channelId: string,
@@ -145,9 +143,8 @@ export class ScriptedCall implements TelephonyPort {
   recordBridge(bridgeId: string, opts: { name: string }): Promise<PortResult> { return Promise.resolve(this.parties.recordBridge(bridgeId, opts.name)); }
 
   /** A blind transfer: the call leaves the application for the dialplan (StasisEnd). */
-  continueInDialplan(channelId: string, context: string, extension: string): Promise<PortResult> {
+  continueInDialplan(channelId: string): Promise<PortResult> {
     if (this.hungUp || channelId !== this.channelId) return notFound('Channel not found');
-    this.continuedTo = { context, extension };
     this.clock.setTimeout(() => {
       this.emit({ type: 'stasis-end', channelId, at: this.at() });
       this.hungUp = true;

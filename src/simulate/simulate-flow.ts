@@ -122,7 +122,7 @@ export async function simulateFlow(
     }, req, signal),
     transfer: async (to) => {
       record('session.transferred', { leg: CHANNEL, to, endpoint: `${SIMULATED_TECH}${to}`, context: TRANSFER_CONTEXT });
-      const res = await call.continueInDialplan(CHANNEL, TRANSFER_CONTEXT, to);
+      const res = await call.continueInDialplan(CHANNEL);
       if (!res.ok) return { ok: false, reason: `transfer failed (${res.kind}): ${res.message}` };
       transferredTo = to;
       return { ok: true };

@@ -202,8 +202,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   };
 
   /**
-   * Ends the sessions of engines that are gone (orphans.ts); ARI's channel list is fetched only if
-   * there are some. False when a list or a write failed (the pass is retried).
+   * Ends the sessions of engines that are gone (orphans.ts); ARI's channel and bridge lists are
+   * fetched only if there are some. False when a list or a write failed (the pass is retried).
    */
   const sweepOrphans = async (ari: () => Promise<AriState | undefined>): Promise<boolean> => {
     try {
