@@ -62,9 +62,13 @@ describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 
     assert.deepEqual(await bed.port.stopBridgeMoh(bridge), { ok: true, value: undefined });
     assert.deepEqual(await bed.port.hangup(leg), { ok: true, value: undefined });
     await bed.waitEvent((e) => e.type === 'bridge-left' && e.channelId === leg);
+    const listed = await bed.port.listBridgeIds();
+    assert.ok(listed.ok && listed.value.includes(bridge), 'GET /bridges lists the bridge');
     const rec = `rec-${randomUUID()}`;
     assert.deepEqual(await bed.port.recordBridge(bridge, { name: rec, format: 'wav', maxDurationSeconds: 0 }), { ok: true, value: undefined });
     assert.deepEqual(await bed.port.destroyBridge(bridge), { ok: true, value: undefined });
+    const after = await bed.port.listBridgeIds();
+    assert.ok(after.ok && !after.value.includes(bridge), 'a destroyed bridge is no longer listed');
     const finished = await bed.waitEvent((e) => e.type === 'recording-finished' && e.name === rec);
     assert.equal(finished.type === 'recording-finished' && finished.bridgeId, bridge, 'a bridge recording is routed by its bridge');
     assert.deepEqual(await bed.port.setVariable(first, 'ENGINE_TRANSFER_TO', 'PJSIP/phone2'), { ok: true, value: undefined });
