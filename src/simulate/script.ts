@@ -11,10 +11,10 @@ export interface SimulationScript extends CalleeScript {
 }
 
 /** The key of the party any number without its own entry reaches. */
-export const DEFAULT_PARTY = 'default';
+const DEFAULT_PARTY = 'default';
 /** What a dial step's `to` can be: an E.164 number or a lab extension. */
 const DIALED_KEY = /^(\+[1-9]\d{1,14}|\d{2,8})$/;
-export const MAX_DIALED_PARTIES = 20;
+const MAX_DIALED_PARTIES = 20;
 
 const CALLEE_KEYS = ['result', 'answerAfterMs', 'hangupAfterMs', 'dtmf'];
 const DTMF_KEYS = ['digits', 'atMs', 'afterPlaybackStarted', 'afterPlaybackFinished', 'delayMs', 'gapMs'];
