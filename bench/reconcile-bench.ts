@@ -2,9 +2,12 @@
 // same database: how long the restarted engine takes to settle the N sessions the dead process
 // left live (each call hung up in Asterisk, each session ended `failed`). Part of `npm run bench`.
 // Processes: the simulator (bench/simulator-host.ts, standing in for Asterisk, which outlives the
-// engine) and the engine as `npm start` runs it (src/main.ts), twice.
+// engine) and the engine as `npm start` runs it (src/main.ts), twice. With RECONCILE_DIAL=1 each
+// call is in a dial step, bridged with a second party: the restarted engine also hangs up the N
+// dialed parties and destroys the N bridges.
 //   npx tsx bench/reconcile-bench.ts              (N=1000)
 //   RECONCILE_N=3000 npx tsx bench/reconcile-bench.ts
+//   RECONCILE_N=500 RECONCILE_DIAL=1 npx tsx bench/reconcile-bench.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +20,8 @@ import { ApiClient, getStatus, putJson } from './lib/api.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const N = Number(process.env.RECONCILE_N ?? '') || 1000;
 const NUMBER = '+14155550103';
+const DIALED = '+14155550104';
+const DIAL = process.env.RECONCILE_DIAL === '1';
 const CALLER_ID = '+12125551234';
 const ACCOUNT = 'bench';
 /** Target of issue 10: N = 1,000 settled within 3 s of ARI being reachable. */
@@ -72,9 +77,15 @@ async function main(): Promise<void> {
     const res = await fetch(`${simUrl}/sim/stats`);
     return ((await res.json()) as { channels: number }).channels;
   };
+  const bridges = async (): Promise<number> => {
+    const res = await fetch(`${simUrl}/ari/bridges`, { headers: { authorization: `Basic ${Buffer.from(`engine:${ariPassword}`).toString('base64')}` } });
+    return ((await res.json()) as unknown[]).length;
+  };
   try {
-    if ((await putJson(simUrl, `/sim/callees/${encodeURIComponent(NUMBER)}`, { result: 'answer', answerAfterMs: 20 })) >= 300) {
-      throw new Error('the simulator refused the callee script');
+    for (const number of [NUMBER, DIALED]) {
+      if ((await putJson(simUrl, `/sim/callees/${encodeURIComponent(number)}`, { result: 'answer', answerAfterMs: 20 })) >= 300) {
+        throw new Error('the simulator refused the callee script');
+      }
     }
     const port = 20000 + Math.floor(Math.random() * 20000);
     const engine = (name: string): Child => {
@@ -95,7 +106,10 @@ async function main(): Promise<void> {
     await until('the engine to be ready', async () => (await getStatus(port, '/ready')) === 200, 60000);
     const api = new ApiClient(port, secret, ACCOUNT);
     await api.request('POST', '/phone-numbers', { number: CALLER_ID, name: 'bench caller ID', enabled: true });
-    const flow = await api.request('POST', '/flows', { name: 'hold', steps: [{ id: 'wait', type: 'pause', ms: 600000 }, { id: 'end', type: 'hangup' }] });
+    const hold = DIAL
+      ? { id: 'wait', type: 'dial', to: DIALED, timeoutMs: 60000, timeLimitMs: 600000 }
+      : { id: 'wait', type: 'pause', ms: 600000 };
+    const flow = await api.request('POST', '/flows', { name: 'hold', steps: [hold, { id: 'end', type: 'hangup' }] });
     const flowId = String((flow.body as { id: string }).id);
     let placed = 0;
     const client = async (): Promise<void> => {
@@ -106,7 +120,8 @@ async function main(): Promise<void> {
       }
     };
     await Promise.all(Array.from({ length: 16 }, client));
-    await until(`${N} calls up`, async () => (await channels()) >= N, 120000);
+    const legs = DIAL ? 2 * N : N;
+    await until(`${N} calls up`, async () => (await channels()) >= legs && (!DIAL || (await bridges()) >= N), 180000);
     api.close();
     await first.stop('SIGKILL');
 
@@ -116,19 +131,20 @@ async function main(): Promise<void> {
     await until('the restarted engine to be ready', async () => (await getStatus(port, '/ready')) === 200, 120000);
     const readyMs = performance.now() - spawned;
     const left = await channels();
+    const bridgesLeft = await bridges();
     const connected = logLine(lines, 'ARI connected');
     const settled = logLine(lines, 'sessions left live by a previous run settled');
     if (!connected || !settled) throw new Error(`the restarted engine did not log its reconciliation:\n${second.output()}`);
     const fromAri = Number(settled.time) - Number(connected.time);
     const within = fromAri <= TARGET_MS ? 'within' : 'OVER';
     process.stdout.write([
-      `reconcile ${N}: ${settled.hungUp} calls hung up, ${settled.gone} already gone, ${settled.failedWrites} failed writes`,
+      `reconcile ${N}${DIAL ? ' bridged' : ''}: ${settled.hungUp} calls hung up, ${settled.gone} already gone, ${settled.failedWrites} failed writes${DIAL ? `, ${settled.bridgesDestroyed} bridges destroyed` : ''}`,
       `  settled ${fromAri} ms after ARI connected (${within} the ${TARGET_MS} ms target); the bulk pass itself ${settled.ms} ms`,
-      `  restart to /ready 200: ${Math.round(readyMs)} ms (process start included); calls still up in Asterisk then: ${left}`,
+      `  restart to /ready 200: ${Math.round(readyMs)} ms (process start included); channels still up in Asterisk then: ${left}, bridges: ${bridgesLeft}`,
       '',
     ].join('\n'));
     await second.stop('SIGTERM');
-    if (left !== 0 || settled.hungUp !== N) process.exitCode = 1;
+    if (left !== 0 || bridgesLeft !== 0 || settled.hungUp !== N || (DIAL && settled.bridgesDestroyed !== N)) process.exitCode = 1;
   } finally {
     for (const child of children) await child.stop('SIGKILL', 0);
     rmSync(dir, { recursive: true, force: true });

@@ -19,6 +19,28 @@ export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string
       return { kind: 'leg', text: `Hangup requested${d.cause !== undefined ? ` (cause ${str(d.cause)})` : ''}` };
     case 'ari.channel-destroyed':
       return { kind: 'leg', text: `Channel ended: ${str(d.causeTxt)} (cause ${str(d.cause)})` };
+    case 'leg.created':
+      return { kind: 'leg', text: `Dialing ${str(d.number)} (${str(d.endpoint)})` };
+    case 'leg.answered':
+      return { kind: 'leg', text: 'Dialed party answered' };
+    case 'leg.failed':
+      return { kind: 'leg', text: `Dialed party could not be reached: ${str(d.message)}` };
+    case 'dial.ended':
+      return { kind: 'leg', text: `Dial ended: ${str(d.outcome)}${d.reason ? ` (${str(d.reason)})` : ''}` };
+    case 'bridge.created':
+      return { kind: 'leg', text: 'Bridge created' };
+    case 'bridge.destroyed':
+      return { kind: 'leg', text: 'Bridge destroyed' };
+    case 'bridge.playback':
+      return { kind: 'media', text: `Playing on the bridge ${Array.isArray(d.media) ? d.media.map(str).join(', ') : str(d.media)}` };
+    case 'ari.bridge-entered':
+      return { kind: 'leg', text: `${str(d.leg)} entered the bridge` };
+    case 'ari.bridge-left':
+      return { kind: 'leg', text: `${str(d.leg)} left the bridge` };
+    case 'ari.bridge-destroyed':
+      return { kind: 'leg', text: 'Asterisk destroyed the bridge' };
+    case 'session.transferred':
+      return { kind: 'leg', text: `Transferred to ${str(d.to)}` };
     case 'reconciled':
       return { kind: 'leg', text: d.found ? 'Channel found again after reconnecting' : 'Channel gone after reconnecting' };
     case 'flow.started':

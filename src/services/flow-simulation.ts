@@ -1,11 +1,12 @@
 // Flow simulation use case: a saved flow (its latest version) or an unsaved document, run against
-// one scripted callee or several scenarios, on a virtual clock (src/simulate/). Never places a
+// one simulation script (a callee and its dialed parties: simulate/script.ts) or several
+// scenarios, on a virtual clock (src/simulate/). Never places a
 // call: it works the same with the embedded simulator or a real Asterisk behind the engine.
 import { AppError, type FieldError } from '../domain/errors.js';
 import type { FlowDocument } from '../domain/flow.js';
 import { validateFlowDocument } from '../domain/flow-validation.js';
 import { FINAL_STATES, type SessionState } from '../domain/model.js';
-import { validateScript } from '../sim/index.js';
+import { readSimulationScript } from '../simulate/script.js';
 import { coverage, simulateFlow, type Coverage, type Scenario, type SimulationExpect, type SimulationLimits, type SimulationResult } from '../simulate/simulate-flow.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../log.js';
@@ -58,7 +59,7 @@ function readScenario(raw: unknown, field: string, errors: FieldError[]): Scenar
   }
   let script;
   try {
-    script = validateScript(raw.script ?? {}, `${field}.script`);
+    script = readSimulationScript(raw.script ?? {}, `${field}.script`);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     errors.push({ fieldName: message.split(':')[0] ?? `${field}.script`, errorCode: 'InvalidValue', message });

@@ -1,11 +1,14 @@
 // One answered call of a flow simulation, in process: the telephony port the real steps talk to,
-// played by a scripted callee (the simulator's callee-script language) on a virtual clock. Media
-// "play" for their known length (the simulator's sound lengths, or an estimate for spoken
-// media) and are recorded as what would have played.
+// played by a scripted callee (the simulator's callee-script language) on a virtual clock, with
+// the parties a dial step reaches and its bridge (dialed-parties.ts). Media "play" for their
+// known length (the simulator's sound lengths, or an estimate for spoken media) and are
+// recorded as what would have played.
 import type { CalleeScript, DtmfStep } from '../sim/types.js';
 import { BUILTIN_SOUNDS_MS } from '../sim/asterisk.js';
-import type { PortResult, TelephonyEvent, TelephonyPort } from '../telephony/port.js';
+import type { CreateChannelRequest, PortResult, TelephonyEvent, TelephonyPort } from '../telephony/port.js';
 import type { VirtualClock } from './virtual-clock.js';
+import { DialedParties } from './dialed-parties.js';
+import { partyFor, type SimulationScript } from './script.js';
 
 export interface PlayedMedia {
   atMs: number;
@@ -17,6 +20,8 @@ export interface PlayedMedia {
   state?: string;
   /** Length used for media whose real length the simulation cannot know (URLs, unknown sounds). */
   estimated?: boolean;
+  /** Played on the dial step's bridge (both parties hear it), not on the call's channel. */
+  bridgeId?: string;
 }
 
 const DIGIT_MS = 600;
@@ -45,9 +50,7 @@ function mediaLength(uri: string): { ms: number; estimated: boolean } {
   }
 }
 
-type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'storedRecordingFile' | 'deleteStoredRecording'
-  | 'createChannel' | 'dial' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'playOnBridge' | 'startBridgeMoh' | 'stopBridgeMoh'
-  | 'recordBridge' | 'continueInDialplan';
+type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'listBridgeIds' | 'storedRecordingFile' | 'deleteStoredRecording';
 
 const OK: Promise<PortResult> = Promise.resolve({ ok: true, value: undefined });
 const notFound = (message: string): Promise<PortResult<never>> => Promise.resolve({ ok: false, kind: 'not-found', message });
@@ -55,19 +58,27 @@ const notFound = (message: string): Promise<PortResult<never>> => Promise.resolv
 export class ScriptedCall implements TelephonyPort {
   readonly played: PlayedMedia[] = [];
   private listener: ((event: TelephonyEvent) => void) | undefined;
-  private playbacks = new Map<string, { finish: unknown; entry: PlayedMedia }>();
+  private playbacks = new Map<string, { finish: unknown; entry: PlayedMedia; on: { channelId?: string; bridgeId?: string } }>();
   private started = 0;
   private finished = 0;
   private hungUp = false;
   /** Text behind each simulated speech URI (see simulate-flow.ts), shown with what played. */
   readonly spoken = new Map<string, string>();
+  private readonly parties: DialedParties;
 
   constructor(
     readonly channelId: string,
     private readonly clock: VirtualClock,
-    private readonly script: CalleeScript,
+    private readonly script: SimulationScript,
     private readonly onFarEndHangup: () => void,
-  ) {}
+  ) {
+    this.parties = new DialedParties({
+      clock, firstChannelId: channelId,
+      emit: (event) => this.listener?.(event),
+      scriptFor: (number) => partyFor(script, number),
+      play: (playbackId, media, bridgeId) => this.startPlayback(playbackId, media, { bridgeId }),
+    });
+  }
 
   /** The call is answered: the script's timed DTMF and hangup start counting. */
   answered(): void {
@@ -76,13 +87,15 @@ export class ScriptedCall implements TelephonyPort {
       this.clock.setTimeout(() => {
         if (this.hungUp) return;
         this.hungUp = true;
+        this.parties.firstPartyGone();
         this.onFarEndHangup();
       }, this.script.hangupAfterMs);
     }
   }
 
+  /** An event of the call's channel (nothing once it hung up) or of a bridge playback (always). */
   private emit(event: TelephonyEvent): void {
-    if (!this.hungUp) this.listener?.(event);
+    if (!this.hungUp || ('bridgeId' in event && event.bridgeId !== undefined)) this.listener?.(event);
   }
 
   private at(): string {
@@ -113,22 +126,40 @@ export class ScriptedCall implements TelephonyPort {
   originate(): Promise<PortResult> { return this.unsupported('originate'); }
   answer(): Promise<PortResult> { return this.unsupported('answer'); }
   listChannelIds(): Promise<PortResult<string[]>> { return this.unsupported('listChannelIds'); }
+  listBridgeIds(): Promise<PortResult<string[]>> { return this.unsupported('listBridgeIds'); }
   storedRecordingFile(): Promise<PortResult<{ data: Buffer; contentType: string }>> { return this.unsupported('storedRecordingFile'); }
   deleteStoredRecording(): Promise<PortResult> { return this.unsupported('deleteStoredRecording'); }
-  // A simulation has one party: the dial and transfer steps get their outcome from simulate-flow.ts.
-  createChannel(): Promise<PortResult> { return this.unsupported('createChannel'); }
-  dial(): Promise<PortResult> { return this.unsupported('dial'); }
-  createBridge(): Promise<PortResult> { return this.unsupported('createBridge'); }
-  addToBridge(): Promise<PortResult> { return this.unsupported('addToBridge'); }
-  destroyBridge(): Promise<PortResult> { return this.unsupported('destroyBridge'); }
-  playOnBridge(): Promise<PortResult> { return this.unsupported('playOnBridge'); }
-  startBridgeMoh(): Promise<PortResult> { return this.unsupported('startBridgeMoh'); }
-  stopBridgeMoh(): Promise<PortResult> { return this.unsupported('stopBridgeMoh'); }
-  recordBridge(): Promise<PortResult> { return this.unsupported('recordBridge'); }
-  continueInDialplan(): Promise<PortResult> { return this.unsupported('continueInDialplan'); }
+  createChannel(req: CreateChannelRequest): Promise<PortResult> { return Promise.resolve(this.parties.createChannel(req)); }
+  dial(channelId: string, _caller: string, timeoutSec: number): Promise<PortResult> { return Promise.resolve(this.parties.dial(channelId, timeoutSec)); }
+  createBridge(bridgeId: string): Promise<PortResult> { return Promise.resolve(this.parties.createBridge(bridgeId)); }
+  addToBridge(bridgeId: string, channelIds: string[]): Promise<PortResult> {
+    if (this.hungUp && channelIds.includes(this.channelId)) return notFound('Channel not found');
+    return Promise.resolve(this.parties.addToBridge(bridgeId, channelIds));
+  }
+  destroyBridge(bridgeId: string): Promise<PortResult> { return Promise.resolve(this.parties.destroyBridge(bridgeId)); }
+  playOnBridge(bridgeId: string, playbackId: string, media: string[]): Promise<PortResult> { return Promise.resolve(this.parties.playOnBridge(bridgeId, playbackId, media)); }
+  startBridgeMoh(bridgeId: string): Promise<PortResult> { return Promise.resolve(this.parties.bridgeExists(bridgeId)); }
+  stopBridgeMoh(bridgeId: string): Promise<PortResult> { return Promise.resolve(this.parties.bridgeExists(bridgeId)); }
+  recordBridge(bridgeId: string, opts: { name: string }): Promise<PortResult> { return Promise.resolve(this.parties.recordBridge(bridgeId, opts.name)); }
+
+  /** A blind transfer: the call leaves the application for the dialplan (StasisEnd). */
+  continueInDialplan(channelId: string): Promise<PortResult> {
+    if (this.hungUp || channelId !== this.channelId) return notFound('Channel not found');
+    this.clock.setTimeout(() => {
+      this.emit({ type: 'stasis-end', channelId, at: this.at() });
+      this.hungUp = true;
+    }, 0);
+    return OK;
+  }
 
   play(channelId: string, playbackId: string, media: string[]): Promise<PortResult> {
     if (this.hungUp || channelId !== this.channelId) return notFound('Channel not found');
+    this.startPlayback(playbackId, media, { channelId });
+    return OK;
+  }
+
+  /** A playback on the channel (it counts for the callee's DTMF triggers) or on the bridge. */
+  private startPlayback(playbackId: string, media: string[], on: { channelId?: string; bridgeId?: string }): PlayedMedia {
     const lengths = media.map((uri) => {
       const text = this.spoken.get(uri);
       return text !== undefined ? { ms: text.length * SPOKEN_CHARACTER_MS, estimated: true } : mediaLength(uri);
@@ -138,17 +169,19 @@ export class ScriptedCall implements TelephonyPort {
       atMs: this.clock.now(), playbackId, media,
       ...(text ? { text } : {}),
       ...(lengths.some((l) => l.estimated) ? { estimated: true } : {}),
+      ...(on.bridgeId !== undefined ? { bridgeId: on.bridgeId } : {}),
     };
     this.played.push(entry);
     const total = lengths.reduce((sum, l) => sum + l.ms, 0);
     this.clock.setTimeout(() => {
-      this.emit({ type: 'playback-started', playbackId, channelId, at: this.at() });
+      this.emit({ type: 'playback-started', playbackId, ...on, at: this.at() });
+      if (on.bridgeId !== undefined) return;
       this.started += 1;
       this.triggers('afterPlaybackStarted', this.started);
     }, 0);
     const finish = this.clock.setTimeout(() => this.finish(playbackId, 'done'), total);
-    this.playbacks.set(playbackId, { finish, entry });
-    return OK;
+    this.playbacks.set(playbackId, { finish, entry, on });
+    return entry;
   }
 
   private finish(playbackId: string, state: string, stopped = false): void {
@@ -157,7 +190,8 @@ export class ScriptedCall implements TelephonyPort {
     this.playbacks.delete(playbackId);
     this.clock.clearTimeout(pb.finish);
     pb.entry.state = stopped ? 'stopped' : state;
-    this.emit({ type: 'playback-finished', playbackId, channelId: this.channelId, state, at: this.at() });
+    this.emit({ type: 'playback-finished', playbackId, ...pb.on, state, at: this.at() });
+    if (pb.on.bridgeId !== undefined) return;
     this.finished += 1;
     this.triggers('afterPlaybackFinished', this.finished);
   }
@@ -180,7 +214,11 @@ export class ScriptedCall implements TelephonyPort {
     return OK;
   }
 
-  hangup(): Promise<PortResult> { this.hungUp = true; return OK; }
+  hangup(channelId: string): Promise<PortResult> {
+    if (this.parties.isParty(channelId)) return Promise.resolve(this.parties.hangup(channelId));
+    this.hungUp = true;
+    return OK;
+  }
   setVariable(): Promise<PortResult> { return OK; }
   startMoh(): Promise<PortResult> { return OK; }
   stopMoh(): Promise<PortResult> { return OK; }

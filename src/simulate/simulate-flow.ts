@@ -1,22 +1,27 @@
-// Flow simulation: the real flow runner and steps, against a scripted callee (ScriptedCall) on a
-// virtual clock. Never touches a telephony server; the same input gives the same output.
+// Flow simulation: the real flow runner and steps — the dial step's real bridging included —
+// against a scripted callee and scripted dialed parties (ScriptedCall, script.ts) on a virtual
+// clock. Never touches a telephony server; the same input gives the same output.
 import type { FlowDocument } from '../domain/flow.js';
 import type { Flow, SessionState } from '../domain/model.js';
 import { stepEdges } from '../domain/flow-graph.js';
-import type { CalleeScript } from '../sim/types.js';
 import { CallMedia } from '../telephony/call-media.js';
+import { dialAndBridge } from '../telephony/dial.js';
+import { TRANSFER_CONTEXT } from '../telephony/call-session.js';
+import type { TelephonyEvent } from '../telephony/port.js';
 import { FlowRunner } from '../telephony/flow-runner.js';
 import { DEFAULT_STEP_TIMING } from '../telephony/steps/types.js';
 import type { Logger } from '../log.js';
 import type { Speaker } from '../tts/speech.js';
 import { ScriptedCall, type PlayedMedia } from './scripted-call.js';
+import { SIMULATED_TECH } from './dialed-parties.js';
+import type { SimulationScript } from './script.js';
 import { VirtualClock } from './virtual-clock.js';
 
 export interface SimulationLimits { flowMaxSteps: number; flowMaxDurationMs: number }
 
 export interface SimulationExpect { state?: SessionState; variables?: Record<string, string>; path?: string[] }
 
-export interface Scenario { name?: string; script: CalleeScript; expect?: SimulationExpect }
+export interface Scenario { name?: string; script: SimulationScript; expect?: SimulationExpect }
 
 export interface SimulationResult {
   name?: string;
@@ -33,6 +38,11 @@ export interface SimulationResult {
 
 const DEFAULT_RING_MS = 1000;
 const CHANNEL = 'simulated-channel';
+/** The engine's default wait for ChannelDestroyed after its own hangup. */
+const HANGUP_CONFIRM_MS = 5000;
+
+/** The caller ID a dialed party sees when the dial step names none: the session's own number, which a simulation does not have. */
+const SESSION_NUMBER = 'session-number';
 
 const OUTCOME: Record<string, SessionState> = { busy: 'busy', 'no-answer': 'no-answer', congestion: 'failed', reject: 'failed', fail: 'failed' };
 
@@ -64,14 +74,27 @@ export async function simulateFlow(
   }
 
   const callAbort = new AbortController();
+  let transferredTo: string | undefined;
   const call = new ScriptedCall(CHANNEL, clock, script, () => {
     record('hangup', { by: 'callee' });
     callAbort.abort('far end hung up');
   });
   const media = new CallMedia();
-  call.onEvent((event) => { media.handle(event); });
+  let dialedLeg: ((event: TelephonyEvent) => void) | undefined;
+  // Routed as the call session routes them: bridge events to the timeline, a dialed leg's events
+  // to its dial step, the rest (the call's channel, bridge playbacks) to the call's media.
+  call.onEvent((event) => {
+    if (event.type === 'bridge-entered' || event.type === 'bridge-left' || event.type === 'bridge-destroyed') {
+      record(`ari.${event.type}`, { bridgeId: event.bridgeId, ...('channelId' in event ? { leg: event.channelId } : {}) });
+    } else if ('channelId' in event && event.channelId !== undefined && event.channelId !== CHANNEL) {
+      dialedLeg?.(event);
+    } else {
+      media.handle(event);
+    }
+  });
   const flow: Flow = { id: 'simulated', accountId: 'simulation', name: document.name, version: 1, document, dateCreated: '', dateModified: '' };
   let ids = 0;
+  const newId = (kind: string): string => `${kind}-${++ids}`;
   // Speech is not synthesized: a placeholder URI stands for it, and the text shows in `media`.
   let spoken = 0;
   const speaker: Speaker = {
@@ -86,16 +109,23 @@ export async function simulateFlow(
     variables: () => ({ ...variables }),
     setVariable: (name, value) => { variables[name] = value; },
     timeline: record,
-    newId: (kind) => `${kind}-${++ids}`,
-    // No second party exists in a simulation: a dial fails (its onFailed path is taken) and a
-    // transfer is taken as done (the engine's part of the call is over).
-    dial: (req) => {
-      record('dial.ended', { to: req.to, outcome: 'failed', reason: 'not simulated: a dial connects a real second party' });
-      return Promise.resolve({ outcome: 'failed', reason: 'not simulated' });
-    },
-    transfer: (to) => {
-      record('session.transferred', { to });
-      return Promise.resolve({ ok: true });
+    newId,
+    // The dial step's own code, against the script's dialed parties: no routing or caller-ID
+    // check (a simulation has no account), the number goes to the party the script gives it.
+    dial: (req, signal) => dialAndBridge({
+      port: call, sessionId: 'simulation', firstChannelId: CHANNEL, media, hangupConfirmMs: HANGUP_CONFIRM_MS,
+      recordingGraceMs: DEFAULT_STEP_TIMING.recordingGraceMs, timeline: record, timers: clock,
+      newId: (kind) => (kind === 'leg' || kind === 'bridge' ? `${CHANNEL}-${kind}-${++ids}` : newId(kind === 'playback' ? 'pb' : 'rec')),
+      resolve: (to, callerId) => Promise.resolve({ ok: true, endpoint: `${SIMULATED_TECH}${to}`, callerNumber: callerId ?? SESSION_NUMBER }),
+      attach: () => undefined,
+      setDialedLeg: (handler) => { dialedLeg = handler; },
+    }, req, signal),
+    transfer: async (to) => {
+      record('session.transferred', { leg: CHANNEL, to, endpoint: `${SIMULATED_TECH}${to}`, context: TRANSFER_CONTEXT });
+      const res = await call.continueInDialplan(CHANNEL);
+      if (!res.ok) return { ok: false, reason: `transfer failed (${res.kind}): ${res.message}` };
+      transferredTo = to;
+      return { ok: true };
     },
   }, callAbort.signal, limits, (reason) => callAbort.abort(reason));
 
@@ -108,7 +138,9 @@ export async function simulateFlow(
   const outcome = await clock.run(run);
   const state: SessionState = outcome.failure ? 'failed' : 'completed';
   record('state', { state });
-  return finish(state, outcome.failure ?? outcome.reason, call.played);
+  // As the call core ends a transferred call: completed, saying where it went.
+  const reason = outcome.failure ?? (outcome.transferred && transferredTo !== undefined ? `transferred to ${transferredTo}` : outcome.reason);
+  return finish(state, reason, call.played);
 }
 
 function checkExpect(expect: SimulationExpect | undefined, r: SimulationResult): string[] {

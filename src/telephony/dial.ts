@@ -17,12 +17,12 @@
 // is not gone yet and its end awaited. A refused create (500 "Allocation failed": an
 // unregistered endpoint) fails at once.
 import { randomUUID } from 'node:crypto';
-import { dialedLegId } from './leg-ids.js';
+import { dialBridgeId, dialedLegId } from './leg-ids.js';
 import type { DialOutcome } from '../domain/flow.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
 import type { CallMedia } from './call-media.js';
-import { CallAborted, waitUntil } from './wait.js';
+import { CallAborted, REAL_TIMERS, waitUntil, type Timers } from './wait.js';
 
 export interface DialRequest {
   to: string;
@@ -61,6 +61,18 @@ export interface DialContext {
   attach(kind: 'channel' | 'bridge', id: string): void;
   /** Feeds the dialed leg's events: set while a dial runs. */
   setDialedLeg(handler: ((event: TelephonyEvent) => void) | undefined): void;
+  /** The waits' timers (default Node's; a flow simulation passes its virtual clock). */
+  timers?: Timers;
+  /** Ids of what the dial creates (default: leg-ids.ts's and random ones; a simulation passes repeatable ones). */
+  newId?: (kind: 'leg' | 'bridge' | 'playback' | 'recording') => string;
+}
+
+function randomIds(firstChannelId: string): (kind: 'leg' | 'bridge' | 'playback' | 'recording') => string {
+  return (kind) => {
+    if (kind === 'leg') return dialedLegId(firstChannelId);
+    if (kind === 'bridge') return dialBridgeId(firstChannelId);
+    return `${kind === 'playback' ? 'pb' : 'rec'}-${randomUUID()}`;
+  };
 }
 
 /** The channel variable carrying the session id (as on the first leg). */
@@ -68,14 +80,15 @@ const SESSION_ID_VARIABLE = 'ENGINE_SESSION_ID';
 /** Grace beyond the ring time for Asterisk's own dial timeout to end the leg. */
 const RING_GRACE_MS = 10_000;
 
-export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: AbortSignal): Promise<DialResult> {
+export async function dialAndBridge(given: DialContext, req: DialRequest, signal: AbortSignal): Promise<DialResult> {
+  const ctx = { ...given, timers: given.timers ?? REAL_TIMERS, newId: given.newId ?? randomIds(given.firstChannelId) };
   const target = await ctx.resolve(req.to, req.callerId);
   if (!target.ok) {
     ctx.timeline('dial.ended', { outcome: 'failed', reason: target.reason });
     return { outcome: 'failed', reason: target.reason };
   }
-  const legId = dialedLegId(ctx.firstChannelId);
-  const bridgeId = randomUUID();
+  const legId = ctx.newId('leg');
+  const bridgeId = ctx.newId('bridge');
   const news: LegNews[] = [];
   const listeners = new Set<() => void>();
   const notify = (): void => { for (const l of [...listeners]) l(); };
@@ -99,7 +112,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
   let recording: { finish(): Promise<void> } | undefined;
   let result: DialResult = { outcome: 'failed', reason: 'not dialed' };
   try {
-    const made = await ctx.port.createBridge(bridgeId);
+    const made = await ctx.port.createBridge(bridgeId, ctx.sessionId);
     if (!made.ok) return (result = { outcome: 'failed', reason: `bridge refused (${made.kind}): ${made.message}` });
     bridgeMade = true;
     ctx.timeline('bridge.created', { bridgeId, type: 'mixing' });
@@ -123,7 +136,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
     if (!dialed.ok && dialed.kind !== 'not-found') {
       return (result = { outcome: 'failed', reason: `dial refused (${dialed.kind}): ${dialed.message}` });
     }
-    const first = await waitUntil(() => seen('answered') ?? finalStatus ?? seen('destroyed'), subscribe, signal, req.timeoutMs + RING_GRACE_MS);
+    const first = await waitUntil(() => seen('answered') ?? finalStatus ?? seen('destroyed'), subscribe, signal, req.timeoutMs + RING_GRACE_MS, ctx.timers);
     if (first === undefined) return (result = { outcome: 'no-answer', reason: `no answer within ${req.timeoutMs} ms` });
     if ('outcome' in first) return (result = first);
     if (first.kind === 'destroyed') return (result = unanswered(first.cause, first.causeTxt));
@@ -133,13 +146,13 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
     const bridged = await ctx.port.addToBridge(bridgeId, [legId]);
     if (!bridged.ok) {
       // Refused because the party hung up right after answering (its end is on its way)?
-      const gone = await waitUntil(() => seen('destroyed'), subscribe, signal, ctx.hangupConfirmMs);
+      const gone = await waitUntil(() => seen('destroyed'), subscribe, signal, ctx.hangupConfirmMs, ctx.timers);
       if (gone?.kind === 'destroyed') return (result = { outcome: 'answered', reason: `the dialed party hung up at once: cause ${gone.cause} (${gone.causeTxt})` });
       return (result = { outcome: 'failed', reason: `bridge refused the dialed party (${bridged.kind}): ${bridged.message}` });
     }
     if (req.announce) announcement = await playOnBridge(ctx, bridgeId, req.announce);
     if (req.record) recording = await recordBridge(ctx, bridgeId, req);
-    const over = await waitUntil(() => seen('destroyed'), subscribe, signal, req.timeLimitMs);
+    const over = await waitUntil(() => seen('destroyed'), subscribe, signal, req.timeLimitMs, ctx.timers);
     const gone = over?.kind === 'destroyed' ? over : undefined;
     result = {
       outcome: 'answered',
@@ -154,7 +167,7 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
     if (announcement) await announcement.stop();
     if (!leg.gone) {
       await leg.hangup(onNews);
-      await waitUntil(() => seen('destroyed'), subscribe, new AbortController().signal, ctx.hangupConfirmMs + 1_000);
+      await waitUntil(() => seen('destroyed'), subscribe, new AbortController().signal, ctx.hangupConfirmMs + 1_000, ctx.timers);
     }
     if (bridgeMade) {
       const destroyed = await ctx.port.destroyBridge(bridgeId);
@@ -169,8 +182,10 @@ export async function dialAndBridge(ctx: DialContext, req: DialRequest, signal: 
 }
 
 /** Records the bridge; `finish` waits (bounded) for its RecordingFinished and registers it. */
-async function recordBridge(ctx: DialContext, bridgeId: string, req: DialRequest): Promise<{ finish(): Promise<void> } | undefined> {
-  const name = `rec-${randomUUID()}`;
+type Dialing = DialContext & Required<Pick<DialContext, 'timers' | 'newId'>>;
+
+async function recordBridge(ctx: Dialing, bridgeId: string, req: DialRequest): Promise<{ finish(): Promise<void> } | undefined> {
+  const name = ctx.newId('recording');
   const watch = ctx.media.expectRecording(name);
   const maxDurationSeconds = req.timeLimitMs === undefined ? 0 : Math.ceil(req.timeLimitMs / 1000) + 1;
   const res = await ctx.port.recordBridge(bridgeId, { name, format: 'wav', maxDurationSeconds });
@@ -183,7 +198,7 @@ async function recordBridge(ctx: DialContext, bridgeId: string, req: DialRequest
   return {
     finish: async () => {
       const subscribe = (l: () => void): (() => void) => ctx.media.subscribe(l);
-      const outcome = await waitUntil(() => watch.finished ?? (watch.failed !== undefined ? { state: 'failed' } : undefined), subscribe, new AbortController().signal, ctx.recordingGraceMs);
+      const outcome = await waitUntil(() => watch.finished ?? (watch.failed !== undefined ? { state: 'failed' } : undefined), subscribe, new AbortController().signal, ctx.recordingGraceMs, ctx.timers);
       ctx.media.forgetRecording(name);
       // The `recording.finished` row (state done) registers the recording with the session.
       ctx.timeline('recording.finished', { name, stepId: req.stepId, format: 'wav', bridgeId, ...(outcome ?? { state: 'lost' }) });
@@ -212,7 +227,7 @@ function unanswered(cause: number, causeTxt: string): DialResult {
 }
 
 /** Ringing tone (a playback on the bridge) or music on hold to the first party while the leg rings. */
-async function startRingback(ctx: DialContext, bridgeId: string, kind: 'ringing' | 'moh'): Promise<{ stop(): Promise<void> }> {
+async function startRingback(ctx: Dialing, bridgeId: string, kind: 'ringing' | 'moh'): Promise<{ stop(): Promise<void> }> {
   if (kind === 'moh') {
     const res = await ctx.port.startBridgeMoh(bridgeId);
     if (!res.ok) ctx.timeline('error', { op: 'startBridgeMoh', kind: res.kind, message: res.message });
@@ -222,8 +237,8 @@ async function startRingback(ctx: DialContext, bridgeId: string, kind: 'ringing'
 }
 
 /** A playback every channel of the bridge hears; `stop` ends it if it still plays. */
-async function playOnBridge(ctx: DialContext, bridgeId: string, media: string[]): Promise<{ stop(): Promise<void> }> {
-  const playbackId = `pb-${randomUUID()}`;
+async function playOnBridge(ctx: Dialing, bridgeId: string, media: string[]): Promise<{ stop(): Promise<void> }> {
+  const playbackId = ctx.newId('playback');
   const watch = ctx.media.expectPlayback(playbackId);
   const res = await ctx.port.playOnBridge(bridgeId, playbackId, media);
   ctx.timeline('bridge.playback', { bridgeId, playbackId, media, ...(res.ok ? {} : { kind: res.kind, message: res.message }) });

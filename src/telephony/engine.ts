@@ -12,6 +12,7 @@ import { CallSession } from './call-session.js';
 import { LiveCalls } from './live-calls.js';
 import { newOwner } from './owner.js';
 import { endOrphans } from './orphans.js';
+import type { AriState } from './reconcile.js';
 import { InboundCalls, type InboundRefusal } from './inbound.js';
 import { checkE164 } from '../domain/e164.js';
 import { checkDestination } from '../domain/destination-policy.js';
@@ -210,17 +211,17 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
         call.conclude('failed', 'channel vanished while the ARI connection was down (Asterisk restarted or the call ended unseen)');
       }
     }
-    return sweepOrphans(async () => present);
+    return sweepOrphans(() => withBridges(present));
   };
 
   /**
-   * Ends the sessions of engines that are gone (orphans.ts); ARI's channel list is fetched only if
-   * there are some. False when a list or a write failed (the pass is retried).
+   * Ends the sessions of engines that are gone (orphans.ts); ARI's channel and bridge lists are
+   * fetched only if there are some. False when a list or a write failed (the pass is retried).
    */
-  const sweepOrphans = async (channels: () => Promise<ReadonlySet<string> | undefined>): Promise<boolean> => {
+  const sweepOrphans = async (ari: () => Promise<AriState | undefined>): Promise<boolean> => {
     try {
       const started = performance.now();
-      const settled = await endOrphans(orphanDeps, channels);
+      const settled = await endOrphans(orphanDeps, ari);
       if (settled.taken > 0) logger.info({ ...settled, ms: Math.round(performance.now() - started) }, 'sessions left live by a previous run settled');
       return settled.complete;
     } catch (err) {
@@ -229,9 +230,16 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     }
   };
 
-  const listChannels = async (): Promise<ReadonlySet<string> | undefined> => {
+  /** ARI's bridges with a channel list already taken (undefined when the bridges cannot be listed). */
+  const withBridges = async (channels: ReadonlySet<string>): Promise<AriState | undefined> => {
+    const bridges = await port.listBridgeIds();
+    if (!bridges.ok) logger.warn({ kind: bridges.kind }, 'cannot list ARI bridges to reconcile');
+    return bridges.ok ? { channels, bridges: bridges.value } : undefined;
+  };
+
+  const listAri = async (): Promise<AriState | undefined> => {
     const listed = await port.listChannelIds();
-    return listed.ok ? new Set(listed.value) : undefined;
+    return listed.ok ? withBridges(new Set(listed.value)) : undefined;
   };
 
   /** Until a pass succeeds while connected: a failed list or write is retried with backoff. */
@@ -347,7 +355,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   // The lease on our live sessions; the same tick looks for sessions of engines that are gone.
   const leaseTimer = setInterval(() => {
     void store.renewLeases(owner.id, owner.leaseExpires()).catch((err: unknown) => logger.warn({ err }, 'renewing session leases failed'));
-    if (port.isConnected()) void sweepOrphans(listChannels);
+    if (port.isConnected()) void sweepOrphans(listAri);
   }, Math.max(1_000, Math.floor(leaseMs / 3)));
   leaseTimer.unref();
 

@@ -1,16 +1,34 @@
-// Channel ids of the legs a session dials: derived from the session's first channel, so that a
-// process that restarts after a crash can tell, from Asterisk's channel list alone, which
-// channels belong to the sessions it settles (reconcile.ts) and hang up a dialed party too.
+// Ids of what a session's dial step creates in Asterisk — the dialed leg's channel and the mixing
+// bridge — derived from the session's first channel, so that a process that restarts after a
+// crash can tell, from Asterisk's channel and bridge lists alone, which belong to the sessions it
+// settles (reconcile.ts): it hangs up a dialed party and destroys the bridge too (a bridge
+// outlives its channels, and nothing subscribes the application to an empty one).
 import { randomUUID } from 'node:crypto';
 
-const MARK = '-leg-';
+const LEG_MARK = '-leg-';
+const BRIDGE_MARK = '-bridge-';
+
+const derived = (firstChannelId: string, mark: string): string => `${firstChannelId}${mark}${randomUUID().slice(0, 8)}`;
+
+function firstChannelOf(id: string, mark: string): string | undefined {
+  const at = id.lastIndexOf(mark);
+  return at > 0 ? id.slice(0, at) : undefined;
+}
 
 export function dialedLegId(firstChannelId: string): string {
-  return `${firstChannelId}${MARK}${randomUUID().slice(0, 8)}`;
+  return derived(firstChannelId, LEG_MARK);
 }
 
 /** The first channel of the session that dialed `channelId`, or undefined for a session's first channel. */
 export function firstChannelOfLeg(channelId: string): string | undefined {
-  const at = channelId.lastIndexOf(MARK);
-  return at > 0 ? channelId.slice(0, at) : undefined;
+  return firstChannelOf(channelId, LEG_MARK);
+}
+
+export function dialBridgeId(firstChannelId: string): string {
+  return derived(firstChannelId, BRIDGE_MARK);
+}
+
+/** The first channel of the session whose dial made bridge `bridgeId`, or undefined for a bridge not made so. */
+export function firstChannelOfBridge(bridgeId: string): string | undefined {
+  return firstChannelOf(bridgeId, BRIDGE_MARK);
 }

@@ -1,7 +1,8 @@
 // Sessions left live by an engine that is gone (SIGKILL, crash, a lost host): once its lease
 // expired, or at once when it was a process of this host, this engine takes them over (one
 // compare-and-set on the owner for all of them, so two engines never both settle one) and settles
-// them in bulk (reconcile.ts): a call still up is hung up, and each session ends `failed` through
+// them in bulk (reconcile.ts): a call still up is hung up (with what its dial step had made: the
+// dialed party and the bridge), and each session ends `failed` through
 // a recorder, so it gets its one `session.ended` event like any other session.
 import type { Logger } from '../log.js';
 import type { Session } from '../domain/model.js';
@@ -9,7 +10,7 @@ import type { Store } from '../store/store.js';
 import { initialSnapshot } from '../events/event-model.js';
 import type { TelephonyPort } from './port.js';
 import { ownerIsGone, type Owner } from './owner.js';
-import { settleOrphans, type OrphanSettlement } from './reconcile.js';
+import { settleOrphans, type AriState, type OrphanSettlement } from './reconcile.js';
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
 
 export interface OrphanDeps {
@@ -33,16 +34,17 @@ export interface OrphanSweep extends OrphanSettlement {
 }
 
 /**
- * Ends the orphans among the live sessions of other owners. `channels` lists what ARI has now; it
- * is asked only when there is an orphan (the periodic sweep costs one indexed query otherwise).
+ * Ends the orphans among the live sessions of other owners. `ari` lists what ARI has now (channels
+ * and bridges); it is asked only when there is an orphan (the periodic sweep costs one indexed
+ * query otherwise), and before the takeover, so that a failed list leaves the orphans for a retry.
  */
-export async function endOrphans(deps: OrphanDeps, channels: () => Promise<ReadonlySet<string> | undefined>): Promise<OrphanSweep> {
+export async function endOrphans(deps: OrphanDeps, ari: () => Promise<AriState | undefined>): Promise<OrphanSweep> {
   const { store, owner } = deps;
-  const none: OrphanSweep = { hungUp: 0, gone: 0, failedWrites: 0, taken: 0, complete: true };
+  const none: OrphanSweep = { hungUp: 0, gone: 0, failedWrites: 0, bridgesDestroyed: 0, taken: 0, complete: true };
   const candidates = (await store.listLiveSessionsNotOwnedBy(owner.id)).filter((s) => !deps.isOurs(s.id)
     && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires)));
   if (candidates.length === 0) return none;
-  const present = await channels();
+  const present = await ari();
   if (!present) return { ...none, complete: false };
   const taken = new Set(await store.takeOver(candidates.map((s) => ({ id: s.id, previousOwner: s.ownerId })), owner.id, owner.leaseExpires()));
   const orphans = candidates.filter((s) => taken.has(s.id));

@@ -94,8 +94,8 @@ export interface TelephonyPort {
   createChannel(req: CreateChannelRequest): Promise<PortResult>;
   /** POST /channels/{id}/dial of a created channel; `timeoutSec` is the ring time. */
   dial(channelId: string, callerChannelId: string, timeoutSec: number): Promise<PortResult>;
-  /** POST /bridges/{id}?type=mixing. */
-  createBridge(bridgeId: string): Promise<PortResult>;
+  /** POST /bridges/{id}?type=mixing, with the name Asterisk shows for it (`bridge show`). */
+  createBridge(bridgeId: string, name: string): Promise<PortResult>;
   addToBridge(bridgeId: string, channelIds: string[]): Promise<PortResult>;
   /** DELETE /bridges/{id}: the channels left in it stay in the application. */
   destroyBridge(bridgeId: string): Promise<PortResult>;
@@ -112,4 +112,6 @@ export interface TelephonyPort {
   deleteStoredRecording(name: string): Promise<PortResult>;
   /** Ids of the channels that exist now (used to reconcile sessions after a reconnect). */
   listChannelIds(): Promise<PortResult<string[]>>;
+  /** Ids of the bridges that exist now (GET /bridges; used to destroy those of sessions settled after a crash). */
+  listBridgeIds(): Promise<PortResult<string[]>>;
 }

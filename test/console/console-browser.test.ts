@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
+import { waitUntil } from '../support/wait-until.js';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import { DEMO_FLOW_ID, DEMO_NUMBER_TO_DIAL } from '../../src/demo.js';
 import { LIVE_STATES } from '../../src/domain/model.js';
@@ -202,6 +203,41 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Run simulation' }).click();
     await page.getByText('Ran the edited, unsaved document.').waitFor();
     assert.ok(apiRequests((p) => p === '/flows/simulate').length === 1, 'the unsaved document goes to POST /flows/simulate');
+  });
+
+  test('the Simulate panel takes a custom script with a dialed party: the dial\'s branch, its leg and bridge in the timeline', async () => {
+    const doc = {
+      name: 'Connect an agent',
+      steps: [
+        { id: 'connect', type: 'dial', to: '+13125550001', variable: 'dialed', onAnswered: 'done', onBusy: 'sorry' },
+        { id: 'done', type: 'hangup' },
+        { id: 'sorry', type: 'playback', media: ['sound:busy'] },
+      ],
+    };
+    await page.locator('#flow-json').fill(JSON.stringify(doc, null, 2));
+    await page.getByLabel('Callee script (JSON)').fill(JSON.stringify({ dialed: { '+13125550001': { answerAfterMs: 1500, hangupAfterMs: 2000 } } }));
+    assert.equal(await page.getByLabel('Callee', { exact: true }).inputValue(), 'custom', 'an edited script is a custom one');
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    await page.locator('[data-testid="sim-state"][data-state="completed"]').waitFor();
+    assert.equal((await page.getByTestId('sim-path').innerText()).trim(), 'connect → done');
+    const result = page.getByTestId('sim-result');
+    await result.getByText('Dialing +13125550001 (Simulated/+13125550001)').waitFor();
+    await result.getByText('Dialed party answered').waitFor();
+    await result.getByText('Bridge destroyed').waitFor();
+    await result.getByText(/^Dial ended: answered/).waitFor();
+    await result.getByText('tone:ring (on the bridge)').waitFor();
+
+    await page.getByLabel('Callee script (JSON)').fill(JSON.stringify({ dialed: { default: { result: 'busy' } } }));
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    await page.getByTestId('sim-path').getByText('connect → sorry').waitFor();
+
+    // A bad script: the API's field error in the panel (the browser logs the 400 it answered).
+    const before = pageErrors.length;
+    await page.getByLabel('Callee script (JSON)').fill(JSON.stringify({ dialed: { agent: {} } }));
+    await page.getByRole('button', { name: 'Run simulation' }).click();
+    await page.getByTestId('sim-output').getByText(/script\.dialed\.agent: not a number a dial step can reach/).waitFor();
+    await waitUntil('the browser reporting the 400', () => pageErrors.length > before);
+    assert.deepEqual(pageErrors.splice(before).map((e) => /status of 400/.test(e)), [true]);
   });
 
   test('names are shown as text, the page fits a phone, and nothing broke the CSP', async () => {

@@ -48,4 +48,43 @@ describe('flow simulation', () => {
     assert.equal(responseStatus(expect).errors[0]!.fieldName, 'scenarios[0].expect.state');
     assert.equal((await h.request('POST', '/flows/none/simulate', { body: {} })).status, 404);
   });
+
+  test('a dial step against the script\'s dialed parties: each outcome its branch, legs and bridge in the timeline; transfer ends transferred', async () => {
+    const document = {
+      name: 'Connect',
+      steps: [
+        { id: 'connect', type: 'dial', to: '+13125550001', timeoutMs: 5000, variable: 'dialed', onAnswered: 'done', onBusy: 'retry', onNoAnswer: 'retry' },
+        { id: 'done', type: 'hangup' },
+        { id: 'retry', type: 'transfer', to: '+13125550009' },
+      ],
+    };
+    const res = await h.request('POST', '/flows/simulate', {
+      body: {
+        document,
+        scenarios: [
+          { name: 'answers', script: { dialed: { '+13125550001': { answerAfterMs: 1500, hangupAfterMs: 4000 } } }, expect: { state: 'completed', variables: { dialed: 'answered' }, path: ['connect', 'done'] } },
+          { name: 'busy', script: { dialed: { default: { result: 'busy' } } }, expect: { variables: { dialed: 'busy' }, path: ['connect', 'retry'] } },
+          { name: 'rings out', script: { dialed: { default: { result: 'no-answer' } } }, expect: { variables: { dialed: 'no-answer' } } },
+        ],
+      },
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.passed, true, JSON.stringify(res.body.results.map((r: { failures: string[] }) => r.failures)));
+    const [answers, busy, ringsOut] = res.body.results;
+    const kinds = answers.timeline.map((e: { type: string }) => e.type);
+    for (const t of ['bridge.created', 'leg.created', 'leg.answered', 'ari.bridge-entered', 'ari.bridge-left', 'ari.channel-destroyed', 'bridge.destroyed', 'dial.ended']) assert.ok(kinds.includes(t), `${t} in the timeline`);
+    assert.equal(answers.durationMs, 1000 + 1500 + 4000, 'virtual time: answered, rang 1.5 s, talked 4 s');
+    assert.equal(busy.state, 'completed');
+    assert.equal(busy.reason, 'transferred to +13125550009');
+    assert.ok(busy.timeline.some((e: { type: string; data: { to?: string } }) => e.type === 'session.transferred' && e.data.to === '+13125550009'));
+    const created = ringsOut.timeline.find((e: { type: string }) => e.type === 'leg.created');
+    const gone = ringsOut.timeline.find((e: { type: string }) => e.type === 'ari.channel-destroyed');
+    assert.equal(gone.atMs - created.atMs, 5000, 'the ring time is the step\'s timeoutMs');
+    assert.deepEqual(res.body.coverage.unreachedSteps, []);
+
+    const bad = await h.request('POST', '/flows/simulate', { body: { document, script: { dialed: { '+13125550001': { result: 'answer', hangupAfter: 3 } } } } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.equal(responseStatus(bad).errors[0]!.fieldName, 'script.dialed.+13125550001.hangupAfter');
+    assert.match(responseStatus(bad).errors[0]!.message, /not a known property/);
+  });
 });

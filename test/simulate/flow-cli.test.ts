@@ -46,6 +46,28 @@ describe('flow CLI', () => {
     assert.deepEqual(report.results[0]!.failures, ['path: expected hello > menu > yes > bye, got hello > menu > bye']);
   });
 
+  test('dialed parties in the scenarios file: a dial flow takes each branch, exit 0; a misspelt key: exit 2', async () => {
+    const dialFlow = file('dial-flow.json', {
+      name: 'Connect',
+      steps: [
+        { id: 'connect', type: 'dial', to: '+13125550001', variable: 'dialed', onAnswered: 'done', onBusy: 'busy' },
+        { id: 'done', type: 'hangup' },
+        { id: 'busy', type: 'playback', media: ['sound:busy'] },
+      ],
+    });
+    const scenarios = file('dial-scenarios.json', { scenarios: [
+      { name: 'agent answers', script: { dialed: { '+13125550001': { answerAfterMs: 2000, hangupAfterMs: 1000 } } }, expect: { path: ['connect', 'done'], variables: { dialed: 'answered' } } },
+      { name: 'agent busy', script: { dialed: { default: { result: 'busy' } } }, expect: { path: ['connect', 'busy'], variables: { dialed: 'busy' } } },
+    ] });
+    const ok = await run(['simulate', dialFlow, '--scenarios', scenarios]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /ok agent answers: completed after 4000 ms \(virtual\), path connect > done/);
+    assert.match(ok.stdout, /ok agent busy: completed .* path connect > busy/);
+    const typo = await run(['simulate', dialFlow, '--script', file('typo.json', { dialed: { '+13125550001': { reslt: 'busy' } } })]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /script\.dialed\.\+13125550001\.reslt: not a known property/);
+  });
+
   test('an invalid flow or script: exit 2 with the field errors', async () => {
     const invalid = await run(['simulate', file('bad.json', { name: 'x', steps: [{ id: 'a', type: 'teleport' }] })]);
     assert.equal(invalid.code, 2);

@@ -31,6 +31,8 @@ export class FakePort implements TelephonyPort {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly finishTimers = new Map<string, NodeJS.Timeout>();
   readonly channels = new Set<string>();
+  /** Bridges that exist (created and not destroyed). */
+  readonly bridges = new Set<string>();
   connected = true;
   originateResults: PortResult[] = [];
   /** Fires after each play() was accepted (tests use it to press digits "during the prompt"). */
@@ -186,8 +188,9 @@ export class FakePort implements TelephonyPort {
     this.calls.push({ op: 'dial', args: [channelId, caller, timeoutSec] });
     return this.channels.has(channelId) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Channel cannot be found.' };
   }
-  async createBridge(bridgeId: string): Promise<PortResult> {
-    this.calls.push({ op: 'createBridge', args: [bridgeId] });
+  async createBridge(bridgeId: string, name: string): Promise<PortResult> {
+    this.calls.push({ op: 'createBridge', args: [bridgeId, name] });
+    this.bridges.add(bridgeId);
     return { ok: true, value: undefined };
   }
   async addToBridge(bridgeId: string, channelIds: string[]): Promise<PortResult> {
@@ -196,7 +199,7 @@ export class FakePort implements TelephonyPort {
   }
   async destroyBridge(bridgeId: string): Promise<PortResult> {
     this.calls.push({ op: 'destroyBridge', args: [bridgeId] });
-    return { ok: true, value: undefined };
+    return this.bridges.delete(bridgeId) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Bridge not found' };
   }
   async playOnBridge(bridgeId: string, playbackId: string, media: string[]): Promise<PortResult> {
     this.calls.push({ op: 'playOnBridge', args: [bridgeId, playbackId, media] });
@@ -221,6 +224,10 @@ export class FakePort implements TelephonyPort {
   async listChannelIds(): Promise<PortResult<string[]>> {
     this.calls.push({ op: 'listChannelIds', args: [] });
     return { ok: true, value: [...this.channels] };
+  }
+  async listBridgeIds(): Promise<PortResult<string[]>> {
+    this.calls.push({ op: 'listBridgeIds', args: [] });
+    return { ok: true, value: [...this.bridges] };
   }
 
   /** Stored recordings by name (tests put files here). */

@@ -45,7 +45,7 @@ describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 
     assert.deepEqual(await bed.port.originate({ channelId: first, endpoint: `PJSIP/${CALLER}@trunk`, callerId: '+12125550100', timeoutSec: 5, variables: {}, appArgs: ['s'] }), { ok: true, value: undefined });
     await bed.waitEvent((e) => e.type === 'stasis-start' && e.channelId === first);
     const bridge = randomUUID();
-    assert.deepEqual(await bed.port.createBridge(bridge), { ok: true, value: undefined });
+    assert.deepEqual(await bed.port.createBridge(bridge, 'two-legs test'), { ok: true, value: undefined });
     assert.deepEqual(await bed.port.addToBridge(bridge, [first]), { ok: true, value: undefined });
     await bed.waitEvent((e) => e.type === 'bridge-entered' && e.channelId === first && e.bridgeId === bridge);
     const ring = `pb-${randomUUID()}`;
@@ -67,9 +67,13 @@ describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 
     assert.deepEqual(await bed.port.stopBridgeMoh(bridge), { ok: true, value: undefined });
     assert.deepEqual(await bed.port.hangup(leg), { ok: true, value: undefined });
     await bed.waitEvent((e) => e.type === 'bridge-left' && e.channelId === leg);
+    const listed = await bed.port.listBridgeIds();
+    assert.ok(listed.ok && listed.value.includes(bridge), 'GET /bridges lists the bridge');
     const rec = `rec-${randomUUID()}`;
     assert.deepEqual(await bed.port.recordBridge(bridge, { name: rec, format: 'wav', maxDurationSeconds: 0 }), { ok: true, value: undefined });
     assert.deepEqual(await bed.port.destroyBridge(bridge), { ok: true, value: undefined });
+    const after = await bed.port.listBridgeIds();
+    assert.ok(after.ok && !after.value.includes(bridge), 'a destroyed bridge is no longer listed');
     const finished = await bed.waitEvent((e) => e.type === 'recording-finished' && e.name === rec);
     assert.equal(finished.type === 'recording-finished' && finished.bridgeId, bridge, 'a bridge recording is routed by its bridge');
     assert.deepEqual(await bed.port.setVariable(first, 'ENGINE_TRANSFER_TO', 'PJSIP/phone2'), { ok: true, value: undefined });

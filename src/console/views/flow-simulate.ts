@@ -1,6 +1,7 @@
-// The flow page's Simulate panel: runs the flow as edited against a scripted callee (a preset or
-// a custom script) on the API's virtual clock, shows what happened, and marks on the graph the
-// steps a run visited or, with every preset run as scenarios, the steps none reached.
+// The flow page's Simulate panel: runs the flow as edited against a simulation script (a preset or
+// a custom one: the callee and the parties a dial step reaches) on the API's virtual clock, shows
+// what happened, and marks on the graph the steps a run visited or, with every preset run as
+// scenarios, the steps none reached.
 import { api, type SimulationReport, type SimulationResult } from '../api.js';
 import { h } from '../dom.js';
 import { describeEntry } from '../timeline-text.js';
@@ -39,7 +40,7 @@ function runView(r: SimulationResult): HTMLElement {
     table('Variables at the end', ['Name', 'Value'], Object.entries(r.variables).map(([k, v]) => [k, v]), 'No variables.'),
     h('h3', {}, 'Media that would play'),
     table('Media in the order it would play', ['At', 'Media', 'Spoken text', 'Outcome'],
-      r.media.map((m) => [seconds(m.atMs), m.media.join(', '), m.text ?? '', `${m.state ?? ''}${m.estimated ? ' (length estimated)' : ''}`]), 'Nothing would play.'),
+      r.media.map((m) => [seconds(m.atMs), `${m.media.join(', ')}${m.bridgeId ? ' (on the bridge)' : ''}`, m.text ?? '', `${m.state ?? ''}${m.estimated ? ' (length estimated)' : ''}`]), 'Nothing would play.'),
     h('h3', {}, `Timeline (${r.timeline.length} events, virtual times)`),
     h('ol', { class: 'timeline' }, r.timeline.map((e, i) => {
       const { kind, text } = describeEntry({ seq: i, at: '', type: e.type, data: e.data });
@@ -112,7 +113,7 @@ export function simulatePanel(target: SimulationTarget, graph: HTMLElement): HTM
   },
   h('p', { class: 'muted' }, 'Runs the flow as edited against a scripted callee on a virtual clock: nothing is dialled or stored.'),
   field('Callee', choice),
-  field('Callee script (JSON)', script, 'The simulator\'s callee script: result, answerAfterMs, hangupAfterMs, dtmf.'),
+  field('Callee script (JSON)', script, 'The simulation script: the callee\'s result, answerAfterMs, hangupAfterMs, dtmf, and `dialed`: the party each number a dial step calls reaches (by number or "default"), in the same terms.'),
   h('div', { class: 'actions' }, run, ' ', runAll),
   output);
   return h('section', { 'aria-labelledby': 'simulate-h' }, h('h2', { id: 'simulate-h' }, 'Simulate'), form);

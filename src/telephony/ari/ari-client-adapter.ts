@@ -77,6 +77,7 @@ interface AriClient extends EventEmitter {
   _instanceListeners?: Record<string, unknown[]>;
   start(app: string): PromiseLike<unknown> & { catch?(fn: (err: unknown) => void): unknown };
   channels: Record<'setChannelVar' | 'record' | 'list', AriCall>;
+  bridges: Record<'list', AriCall>;
   playbacks: Record<'get', AriCall>;
 }
 
@@ -106,6 +107,14 @@ const ARI_CLIENT_GLOBAL_AUTH = 'basic-auth';
 
 function isAriClient(value: unknown): value is AriClient {
   return typeof value === 'object' && value !== null && 'channels' in value && 'start' in value && 'on' in value;
+}
+
+/** The ids of a list of ARI objects (channels, bridges); anything without a string id is skipped. */
+function idsOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .map((item: unknown) => (typeof item === 'object' && item !== null && 'id' in item && typeof item.id === 'string' ? item.id : undefined))
+    .filter((id): id is string => id !== undefined);
 }
 
 function errorText(err: unknown): string {
@@ -518,9 +527,9 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
       return typeof id === 'string' ? direct('dial', 'POST', `/channels/${id}/dial`, [['caller', callerChannelId], ['timeout', timeoutSec]]) : Promise.resolve(id);
     },
 
-    createBridge(bridgeId) {
+    createBridge(bridgeId, name) {
       const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('createBridge', 'POST', `/bridges/${id}`, [['type', 'mixing']]) : Promise.resolve(id);
+      return typeof id === 'string' ? direct('createBridge', 'POST', `/bridges/${id}`, [['type', 'mixing'], ['name', name]]) : Promise.resolve(id);
     },
 
     addToBridge(bridgeId, channelIds) {
@@ -586,12 +595,9 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
       return typeof id === 'string' ? direct('deleteStoredRecording', 'DELETE', `/recordings/stored/${id}`) : Promise.resolve(id);
     },
 
-    listChannelIds: () => rest('listChannels', (c) => c.channels.list(), (value) => {
-      if (!Array.isArray(value)) return [];
-      return value
-        .map((ch: unknown) => (typeof ch === 'object' && ch !== null && 'id' in ch && typeof ch.id === 'string' ? ch.id : undefined))
-        .filter((id): id is string => id !== undefined);
-    }),
+    listChannelIds: () => rest('listChannels', (c) => c.channels.list(), idsOf),
+
+    listBridgeIds: () => rest('listBridges', (c) => c.bridges.list(), idsOf),
 
     stats() {
       const c = client;
