@@ -18,6 +18,8 @@ import { SCENARIO_APP, isFinal, stepsOf, type ScenarioContext } from './scenario
 /** A number the scenarios' account owns, with an inbound flow; and one nobody owns. */
 const OWNED = '+12125550142';
 const UNKNOWN = '+12125550143';
+/** A lab extension the scenarios' account owns, with the same inbound flow ([test-inbound] _8XXX). */
+const EXTENSION = '8042';
 /** The caller's number, as a lab phone's (phone2) would be. */
 const CALLER = '1002';
 
@@ -59,6 +61,8 @@ export function defineInboundScenarios(ctx: ScenarioContext): void {
       const flowId = await ctx.flow(INBOUND_FLOW);
       const number = await ctx.engine().client.request('POST', '/phone-numbers', { body: { number: OWNED, name: 'Scenario line', inboundFlowId: flowId } });
       assert.equal(number.status, 201, number.text);
+      const extension = await ctx.engine().client.request('POST', '/extensions', { body: { number: EXTENSION, name: 'Scenario extension', inboundFlowId: flowId } });
+      assert.equal(extension.status, 201, extension.text);
       const { url, username, password, app } = ctx.target.ari;
       probe = createAriClientPort({ url, username, password, app: `${app}-probe`, logger: pino({ level: 'silent' }) });
       probe.onEvent((e) => events.push(e));
@@ -66,8 +70,9 @@ export function defineInboundScenarios(ctx: ScenarioContext): void {
     });
     after(async () => { await probe?.close(); });
 
-    test('inbound: a call to an owned number runs its inbound flow and ends completed, direction inbound, from and to', { skip }, async () => {
-      const channelId = await callIn(OWNED);
+    /** Calls `dialed` in and waits for its inbound session to end: it must have run the inbound flow. */
+    const expectInboundRun = async (dialed: string): Promise<void> => {
+      const channelId = await callIn(dialed);
       // The engine answered: the probe's half is answered and enters the probe application.
       await waitEvent((e) => e.type === 'stasis-start' && e.channelId === channelId);
       const deadline = Date.now() + 15000;
@@ -75,8 +80,8 @@ export function defineInboundScenarios(ctx: ScenarioContext): void {
       while (!item) {
         const list = await ctx.engine().client.request('GET', '/sessions?countPerPage=100');
         assert.equal(list.status, 200, list.text);
-        item = list.body.items.find((s: any) => s.direction === 'inbound' && s.to === OWNED);
-        if (!item && Date.now() > deadline) throw new Error('no inbound session listed');
+        item = list.body.items.find((s: any) => s.direction === 'inbound' && s.to === dialed);
+        if (!item && Date.now() > deadline) throw new Error(`no inbound session listed for ${dialed}`);
         if (!item) await new Promise((r) => setTimeout(r, 50));
       }
       assert.equal(item.from, CALLER);
@@ -84,12 +89,20 @@ export function defineInboundScenarios(ctx: ScenarioContext): void {
       assert.equal(session.state, 'completed', JSON.stringify(timelineOf(session).slice(-5)));
       assert.equal(session.direction, 'inbound');
       assert.equal(session.from, CALLER);
-      assert.equal(session.to, OWNED);
+      assert.equal(session.to, dialed);
       assert.deepEqual(stepsOf(session), ['hello', 'bye']);
       const states = timelineOf(session).filter((e) => e.type === 'state').map((e) => e.data.state);
       assert.deepEqual(states, ['queued', 'ringing', 'in-progress', 'completed']);
       // The engine's hangup ends the Local pair: the probe's half goes too.
       await waitEvent((e) => e.type === 'channel-destroyed' && e.channelId === channelId);
+    };
+
+    test('inbound: a call to an owned number runs its inbound flow and ends completed, direction inbound, from and to', { skip }, async () => {
+      await expectInboundRun(OWNED);
+    });
+
+    test('inbound: a call to a lab extension of the account runs its inbound flow (to: the extension)', { skip }, async () => {
+      await expectInboundRun(EXTENSION);
     });
 
     test('inbound refused: a call to a number nobody owns is hung up with cause congestion and counted', { skip }, async () => {
