@@ -9,8 +9,8 @@ import type { Store } from '../store/store.js';
 import type { CallEngine } from '../services/call-engine.js';
 import { AccountAccess } from '../services/accounts.js';
 import { OutgoingSessions } from '../services/outgoing-sessions.js';
-import { FlowService, PhoneNumberService, SessionQueries } from '../services/management.js';
-import { ExtensionService } from '../services/extensions.js';
+import { FlowService, SessionQueries } from '../services/management.js';
+import { extensionService, phoneNumberService } from '../services/inbound-lines.js';
 import { AccountSettingsService } from '../services/account-settings.js';
 import { FlowSimulations } from '../services/flow-simulation.js';
 import { RecordingService } from '../services/recordings.js';
@@ -93,8 +93,8 @@ export function buildApp(deps: AppDeps): express.Express {
     flows: new FlowService(store, config.allowPrivateDestinations),
     simulations: new FlowSimulations(store, config.limits, logger),
     recordings: deps.recordings ?? new RecordingService(store, undefined, logger),
-    phoneNumbers: new PhoneNumberService(store),
-    extensions: new ExtensionService(store),
+    phoneNumbers: phoneNumberService(store),
+    extensions: extensionService(store),
     accounts: new AccountSettingsService(store),
     sessions: new SessionQueries(store),
     control: new SessionControl(store, engine),

@@ -1,13 +1,13 @@
-// Management use cases: flows (versioned), phone numbers, and reading sessions. Every call is
-// scoped to one account; another account's entity is reported exactly as a missing one.
+// Management use cases: flows (versioned) and reading sessions (phone numbers and extensions:
+// inbound-lines.ts). Every call is scoped to one account; another account's entity is reported
+// exactly as a missing one.
 import { AppError, type FieldError } from '../domain/errors.js';
-import type { Flow, Page, PhoneNumber, Session, SessionEvent, SessionState } from '../domain/model.js';
+import type { Flow, Page, Session, SessionEvent, SessionState } from '../domain/model.js';
 import { FINAL_STATES, LIVE_STATES, SORT_FIELDS } from '../domain/model.js';
-import { checkE164 } from '../domain/e164.js';
 import { mediaUrls, validateFlowDocument } from '../domain/flow-validation.js';
 import { urlProblem } from '../events/outbound-url.js';
 import type { SessionFilter, Store } from '../store/store.js';
-import { pick, readBoolean, readPage, readString, throwIfAny, type Input } from './input.js';
+import { pick, readPage, readString, throwIfAny, type Input } from './input.js';
 
 const ID_MAX = 128;
 const NAME_MAX = 200;
@@ -86,77 +86,6 @@ export class FlowService {
   }
 }
 
-/** `inboundFlowId` of a phone number or an extension: a flow of the account; "" or null clears it (undefined: not given). */
-export async function readInboundFlow(store: Store, accountId: string, input: Input, errors: FieldError[]): Promise<string | null | undefined> {
-  const raw = pick(input, 'inboundFlowId');
-  if (raw === null || raw === '') return null;
-  const flowId = readString(input, 'inboundFlowId', errors, { required: false, maxLength: 128 });
-  if (flowId === undefined) return undefined;
-  if (!(await store.getFlow(accountId, flowId))) {
-    errors.push({ fieldName: 'inboundFlowId', errorCode: 'NotFound', message: 'inboundFlowId must be a flow of this account' });
-  }
-  return flowId;
-}
-
-export class PhoneNumberService {
-  constructor(private readonly store: Store) {}
-
-  async add(accountId: string, input: Input): Promise<PhoneNumber> {
-    const errors: FieldError[] = [];
-    const checked = checkE164(pick(input, 'number'), 'number');
-    if (!checked.ok) errors.push(checked.error);
-    const name = readString(input, 'name', errors, { required: false, maxLength: NAME_MAX }) ?? '';
-    const enabled = readBoolean(input, 'enabled', errors) ?? true;
-    const inboundFlowId = await readInboundFlow(this.store, accountId, input, errors);
-    throwIfAny(errors);
-    if (!checked.ok) throw AppError.validation([checked.error]);
-    const added = await this.store.addPhoneNumber(accountId, checked.e164, name, enabled, inboundFlowId ?? null);
-    if (added === 'duplicate') {
-      throw new AppError('conflict', 'Conflict', `${checked.e164} is already registered`, [
-        { fieldName: 'number', errorCode: 'Duplicate', message: 'This number is already registered' },
-      ]);
-    }
-    return added;
-  }
-
-  list(accountId: string, query: Input): Promise<Page<PhoneNumber>> {
-    const errors: FieldError[] = [];
-    const page = readPage(query, errors, SORT_FIELDS.phoneNumbers);
-    throwIfAny(errors);
-    return this.store.listPhoneNumbers(accountId, page);
-  }
-
-  async get(accountId: string, id: string): Promise<PhoneNumber> {
-    checkId(id, 'Phone number');
-    const n = await this.store.getPhoneNumber(accountId, id);
-    if (!n) throw AppError.notFound('Phone number');
-    return n;
-  }
-
-  async update(accountId: string, id: string, input: Input): Promise<PhoneNumber> {
-    checkId(id, 'Phone number');
-    const errors: FieldError[] = [];
-    const name = readString(input, 'name', errors, { required: false, maxLength: NAME_MAX });
-    const enabled = readBoolean(input, 'enabled', errors);
-    if (pick(input, 'number') !== undefined) {
-      errors.push({ fieldName: 'number', errorCode: 'ReadOnly', message: 'number cannot be changed: delete and add the new number' });
-    }
-    const inboundFlowId = await readInboundFlow(this.store, accountId, input, errors);
-    throwIfAny(errors);
-    const change: { name?: string; enabled?: boolean; inboundFlowId?: string | null } = {};
-    if (name !== undefined) change.name = name;
-    if (enabled !== undefined) change.enabled = enabled;
-    if (inboundFlowId !== undefined) change.inboundFlowId = inboundFlowId;
-    const updated = await this.store.updatePhoneNumber(accountId, id, change);
-    if (!updated) throw AppError.notFound('Phone number');
-    return updated;
-  }
-
-  async delete(accountId: string, id: string): Promise<void> {
-    checkId(id, 'Phone number');
-    if (!(await this.store.deletePhoneNumber(accountId, id))) throw AppError.notFound('Phone number');
-  }
-}
 
 const STATES: readonly string[] = [...LIVE_STATES, ...FINAL_STATES];
 
