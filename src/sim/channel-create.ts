@@ -5,7 +5,7 @@
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan, ENDPOINT_CALLER_IDS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { allocate, outcomeDelay, runCalleeDialplan, scheduleScript, timeoutMs } from './channel-dial.js';
+import { allocate, outcomeDelay, runLocalLeg, scheduleScript } from './channel-dial.js';
 import { leaveStasis, remove } from './channel-hangup.js';
 
 export function create(sim: SimAsterisk, args: Args): Reply {
@@ -85,67 +85,14 @@ function ring(sim: SimAsterisk, c: Chan): void {
  * halves (trace c). docs/lab.md lists what a lab run confirms.
  */
 function ringLocal(sim: SimAsterisk, c: Chan): void {
-  const two = c.half2 as Chan;
-  const result = c.script.result ?? 'answer';
-  if (result === 'fail') {
-    // No such extension: both halves die with cause 0 and no Dial event (trace d).
-    sim.destroyedEvent(two, 0);
-    leaveStasis(sim, c, true);
-    sim.destroyedEvent(c, 0);
-    remove(sim, c);
-    return;
-  }
-  sim.dial(c, '');
-  runCalleeDialplan(sim, two, result);
-  const timeout = timeoutMs(sim, c);
-  const delay = outcomeDelay(sim, c);
-  if (result === 'no-answer' || (result === 'answer' && delay > 0)) {
-    sim.setState(c, 'Ringing');
-    sim.dial(c, 'RINGING', '');
-  }
-  if (result === 'no-answer' || delay >= timeout) {
-    if (timeout !== Infinity) {
-      sim.at(c, timeout, () => {
-        sim.hangupRequest(c, 32, true);
-        sim.hangupRequest(two, 19);
-        leaveStasis(sim, c, true);
-        sim.destroyedEvent(c, 19);
-        sim.hangupRequest(two, 16, true);
-        sim.destroyedEvent(two, 19);
-        remove(sim, c);
-      });
-    }
-    return;
-  }
-  sim.at(c, delay, () => {
-    if (result === 'answer') {
-      sim.setState(two, 'Up');
-      sim.setState(c, 'Up');
-      sim.dial(c, 'ANSWER', '');
+  runLocalLeg(sim, c, {
+    laterDialstring: '',
+    inStasis: true,
+    cancelledOnTimeout: true,
+    answered: () => {
       c.answered = true;
       scheduleScript(sim, c);
-      return;
-    }
-    if (result === 'busy' || result === 'congestion') {
-      // Trace b / b2: the app's half dies with cause 0; the cause shows on ;2 only.
-      sim.setState(two, 'Busy');
-      sim.dial(c, result === 'busy' ? 'BUSY' : 'CONGESTION', '');
-      sim.hangupRequest(two, 0);
-      leaveStasis(sim, c, true);
-      sim.destroyedEvent(c, 0);
-      sim.hangupRequest(two, 16, true);
-      sim.destroyedEvent(two, result === 'busy' ? 17 : 34);
-      remove(sim, c);
-      return;
-    }
-    // Trace b3: Hangup(21) before answer.
-    sim.hangupRequest(two, 16, true);
-    sim.hangupRequest(c, 21);
-    sim.destroyedEvent(two, 21);
-    sim.dial(c, 'NOANSWER', '');
-    leaveStasis(sim, c, true);
-    sim.destroyedEvent(c, 21);
-    remove(sim, c);
+    },
   });
 }
 
