@@ -86,7 +86,7 @@ export class SessionRecorder {
   static firstUnit(session: Session, destinations: Destinations, claim: { workerId: string; expires: string } | undefined): SessionUnit {
     const row: TimelineRow = { seq: 1, at: session.dateCreated, type: 'state', data: { state: 'queued' } };
     const snapshot = applyRow(initialSnapshot(session), row);
-    return { timeline: [row], outbox: outboxFor(session, row, snapshot, destinations, 'session.queued', claim) };
+    return { timeline: [row], outbox: outboxFor(session, row, snapshot, destinations, 'session.queued', () => claim) };
   }
 
   get state(): SessionState {
@@ -139,7 +139,7 @@ export class SessionRecorder {
     const row: TimelineRow = { seq: this.seq, ...entry };
     this.snapshot = applyRow(this.snapshot, row);
     const type = eventTypeOf(row);
-    const outbox = type ? outboxFor(this.session, row, this.snapshot, this.deps.destinations, type, this.deps.out.claim()) : [];
+    const outbox = type ? outboxFor(this.session, row, this.snapshot, this.deps.destinations, type, () => this.deps.out.claim()) : [];
     const stream: SessionEventJson[] = type && this.deps.out.listening(this.session.accountId, this.session.id)
       ? [renderEvent(this.session.accountId, type, row, this.snapshot)] : [];
     this.submit({ ...(change ? { change } : {}), timeline: [row], ...(outbox.length > 0 ? { outbox } : {}) }, stream, urgent);
@@ -170,13 +170,14 @@ export class SessionRecorder {
   }
 }
 
+/** `claim` is asked only when the event has a destination (it reads the clock). */
 function outboxFor(
   session: Session, row: TimelineRow, snapshot: SessionSnapshot, destinations: Destinations,
-  type = eventTypeOf(row), claim?: { workerId: string; expires: string },
+  type: EventType, claimOf: () => { workerId: string; expires: string } | undefined,
 ): OutboxEvent[] {
-  if (!type) return [];
   const targets = destinations.targets(type);
   if (targets.length === 0) return [];
+  const claim = claimOf();
   return [{
     id: eventId(session.id, row.seq), sessionId: session.id, accountId: session.accountId, seq: row.seq, type, at: row.at,
     body: JSON.stringify(renderEvent(session.accountId, type, row, snapshot)), targets, ...(claim ? { claim } : {}),
