@@ -1,10 +1,12 @@
 // Preloaded into the measured process (`node --import ./bench/engine-probe.mjs ...`) by the
 // benchmark: answers, over the IPC channel bench/run.ts opened, with what only the process itself
 // knows: heap figures (after a forced GC when the process runs with --expose-gc), event-loop
-// delay while asked to watch it, and a count of live EventEmitter listeners (to see per-channel
-// listeners left behind). It does nothing without an IPC channel, and it never keeps the process
+// delay while asked to watch it, a count of live EventEmitter listeners (to see per-channel
+// listeners left behind) and a count of SQLite round trips (each statement run, each exec: one
+// trip to libuv's pool). It does nothing without an IPC channel, and it never keeps the process
 // alive on its own.
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
@@ -82,6 +84,24 @@ if (typeof process.send === 'function') {
   proto.off = remove;
   proto.removeAllListeners = counted(proto.removeAllListeners, true);
 
+  // The engine's own sqlite3 (resolved from its directory): every statement the store runs goes
+  // through Statement#run/all/get, every multi-statement exec through Database#exec.
+  let sqlTrips = 0;
+  try {
+    const sqlite3 = createRequire(`${process.cwd()}/`)('sqlite3');
+    const countTrip = (proto, name) => {
+      const original = proto[name];
+      proto[name] = function countedTrip(...args) {
+        sqlTrips += 1;
+        return original.apply(this, args);
+      };
+    };
+    for (const name of ['run', 'all', 'get']) countTrip(sqlite3.Statement.prototype, name);
+    countTrip(sqlite3.Database.prototype, 'exec');
+  } catch {
+    sqlTrips = -1;
+  }
+
   let histogram;
   const gc = typeof globalThis.gc === 'function' ? globalThis.gc : undefined;
   const ms = (ns) => Math.round(ns / 1e3) / 1e3;
@@ -105,6 +125,7 @@ if (typeof process.send === 'function') {
       }
       const cpu = process.cpuUsage();
       Object.assign(reply, {
+        sqlTrips,
         rss: mem.rss, heapUsed: mem.heapUsed, codeBytes, heapTotal: mem.heapTotal, external: mem.external,
         arrayBuffers: mem.arrayBuffers, gcForced: Boolean(msg.gc && gc), cpuUserUs: cpu.user, cpuSystemUs: cpu.system,
         listeners,
@@ -112,6 +133,8 @@ if (typeof process.send === 'function') {
           .flatMap(([kind, events]) => [...events.entries()].map(([name, n]) => [`${kind}:${String(name)}`, n]))
           .sort((a, b) => b[1] - a[1]).slice(0, 30)),
       });
+    } else if (msg.probe === 'sql-trips') {
+      reply.sqlTrips = sqlTrips;
     } else if (msg.probe === 'heap-snapshot' && typeof msg.path === 'string') {
       if (gc) gc();
       reply.file = writeHeapSnapshot(msg.path);

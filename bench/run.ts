@@ -19,7 +19,7 @@ import { pace, sleep } from './lib/pacer.js';
 import { cpuMs, rssBytes, tasksetAvailable } from './lib/proc.js';
 import { summarize, ratio, round } from './lib/stats.js';
 import { compareSequences, normalizeTrace } from './lib/sequence.js';
-import { printReport, evaluateTargets, type BenchResults, type LatencyRow, type ThroughputStep, type MemorySample } from './lib/report.js';
+import { printReport, evaluateTargets, type BenchResults, type CpuFigures, type LatencyRow, type ThroughputStep, type MemorySample } from './lib/report.js';
 import type { LaneCounts, LaneName, LaneReport, ProxyReply, TraceEntry } from './ari-proxy.js';
 import type { FloorCalls, FloorMedia, FloorReply } from './floor.js';
 
@@ -257,6 +257,12 @@ class Bench {
     };
   }
 
+  /** SQLite round trips the engine made so far (bench/engine-probe.mjs); -1 when it cannot count them. */
+  async sqlTrips(): Promise<number> {
+    const reply = await this.engine.call<{ sqlTrips?: number }>({ probe: 'sql-trips' });
+    return reply.sqlTrips ?? -1;
+  }
+
   async heapSnapshot(name: string): Promise<void> {
     const dir = join(ROOT, 'bench/results');
     mkdirSync(dir, { recursive: true });
@@ -427,20 +433,28 @@ async function latencyLevel(b: Bench, lane: LaneName, level: number, lifetimeMs:
   };
 }
 
-async function cpuPerCall(b: Bench, lane: LaneName, lifetimeMs: number): Promise<{ calls: number; cpuMs: number; perCallMs: number; simPerCallMs: number }> {
+async function cpuPerCall(b: Bench, lane: LaneName, lifetimeMs: number): Promise<CpuFigures> {
   await settle(b);
   await b.resetProxy();
   const child = lane === 'engine' ? b.engine : b.floor;
   const before = cpuOf(child);
   const simBefore = cpuOf(b.sim);
+  const tripsBefore = lane === 'engine' ? await b.sqlTrips() : 0;
   const { placed } = await b.referenceCalls(lane, PLAN.cpuCalls, PLAN.cpuRate);
   await b.drain(lane, placed, 0, lifetimeMs * 4 + 20000);
   const used = cpuOf(child) - before;
   const completed = (await b.counts(lane)).destroyed;
+  let trips = 0;
+  if (lane === 'engine') {
+    // The writes the calls left queued (their last commits) belong to them.
+    await settle(b);
+    trips = (await b.sqlTrips()) - tripsBefore;
+  }
   return {
     calls: completed, cpuMs: round(used, 0),
     perCallMs: completed > 0 ? round(used / completed) : 0,
     simPerCallMs: completed > 0 ? round((cpuOf(b.sim) - simBefore) / completed) : 0,
+    ...(lane === 'engine' && completed > 0 && tripsBefore >= 0 ? { sqlTripsPerCall: round(trips / completed, 2) } : {}),
   };
 }
 

@@ -55,6 +55,8 @@ export interface CpuFigures {
   cpuMs: number;
   perCallMs: number;
   simPerCallMs: number;
+  /** The engine's SQLite round trips per call (statements run, execs): each is a trip to libuv's pool. */
+  sqlTripsPerCall?: number;
 }
 
 export interface Target {
@@ -205,6 +207,7 @@ export function printReport(r: BenchResults): void {
   out.push('');
   const c = r.cpuPerCall;
   out.push(`CPU per completed call: engine ${c.engine.perCallMs} ms (${c.engine.calls} calls), floor ${c.floor.perCallMs} ms (${c.floor.calls} calls), ratio ${c.ratio ?? 'n/a'}×; simulator ${c.engine.simPerCallMs} ms`);
+  if (c.engine.sqlTripsPerCall !== undefined) out.push(`SQLite round trips per call (engine): ${c.engine.sqlTripsPerCall}`);
   out.push('');
   out.push('Throughput (reference flow, rising rate, engine on one core)');
   out.push(`${lpad('rate/s', 7)} ${lpad('done/s', 7)} ${lpad('errors', 7)} ${pad(' API ms p50/p95/p99/max', 30)}${pad('Stasis→req p99', 15)}${lpad('maxLive', 8)} ${lpad('engCPU', 7)} ${lpad('harness', 8)}  verdict`);
