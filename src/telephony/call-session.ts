@@ -18,7 +18,7 @@ import { FlowRunner, type RunLimits, type RunOutcome } from './flow-runner.js';
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
 import type { StepContext, StepTiming } from './steps/types.js';
 import { dialAndBridge } from './dial.js';
-import { FIRST_PARTY } from '../domain/steps/dial.js';
+import { resolveDialTarget } from './dial-target.js';
 import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
@@ -362,40 +362,12 @@ export class CallSession {
         port: this.deps.port, sessionId: this.id, firstChannelId: this.channelId, media: this.leg.media,
         hangupConfirmMs: this.deps.hangupConfirmMs, recordingGraceMs: this.deps.timing.recordingGraceMs,
         timeline: (type, data) => this.recorder.timeline(type, data),
-        resolve: (to, callerId) => this.resolveDial(to, callerId),
+        resolve: (to, callerId) => resolveDialTarget(this.deps, this.session, to, callerId),
         attach: (kind, id) => this.deps.attach(this, kind, id),
         setDialedLeg: (handler) => { this.dialedLeg = handler; },
       }, req, signal),
       transfer: (to) => this.transfer(to),
     };
-  }
-
-  /** The session's own number: the caller ID of an outbound call, the number called on an inbound one. */
-  private ownNumber(): string {
-    return this.session.direction === 'inbound' ? this.session.numberToDial : this.session.callerId;
-  }
-
-  /** The first party's own number: the callee of an outbound call, the caller of an inbound one. */
-  private firstPartyNumber(): string {
-    return this.session.direction === 'inbound' ? this.session.callerId : this.session.numberToDial;
-  }
-
-  private async resolveDial(to: string, callerId: string | undefined): Promise<{ ok: true; endpoint: string; callerNumber: string } | { ok: false; reason: string }> {
-    const route = this.deps.route(to);
-    if (!route.ok) return route;
-    if (callerId === FIRST_PARTY) {
-      // Checked when the step runs: the setting may change after the flow was saved.
-      if (!(await this.deps.callerIdPassthrough(this.session.accountId))) {
-        return { ok: false, reason: 'callerId first-party needs caller-ID pass-through, which this account does not allow (PatchAccount callerIdPassthrough)' };
-      }
-      const number = this.firstPartyNumber();
-      if (number === '') return { ok: false, reason: 'callerId first-party: the first party\'s number is unknown (an anonymous caller)' };
-      return { ok: true, endpoint: route.endpoint, callerNumber: number };
-    }
-    if (callerId !== undefined && !(await this.deps.owns(this.session.accountId, callerId))) {
-      return { ok: false, reason: `callerId ${callerId} is not an enabled number of the account` };
-    }
-    return { ok: true, endpoint: route.endpoint, callerNumber: callerId ?? this.ownNumber() };
   }
 
   /**

@@ -10,7 +10,7 @@
 //   model instance, with every operation attached, per object in the event, and the only
 //   bookkeeping it does there is for per-instance listeners (channel.on(...)), which this adapter
 //   never uses (they pile up per call).
-// - REST: the calls of every call's path (originate, answer, play, stop playback, hangup) go
+// - REST (the requests themselves: ari-operations.ts): the calls of every call's path (originate, answer, play, stop playback, hangup) go
 //   straight through the transport's agent with node:http, built as ari-client builds them;
 //   swagger-client/shred cost several times more CPU per request. The others still go through
 //   ari-client. Either way errors are Asterisk's JSON body, and a refused connection never settles
@@ -22,10 +22,9 @@ import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../../log.js';
 import { scrub } from '../../log.js';
-import type {
-  ConnectionEvent, OriginateRequest, PortResult, TelephonyEvent, TelephonyPort,
-} from '../port.js';
+import type { ConnectionEvent, PortResult, TelephonyEvent, TelephonyPort } from '../port.js';
 import { mapAriError } from './ari-errors.js';
+import { ariOperations, type AriCalls, type StoredFile } from './ari-operations.js';
 import { CONSUMED_EVENT_TYPES, translateAriEvent } from './ari-events.js';
 import { AriTransport, type QueryParams } from './ari-transport.js';
 import { backoffDelay } from './backoff.js';
@@ -70,15 +69,10 @@ interface WsLike {
   ping(): void;
 }
 
-type AriCall = (params?: Record<string, unknown>) => PromiseLike<unknown>;
-
-interface AriClient extends EventEmitter {
+interface AriClient extends EventEmitter, AriCalls {
   _swagger?: { apis?: { events?: { models?: Record<string, unknown> } } };
   _instanceListeners?: Record<string, unknown[]>;
   start(app: string): PromiseLike<unknown> & { catch?(fn: (err: unknown) => void): unknown };
-  channels: Record<'setChannelVar' | 'record' | 'list', AriCall>;
-  bridges: Record<'list', AriCall>;
-  playbacks: Record<'get', AriCall>;
 }
 
 interface AriModule {
@@ -107,14 +101,6 @@ const ARI_CLIENT_GLOBAL_AUTH = 'basic-auth';
 
 function isAriClient(value: unknown): value is AriClient {
   return typeof value === 'object' && value !== null && 'channels' in value && 'start' in value && 'on' in value;
-}
-
-/** The ids of a list of ARI objects (channels, bridges); anything without a string id is skipped. */
-function idsOf(value: unknown): string[] {
-  if (!Array.isArray(value)) return [];
-  return value
-    .map((item: unknown) => (typeof item === 'object' && item !== null && 'id' in item && typeof item.id === 'string' ? item.id : undefined))
-    .filter((id): id is string => id !== undefined);
 }
 
 function errorText(err: unknown): string {
@@ -372,12 +358,7 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
       tracked?.call.dispose();
     }
   };
-  const done = (): void => undefined;
-
   /** A hot-path call sent by the transport itself; the same PortResult as through ari-client. */
-  /** A stored recording is read whole (an hour of 8 kHz WAV is 58 MB); longer ones are refused. */
-  const MAX_RECORDING_BYTES = 100 * 1024 * 1024;
-
   const direct = async (
     what: string, method: 'POST' | 'DELETE', path: string, query: QueryParams = [], body?: unknown,
   ): Promise<PortResult> => {
@@ -395,10 +376,17 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
     return failure;
   };
 
-  /** A path segment as swagger-client fills it in: encoded, and required (it throws on ''). */
-  const segment = (name: string, value: string): string | PortResult => (value
-    ? encodeURIComponent(value)
-    : { ok: false, kind: 'invalid', message: `${name} is a required path param.` });
+  /** A file, read whole (up to maxBytes) by the transport. */
+  const download = async (path: string, maxBytes: number): Promise<PortResult<StoredFile>> => {
+    if (!client || closed) return { ok: false, kind: 'unavailable', message: 'ARI not connected' };
+    try {
+      const res = await transport.request('GET', path, [], undefined, { maxBytes });
+      if (res.status < 400 && res.data) return { ok: true, value: { data: res.data, contentType: res.contentType ?? 'application/octet-stream' } };
+      return mapAriError(new Error(res.body), res.status);
+    } catch (err) {
+      return mapAriError(err);
+    }
+  };
 
   const port: AriClientPort = {
     start(): Promise<void> {
@@ -438,166 +426,7 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
       connectionListeners.push(listener);
     },
 
-    originate(req: OriginateRequest) {
-      if (req.appArgs.some((a) => a.includes(','))) {
-        return Promise.resolve({ ok: false, kind: 'invalid', message: 'appArgs may not contain commas' });
-      }
-      return direct('originate', 'POST', '/channels', [
-        ['endpoint', req.endpoint],
-        ['app', opts.app],
-        ['appArgs', req.appArgs.join(',')],
-        ['callerId', req.callerId],
-        ['timeout', req.timeoutSec],
-        ['channelId', req.channelId],
-      ], { variables: req.variables }); // the JSON body ARI documents for channel variables
-    },
-
-    answer(channelId) {
-      const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('answer', 'POST', `/channels/${id}/answer`) : Promise.resolve(id);
-    },
-
-    play(channelId, playbackId, media) {
-      if (media.length === 0 || media.some((m) => m.length === 0 || m.includes(','))) {
-        return Promise.resolve({ ok: false, kind: 'invalid', message: 'media must be non-empty URIs without commas' });
-      }
-      const id = segment('channelId', channelId);
-      if (typeof id !== 'string') return Promise.resolve(id);
-      const pb = segment('playbackId', playbackId);
-      if (typeof pb !== 'string') return Promise.resolve(pb);
-      // One `media` query parameter, comma-separated: a repeated parameter is not a list to Asterisk.
-      return direct('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.join(',')]]);
-    },
-
-    stopPlayback(playbackId) {
-      const pb = segment('playbackId', playbackId);
-      return typeof pb === 'string' ? direct('stopPlayback', 'DELETE', `/playbacks/${pb}`) : Promise.resolve(pb);
-    },
-
-    playbackState: (playbackId) => rest('playbackState', (c) => c.playbacks.get({ playbackId }), (value) =>
-      (typeof value === 'object' && value !== null && 'state' in value && typeof value.state === 'string' ? value.state : 'unknown')),
-
-    record: (channelId, o) => rest('record', (c) => c.channels.record({
-      channelId,
-      name: o.name,
-      format: o.format,
-      maxDurationSeconds: o.maxDurationSeconds,
-      maxSilenceSeconds: o.maxSilenceSeconds,
-      beep: o.beep,
-      terminateOn: o.terminateOn,
-      ifExists: 'fail',
-    }), done),
-
-    hangup(channelId, reason = 'normal') {
-      const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('hangup', 'DELETE', `/channels/${id}`, [['reason', reason]]) : Promise.resolve(id);
-    },
-
-    startMoh(channelId, mohClass) {
-      const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('startMoh', 'POST', `/channels/${id}/moh`, mohClass ? [['mohClass', mohClass]] : []) : Promise.resolve(id);
-    },
-
-    stopMoh(channelId) {
-      const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('stopMoh', 'DELETE', `/channels/${id}/moh`) : Promise.resolve(id);
-    },
-
-    sendDtmf(channelId, digits) {
-      if (!/^[0-9A-Da-d*#]{1,64}$/.test(digits)) return Promise.resolve({ ok: false, kind: 'invalid', message: 'digits must be 1 to 64 of 0-9 A-D * #' });
-      const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('sendDtmf', 'POST', `/channels/${id}/dtmf`, [['dtmf', digits]]) : Promise.resolve(id);
-    },
-
-    setVariable: (channelId, name, value) => rest('setVariable', (c) => c.channels.setChannelVar({ channelId, variable: name, value }), done),
-
-    createChannel(req) {
-      if (req.appArgs.some((a) => a.includes(','))) return Promise.resolve({ ok: false, kind: 'invalid', message: 'appArgs may not contain commas' });
-      return direct('createChannel', 'POST', '/channels/create', [
-        ['endpoint', req.endpoint],
-        ['app', opts.app],
-        ['appArgs', req.appArgs.join(',')],
-        ['channelId', req.channelId],
-        ['originator', req.originator],
-      ], { variables: { ...req.variables, 'CALLERID(num)': req.callerNumber } });
-    },
-
-    dial(channelId, callerChannelId, timeoutSec) {
-      const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('dial', 'POST', `/channels/${id}/dial`, [['caller', callerChannelId], ['timeout', timeoutSec]]) : Promise.resolve(id);
-    },
-
-    createBridge(bridgeId, name) {
-      const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('createBridge', 'POST', `/bridges/${id}`, [['type', 'mixing'], ['name', name]]) : Promise.resolve(id);
-    },
-
-    addToBridge(bridgeId, channelIds) {
-      const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('addToBridge', 'POST', `/bridges/${id}/addChannel`, [['channel', channelIds.join(',')]]) : Promise.resolve(id);
-    },
-
-    destroyBridge(bridgeId) {
-      const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('destroyBridge', 'DELETE', `/bridges/${id}`) : Promise.resolve(id);
-    },
-
-    playOnBridge(bridgeId, playbackId, media) {
-      if (media.length === 0 || media.some((m) => m.length === 0 || m.includes(','))) {
-        return Promise.resolve({ ok: false, kind: 'invalid', message: 'media must be non-empty URIs without commas' });
-      }
-      const id = segment('bridgeId', bridgeId);
-      if (typeof id !== 'string') return Promise.resolve(id);
-      const pb = segment('playbackId', playbackId);
-      if (typeof pb !== 'string') return Promise.resolve(pb);
-      return direct('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.join(',')]]);
-    },
-
-    startBridgeMoh(bridgeId, mohClass) {
-      const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('startBridgeMoh', 'POST', `/bridges/${id}/moh`, mohClass ? [['mohClass', mohClass]] : []) : Promise.resolve(id);
-    },
-
-    recordBridge(bridgeId, o) {
-      const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('recordBridge', 'POST', `/bridges/${id}/record`, [
-        ['name', o.name], ['format', o.format], ['maxDurationSeconds', o.maxDurationSeconds], ['ifExists', 'fail'], ['beep', 'false'], ['terminateOn', 'none'],
-      ]) : Promise.resolve(id);
-    },
-
-    stopBridgeMoh(bridgeId) {
-      const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('stopBridgeMoh', 'DELETE', `/bridges/${id}/moh`) : Promise.resolve(id);
-    },
-
-    continueInDialplan(channelId, context, extension, priority) {
-      const id = segment('channelId', channelId);
-      return typeof id === 'string'
-        ? direct('continueInDialplan', 'POST', `/channels/${id}/continue`, [['context', context], ['extension', extension], ['priority', priority]])
-        : Promise.resolve(id);
-    },
-
-    async storedRecordingFile(name) {
-      if (!name) return { ok: false, kind: 'invalid', message: 'recordingName is a required path param.' };
-      const id = encodeURIComponent(name);
-      if (!client || closed) return { ok: false, kind: 'unavailable', message: 'ARI not connected' };
-      try {
-        const res = await transport.request('GET', `/recordings/stored/${id}/file`, [], undefined, { maxBytes: MAX_RECORDING_BYTES });
-        if (res.status < 400 && res.data) return { ok: true, value: { data: res.data, contentType: res.contentType ?? 'application/octet-stream' } };
-        return mapAriError(new Error(res.body), res.status);
-      } catch (err) {
-        return mapAriError(err);
-      }
-    },
-
-    deleteStoredRecording(name) {
-      const id = segment('recordingName', name);
-      return typeof id === 'string' ? direct('deleteStoredRecording', 'DELETE', `/recordings/stored/${id}`) : Promise.resolve(id);
-    },
-
-    listChannelIds: () => rest('listChannels', (c) => c.channels.list(), idsOf),
-
-    listBridgeIds: () => rest('listBridges', (c) => c.bridges.list(), idsOf),
+    ...ariOperations({ app: opts.app, rest, direct, download }),
 
     stats() {
       const c = client;
