@@ -19,6 +19,7 @@ import { SessionRecorder, type Destinations, type EventsOut } from './session-re
 import type { StepContext, StepTiming } from './steps/types.js';
 import { dialAndBridge } from './dial.js';
 import { resolveDialTarget } from './dial-target.js';
+import type { StreamService } from '../streams/streams.js';
 import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
@@ -30,6 +31,8 @@ export interface CallSessionDeps {
   limits: RunLimits;
   timing: StepTiming;
   speaker?: Speaker;
+  /** Media streams to WebSocket agents (the stream step). */
+  streams?: StreamService;
   /** How long to wait for ChannelDestroyed after our own hangup before concluding anyway. */
   hangupConfirmMs: number;
   events: EventsOut;
@@ -353,6 +356,10 @@ export class CallSession {
       media: this.leg.media,
       timing: this.deps.timing,
       ...(this.deps.speaker ? { speaker: this.deps.speaker } : {}),
+      ...(this.deps.streams ? { streams: this.deps.streams.forCall({
+        sessionId: this.id, accountId: this.session.accountId, channelId: this.channelId, signal: this.callAbort.signal,
+        timeline: (type, data) => this.recorder.timeline(type, data), logger: this.log,
+      }) } : {}),
       logger: this.log,
       variables: () => this.recorder.vars(),
       setVariable: (name, value) => this.recorder.setVariable(name, value),

@@ -20,6 +20,8 @@ import { isExtension } from '../domain/extension.js';
 import type { Router } from '../domain/routing.js';
 import { NO_EVENTS_OUT, SessionRecorder, destinationsOf, type Destinations, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
+import type { StreamService } from '../streams/streams.js';
+import { isStreamResource } from '../streams/stream-ids.js';
 import type { Speaker } from '../tts/speech.js';
 import { backoffDelay } from './ari/backoff.js';
 
@@ -43,6 +45,8 @@ export interface TelephonyEngineDeps {
   onInboundRefused?: (reason: InboundRefusal) => void;
   /** Text to speech for say text (absent: say text fails the step, saying why). */
   speaker?: Speaker;
+  /** Media streams to WebSocket agents (absent: stream steps fail, saying why). */
+  streams?: StreamService;
 }
 
 export interface TelephonyEngineStats {
@@ -117,6 +121,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   });
 
   port.onEvent((event) => {
+    // A stream's own channels (media, snoop) enter the application too: they are not calls.
+    if ('channelId' in event && event.channelId !== undefined && isStreamResource(event.channelId)) return;
     if (inbound.hold(event)) return;
     if (event.type === 'stasis-start' && !calls.byChannelId(event.channelId)) {
       inbound.arrive(event, (held) => calls.dispatch(held));
@@ -140,7 +146,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     const first = admitted.get(session.id);
     admitted.delete(session.id);
     const make = (destinations: Destinations, seq: number): CallSession => new CallSession(session, flow, {
-      port, store, logger, timing, hangupConfirmMs, events, destinations, ...(deps.speaker ? { speaker: deps.speaker } : {}),
+      port, store, logger, timing, hangupConfirmMs, events, destinations, ...(deps.speaker ? { speaker: deps.speaker } : {}), ...(deps.streams ? { streams: deps.streams } : {}),
       start: { seq },
       limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
       onEnd: (c) => calls.remove(c),

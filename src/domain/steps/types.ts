@@ -22,6 +22,8 @@ export interface StepFieldDoc {
   default?: string;
   /** A list of media URIs: its `sound:http(s)://` URLs are checked with the destination policy on save. */
   media?: true;
+  /** A ws(s):// URL the engine connects to: checked with the destination policy on save. */
+  websocket?: true;
 }
 
 /** An edge of the flow graph: where a step can go and what takes it there. */
