@@ -2,6 +2,7 @@
 import type { Task } from './clock.js';
 import { type CallerId } from './ari-format.js';
 import type { CalleeScript, DtmfStep, SimRequestRecord } from './types.js';
+import type { ChanMedia } from './media-audio.js';
 
 export type Tech = 'PJSIP' | 'Local' | 'UnicastRTP' | 'WebSocket' | 'Snoop';
 
@@ -62,6 +63,8 @@ export interface Chan {
   leftStasis?: boolean;
   /** Made by POST /channels/create: rings only once the app dials it. */
   created?: 'waiting' | 'dialing';
+  /** Streamed audio: a media socket, a snoop's target, a scripted voice (media-audio.ts). */
+  media?: ChanMedia;
 }
 
 export interface Playback {

@@ -9,6 +9,7 @@ import { ApiError, SimAsterisk } from './asterisk.js';
 import * as dialing from './channel-dial.js';
 import * as hangups from './channel-hangup.js';
 import * as externalMedia from './external-media.js';
+import { mixerOf } from './media-audio.js';
 import { ariRoutes } from './ari-routes.js';
 import { controlApi, validateScript } from './control-api.js';
 import { EventSockets } from './events-socket.js';
@@ -159,6 +160,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     requests: () => requestLog.slice(),
     sendDtmf: (id, digits, gapMs) => dialing.farEndDtmf(ast, id, digits, gapMs),
     hangupFromFarEnd: (id) => hangups.farEndHangupById(ast, id),
+    heardAudio: (id) => mixerOf(ast).heardAudio(id),
     faults,
   };
 }

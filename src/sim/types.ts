@@ -17,6 +17,20 @@ export interface DtmfStep {
 
 export type CalleeResult = 'answer' | 'busy' | 'no-answer' | 'congestion' | 'reject' | 'fail';
 
+/** What a callee says once answered (media streams): a tone or a WAV file. */
+export interface SpeakScript {
+  /** A sine tone of this frequency (default 440 Hz) unless `wav` is given. */
+  toneHz?: number;
+  /** Peak of the tone in 16-bit linear units (default 8000). */
+  amplitude?: number;
+  /** A WAV file (8 kHz mono, 16-bit PCM or μ-law) said instead of a tone. */
+  wav?: string;
+  /** Start this long after the channel's audio starts flowing (default 0). */
+  startMs?: number;
+  /** Length (default: the WAV's, or as long as the call for a tone). */
+  durationMs?: number;
+}
+
 export interface CalleeScript {
   result?: CalleeResult;
   /** Ring time before the outcome (answer, busy, congestion, reject, fail). Default 1000 ms. */
@@ -30,6 +44,10 @@ export interface CalleeScript {
    * `${EXTEN}` and `${CALLERID(num)}` in `args` are the Local extension and the caller's number.
    */
   stasis?: { app: string; args: string[] };
+  /** Audio the callee says (heard by a media stream bridged with it). */
+  speak?: SpeakScript;
+  /** Keep what the callee hears while bridged with a media WebSocket channel (RunningSimulator.heardAudio). */
+  recordHeard?: boolean;
 }
 
 export interface SimulatorOptions {
@@ -138,5 +156,7 @@ export interface RunningSimulator {
   /** Far-end actions on a live channel, as the scripted callee would do them. */
   sendDtmf(channelId: string, digits: string, gapMs?: number): boolean;
   hangupFromFarEnd(channelId: string): boolean;
+  /** What a channel whose script has `recordHeard` heard (μ-law, 8 kHz), kept after it hangs up. */
+  heardAudio(channelId: string): Buffer | undefined;
   faults: SimFaults;
 }

@@ -18,6 +18,8 @@ export interface StreamStep extends StepBase {
   fork?: boolean;
   maxDurationMs?: number;
   connectTimeoutMs?: number;
+  /** The steps an agent's `engine.exit` may name as `next` (another is ignored: the flow goes on to `next`). */
+  agentExits?: string[];
   /** The agent's socket dropped without a close frame. */
   onDisconnected?: string;
   /** The agent could not be reached, or Asterisk's media could not be set up. */
@@ -58,6 +60,7 @@ export const stream: StepDefinition<StreamStep> = {
     { name: 'fork', type: 'bool', description: 'listen only, alongside the following steps, until stopStream or the hangup', default: 'false' },
     { name: 'maxDurationMs', type: 'int', description: 'longest stream; then the flow goes on', default: '3600000' },
     { name: 'connectTimeoutMs', type: 'int', description: 'time to open the agent\'s socket before onFailed', default: '5000' },
+    { name: 'agentExits', type: { list: 'string' }, description: 'step ids the agent may name as next in engine.exit (another name is ignored)', default: 'none' },
     { name: 'onDisconnected', type: 'string', description: 'step when the agent\'s socket drops without a close frame', default: 'the onward step' },
     { name: 'onFailed', type: 'string', description: 'step when the agent cannot be reached in time', default: 'the onward step' },
   ],
@@ -74,12 +77,13 @@ export const stream: StepDefinition<StreamStep> = {
     }
     const maxDurationMs = f.int('maxDurationMs', STREAM_LIMITS.maxDurationMs);
     const connectTimeoutMs = f.int('connectTimeoutMs', STREAM_LIMITS.connectTimeoutMs);
+    const agentExits = f.targetList('agentExits');
     const [onDisconnected, onFailed] = EXITS.map(([key]) => f.target(key));
     if (url === undefined) return undefined;
-    return defined({ url, parameters, tracks, fork, maxDurationMs, connectTimeoutMs, onDisconnected, onFailed });
+    return defined({ url, parameters, tracks, fork, maxDurationMs, connectTimeoutMs, agentExits, onDisconnected, onFailed });
   },
   exits(step) {
-    const edges: FlowEdge[] = [];
+    const edges: FlowEdge[] = (step.agentExits ?? []).map((target) => ({ target, kind: 'agentExit', label: 'engine.exit' }));
     for (const [key, label] of EXITS) {
       const target = step[key];
       if (typeof target === 'string') edges.push({ target, kind: key, label });

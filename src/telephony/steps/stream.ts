@@ -56,7 +56,8 @@ export async function exec(step: StreamStep, ctx: StepContext): Promise<StepResu
   switch (end.kind) {
     case 'exit':
       for (const [name, value] of Object.entries(end.variables)) ctx.setVariable(name, value);
-      return end.next ? { kind: 'next', stepId: end.next } : { kind: 'next' };
+      // The agent may only go where the flow allows (agentExits); anywhere else, the flow goes on.
+      return end.next && step.agentExits?.includes(end.next) ? { kind: 'next', stepId: end.next } : { kind: 'next' };
     case 'dropped':
       return step.onDisconnected ? { kind: 'next', stepId: step.onDisconnected } : { kind: 'next' };
     case 'media-lost':
