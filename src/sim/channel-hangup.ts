@@ -1,4 +1,5 @@
 // Channels going away: far-end and app hangups, leaving Stasis, RTP statistics, restarts.
+import { endSnoopsOf } from './external-media.js';
 import { ariTimestamp } from './ari-format.js';
 import { type Chan } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
@@ -160,6 +161,7 @@ export function hangupInternal(sim: SimAsterisk, c: Chan, cause: number, mode: '
 }
 
 export function remove(sim: SimAsterisk, c: Chan): void {
+  endSnoopsOf(sim, c);
   for (const half of [c, c.half2]) {
     if (!half) continue;
     half.alive = false;

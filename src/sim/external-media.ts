@@ -141,3 +141,18 @@ export function snoop(sim: SimAsterisk, args: Args): Reply {
   });
   return { status: 200, body: snapshot };
 }
+
+/**
+ * The snoops of a channel that is gone leave the application with it: StasisEnd, and nothing
+ * after it (a snoop is only watched while in Stasis; the recording of the stream round trip).
+ */
+export function endSnoopsOf(sim: SimAsterisk, target: Chan): void {
+  for (const c of [...sim.channels.values()]) {
+    if (c.media?.snoop?.target !== target || !c.alive) continue;
+    sim.clock.after(0, () => {
+      if (!c.alive) return;
+      leaveStasis(sim, c, true);
+      remove(sim, c);
+    });
+  }
+}
