@@ -16,6 +16,7 @@ import { ScriptedCall, type PlayedMedia } from './scripted-call.js';
 import { SIMULATED_TECH } from './dialed-parties.js';
 import type { SimulationScript } from './script.js';
 import { VirtualClock } from './virtual-clock.js';
+import { ScriptedStreams } from './scripted-agents.js';
 
 export interface SimulationLimits { flowMaxSteps: number; flowMaxDurationMs: number }
 
@@ -106,6 +107,7 @@ export async function simulateFlow(
   };
   const runner = new FlowRunner(flow, {
     sessionId: 'simulation', channelId: CHANNEL, port: call, media, timing: DEFAULT_STEP_TIMING, timers: clock, speaker, logger,
+    streams: new ScriptedStreams(script.agents ?? {}, clock, record, callAbort.signal),
     variables: () => ({ ...variables }),
     setVariable: (name, value) => { variables[name] = value; },
     timeline: record,

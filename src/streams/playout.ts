@@ -31,7 +31,7 @@ export class Playout {
   dropped = 0;
   sent = 0;
 
-  constructor(private readonly sink: PlayoutSink, private readonly ticker: Ticker = SHARED_TICKER) {}
+  constructor(private readonly sink: PlayoutSink, private readonly ticker: PlayoutTicker = SHARED_TICKER) {}
 
   get queuedFrames(): number {
     return this.frames;
@@ -107,8 +107,14 @@ export class Playout {
   }
 }
 
+/** What drives play-outs that have audio queued (an interval; a test drives its own). */
+export interface PlayoutTicker {
+  add(p: Playout): void;
+  remove(p: Playout): void;
+}
+
 /** One interval for every playout with audio queued; stopped when none has. */
-export class Ticker {
+class IntervalTicker implements PlayoutTicker {
   private readonly active = new Set<Playout>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -131,4 +137,4 @@ export class Ticker {
   }
 }
 
-const SHARED_TICKER = new Ticker();
+const SHARED_TICKER = new IntervalTicker();

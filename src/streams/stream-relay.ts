@@ -12,16 +12,10 @@ import type { Logger } from '../log.js';
 import { Playout } from './playout.js';
 import type { MediaLeg } from './media-leg.js';
 import * as proto from './twilio-protocol.js';
+import type { StreamEnd, StreamHandle } from './stream-host.js';
 
 /** Unsent bytes to an agent beyond which its frames are dropped (about 2.5 s of media messages). */
 export const MAX_AGENT_BUFFERED_BYTES = 128 * 1024;
-
-export type StreamEnd =
-  | { kind: 'exit'; variables: Record<string, string>; next?: string }
-  | { kind: 'closed' }
-  | { kind: 'dropped' }
-  | { kind: 'media-lost' }
-  | { kind: 'stopped'; reason: string };
 
 export interface StreamObserver {
   started(): void;
@@ -53,7 +47,7 @@ export interface RelayOptions {
   observer?: StreamObserver;
 }
 
-export class StreamRelay {
+export class StreamRelay implements StreamHandle {
   private seq = 0;
   private done = false;
   private end: StreamEnd | undefined;

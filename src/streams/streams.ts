@@ -9,6 +9,7 @@ import { MediaLeg, type MediaLegSource } from './media-leg.js';
 import { StreamRelay, type StreamObserver } from './stream-relay.js';
 import { newStreamSid } from './stream-ids.js';
 import * as proto from './twilio-protocol.js';
+import type { StreamHost, StreamRequest } from './stream-host.js';
 
 export interface StreamServiceDeps {
   port: TelephonyPort;
@@ -17,16 +18,6 @@ export interface StreamServiceDeps {
   allowPrivate: boolean;
   logger: Logger;
   observer?: StreamObserver;
-}
-
-export interface StreamRequest {
-  stepId: string;
-  url: string;
-  customParameters: Record<string, string>;
-  /** Forked streams listen only, to the tracks asked; a stream that talks back carries `inbound`. */
-  tracks: proto.Track[];
-  fork: boolean;
-  connectTimeoutMs: number;
 }
 
 export interface CallInfo {
@@ -88,7 +79,7 @@ export class StreamService {
 }
 
 /** One call's view: what its steps open, and its forked streams by step id. */
-export class CallStreams {
+export class CallStreams implements StreamHost {
   private readonly forks = new Map<string, StreamRelay>();
 
   constructor(private readonly service: StreamService, private readonly call: CallInfo) {

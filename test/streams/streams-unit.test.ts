@@ -2,17 +2,17 @@
 // messages the engine accepts; the agent URL's destination policy at save.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FRAME_BYTES, MAX_QUEUED_FRAMES, Playout, Ticker } from '../../src/streams/playout.js';
+import { FRAME_BYTES, MAX_QUEUED_FRAMES, Playout, type PlayoutTicker } from '../../src/streams/playout.js';
 import { mediaMessage, parseAgentMessage } from '../../src/streams/twilio-protocol.js';
 import { FlowService } from '../../src/services/management.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { Store } from '../../src/store/store.js';
 
 /** A ticker the test drives (no interval). */
-class ManualTicker extends Ticker {
+class ManualTicker implements PlayoutTicker {
   readonly active = new Set<Playout>();
-  override add(p: Playout): void { this.active.add(p); }
-  override remove(p: Playout): void { this.active.delete(p); }
+  add(p: Playout): void { this.active.add(p); }
+  remove(p: Playout): void { this.active.delete(p); }
   run(now: number): void { for (const p of [...this.active]) if (!p.tick(now)) this.remove(p); }
 }
 

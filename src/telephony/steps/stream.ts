@@ -4,7 +4,7 @@
 import type { StreamStep } from '../../domain/flow.js';
 import { renderTemplate } from '../../domain/template.js';
 import type { StepContext, StepResult } from './types.js';
-import type { StreamEnd } from '../../streams/stream-relay.js';
+import type { StreamEnd } from '../../streams/stream-host.js';
 import type { Track } from '../../streams/twilio-protocol.js';
 import { REAL_TIMERS, throwIfAborted, waitUntil } from '../wait.js';
 

@@ -7,7 +7,7 @@ import type { CallMedia } from '../call-media.js';
 import type { DialRequest, DialResult } from '../dial.js';
 import type { Timers } from '../wait.js';
 import type { Speaker } from '../../tts/speech.js';
-import type { CallStreams } from '../../streams/streams.js';
+import type { StreamHost } from '../../streams/stream-host.js';
 
 export type StepResult =
   /** Continue: with `stepId`, or (undefined) with the step's `next` or else the following step. */
@@ -46,7 +46,7 @@ export interface StepContext {
   /** Text to speech for `say` text (absent: not configured). */
   speaker?: Speaker;
   /** Media streams to WebSocket agents (absent: not configured). */
-  streams?: CallStreams;
+  streams?: StreamHost;
   logger: Logger;
   /** The session's variables as of now. */
   variables(): Record<string, string>;
