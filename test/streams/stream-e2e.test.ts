@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { startTestAgent, type TestAgent } from '../support/stream-agent.js';
 import { decodeUlaw, framesWithTone, toneShare, ulawTone } from '../support/audio.js';
+import { startExampleAgents } from '../../examples/stream-agents.js';
 
 const CALLEE = '+18144043093';
 const rows = (s: any, type: string): any[] => s.timeline.filter((e: any) => e.type === type);
@@ -217,6 +218,29 @@ describe('stream step over real sockets', () => {
       await e2e.waitForSession(id, (x) => rows(x, 'stream.stopped').length > 0);
     } finally {
       await agent.close();
+    }
+  });
+
+  test('the example agents: echo returns the caller\'s own 440 Hz; play-file is cleared by a key and leaves on #', async () => {
+    const examples = await startExampleAgents(0);
+    try {
+      const echoId = await call([{ id: 'echo', type: 'stream', url: `ws://127.0.0.1:${examples.port}/echo`, maxDurationMs: 2500 }, { id: 'bye', type: 'hangup' }]);
+      const echoed = await ended(echoId);
+      assert.equal(rows(echoed, 'stream.stopped')[0].data.reason, 'maxDurationMs');
+      assert.ok(rows(echoed, 'stream.mark').length >= 1, 'a mark per echoed second');
+      const heard = e2e.sim.heardAudio(echoed.channelId)!;
+      assert.ok(framesWithTone(heard, 440) >= 50, `the callee hears itself (${framesWithTone(heard, 440)} frames of 440 Hz)`);
+
+      const playId = await call([{ id: 'play', type: 'stream', url: `ws://127.0.0.1:${examples.port}/play-file` }, { id: 'bye', type: 'hangup' }]);
+      const playing = await e2e.waitForSession(playId, (s) => rows(s, 'stream.started').length > 0);
+      assert.ok(e2e.sim.sendDtmf(playing.channelId, '1#', 100));
+      const s = await ended(playId);
+      assert.equal(s.variables.keys, '1#');
+      assert.equal(s.variables.finished, 'by-key');
+      assert.ok(rows(s, 'stream.clear').length >= 1);
+      assert.ok(rows(s, 'stream.clear')[0].data.clearedFrames > 0, 'the file was cut short');
+    } finally {
+      await examples.close();
     }
   });
 });
