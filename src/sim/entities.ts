@@ -1,7 +1,7 @@
 // What the simulated Asterisk holds: channels, playbacks, bridges, recordings, and the constants of its behaviour.
 import type { Task } from './clock.js';
 import { type CallerId } from './ari-format.js';
-import type { CalleeScript, DtmfStep, SimRequestRecord } from './types.js';
+import type { CalleeScript, DtmfStep, MediaProbe, SimRequestRecord } from './types.js';
 import type { ChanMedia } from './media-audio.js';
 
 export type Tech = 'PJSIP' | 'Local' | 'UnicastRTP' | 'WebSocket' | 'Snoop';
@@ -134,6 +134,7 @@ export interface AsteriskOptions {
   missingSounds: string[];
   knownEndpoints: string[];
   offlineEndpoints: string[];
+  mediaProbe?: MediaProbe;
 }
 
 /** Lengths of common Asterisk core sounds (hello-world, demo-thanks measured in the traces). */

@@ -64,9 +64,11 @@ export class Mixer {
   attach(c: Chan, ws: WebSocket): void {
     const media = mediaOf(c);
     media.socket = ws;
+    const probe = this.sim.opts.mediaProbe;
     ws.on('message', (data, isBinary) => {
       if (!isBinary || media.incoming.length >= MAX_INCOMING_FRAMES) return;
       const buf = data as Buffer;
+      probe?.(c.id, buf);
       for (let at = 0; at < buf.length; at += FRAME_BYTES) media.incoming.push(buf.subarray(at, at + FRAME_BYTES));
     });
     this.sockets.add(c);
@@ -192,6 +194,12 @@ class Voice {
     if (this.wav) {
       const at = n * FRAME_BYTES;
       return at < this.wav.length ? this.wav.subarray(at, at + FRAME_BYTES) : undefined;
+    }
+    if (this.speak.counter) {
+      const out = Buffer.alloc(FRAME_BYTES, ULAW_SILENCE);
+      out.writeUInt32LE(n, 0);
+      out.writeDoubleLE(performance.timeOrigin + performance.now(), 4);
+      return out;
     }
     const hz = this.speak.toneHz ?? 440;
     const amplitude = this.speak.amplitude ?? 8000;

@@ -60,6 +60,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     missingSounds: options.missingSounds ?? ['does-not-exist'],
     knownEndpoints: options.knownEndpoints ?? DEFAULT_KNOWN,
     offlineEndpoints: options.offlineEndpoints ?? [],
+    ...(options.mediaProbe ? { mediaProbe: options.mediaProbe } : {}),
   }, clock, events.sink);
   const rules = new FaultRules(state);
 

@@ -29,7 +29,16 @@ export interface SpeakScript {
   startMs?: number;
   /** Length (default: the WAV's, or as long as the call for a tone). */
   durationMs?: number;
+  /**
+   * Instead of audio, frames that carry their own number (uint32 LE at byte 0) and the time they
+   * were made (float64 LE at byte 4, performance.timeOrigin + performance.now()): benchmarks check
+   * loss, order and latency with them.
+   */
+  counter?: boolean;
 }
+
+/** Told of every frame a media WebSocket channel receives from its client (benchmarks, tests). */
+export type MediaProbe = (channelId: string, frame: Buffer) => void;
 
 export interface CalleeScript {
   result?: CalleeResult;
@@ -79,6 +88,8 @@ export interface SimulatorOptions {
   restartDowntimeMs?: number;
   /** How many REST calls `requests()` keeps. Default 1000. */
   requestLogSize?: number;
+  /** Told of every frame media WebSocket clients send (benchmarks). */
+  mediaProbe?: MediaProbe;
   logger?: Logger;
 }
 

@@ -11,8 +11,6 @@ export const FRAME_MS = 20;
 /** At most this much queued audio per stream (2 minutes). */
 export const MAX_QUEUED_FRAMES = 6_000;
 const TICK_MS = 5;
-/** A frame more than this late (the process stalled) resets the clock rather than bursting. */
-const MAX_LATE_MS = 3 * FRAME_MS;
 
 type Item = { frame: Buffer; arrived: number } | { mark: string };
 
@@ -39,6 +37,7 @@ export class Playout {
 
   /** Queues audio, cut in 20 ms frames (views of the decoded payload, no copy). */
   push(audio: Buffer, now = performance.now()): void {
+    const idle = this.head >= this.queue.length;
     for (let at = 0; at < audio.length; at += FRAME_BYTES) {
       if (this.frames >= MAX_QUEUED_FRAMES) {
         this.dropped += Math.ceil((audio.length - at) / FRAME_BYTES);
@@ -47,12 +46,13 @@ export class Playout {
       this.queue.push({ frame: audio.subarray(at, Math.min(at + FRAME_BYTES, audio.length)), arrived: now });
       this.frames += 1;
     }
-    this.schedule(now);
+    this.schedule(now, idle);
   }
 
   pushMark(name: string, now = performance.now()): void {
+    const idle = this.head >= this.queue.length;
     this.queue.push({ mark: name });
-    this.schedule(now);
+    this.schedule(now, idle);
   }
 
   /** Drops the queued audio; the marks waiting are echoed. Answers the frames dropped. */
@@ -76,7 +76,6 @@ export class Playout {
 
   /** Sends what is due by `now`; true while something is left to play. */
   tick(now: number): boolean {
-    if (this.nextDue < now - MAX_LATE_MS) this.nextDue = now;
     while (this.head < this.queue.length && this.nextDue <= now + 1) {
       const item = this.queue[this.head]!;
       this.head += 1;
@@ -100,8 +99,12 @@ export class Playout {
     return this.head < this.queue.length;
   }
 
-  private schedule(now: number): void {
-    // Idle: the first frame goes at once (an agent that paces itself gets no added delay).
+  private schedule(now: number, idle: boolean): void {
+    // Idle (nothing queued before this, the last frame played out): the clock starts again now and
+    // the first frame goes at once, so an agent that paces itself gets no added delay. While audio
+    // is queued the clock runs on: frames a stalled process could not send in their slot go as
+    // soon as it runs again, so a stall never adds lasting delay.
+    if (idle && this.nextDue < now) this.nextDue = now;
     if (!this.tick(now)) return;
     this.ticker.add(this);
   }
