@@ -204,6 +204,25 @@ describe('stream step over real sockets', () => {
     }
   });
 
+  test('RedirectSession during a stream: the agent gets stop and the other flow runs', async () => {
+    agent = await startTestAgent();
+    try {
+      const id = await call([{ id: 'talk', type: 'stream', url: agent.url }, { id: 'never', type: 'hangup' }]);
+      const c = await agent.connection();
+      await c.next((m) => m.event === 'media', 'media');
+      const other = await e2e.request('POST', '/flows', { body: { name: 'after redirect', steps: [{ id: 'elsewhere', type: 'set', variable: 'moved', value: 'yes' }, { id: 'end', type: 'hangup' }] } });
+      const redirected = await e2e.request('POST', `/sessions/${id}/redirect`, { body: { flowId: other.body.id } });
+      assert.ok(redirected.status < 300, redirected.text);
+      await c.next((m) => m.event === 'stop', 'stop');
+      const s = await ended(id);
+      assert.deepEqual(stepsOf(s), ['talk', 'elsewhere', 'end']);
+      assert.equal(s.variables.moved, 'yes');
+      assert.equal(rows(s, 'stream.stopped')[0].data.reason, 'interrupted');
+    } finally {
+      await agent.close();
+    }
+  });
+
   test('the caller hanging up sends the agent stop and takes no exit', async () => {
     agent = await startTestAgent();
     try {
