@@ -152,6 +152,9 @@ async function main(): Promise<void> {
       asteriskToAgent: { ...report(toAgent), expectedFrames: Math.round(expected), floorMs: floor, engineOwnMs: histogramPercentiles(metrics, 'to-agent') },
       agentToAsterisk: { ...report(toAsterisk), engineOwnMs: histogramPercentiles(metrics, 'to-caller') },
       engine: {
+        /** Frames the engine relayed per stream and second, both ways (100 when nothing falls behind). */
+        framesPerStreamSecond: round((toAgent.frames + toAsterisk.frames) / (STREAMS * seconds)),
+        cpuMsPerFrame: round((atEnd.cpuMs - atStart.cpuMs) / Math.max(1, toAgent.frames + toAsterisk.frames)),
         cpuMsPerStreamSecond: round((atEnd.cpuMs - atStart.cpuMs) / (STREAMS * seconds)),
         cpuPercentOfOneCore: round(((atEnd.cpuMs - atStart.cpuMs) / (seconds * 1000)) * 100),
         heapPerStreamKiB: round((atStart.heapUsed - before.heapUsed) / STREAMS / 1024),

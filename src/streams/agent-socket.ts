@@ -42,7 +42,9 @@ export async function connectAgent(rawUrl: string, timeoutMs: number, allowPriva
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // Errors from now on end in a close event, which whoever holds the socket handles.
       socket.removeAllListeners('error');
+      socket.on('error', () => undefined);
       resolve({ ok: true, socket });
     });
     socket.on('error', (err) => fail(`the agent could not be reached: ${err.message}`));

@@ -64,6 +64,10 @@ export class StreamService {
       }
       legs.push({ leg: opened.value, track });
     }
+    if (socket.readyState !== socket.OPEN) {
+      await Promise.all(legs.map(({ leg }) => leg.close()));
+      return { failed: 'the agent closed its socket before the stream started' };
+    }
     this.live += 1;
     const relay = new StreamRelay(socket, legs, {
       stepId: req.stepId, streamSid: newStreamSid(), callSid: call.sessionId, accountSid: call.accountId,
