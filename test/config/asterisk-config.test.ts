@@ -205,10 +205,10 @@ describe('PJSIP endpoints and routing', () => {
         assert.ok(endpoints.some((e) => e.name === name), `${target}: no endpoint [${name}] in pjsip.conf`);
       }
     }
-    // The scripted callees of the dialplan and the lab phone the dial scenarios ring have a
-    // simulator stand-in each, keyed by the same endpoint; "@test-inbound" stands in for [test-inbound].
+    // The scripted callees of the dialplan and the lab phones the scenarios ring have a simulator
+    // stand-in each, keyed by the same endpoint; "@test-inbound" stands in for [test-inbound].
     const standIns = Object.keys(JSON.parse(readFileSync(join(REPO, 'config/test-callees.sim.json'), 'utf8')) as object).sort();
-    const routed = testCallees.rules.map((r) => r.endpoint).filter((e) => e.startsWith('Local/') || e === 'PJSIP/phone1');
+    const routed = testCallees.rules.map((r) => r.endpoint).filter((e) => e.startsWith('Local/') || e === 'PJSIP/phone1' || e === 'PJSIP/phone2');
     assert.deepEqual(standIns, [...routed, '@test-inbound'].sort());
     // The compose lab's engine reaches the same test callees.
     for (const rule of testCallees.rules) assert.ok(lab.rules.some((r) => r.endpoint === rule.endpoint), `routes.lab.json has ${rule.endpoint}`);
