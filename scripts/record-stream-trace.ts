@@ -11,7 +11,8 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { linearToUlaw, ulawToLinear } from '../src/sim/g711.js';
+import { linearToUlaw } from '../src/sim/g711.js';
+import { ulawToneShare as toneShare } from '../test/support/audio.js';
 
 const base = new URL(process.env.ARI_URL ?? 'http://127.0.0.1:8088');
 const user = process.env.ARI_USERNAME ?? 'engine';
@@ -52,23 +53,6 @@ const waitEvent = async (what: string, match: (e: any) => boolean, ms = 10_000):
     await sleep(5);
   }
 };
-
-function toneShare(ulaw: Buffer, hz: number): number {
-  const n = ulaw.length;
-  const k = Math.round((n * hz) / 8000);
-  const coeff = 2 * Math.cos((2 * Math.PI * k) / n);
-  let s1 = 0;
-  let s2 = 0;
-  let energy = 0;
-  for (const b of ulaw) {
-    const x = ulawToLinear(b);
-    const s0 = x + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-    energy += x * x;
-  }
-  return energy === 0 ? 0 : (2 * (s1 * s1 + s2 * s2 - coeff * s1 * s2)) / (n * energy);
-}
 
 function mediaSocket(label: string, connectionId: string): Promise<{ ws: WebSocket; frames: Buffer[]; texts: string[] }> {
   const url = new URL(`/media/${connectionId}`, base);

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startSimulator } from '../../src/sim/index.js';
-import { decodeUlaw, toneShare, ulawTone } from '../support/audio.js';
+import { ulawToneShare, ulawTone } from '../support/audio.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/s-stream-websocket-round-trip.json', import.meta.url));
 const KEY_EVENTS = new Set(['StasisStart', 'StasisEnd', 'ChannelEnteredBridge', 'ChannelLeftBridge', 'ChannelHangupRequest', 'ChannelDestroyed']);
@@ -90,10 +90,10 @@ test('a media stream\'s round trip replayed from a real Asterisk 22.10.1 recordi
             await new Promise((r) => setTimeout(r, Math.max(0, started + (n + 1) * 20 - performance.now())));
           }
           await new Promise((r) => setTimeout(r, 300));
-          const heard = decodeUlaw(Buffer.concat(m1!.frames.slice(from1)));
-          const listened = decodeUlaw(Buffer.concat(m2!.frames.slice(from2 + 10)));
-          if (!(toneShare(heard, 440) > 0.5)) problems.push(`the media socket does not carry the phone's 440 Hz (share ${toneShare(heard, 440)})`);
-          if (!(toneShare(listened, 1000) > 0.5)) problems.push(`the phone does not hear the 1 kHz written to the media socket (share ${toneShare(listened, 1000)})`);
+          const heard = Buffer.concat(m1!.frames.slice(from1));
+          const listened = Buffer.concat(m2!.frames.slice(from2 + 10));
+          if (!(ulawToneShare(heard, 440) > 0.5)) problems.push(`the media socket does not carry the phone's 440 Hz (share ${ulawToneShare(heard, 440)})`);
+          if (!(ulawToneShare(listened, 1000) > 0.5)) problems.push(`the phone does not hear the 1 kHz written to the media socket (share ${ulawToneShare(listened, 1000)})`);
           if (m1!.frames.some((f) => f.length !== 160)) problems.push('media frames are not 160 bytes');
         }
         const texts = /^(media|listening) websocket received \d+ messages; text messages: (.*)$/.exec(e.text ?? '');

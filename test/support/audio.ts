@@ -1,31 +1,17 @@
-// Checking audio by content: μ-law decoded, and the Goertzel filter's power at one frequency
-// relative to the signal's total power (1 for a pure tone at that frequency, ~0 for another).
+// Checking streamed audio by content: μ-law decoded to linear samples, and the Goertzel share of
+// one frequency (scenario-audio.ts's toneShare) over 20 ms frames.
 import { ulawToLinear, linearToUlaw } from '../../src/sim/g711.js';
+import { toneShare } from './scenario-audio.js';
 
-export function decodeUlaw(buf: Buffer): Float64Array {
-  const out = new Float64Array(buf.length);
+export function decodeUlaw(buf: Buffer): Int16Array {
+  const out = new Int16Array(buf.length);
   for (let i = 0; i < buf.length; i++) out[i] = ulawToLinear(buf[i]!);
   return out;
 }
 
-/** Share of the signal's power at `hz` (Goertzel, 8 kHz): close to 1 for a tone at hz. */
-export function toneShare(samples: Float64Array, hz: number, rate = 8000): number {
-  const n = samples.length;
-  if (n === 0) return 0;
-  const k = Math.round((n * hz) / rate);
-  const w = (2 * Math.PI * k) / n;
-  const coeff = 2 * Math.cos(w);
-  let s1 = 0;
-  let s2 = 0;
-  let energy = 0;
-  for (const x of samples) {
-    const s0 = x + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-    energy += x * x;
-  }
-  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-  return energy === 0 ? 0 : (2 * power) / (n * energy);
+/** Share of μ-law audio's power at `hz` (8 kHz): close to 1 for a tone at hz. */
+export function ulawToneShare(ulaw: Buffer, hz: number): number {
+  return toneShare(decodeUlaw(ulaw), 8000, hz);
 }
 
 /** `ms` of a sine tone as μ-law. */
@@ -39,6 +25,6 @@ export function ulawTone(hz: number, ms: number, amplitude = 8000): Buffer {
 /** 20 ms frames (160 bytes) of μ-law in which a tone at `hz` dominates. */
 export function framesWithTone(ulaw: Buffer, hz: number, threshold = 0.5): number {
   let count = 0;
-  for (let at = 0; at + 160 <= ulaw.length; at += 160) if (toneShare(decodeUlaw(ulaw.subarray(at, at + 160)), hz) > threshold) count += 1;
+  for (let at = 0; at + 160 <= ulaw.length; at += 160) if (ulawToneShare(ulaw.subarray(at, at + 160), hz) > threshold) count += 1;
   return count;
 }
