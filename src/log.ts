@@ -9,7 +9,8 @@ export function scrub(text: string): string {
   return text.replace(SECRET_IN_TEXT, (_m, a?: string, b?: string, c?: string) => `${a ?? b ?? c ?? ''}[redacted]`);
 }
 
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
+/** `level`: a pino level (LOG_LEVEL, read and checked by config.ts). */
+export function createLogger(level: string): Logger {
   return pino({
     level,
     base: undefined,
