@@ -37,7 +37,7 @@ before(async () => {
     req.pipe(up);
   });
   relay.on('upgrade', (req, socket, head) => {
-    const upstream = new WebSocket(`ws://${target.host}${req.url ?? ''}`);
+    const upstream = new WebSocket(`ws://${target.host}${req.url ?? ''}`, { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
     upstreams.add(upstream);
     upstream.on('error', () => socket.destroy());
     upstream.once('open', () => wss.handleUpgrade(req, socket, head, (client) => {
