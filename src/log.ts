@@ -1,5 +1,5 @@
 // One structured logger. Redaction keeps credentials out of every line, including the
-// `api_key=user:password` that ari-client puts in its WebSocket URL.
+// `api_key=user:password` ARI accepts in a URL (the engine itself sends credentials in a header).
 import { pino, type Logger } from 'pino';
 
 const SECRET_IN_TEXT = /(api_key=)[^&\s"']+|(Bearer\s+)[A-Za-z0-9._~+/=-]+|(\/\/)[^/@\s:]+:[^/@\s]+@/g;
