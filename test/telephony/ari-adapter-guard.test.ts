@@ -76,7 +76,7 @@ test('malformed messages and unknown event types are dropped; real events still 
   const channelId = `g-${randomUUID()}`;
   const res = await port.originate({ channelId, endpoint: 'PJSIP/+18144043093@trunk', callerId: '+15551230000', timeoutSec: 5, variables: {}, appArgs: [] });
   assert.equal(res.ok, true);
-  await waitUntil('StasisStart of the call', () => events.some((e) => e.type === 'stasis-start' && e.channelId === channelId));
+  await waitUntil(() => events.some((e) => e.type === 'stasis-start' && e.channelId === channelId), { message: 'StasisStart of the call' });
   assert.ok(events.some((e) => e.type === 'stasis-start' && e.channelId === channelId), 'real events are delivered after the garbage');
   assert.ok(!events.some((e) => e.type === 'dtmf'), 'an invalid digit is not a DTMF event');
   assert.equal(port.stats().droppedMessages, garbage.length, 'every malformed message, and only those, dropped');
