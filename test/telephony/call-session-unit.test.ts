@@ -8,22 +8,13 @@ import { engineHarness, type EngineHarness } from '../support/telephony-engine-h
 import { FakePort } from '../support/telephony-fake-port.js';
 import { createTelephonyEngine } from '../../src/telephony/engine.js';
 import { loadConfig } from '../../src/config.js';
-import type { FlowDocument } from '../../src/domain/flow.js';
 import type { TelephonyEvent } from '../../src/telephony/port.js';
 import { waitUntil } from '../support/wait-until.js';
+import { menuFlow } from '../support/flows.js';
 
 const at = () => new Date().toISOString();
 
-const MENU: FlowDocument = {
-  name: 'Menu',
-  steps: [
-    { id: 'hello', type: 'playback', media: ['sound:hello-world'] },
-    { id: 'menu', type: 'gather', prompt: ['sound:press-1'], maxDigits: 1, timeoutMs: 300, variable: 'choice', branches: { '1': 'yes', '2': 'no' }, noInput: 'bye', noMatch: 'bye' },
-    { id: 'yes', type: 'playback', media: ['sound:thank-you'], next: 'bye' },
-    { id: 'no', type: 'say', digits: '{{choice}}', next: 'bye' },
-    { id: 'bye', type: 'hangup' },
-  ],
-};
+const MENU = menuFlow({ timeoutMs: 300 });
 
 let open: EngineHarness[] = [];
 afterEach(async () => {

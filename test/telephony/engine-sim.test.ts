@@ -17,22 +17,14 @@ import { createTelephonyEngine, type TelephonyEngine } from '../../src/telephony
 import type { FlowDocument } from '../../src/domain/flow.js';
 import type { Session } from '../../src/domain/model.js';
 import { waitUntil } from '../support/wait-until.js';
+import { menuFlow } from '../support/flows.js';
 
 const SCALE = 0.05;
 const S = 1 / SCALE; // script milliseconds per real millisecond
 const ACCOUNT = 'acct';
 const FINAL = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
 
-const MENU: FlowDocument = {
-  name: 'Menu',
-  steps: [
-    { id: 'hello', type: 'playback', media: ['sound:hello-world'] },
-    { id: 'menu', type: 'gather', prompt: ['sound:press-1'], maxDigits: 1, timeoutMs: 1500, attempts: 1, variable: 'choice', branches: { '1': 'yes', '2': 'no' }, noInput: 'bye', noMatch: 'bye' },
-    { id: 'yes', type: 'playback', media: ['sound:thank-you'], next: 'bye' },
-    { id: 'no', type: 'say', digits: '{{choice}}', next: 'bye' },
-    { id: 'bye', type: 'hangup' },
-  ],
-};
+const MENU = menuFlow({ timeoutMs: 1500, attempts: 1 });
 const LONG: FlowDocument = { name: 'Long', steps: [{ id: 'wait', type: 'pause', ms: 120_000 }] };
 const GATHER_ONLY: FlowDocument = { name: 'Gather', steps: [{ id: 'g', type: 'gather', timeoutMs: 60_000, variable: 'x' }] };
 
