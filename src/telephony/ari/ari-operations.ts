@@ -2,6 +2,7 @@
 // which resource, verb and parameters each operation sends. How they are sent is the adapter's
 // (ari-client-adapter.ts): `send` when the answer carries nothing the port returns, `read` for a
 // JSON answer, `download` for a file; each answers a typed PortResult.
+import { asteriskMediaUri } from './media-url-padding.js';
 import type { OriginateRequest, PortResult, TelephonyPort } from '../port.js';
 import type { PortFailure } from './ari-errors.js';
 import type { QueryParams } from './ari-transport.js';
@@ -64,7 +65,7 @@ export function ariOperations({ app, send, read, download }: AriRequests): AriOp
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
       // One `media` query parameter, comma-separated: a repeated parameter is not a list to Asterisk.
-      return send('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.join(',')]]);
+      return send('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
     },
 
     stopPlayback(playbackId) {
@@ -153,7 +154,7 @@ export function ariOperations({ app, send, read, download }: AriRequests): AriOp
       if (typeof id !== 'string') return Promise.resolve(id);
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
-      return send('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.join(',')]]);
+      return send('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
     },
 
     startBridgeMoh(bridgeId, mohClass) {
