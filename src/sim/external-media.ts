@@ -9,7 +9,7 @@ import { type Chan } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
 import { makeChan, newId } from './channel-dial.js';
 import { findChan } from './channels.js';
-import { leaveStasis, remove } from './channel-hangup.js';
+import { life, type Lifecycle } from './lifecycle.js';
 import { mediaOf, mixerOf } from './media-audio.js';
 
 const MEDIA_FORMATS = new Set(['ulaw', 'alaw', 'slin', 'slin12', 'slin16', 'slin24', 'slin32', 'slin44', 'slin48', 'slin96', 'slin192', 'g722', 'gsm', 'g726', 'g729', 'opus', 'speex', 'ilbc', 'lpc10']);
@@ -96,9 +96,9 @@ export function connectMediaSocket(sim: SimAsterisk, connectionId: string, ws: W
     if (!c.alive) return;
     // Closing the media WebSocket hangs the channel up: cause 16 with the close code 1001 (trace r).
     sim.hangupRequest(c, 16, false, 1001);
-    leaveStasis(sim, c, true);
+    life.leaveStasis(sim, c, true);
     sim.destroyedEvent(c, 16, 1001);
-    remove(sim, c);
+    life.remove(sim, c);
   });
   return true;
 }
@@ -151,8 +151,10 @@ export function endSnoopsOf(sim: SimAsterisk, target: Chan): void {
     if (c.media?.snoop?.target !== target || !c.alive) continue;
     sim.clock.after(0, () => {
       if (!c.alive) return;
-      leaveStasis(sim, c, true);
-      remove(sim, c);
+      life.leaveStasis(sim, c, true);
+      life.remove(sim, c);
     });
   }
 }
+
+export const lifecycle = { endSnoopsOf } satisfies Partial<Lifecycle>;

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { WebSocket } from 'ws';
 import type { SimAsterisk } from './asterisk.js';
-import type { Chan } from './entities.js';
+import type { Chan, ChanMedia } from './entities.js';
 import type { SpeakScript } from './types.js';
 import { linearToUlaw, ulawToLinear, ULAW_SILENCE } from './g711.js';
 
@@ -20,18 +20,6 @@ const MAX_INCOMING_FRAMES = 3_000;
 /** Channels whose heard audio is kept after they hang up. */
 const MAX_KEPT_RECORDINGS = 200;
 const SILENCE = Buffer.alloc(FRAME_BYTES, ULAW_SILENCE);
-
-/** A channel's media state (set on channels that take part in streamed audio). */
-export interface ChanMedia {
-  /** A media WebSocket channel's connected client. */
-  socket?: WebSocket;
-  incoming: Buffer[];
-  /** A snoop channel: whose audio it copies (in: what the target says, out: what it hears). */
-  snoop?: { target: Chan; spy: string };
-  /** Tick at which a scripted voice starts (its channel's first tick answered). */
-  voiceStart?: number;
-  voice?: Voice;
-}
 
 const mixers = new WeakMap<SimAsterisk, Mixer>();
 

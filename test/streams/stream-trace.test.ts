@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startSimulator } from '../../src/sim/index.js';
 import { ulawToneShare, ulawTone } from '../support/audio.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/s-stream-websocket-round-trip.json', import.meta.url));
 const KEY_EVENTS = new Set(['StasisStart', 'StasisEnd', 'ChannelEnteredBridge', 'ChannelLeftBridge', 'ChannelHangupRequest', 'ChannelDestroyed']);
@@ -54,12 +55,8 @@ test('a media stream\'s round trip replayed from a real Asterisk 22.10.1 recordi
   const sockets: Array<{ ws: WebSocket; frames: Buffer[]; texts: string[] }> = [];
   const problems: string[] = [];
   const recordedEvents = trace.entries.filter((e) => e.kind === 'ws-event').map((e) => e.event);
-  const until = async (what: string, cond: () => boolean, ms = 10_000): Promise<void> => {
-    const deadline = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`replay: timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  const until = async (what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> => {
+    await waitUntil(cond, { message: `the replay: ${what}`, timeoutMs, intervalMs: 5 });
   };
   /** The events the real application had seen before entry i, counted by key type. */
   const keyCountBefore = (i: number): number => trace.entries.slice(0, i).filter((e) => e.kind === 'ws-event' && KEY_EVENTS.has(String(e.type))).length;

@@ -2,6 +2,7 @@
 // time, and lets a test act on each connection (send, close, drop) and wait for a message.
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
+import { waitUntil } from './wait-until.js';
 
 export interface AgentMessage { at: number; msg: any }
 
@@ -19,7 +20,6 @@ export interface TestAgent {
   connections: AgentConnection[];
   /** The index-th connection (0: the first), once it came. */
   connection(index?: number, timeoutMs?: number): Promise<AgentConnection>;
-  onConnection(handler: (c: AgentConnection) => void): void;
   close(): Promise<void>;
 }
 
@@ -27,8 +27,6 @@ export async function startTestAgent(): Promise<TestAgent> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const connections: AgentConnection[] = [];
-  const waiters: Array<() => void> = [];
-  let handler: ((c: AgentConnection) => void) | undefined;
   wss.on('connection', (socket) => {
     const messages: AgentMessage[] = [];
     const listeners = new Set<() => void>();
@@ -60,22 +58,12 @@ export async function startTestAgent(): Promise<TestAgent> {
       for (const l of [...listeners]) l();
     });
     connections.push(c);
-    handler?.(c);
-    for (const w of waiters.splice(0)) w();
   });
   const port = (wss.address() as AddressInfo).port;
   return {
     url: `ws://127.0.0.1:${port}/agent`,
     connections,
-    onConnection: (h) => { handler = h; },
-    async connection(index = 0, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!connections[index]) {
-        if (Date.now() > deadline) throw new Error(`agent: connection ${index} did not come within ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => { waiters.push(resolve); setTimeout(resolve, 100); });
-      }
-      return connections[index];
-    },
+    connection: (index = 0, timeoutMs = 15_000) => waitUntil(() => connections[index], { message: `the agent's connection ${index}`, timeoutMs }),
     close: () => new Promise((resolve) => {
       for (const c of wss.clients) c.terminate();
       wss.close(() => resolve());
