@@ -6,7 +6,7 @@ import type { CalleeScript } from './types.js';
 import { ApiError, fail, type Reply, Args } from './rest.js';
 import { type Tech, type Dialplan, type Chan, DTMF_DIGITS, LOCAL_OPTION, TRUNK_CONTEXT, PHONE_CONTEXT, DEFAULT_RING_MS, DEFAULT_DTMF_GAP_MS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { farEndHangup, hangupInternal, leaveStasis, remove } from './channel-hangup.js';
+import { farEndHangup, hangupInternal, remove } from './channel-hangup.js';
 import { applyVar } from './channels.js';
 import { finishRecording } from './recordings.js';
 import { enterFromDialplan } from './local-stasis.js';
@@ -149,7 +149,7 @@ export function progressLocal(sim: SimAsterisk, c: Chan, vars: Record<string, st
     enterFromDialplan(sim, c, c.script.stasis, caller);
     return;
   }
-  runLocalLeg(sim, c, ORIGINATED);
+  runLocalLeg(sim, c);
 }
 
 /** The dialplan application a Local ;2 half runs for a callee script's result (traces a, b, b2, b3, c). */
@@ -163,35 +163,17 @@ export function runCalleeDialplan(sim: SimAsterisk, two: Chan, result: string): 
   sim.chanEvent(two, 'ChannelDialplan', { dialplan_app: dpApp, dialplan_app_data: dpData });
 }
 
-/** How a Local leg's outcome shows: originated (above), or created in the app and dialed (channel-create.ts). */
-export interface LocalLegShape {
-  /** The dial string of the Dial events after the first: the channel's own for an originate, "" for a created leg (traces m, m2). */
-  laterDialstring?: string;
-  /** A created leg is in the application already: it leaves it (StasisEnd) before its ChannelDestroyed. */
-  inStasis: boolean;
-  /** A created leg's ring timeout is the dial core's, which cancels the leg first (hangup request 32, soft: trace m2). */
-  cancelledOnTimeout: boolean;
-  answered(sim: SimAsterisk, c: Chan): void;
-}
-
-const ORIGINATED: LocalLegShape = { inStasis: false, cancelledOnTimeout: false, answered: (sim, c) => enterStasis(sim, c) };
-
 /**
  * The ;2 half runs the callee's "dialplan" and the ;1 half shows the outcome (traces a, b, b2, b3,
- * c, d for originates; what a created leg adds is in `shape`).
+ * c, d). A created Local leg the app dials shows it otherwise: channel-create.ts.
  */
-export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): void {
+function runLocalLeg(sim: SimAsterisk, c: Chan): void {
   const two = c.half2 as Chan;
   const result = c.script.result ?? 'answer';
-  const dial = (status: string): void => sim.dial(c, status, ...(shape.laterDialstring === undefined ? [] : [shape.laterDialstring]));
-  const destroyed = (cause: number): void => {
-    if (shape.inStasis) leaveStasis(sim, c, true);
-    sim.destroyedEvent(c, cause);
-  };
   if (result === 'fail') {
     // No such extension: both halves die with cause 0 and no Dial event (trace d, steps 5-6).
     sim.destroyedEvent(two, 0);
-    destroyed(0);
+    sim.destroyedEvent(c, 0);
     remove(sim, c);
     return;
   }
@@ -201,15 +183,14 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
   const delay = outcomeDelay(sim, c);
   if (result === 'no-answer' || (result === 'answer' && delay > 0)) {
     sim.setState(c, 'Ringing');
-    dial('RINGING');
+    sim.dial(c, 'RINGING');
   }
   if (result === 'no-answer' || delay >= timeout) {
     if (timeout === Infinity) return;
     sim.at(c, timeout, () => {
       // Trace c: the timeout ends it with cause 19 on both halves.
-      if (shape.cancelledOnTimeout) sim.hangupRequest(c, 32, true);
       sim.hangupRequest(two, 19);
-      destroyed(19);
+      sim.destroyedEvent(c, 19);
       sim.hangupRequest(two, 16, true);
       sim.destroyedEvent(two, 19);
       remove(sim, c);
@@ -221,16 +202,16 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
       case 'answer':
         sim.setState(two, 'Up');
         sim.setState(c, 'Up');
-        dial('ANSWER');
-        shape.answered(sim, c);
+        sim.dial(c, 'ANSWER');
+        enterStasis(sim, c);
         break;
       case 'busy':
       case 'congestion':
         // Trace b / b2: the app's half dies with cause 0; the cause shows on ;2 only.
         sim.setState(two, 'Busy');
-        dial(result === 'busy' ? 'BUSY' : 'CONGESTION');
+        sim.dial(c, result === 'busy' ? 'BUSY' : 'CONGESTION');
         sim.hangupRequest(two, 0);
-        destroyed(0);
+        sim.destroyedEvent(c, 0);
         sim.hangupRequest(two, 16, true);
         sim.destroyedEvent(two, result === 'busy' ? 17 : 34);
         remove(sim, c);
@@ -240,8 +221,8 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
         sim.hangupRequest(two, 16, true);
         sim.hangupRequest(c, 21);
         sim.destroyedEvent(two, 21);
-        dial('NOANSWER');
-        destroyed(21);
+        sim.dial(c, 'NOANSWER');
+        sim.destroyedEvent(c, 21);
         remove(sim, c);
         break;
     }
