@@ -57,6 +57,9 @@ const LAB_SCRIPTS: Record<string, CalleeScript> = {
   // real) whenever the play starts in time, and the replay waits for the hangup's events.
   'Local/hangup@lab': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 6000 },
   'Local/nosuchexten@lab': { result: 'fail' },
+  // As Local/hangup@lab: the dialplan's 1.5 s after the answer would be 75 ms here, less than a
+  // loaded machine may take to send the recorded addChannel (trace t-dial-local-answer-far-hangup).
+  'Local/hangup@test-callees': { result: 'answer', answerAfterMs: 0, hangupAfterMs: 20000 },
   'Local/answer@nosuchcontext': { result: 'fail' },
 };
 
@@ -375,7 +378,7 @@ async function replay(file: string, trace: { description?: string; entries: Entr
   const sim: RunningSimulator = await startSimulator({
     port: 0, username: 'lab', password: 'lab', timeScale: SCALE,
     ...(cacheDir ? { astCacheDir: cacheDir } : {}),
-    scripts: { ...LAB_SCRIPTS, ...TEST_CALLEES, ...(phoneScript ? { 'PJSIP/phone1': phoneScript } : {}) },
+    scripts: { ...TEST_CALLEES, ...LAB_SCRIPTS, ...(phoneScript ? { 'PJSIP/phone1': phoneScript } : {}) },
     knownEndpoints: ['PJSIP/phone1', 'Local/*'],
     offlineEndpoints: ['PJSIP/phone2'],
   });
