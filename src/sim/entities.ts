@@ -112,6 +112,8 @@ export interface Bridge {
   technology: string;
   /** The Announcer channel that plays media to the bridge, while one plays. */
   announcer?: string;
+  /** The Announcer channel that plays music on hold to the bridge, while it plays (trace u). */
+  moh?: string;
   player: Player;
   recording?: LiveRec;
 }
@@ -148,6 +150,7 @@ export interface AsteriskOptions {
   missingSounds: string[];
   knownEndpoints: string[];
   offlineEndpoints: string[];
+  astCacheDir: string;
   mediaProbe?: MediaProbe;
 }
 
