@@ -380,7 +380,8 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'url', type: 'string', description: 'http(s) URL the events are POSTed to' },
       { name: 'events', type: { list: 'string' }, allowed: EVENT_TYPES, description: 'Event types sent (session.ended always)' },
       { name: 'enabled', type: 'bool', description: 'False: nothing is sent' },
-      { name: 'secret', type: 'string', description: 'HMAC-SHA256 key of the X-Engine-Signature header' },
+      { name: 'secret', type: 'string', description: 'The signing secret as stored (the key of the legacy X-Engine-Signature header)' },
+      { name: 'standardWebhooksSecret', type: 'string', description: 'The secret to give a Standard Webhooks library (whsec_...): the secret itself when already in that form' },
       { name: 'dateCreated', type: 'DateTime', description: 'When it was created' },
       { name: 'dateModified', type: 'DateTime', description: 'When it last changed' },
     ],
@@ -437,7 +438,10 @@ const DTO_LIST: readonly Dto[] = [
   listOf('WebhookDeliveryList', 'WebhookDelivery', WEBHOOKS_NS, 'A page of deliveries, newest first'),
   { name: 'ListWebhookDeliveries', namespace: WEBHOOKS_NS, inherits: 'ListRequest', description: 'The deliveries of one webhook, newest first', fields: [path('webhookId', 'Webhook id')] },
   { name: 'GetWebhookSigningSecret', namespace: WEBHOOKS_NS, description: 'The secret signing the account\'s statusCallback deliveries', fields: [] },
-  { name: 'SigningSecret', namespace: WEBHOOKS_NS, description: 'A signing secret', fields: [{ name: 'secret', type: 'string', description: 'HMAC-SHA256 key' }] },
+  { name: 'SigningSecret', namespace: WEBHOOKS_NS, description: 'A signing secret', fields: [
+    { name: 'secret', type: 'string', description: 'The signing secret as stored (the key of the legacy X-Engine-Signature header)' },
+    { name: 'standardWebhooksSecret', type: 'string', description: 'The secret to give a Standard Webhooks library (whsec_...): the secret itself when already in that form' },
+  ] },
 
   // ---- health ----
   { name: 'GetHealth', namespace: SYSTEM_NS, description: 'Liveness', fields: [] },

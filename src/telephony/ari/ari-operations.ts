@@ -4,6 +4,7 @@
 // ari-client, `download` for a file; each answers a typed PortResult.
 import type { OriginateRequest, PortResult, TelephonyPort } from '../port.js';
 import type { QueryParams } from './ari-transport.js';
+import { asteriskMedia } from '../../domain/steps/media-uri.js';
 
 type AriCall = (params?: Record<string, unknown>) => PromiseLike<unknown>;
 
@@ -74,7 +75,8 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
       // One `media` query parameter, comma-separated: a repeated parameter is not a list to Asterisk.
-      return direct('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.join(',')]]);
+      // A plain http(s) URL goes as `sound:<url>`, the form Asterisk fetches.
+      return direct('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.map(asteriskMedia).join(',')]]);
     },
 
     stopPlayback(playbackId) {
