@@ -116,7 +116,7 @@ export const SETTINGS: Setting[] = [
   { env: 'DRAIN_TIMEOUT_MS', default: '30000', description: 'On SIGTERM, live calls get this long before they are hung up.' },
   { env: 'TRUST_PROXY', default: '', description: 'Reverse proxies whose X-Forwarded-For is believed: a hop count (1 = one proxy) or comma-separated addresses/CIDRs. Empty: none.' },
   { env: 'SIM_TIME_SCALE', default: '1', description: 'Embedded simulator speed (0.1 = ten times faster).' },
-  { env: 'ALLOW_PRIVATE_DESTINATIONS', default: 'false', description: 'true: webhooks (and media URLs) may reach loopback, private and link-local addresses (labs, tests).' },
+  { env: 'ALLOW_PRIVATE_DESTINATIONS', default: 'false', description: 'true: webhooks and media URLs may reach loopback, private and link-local addresses (labs, tests); cloud metadata addresses stay refused.' },
   { env: 'SESSION_LEASE_MS', default: '30000', description: 'Lease of an engine on its live sessions; another engine ends them once it expired.' },
   { env: 'WEBHOOK_TIMEOUT_MS', default: '10000', description: 'Deadline of one webhook attempt.' },
   { env: 'WEBHOOK_RETRY_BASE_MS', default: '1000', description: 'First retry delay; doubles per attempt (±20% jitter).' },
