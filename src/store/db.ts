@@ -148,6 +148,19 @@ export class Db {
     return result;
   }
 
+  /**
+   * Reads that must agree with each other (a session and its timeline): every write queued
+   * before is committed, then `fn` runs on the write lane, so no group commit (whose statements
+   * a read on this one connection would see half done) interleaves with its statements.
+   */
+  snapshot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.rawClosed) return Promise.reject(new DbClosedError());
+    return this.onLane(async () => {
+      await this.commits.runPending();
+      return fn();
+    });
+  }
+
   /** Runs `fn` in a transaction on the write lane; rolled back if it throws. */
   transaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.exclusive(async () => {

@@ -12,6 +12,10 @@ import { LIVE_SQL, SESSION_COLUMNS, withVariables, type SessionRow } from './ses
 
 interface EventRow extends Row { session_id: string; seq: number; at: string; type: string; data: string }
 
+function eventOf(r: EventRow): SessionEvent {
+  return { seq: r.seq, sessionId: r.session_id, at: r.at, type: r.type, data: JSON.parse(r.data) as Record<string, unknown> };
+}
+
 function isoBound(value: string, fieldName: string): string {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) {
@@ -20,7 +24,7 @@ function isoBound(value: string, fieldName: string): string {
   return new Date(ms).toISOString();
 }
 
-export class SessionReadsRepo implements Pick<Store, 'getSession' | 'listSessions' | 'listSessionEvents' | 'sessionsWithEventsSince' | 'listLiveSessions' | 'countLiveSessions'> {
+export class SessionReadsRepo implements Pick<Store, 'getSession' | 'getSessionDetail' | 'listSessions' | 'listSessionEvents' | 'sessionsWithEventsSince' | 'listLiveSessions' | 'countLiveSessions'> {
   constructor(private readonly db: Db, private readonly pendingBySession: PendingWrites, private readonly live: LiveSessions) {}
 
   async getSession(accountId: string | undefined, id: string): Promise<Session | undefined> {
@@ -31,6 +35,21 @@ export class SessionReadsRepo implements Pick<Store, 'getSession' | 'listSession
     if (!row) return undefined;
     const [session] = await withVariables(this.db, [row]);
     return session;
+  }
+
+  /**
+   * The session (state, variables) and its timeline as of one commit: GET /sessions/{id} never
+   * shows a state older than its own timeline (a lab run saw `dialing` beside `in-progress` rows).
+   */
+  getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[] } | undefined> {
+    return this.db.snapshot(async () => {
+      const row = await this.db.get<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ? AND account_id = ?`, [id, accountId]);
+      if (!row) return undefined;
+      const [session] = await withVariables(this.db, [row]);
+      const events = await this.db.all<EventRow>(
+        'SELECT session_id, seq, at, type, data FROM session_events WHERE session_id = ? ORDER BY seq', [id]);
+      return { session: session!, timeline: events.map(eventOf) };
+    });
   }
 
   async listSessions(accountId: string, filter: SessionFilter, request: PageRequest): Promise<Page<Session>> {
@@ -58,9 +77,7 @@ export class SessionReadsRepo implements Pick<Store, 'getSession' | 'listSession
     if (this.pendingBySession.has(sessionId)) await this.db.flush();
     const rows = await this.db.all<EventRow>(
       'SELECT session_id, seq, at, type, data FROM session_events WHERE session_id = ? ORDER BY seq', [sessionId]);
-    return rows.map((r) => ({
-      seq: r.seq, sessionId: r.session_id, at: r.at, type: r.type, data: JSON.parse(r.data) as Record<string, unknown>,
-    }));
+    return rows.map(eventOf);
   }
 
   async sessionsWithEventsSince(accountId: string, at: string, limit: number): Promise<string[]> {

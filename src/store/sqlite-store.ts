@@ -92,6 +92,7 @@ function composeStore(db: Db, live: LiveSessions): Store {
     getSession: (accountId, id) => sessionReads.getSession(accountId, id),
     listSessions: (accountId, filter, page) => sessionReads.listSessions(accountId, filter, page),
     listSessionEvents: (sessionId) => sessionReads.listSessionEvents(sessionId),
+    getSessionDetail: (accountId, id) => sessionReads.getSessionDetail(accountId, id),
     sessionsWithEventsSince: (accountId, at, limit) => sessionReads.sessionsWithEventsSince(accountId, at, limit),
     listLiveSessions: () => sessionReads.listLiveSessions(),
     countLiveSessions: (accountId) => sessionReads.countLiveSessions(accountId),

@@ -50,9 +50,9 @@ describe('asterisk-config files', () => {
   test('holds exactly the files Asterisk reads for the lab, all parseable', () => {
     const files = readdirSync(CONF).sort();
     assert.deepEqual(files, [
-      'acl.conf', 'ari.conf', 'ari_users.conf', 'asterisk.conf', 'ccss.conf', 'cdr.conf', 'cel.conf',
-      'extensions.conf', 'features.conf', 'http.conf', 'indications.conf', 'logger.conf', 'modules.conf',
-      'pjproject.conf', 'pjsip.conf', 'rtp.conf', 'stasis.conf', 'udptl.conf', 'websocket_client.conf',
+      'acl.conf', 'ari.conf', 'ari_users.conf', 'asterisk.conf', 'ccss.conf', 'cdr.conf', 'cel.conf', 'chan_websocket.conf',
+      'extensions.conf', 'features.conf', 'http.conf', 'indications.conf', 'logger.conf', 'modules.conf', 'musiconhold.conf',
+      'pjproject.conf', 'pjsip.conf', 'res_http_media_cache.conf', 'rtp.conf', 'stasis.conf', 'udptl.conf', 'websocket_client.conf',
     ]);
     // Files whose defaults are what the lab wants are comments only; every other one has sections.
     const commentsOnly = ['acl.conf', 'pjproject.conf', 'websocket_client.conf'];

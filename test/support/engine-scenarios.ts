@@ -31,9 +31,10 @@ const FLOWS = {
     steps: [
       { id: 'hello', type: 'playback', media: ['sound:hello-world'] },
       {
-        // The dtmf1 callee presses 1 four seconds after answering: after hello-world (1.4 s),
-        // during the prompt or the wait that follows it.
-        id: 'menu', type: 'gather', prompt: ['sound:vm-goodbye'], maxDigits: 1, timeoutMs: 8000,
+        // The dtmf1 callee presses 1 four seconds after answering. On a real 22.10.1 the gather
+        // starts 1.4 s in (hello-world) and its prompt lasts 0.9 s, so the key lands in the wait
+        // that follows; the long timeout keeps it there even when a loaded engine starts late.
+        id: 'menu', type: 'gather', prompt: ['sound:vm-goodbye'], maxDigits: 1, timeoutMs: 15000,
         attempts: 1, variable: 'choice', branches: { '1': 'yes', '2': 'no' }, noInput: 'bye', noMatch: 'bye',
       },
       { id: 'yes', type: 'playback', media: ['sound:auth-thankyou'], next: 'bye' },
