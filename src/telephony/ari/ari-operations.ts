@@ -2,6 +2,7 @@
 // which resource, verb and parameters each operation sends. How they are sent is the adapter's
 // (ari-client-adapter.ts): `direct` through the transport (the hot path), `rest` through
 // ari-client, `download` for a file; each answers a typed PortResult.
+import { asteriskMediaUri } from './media-url-padding.js';
 import type { OriginateRequest, PortResult, TelephonyPort } from '../port.js';
 import type { QueryParams } from './ari-transport.js';
 import { asteriskMedia } from '../../domain/steps/media-uri.js';
@@ -75,8 +76,8 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
       // One `media` query parameter, comma-separated: a repeated parameter is not a list to Asterisk.
-      // A plain http(s) URL goes as `sound:<url>`, the form Asterisk fetches.
-      return direct('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.map(asteriskMedia).join(',')]]);
+      // A plain http(s) URL goes as `sound:<url>`, the form Asterisk fetches, then padded if short.
+      return direct('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.map((m) => asteriskMediaUri(asteriskMedia(m))).join(',')]]);
     },
 
     stopPlayback(playbackId) {
@@ -160,7 +161,7 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
       if (typeof id !== 'string') return Promise.resolve(id);
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
-      return direct('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.join(',')]]);
+      return direct('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
     },
 
     startBridgeMoh(bridgeId, mohClass) {
