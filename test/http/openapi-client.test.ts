@@ -108,7 +108,8 @@ describe('a client generated from /openapi.json (openapi-typescript + openapi-fe
   let e2e: E2E;
   let dir: string;
   before(async () => {
-    e2e = await startE2E({}, { [CALLEE]: { result: 'answer', answerAfterMs: 60_000 } });
+    // The callee rings (unanswered) far longer than the test can take, whatever the load: EndSession finds it live.
+    e2e = await startE2E({ ORIGINATE_TIMEOUT_SEC: '600' }, { [CALLEE]: { result: 'answer', answerAfterMs: 600_000 } });
     // Inside the project's node_modules, so the generated program resolves openapi-fetch as a user's would.
     const cache = fileURLToPath(new URL('../../node_modules/.cache/', import.meta.url));
     mkdirSync(cache, { recursive: true });
