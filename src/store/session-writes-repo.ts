@@ -6,7 +6,8 @@
 import type { Session } from '../domain/model.js';
 import { AppError } from '../domain/errors.js';
 import { isConstraintError, type Db, type SqlStep } from './db.js';
-import type { NewSession, SessionUnit, SessionUpdate, Store } from './store.js';
+import type { IdempotencyKey, NewSession, SessionUnit, SessionUpdate, Store } from './store.js';
+import { idempotencySteps } from './idempotency-repo.js';
 import { ensureAccountStep } from './accounts-repo.js';
 import { now } from './clock.js';
 import type { LiveSessions } from './live-sessions.js';
@@ -24,7 +25,7 @@ export class SessionWritesRepo implements Pick<Store, 'createSession' | 'createS
     return this.createSessionWith(s, {});
   }
 
-  async createSessionWith(s: NewSession, unit: SessionUnit): Promise<Session> {
+  async createSessionWith(s: NewSession, unit: SessionUnit, idempotency?: IdempotencyKey): Promise<Session> {
     const at = s.dateCreated ?? now();
     const insert: SqlStep = {
       sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
@@ -38,6 +39,7 @@ export class SessionWritesRepo implements Pick<Store, 'createSession' | 'createS
     if (!duplicate) this.live.add(s.id, s.accountId);
     const steps = accountKnown ? [insert] : [ensureAccountStep(s.accountId, at), insert];
     for (const { kind, row } of unitRows(s.id, unit, at)) steps.push(kind.one(row));
+    if (idempotency) steps.push(...idempotencySteps(s.accountId, idempotency, s.id));
     try {
       // Resolves after the commit: an accepted session (and its first events) survives a crash right after.
       await this.pendingBySession.track(s.id, this.db.enqueue(steps));

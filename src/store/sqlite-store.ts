@@ -83,7 +83,7 @@ function composeStore(db: Db, live: LiveSessions): Store {
     deleteFlow: (accountId, id) => flows.deleteFlow(accountId, id),
 
     createSession: (session) => sessions.createSession(session),
-    createSessionWith: (session, unit) => sessions.createSessionWith(session, unit),
+    createSessionWith: (session, unit, idempotency) => sessions.createSessionWith(session, unit, idempotency),
     recordSession: (sessionId, unit, urgent) => sessions.recordSession(sessionId, unit, urgent),
     updateSession: (id, change) => sessions.updateSession(id, change),
     setSessionVariable: (id, name, value) => sessions.setSessionVariable(id, name, value),

@@ -18,6 +18,9 @@ export interface SessionFilter {
   to?: string;
 }
 
+/** The Idempotency-Key of POST /sessions/outgoing and the hash of the request it came with. */
+export interface IdempotencyKey { key: string; requestHash: string }
+
 export interface NewSession {
   id: string;
   accountId: string;
@@ -178,8 +181,11 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
    * destinations).
    */
   recordSession(sessionId: string, unit: SessionUnit, urgent?: boolean): Promise<void>;
-  /** Creates the session with its first unit (its `queued` row and events) in one transaction. */
-  createSessionWith(session: NewSession, unit: SessionUnit): Promise<Session>;
+  /**
+   * Creates the session with its first unit (its `queued` row and events) in one transaction, with
+   * the Idempotency-Key of the request that created it when there is one.
+   */
+  createSessionWith(session: NewSession, unit: SessionUnit, idempotency?: IdempotencyKey): Promise<Session>;
   /** The highest timeline seq of a session (0: none), for an owner taking a session over. */
   lastSeq(sessionId: string): Promise<number>;
   /** The same for many sessions at once (absent: none). */

@@ -18,7 +18,7 @@ import { FlowRunner, type RunLimits, type RunOutcome } from './flow-runner.js';
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
 import type { StepContext, StepTiming } from './steps/types.js';
 import { dialAndBridge } from './dial.js';
-import { resolveDialTarget } from './dial-target.js';
+import { resolveDialTarget, type Route } from './dial-target.js';
 import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
@@ -41,7 +41,7 @@ export interface CallSessionDeps {
   /** An inbound call: its channel is already in the application, ringing; the engine answers it. */
   inbound?: boolean;
   /** The endpoint for a number (routing rules and destination policy), or why it may not be called. */
-  route(number: string): { ok: true; endpoint: string } | { ok: false; reason: string };
+  route(number: string): Route;
   /** True when the number is an enabled phone number of the account. */
   owns(accountId: string, number: string): Promise<boolean>;
   /** True when the account allows caller-ID pass-through (dial callerId `first-party`). */
@@ -61,7 +61,8 @@ type Phase = 'placing' | 'running' | 'ending' | 'ended';
 export class CallSession {
   readonly id: string;
   readonly channelId: string;
-  private readonly session: Session;
+  /** The session as stored when the call was made. */
+  readonly stored: Session;
   private phase: Phase = 'placing';
   private readonly leg: CallLeg;
   private readonly recorder: SessionRecorder;
@@ -75,6 +76,10 @@ export class CallSession {
   private dialedLeg: ((event: TelephonyEvent) => void) | undefined;
   /** Set from the transfer request on: the call's StasisEnd then ends the session `completed`. */
   private transferredTo: string | undefined;
+  /** Asterisk acknowledged the originate (an inbound call: from the start): only then can the channel be missing from its list. */
+  private originated: boolean;
+  /** EndSession asked before Asterisk acknowledged the originate: hung up once it does. */
+  private endBeforeOriginate: string | undefined;
   private readonly endedPromise: Promise<void>;
   private resolveEnded: () => void = () => undefined;
   private readonly log: Logger;
@@ -82,11 +87,30 @@ export class CallSession {
   constructor(session: Session, private readonly flow: Flow, private readonly deps: CallSessionDeps) {
     this.id = session.id;
     this.channelId = session.channelId;
-    this.session = session;
+    this.stored = session;
     this.log = deps.logger.child({ sessionId: session.id });
     this.recorder = new SessionRecorder(session, { store: deps.store, out: deps.events, destinations: deps.destinations, log: this.log }, deps.start);
     this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (type, data, at) => this.recorder.timeline(type, data, at), deps.inbound ? 'inbound' : 'originated');
     this.endedPromise = new Promise<void>((resolve) => { this.resolveEnded = resolve; });
+    this.originated = deps.inbound === true;
+  }
+
+  isOriginated(): boolean {
+    return this.originated;
+  }
+
+  /** Asterisk answered the originate request (or a retry found the channel made): the call goes on by events. */
+  originateAcknowledged(data: Record<string, unknown>): void {
+    this.originated = true;
+    this.recorder.timeline('ari.originated', data);
+    if (this.endBeforeOriginate !== undefined) this.stop(this.endBeforeOriginate);
+  }
+
+  /** EndSession: before the originate is acknowledged there is no channel to hang up yet. */
+  requestEnd(reason: string): void {
+    this.recorder.timeline('session.end-requested', {});
+    if (this.originated || this.recorder.state === 'queued') this.stop(reason);
+    else this.endBeforeOriginate = reason;
   }
 
   channelIds(): readonly string[] {
@@ -362,7 +386,7 @@ export class CallSession {
         port: this.deps.port, sessionId: this.id, firstChannelId: this.channelId, media: this.leg.media,
         hangupConfirmMs: this.deps.hangupConfirmMs, recordingGraceMs: this.deps.timing.recordingGraceMs,
         timeline: (type, data) => this.recorder.timeline(type, data),
-        resolve: (to, callerId) => resolveDialTarget(this.deps, this.session, to, callerId),
+        resolve: (to, callerId) => resolveDialTarget(this.deps, this.stored, to, callerId),
         attach: (kind, id) => this.deps.attach(this, kind, id),
         setDialedLeg: (handler) => { this.dialedLeg = handler; },
       }, req, signal),
