@@ -5,6 +5,7 @@ import type { FlowDocument } from '../domain/flow.js';
 import type { Flow, SessionState } from '../domain/model.js';
 import { stepEdges } from '../domain/flow-graph.js';
 import { CallRuntime } from '../telephony/call-runtime.js';
+import type { TimelineRowType } from '../domain/timeline.js';
 import { DEFAULT_STEP_TIMING } from '../telephony/steps/types.js';
 import type { Logger } from '../log.js';
 import type { Speaker } from '../tts/speech.js';
@@ -48,7 +49,7 @@ export async function simulateFlow(
   const clock = new VirtualClock();
   const timeline: SimulationResult['timeline'] = [];
   const variables: Record<string, string> = {};
-  const record = (type: string, data: Record<string, unknown>): void => { timeline.push({ atMs: clock.now(), type, data }); };
+  const record = (type: TimelineRowType, data: Record<string, unknown>): void => { timeline.push({ atMs: clock.now(), type, data }); };
   const script = scenario.script;
   const result = script.result ?? 'answer';
   const ring = script.answerAfterMs ?? DEFAULT_RING_MS;

@@ -5,7 +5,7 @@
 // leaves the live count here.
 import type { Session } from '../domain/model.js';
 import { AppError } from '../domain/errors.js';
-import { isConstraintError, type Db, type SqlStep } from './db.js';
+import { isConstraintError, type Db, type RowKind, type SqlStep } from './db.js';
 import type { IdempotencyKey, NewSession, SessionUnit, SessionUpdate, Store } from './store.js';
 import { idempotencySteps } from './idempotency-repo.js';
 import { ensureAccountStep } from './accounts-repo.js';
@@ -13,7 +13,8 @@ import { now } from './clock.js';
 import type { LiveSessions } from './live-sessions.js';
 import type { PendingWrites } from './pending-writes.js';
 import { LIVE_STATE_SET, SESSION_COLUMNS } from './session-rows.js';
-import { EVENT_ROWS, SESSION_CHANGES, VARIABLE_ROWS, unitRows } from './session-units.js';
+import { EVENT_ROWS, RECORDING_ROWS, SESSION_CHANGES, VARIABLE_ROWS, unitRows } from './session-units.js';
+import { recordingOf } from '../domain/timeline.js';
 
 export class SessionWritesRepo implements Pick<Store, 'createSession' | 'createSessionWith' | 'recordSession' | 'updateSession' | 'setSessionVariable' | 'appendSessionEvent'> {
   /** Accounts whose row is committed: their sessions skip the INSERT OR IGNORE of the account. */
@@ -82,6 +83,11 @@ export class SessionWritesRepo implements Pick<Store, 'createSession' | 'createS
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    return this.pendingBySession.track(sessionId, this.db.enqueueRow(EVENT_ROWS, { sessionId, at, type, json }));
+    const rec = recordingOf(type, data, at);
+    if (!rec) return this.pendingBySession.track(sessionId, this.db.enqueueRow(EVENT_ROWS, { sessionId, at, type, json }));
+    return this.pendingBySession.track(sessionId, this.db.enqueueUnit([
+      { kind: EVENT_ROWS as RowKind<unknown>, row: { sessionId, at, type, json } },
+      { kind: RECORDING_ROWS as RowKind<unknown>, row: { sessionId, rec } },
+    ], false));
   }
 }

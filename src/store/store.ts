@@ -1,6 +1,7 @@
 // The store's contract. `sqlite-store.ts` implements it, composing one repository per entity; src/store/ is the only place with SQL.
 // Every method is account-scoped where the entity belongs to an account: an entity of another
 // account is reported exactly as one that does not exist (undefined / false).
+import type { RecordingRegistration } from '../domain/timeline.js';
 import type {
   Account, CallDirection, Flow, Page, PageRequest, PhoneNumber, Recording, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
@@ -76,6 +77,8 @@ export interface SessionUnit {
   timeline?: TimelineRow[];
   variables?: Array<{ name: string; value: string }>;
   outbox?: OutboxEvent[];
+  /** Recordings the unit's timeline rows report done (registered with the session, in the same commit). */
+  recordings?: RecordingRegistration[];
   /** The session is no longer live: its owner lets go of it. */
   release?: boolean;
 }

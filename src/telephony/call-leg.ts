@@ -8,6 +8,7 @@
 // hangup request.
 import { SOFTHANGUP_SHUTDOWN, finalStateOf, type FinalVerdict } from '../domain/session-state.js';
 import type { PortResult, TelephonyEvent, TelephonyPort } from './port.js';
+import type { TimelineRowType } from '../domain/timeline.js';
 
 /** What a channel event means for the session that owns the leg. */
 export type LegNews =
@@ -38,13 +39,13 @@ export class CallLeg {
   private readonly state: LegState;
   private lastRecordedDialstatus: string | undefined;
   private confirmTimer: NodeJS.Timeout | undefined;
-  private readonly timeline: (type: string, data: Record<string, unknown>, at?: string) => void;
+  private readonly timeline: (type: TimelineRowType, data: Record<string, unknown>, at?: string) => void;
 
   constructor(
     readonly channelId: string,
     private readonly port: TelephonyPort,
     private readonly hangupConfirmMs: number,
-    timeline: (type: string, data: Record<string, unknown>, at?: string) => void,
+    timeline: (type: TimelineRowType, data: Record<string, unknown>, at?: string) => void,
     /**
      * How the channel came to the application: originated (answered when it enters), inbound
      * (from the dialplan: StasisEnd is its last event), created (POST /channels/create: it enters

@@ -14,6 +14,7 @@ import { dialAndBridge, type DialContext } from './dial.js';
 import type { DialTarget, Route } from './dial-target.js';
 import type { StepContext, StepTiming } from './steps/types.js';
 import type { Timers } from './wait.js';
+import type { TimelineRowType } from '../domain/timeline.js';
 
 /** The dialplan context the transfer step continues a call in (asterisk-config/extensions.conf). */
 export const TRANSFER_CONTEXT = 'engine-transfer';
@@ -31,7 +32,7 @@ export interface CallRuntimeDeps {
   logger: Logger;
   variables(): Record<string, string>;
   setVariable(name: string, value: string): void;
-  timeline(type: string, data: Record<string, unknown>, at?: string): void;
+  timeline(type: TimelineRowType, data: Record<string, unknown>, at?: string): void;
   /** A fresh id for a playback or recording of a step. */
   newId(kind: 'playback' | 'recording'): string;
   /** Ids of what a dial creates (default: dial.ts's random ones). */

@@ -30,6 +30,7 @@ import { REAL_TIMERS } from './wait.js';
 import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
+import type { TimelineRowType } from '../domain/timeline.js';
 
 export { TRANSFER_CONTEXT, TRANSFER_VARIABLE } from './call-runtime.js';
 
@@ -150,7 +151,7 @@ export class CallSession {
     return this.runtime.media.size();
   }
 
-  timeline(type: string, data: Record<string, unknown>, at?: string): void {
+  timeline(type: TimelineRowType, data: Record<string, unknown>, at?: string): void {
     this.recorder.timeline(type, data, at);
   }
 

@@ -23,6 +23,7 @@ import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
 import type { CallMedia } from './call-media.js';
 import { CallAborted, REAL_TIMERS, waitUntil, type Timers } from './wait.js';
+import type { TimelineRowType } from '../domain/timeline.js';
 
 export interface DialRequest {
   to: string;
@@ -54,7 +55,7 @@ export interface DialContext {
   hangupConfirmMs: number;
   /** Grace for the recording's RecordingFinished after the bridge is destroyed. */
   recordingGraceMs: number;
-  timeline(type: string, data: Record<string, unknown>): void;
+  timeline(type: TimelineRowType, data: Record<string, unknown>): void;
   /** The ARI endpoint and the caller number for `to`, or why not (no route, policy, callerId not owned). */
   resolve(to: string, callerId: string | undefined): Promise<{ ok: true; endpoint: string; callerNumber: string } | { ok: false; reason: string }>;
   /** Routes the events of a new channel or bridge to this session (before it is created). */
