@@ -96,7 +96,6 @@ function composeStore(db: Db, live: LiveSessions): Store {
     listLiveSessions: () => sessionReads.listLiveSessions(),
     countLiveSessions: (accountId) => sessionReads.countLiveSessions(accountId),
 
-    lastSeq: (sessionId) => ownership.lastSeq(sessionId),
     lastSeqs: (sessionIds) => ownership.lastSeqs(sessionIds),
     renewLeases: (ownerId, leaseExpires) => ownership.renewLeases(ownerId, leaseExpires),
     takeOver: (taken, ownerId, leaseExpires) => ownership.takeOver(taken, ownerId, leaseExpires),

@@ -189,9 +189,7 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
    * the Idempotency-Key of the request that created it when there is one.
    */
   createSessionWith(session: NewSession, unit: SessionUnit, idempotency?: IdempotencyKey): Promise<Session>;
-  /** The highest timeline seq of a session (0: none), for an owner taking a session over. */
-  lastSeq(sessionId: string): Promise<number>;
-  /** The same for many sessions at once (absent: none). */
+  /** The highest timeline seq of each session (absent: none), for an owner taking sessions over. */
   lastSeqs(sessionIds: readonly string[]): Promise<Map<string, number>>;
   /** Extends the lease of every live session of the owner. */
   renewLeases(ownerId: string, leaseExpires: string): Promise<void>;
@@ -231,3 +229,14 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
   getIdempotentSession(accountId: string, key: string): Promise<{ sessionId: string; requestHash: string } | undefined>;
   saveIdempotentSession(accountId: string, key: string, requestHash: string, sessionId: string): Promise<void>;
 }
+
+// Ports per consumer: each part of the call core gets the narrow view of the store it uses.
+/** A session's recorder (telephony/session-recorder.ts): its units, nothing else. */
+export type SessionUnitWriter = Pick<Store, 'recordSession'>;
+/** Calls that come in (telephony/inbound.ts): what was called, its flow, the account's live count. */
+export type InboundStore = Pick<Store, 'getFlow' | 'countLiveSessions' | 'extensionCalled' | 'phoneNumberCalled'>;
+/** Sessions of engines that are gone (telephony/orphans.ts, reconciler.ts): leases and takeovers. */
+export type OwnershipStore = SessionUnitWriter & Pick<Store, 'renewLeases' | 'listLiveSessionsNotOwnedBy' | 'takeOver' | 'lastSeqs'>;
+/** Everything the telephony engine uses (telephony/engine.ts and the modules it composes). */
+export type CallCoreStore = InboundStore & OwnershipStore & Pick<Store,
+  'createSessionWith' | 'activeWebhooks' | 'signingSecret' | 'findPhoneNumberByNumber' | 'getAccountSettings'>;

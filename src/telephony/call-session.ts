@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Flow, Session, SessionState } from '../domain/model.js';
-import type { Store } from '../store/store.js';
+import type { SessionUnitWriter } from '../store/store.js';
 import { canTransition, isFinal } from '../domain/session-state.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
@@ -36,7 +36,7 @@ export { TRANSFER_CONTEXT, TRANSFER_VARIABLE } from './call-runtime.js';
 
 export interface CallSessionDeps {
   port: TelephonyPort;
-  store: Store;
+  store: SessionUnitWriter;
   logger: Logger;
   limits: RunLimits;
   timing: StepTiming;

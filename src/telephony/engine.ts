@@ -7,7 +7,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Flow, Session } from '../domain/model.js';
-import type { Store } from '../store/store.js';
+import type { CallCoreStore } from '../store/store.js';
 import type { CallEngine } from '../services/call-engine.js';
 import type { TelephonyPort } from './port.js';
 import { CallSession } from './call-session.js';
@@ -28,7 +28,7 @@ export { SESSION_ID_VARIABLE } from './placing.js';
 
 export interface TelephonyEngineDeps {
   port: TelephonyPort;
-  store: Store;
+  store: CallCoreStore;
   router: Router;
   config: Config;
   logger: Logger;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Flow, Session } from '../domain/model.js';
 import { isExtension } from '../domain/extension.js';
-import type { Store } from '../store/store.js';
+import type { InboundStore } from '../store/store.js';
 import type { SessionDraft } from '../services/call-engine.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
 
@@ -22,7 +22,7 @@ export type InboundRefusal = 'not-inbound' | 'unknown-number' | 'disabled' | 'no
 
 export interface InboundDeps {
   port: TelephonyPort;
-  store: Store;
+  store: InboundStore;
   logger: Logger;
   maxLiveCallsPerAccount: number;
   accepting(): boolean;

@@ -5,7 +5,7 @@
 // renewed on a timer, whose tick also sweeps for orphans.
 import type { Logger } from '../log.js';
 import type { Session } from '../domain/model.js';
-import type { Store } from '../store/store.js';
+import type { OwnershipStore } from '../store/store.js';
 import type { TelephonyPort } from './port.js';
 import type { CallSession } from './call-session.js';
 import type { LiveCalls } from './live-calls.js';
@@ -19,7 +19,7 @@ const LIVE_AFTER_ORIGINATE = new Set(['dialing', 'ringing', 'in-progress']);
 
 export interface ReconcilerDeps {
   port: TelephonyPort;
-  store: Store;
+  store: OwnershipStore;
   owner: Owner;
   events: EventsOut;
   logger: Logger;

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { Session, SessionState } from '../domain/model.js';
 import { isFinal } from '../domain/session-state.js';
 import { recordingOf, type TimelineRowType } from '../domain/timeline.js';
-import type { OutboxEvent, SessionUnit, SessionUpdate, Store, TimelineRow } from '../store/store.js';
+import type { OutboxEvent, SessionUnit, SessionUnitWriter, SessionUpdate, TimelineRow } from '../store/store.js';
 import {
   applyRow, eventId, eventTypeOf, initialSnapshot, renderEvent, wants,
   type EventType, type SessionEventJson, type SessionSnapshot,
@@ -71,7 +71,7 @@ export class SessionRecorder {
   constructor(
     private readonly session: Session,
     private readonly deps: {
-      store: Store; out: EventsOut; destinations: Destinations; log: Logger;
+      store: SessionUnitWriter; out: EventsOut; destinations: Destinations; log: Logger;
       /** Told when a unit failed to commit (besides the log). */
       onWriteFailed?: (err: unknown) => void;
     },
