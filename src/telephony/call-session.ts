@@ -14,6 +14,8 @@
 // it ended, unless the engine or the API asked for the end — `endRequest`: canceled before
 // answer, completed after — or the flow failed), ended without a channel to wait for (originate
 // refused, vanished while ARI was away, drain), or transferred.
+// Longer than 250 lines on purpose: the whole state machine of a call (every phase transition,
+// every ending) reads in this one file; the live control of its running flow is at its end.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Flow, Session, SessionState } from '../domain/model.js';
