@@ -17,6 +17,8 @@
 // cause (17 busy; 18, 19, 21 no answer; others failed). Either way the leg is then hung up if it
 // is not gone yet and its end awaited. A refused create (500 "Allocation failed": an
 // unregistered endpoint) fails at once.
+// Longer than 250 lines: the sequence above is one staged operation (every wait and its cleanup
+// in one function), read top to bottom like the trace it follows.
 import { randomUUID } from 'node:crypto';
 import { dialBridgeId, dialedLegId } from './leg-ids.js';
 import type { DialOutcome } from '../domain/flow.js';
