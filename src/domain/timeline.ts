@@ -23,17 +23,6 @@ export const TIMELINE_ROW_TYPES = [
 
 export type TimelineRowType = (typeof TIMELINE_ROW_TYPES)[number];
 
-/** A `recording.finished` row's data (record step, dial step with record). */
-export interface RecordingFinishedData {
-  name: string;
-  stepId?: string;
-  format?: string;
-  /** `done` registers the recording with the session; `failed`, `cancelled`, `lost` do not. */
-  state: string;
-  durationSec?: number;
-  bridgeId?: string;
-}
-
 /** A recording of a session, registered with the row that reports it done. */
 export interface RecordingRegistration {
   id: string;
