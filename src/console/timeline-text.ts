@@ -1,6 +1,7 @@
 // A session's timeline entry in words, for the session page: what happened, and which kind of
 // thing it was (state, step, media, input, leg, error) for its marker.
 import type { TimelineEntry } from './api.js';
+import type { TimelineRowType } from '../domain/timeline.js';
 
 export type EntryKind = 'state' | 'step' | 'media' | 'input' | 'leg' | 'error' | 'other';
 
@@ -8,7 +9,8 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'n
 
 export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string } {
   const d = e.data;
-  switch (e.type) {
+  // Stored rows are strings; the cases are checked against the declared row types.
+  switch (e.type as TimelineRowType) {
     case 'state':
       return { kind: 'state', text: `State: ${str(d.state)}${d.reason ? ` (${str(d.reason)})` : ''}` };
     case 'ari.originated':

@@ -1,6 +1,7 @@
 // The events a session emits, one definition for webhooks and the live stream: which timeline
 // rows are events (and of which type), their stable ids, the session snapshot they carry, and
 // their JSON. Pure: a replay of the stored timeline renders exactly the JSON sent live.
+import type { TimelineRowType } from '../domain/timeline.js';
 import type { CallDirection, Session, SessionState } from '../domain/model.js';
 import { isFinal } from '../domain/session-state.js';
 
@@ -23,7 +24,7 @@ const STATE_EVENTS: Partial<Record<SessionState, EventType>> = {
   queued: 'session.queued', dialing: 'session.dialing', ringing: 'session.ringing', 'in-progress': 'session.answered',
 };
 
-const ROW_EVENTS: Record<string, EventType> = {
+const ROW_EVENTS: Partial<Record<TimelineRowType, EventType>> = {
   'step.started': 'session.step.started',
   'step.finished': 'session.step.finished',
   dtmf: 'session.dtmf',
@@ -46,7 +47,7 @@ export function eventTypeOf(row: EventRow): EventType | undefined {
     return isFinal(state) ? 'session.ended' : STATE_EVENTS[state];
   }
   if (row.type === 'recording.finished') return row.data.state === 'done' ? 'session.recording.ready' : undefined;
-  return ROW_EVENTS[row.type];
+  return ROW_EVENTS[row.type as TimelineRowType];
 }
 
 /** Stable: the same on every retry and after a restart (derived from the session and seq). */

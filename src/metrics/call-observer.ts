@@ -1,5 +1,6 @@
 // Call metrics read from what the engine already writes: the store's session rows and timeline
 // (states, steps, gather input) and the port's StasisStart. Nothing in the call path calls it.
+import type { TimelineRowType } from '../domain/timeline.js';
 import type { Session } from '../domain/model.js';
 import { FINAL_STATES } from '../domain/model.js';
 import type { EngineMetrics } from './engine-metrics.js';
@@ -35,7 +36,7 @@ export class CallObserver {
   }
 
   timeline(sessionId: string, type: string, data: Record<string, unknown>): void {
-    switch (type) {
+    switch (type as TimelineRowType) {
       case 'state':
         if (typeof data.state === 'string') this.state(sessionId, data.state);
         return;

@@ -43,7 +43,7 @@ export function observeStore(store: Store, calls: CallObserver): Store {
       return store.appendSessionEvent(sessionId, type, data, at);
     },
     // Live sessions write through session units (telephony/session-recorder.ts).
-    createSessionWith: (session, unit) => store.createSessionWith(session, unit).then((created) => {
+    createSessionWith: (session, unit, idempotency) => store.createSessionWith(session, unit, idempotency).then((created) => {
       calls.placed(created);
       for (const row of unit.timeline ?? []) calls.timeline(created.id, row.type, row.data);
       return created;

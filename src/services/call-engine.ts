@@ -3,6 +3,18 @@
 import type { Flow, Session, SessionState } from '../domain/model.js';
 import type { NewSession, SessionUnit } from '../store/store.js';
 
+/** A session to create, before the engine gives it an owner. */
+export type SessionDraft = Omit<NewSession, 'owner'> & { dateCreated: string };
+
+/** Stores a new session with its first unit, in one transaction. */
+export type CommitSession = (session: NewSession, unit: SessionUnit) => Promise<Session>;
+
+export interface PlacedCall {
+  session: Session;
+  /** Resolves once Asterisk answered the originate request (or it failed, recorded on the session). */
+  originated: Promise<void>;
+}
+
 /** A refused control says why (the call is not answered yet, it is ending...). */
 export type ControlResult = { ok: true } | { ok: false; reason: string };
 
@@ -25,16 +37,13 @@ export interface CallEngine {
   /** ARI endpoint for an E.164 number, from the routing rules. */
   endpointFor(numberToDial: string): string;
   /**
-   * A new session as this engine will run it: its owner, and the first unit (the `queued` row
-   * and its events) to create it with, in one transaction.
+   * Places a new call, in one call: the engine makes the session's first unit (its `queued` row
+   * and events) and its owner, `commit` stores the session with that unit in one transaction,
+   * then the channel is originated and the flow runs once it is answered. Resolves with the stored
+   * session once committed; rejects only when `commit` does (then nothing was placed). Failures
+   * after the commit are recorded on the session (state `failed` with a reason).
    */
-  admit(session: NewSession & { dateCreated: string }): Promise<{ session: NewSession; unit: SessionUnit }>;
-  /**
-   * Originates the session's channel and runs the flow once it is answered. Resolves when the
-   * originate request was answered (the call then proceeds by events); never throws: failures
-   * are recorded on the session (state `failed` with a reason).
-   */
-  placeCall(session: Session, flow: Flow): Promise<void>;
+  placeCall(draft: SessionDraft, flow: Flow, commit: CommitSession): Promise<PlacedCall>;
   /** The live call of a session this process runs; undefined when it is not live here. */
   live(sessionId: string): LiveControl | undefined;
   /**

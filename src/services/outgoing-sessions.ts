@@ -1,14 +1,14 @@
 // The NewOutgoingSession use case: validate everything, then record the session and hand it to the
 // engine. Nothing reaches the engine unless every check passed.
 //
-// The API does not wait for the call: it answers with the session as recorded (`queued`) once the
-// engine has it; `placeCall` then originates (its outcome, including an originate failure, is
+// The API does not wait for the call: it answers with the session as recorded (`queued`) once it
+// is committed; the engine then originates (its outcome, including an originate failure, is
 // recorded on the session) and the client follows the call on GET /sessions/{id}.
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { AppError, type FieldError } from '../domain/errors.js';
-import type { Flow, Session } from '../domain/model.js';
+import type { Session } from '../domain/model.js';
 import { checkE164 } from '../domain/e164.js';
 import { checkDestination } from '../domain/destination-policy.js';
 import type { Store } from '../store/store.js';
@@ -135,11 +135,12 @@ export class OutgoingSessions {
     }
 
     await this.admit(accountId);
-    let session: Session;
     try {
       // The per-call callback is signed with the account's secret: it exists before any event.
       if (request.statusCallback) await store.signingSecret(accountId);
-      const admitted = await engine.admit({
+      // One call: the engine makes the first unit, the store commits the session with it (and the
+      // idempotency key) in one transaction, then the engine places the call.
+      const placed = await engine.placeCall({
         id: randomUUID(),
         accountId,
         flowId: flow.id,
@@ -151,19 +152,11 @@ export class OutgoingSessions {
         dateCreated: new Date().toISOString(),
         ...(request.statusCallback ? { statusCallback: request.statusCallback } : {}),
         ...(request.statusCallbackEvents ? { statusCallbackEvents: request.statusCallbackEvents } : {}),
-      });
-      session = await store.createSessionWith(admitted.session, admitted.unit);
+      }, flow, (session, unit) => store.createSessionWith(session, unit, idempotency));
+      return { session: placed.session, replayed: false };
     } finally {
       this.release(accountId);
     }
-    if (idempotency) await store.saveIdempotentSession(accountId, idempotency.key, idempotency.requestHash, session.id);
-
-    // placeCall records its own failures on the session; this catch only keeps a broken promise
-    // from becoming an unhandled rejection.
-    engine.placeCall(session, flow).catch((err: unknown) => {
-      this.deps.logger.error({ err, sessionId: session.id }, 'placeCall failed');
-    });
-    return { session, replayed: false };
   }
 
   /**

@@ -12,7 +12,7 @@ import type { CalleeScript } from '../sim/types.js';
 import { causeText } from '../sim/ari-format.js';
 import type { CreateChannelRequest, PortResult, TelephonyEvent } from '../telephony/port.js';
 import type { VirtualClock } from './virtual-clock.js';
-import type { PlayedMedia } from './scripted-call.js';
+import type { PlayedMedia } from './played-media.js';
 
 /** The endpoint a simulated dial reaches: the number, as the routing would hand it on. */
 export const SIMULATED_TECH = 'Simulated/';

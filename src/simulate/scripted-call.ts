@@ -10,20 +10,9 @@ import type { CreateChannelRequest, PortResult, TelephonyEvent, TelephonyPort } 
 import type { VirtualClock } from './virtual-clock.js';
 import { DialedParties } from './dialed-parties.js';
 import { partyFor, type SimulationScript } from './script.js';
+import type { PlayedMedia } from './played-media.js';
 
-export interface PlayedMedia {
-  atMs: number;
-  playbackId: string;
-  media: string[];
-  /** Text a `say` step spoke (text to speech), when it did. */
-  text?: string;
-  /** done, stopped (barge-in) or failed. */
-  state?: string;
-  /** Length used for media whose real length the simulation cannot know (URLs, unknown sounds). */
-  estimated?: boolean;
-  /** Played on the dial step's bridge (both parties hear it), not on the call's channel. */
-  bridgeId?: string;
-}
+export type { PlayedMedia } from './played-media.js';
 
 const DIGIT_MS = 600;
 const CHARACTER_MS = 550;

@@ -1,22 +1,19 @@
-// Flow simulation: the real flow runner and steps — the dial step's real bridging included —
-// against a scripted callee and scripted dialed parties (ScriptedCall, script.ts) on a virtual
+// Flow simulation: the live call's runtime (call-runtime.ts: event routing, the real flow runner
+// and steps, the dial step's real bridging, transfer) against a scripted callee and scripted dialed parties (ScriptedCall, script.ts) on a virtual
 // clock. Never touches a telephony server; the same input gives the same output.
 import type { FlowDocument } from '../domain/flow.js';
 import type { Flow, SessionState } from '../domain/model.js';
 import { stepEdges } from '../domain/flow-graph.js';
-import { CallMedia } from '../telephony/call-media.js';
-import { dialAndBridge } from '../telephony/dial.js';
-import { TRANSFER_CONTEXT } from '../telephony/call-session.js';
-import type { TelephonyEvent } from '../telephony/port.js';
-import { FlowRunner } from '../telephony/flow-runner.js';
+import { CallRuntime } from '../telephony/call-runtime.js';
+import type { TimelineRowType } from '../domain/timeline.js';
 import { DEFAULT_STEP_TIMING } from '../telephony/steps/types.js';
 import type { Logger } from '../log.js';
 import type { Speaker } from '../tts/speech.js';
 import { ScriptedCall, type PlayedMedia } from './scripted-call.js';
 import { SIMULATED_TECH } from './dialed-parties.js';
 import type { SimulationScript } from './script.js';
-import { VirtualClock } from './virtual-clock.js';
 import { ScriptedStreams } from './scripted-agents.js';
+import { VirtualClock } from './virtual-clock.js';
 
 export interface SimulationLimits { flowMaxSteps: number; flowMaxDurationMs: number }
 
@@ -53,7 +50,7 @@ export async function simulateFlow(
   const clock = new VirtualClock();
   const timeline: SimulationResult['timeline'] = [];
   const variables: Record<string, string> = {};
-  const record = (type: string, data: Record<string, unknown>): void => { timeline.push({ atMs: clock.now(), type, data }); };
+  const record = (type: TimelineRowType, data: Record<string, unknown>): void => { timeline.push({ atMs: clock.now(), type, data }); };
   const script = scenario.script;
   const result = script.result ?? 'answer';
   const ring = script.answerAfterMs ?? DEFAULT_RING_MS;
@@ -80,19 +77,6 @@ export async function simulateFlow(
     record('hangup', { by: 'callee' });
     callAbort.abort('far end hung up');
   });
-  const media = new CallMedia();
-  let dialedLeg: ((event: TelephonyEvent) => void) | undefined;
-  // Routed as the call session routes them: bridge events to the timeline, a dialed leg's events
-  // to its dial step, the rest (the call's channel, bridge playbacks) to the call's media.
-  call.onEvent((event) => {
-    if (event.type === 'bridge-entered' || event.type === 'bridge-left' || event.type === 'bridge-destroyed') {
-      record(`ari.${event.type}`, { bridgeId: event.bridgeId, ...('channelId' in event ? { leg: event.channelId } : {}) });
-    } else if ('channelId' in event && event.channelId !== undefined && event.channelId !== CHANNEL) {
-      dialedLeg?.(event);
-    } else {
-      media.handle(event);
-    }
-  });
   const flow: Flow = { id: 'simulated', accountId: 'simulation', name: document.name, version: 1, document, dateCreated: '', dateModified: '' };
   let ids = 0;
   const newId = (kind: string): string => `${kind}-${++ids}`;
@@ -105,31 +89,26 @@ export async function simulateFlow(
       return Promise.resolve({ ok: true, media });
     },
   };
-  const runner = new FlowRunner(flow, {
-    sessionId: 'simulation', channelId: CHANNEL, port: call, media, timing: DEFAULT_STEP_TIMING, timers: clock, speaker, logger,
-    streams: new ScriptedStreams(script.agents ?? {}, clock, record, callAbort.signal),
+  // The live call's runtime, on the scripted port and the virtual clock. No routing or caller-ID
+  // check (a simulation has no account): a number goes to the party the script gives it.
+  const runtime = new CallRuntime({
+    port: call, sessionId: 'simulation', channelId: CHANNEL, timing: DEFAULT_STEP_TIMING, timers: clock, hangupConfirmMs: HANGUP_CONFIRM_MS,
+    speaker, logger,
+    streams: (signal) => new ScriptedStreams(script.agents ?? {}, clock, record, signal),
     variables: () => ({ ...variables }),
     setVariable: (name, value) => { variables[name] = value; },
-    timeline: record,
+    timeline: (type, data) => record(type, data),
     newId,
-    // The dial step's own code, against the script's dialed parties: no routing or caller-ID
-    // check (a simulation has no account), the number goes to the party the script gives it.
-    dial: (req, signal) => dialAndBridge({
-      port: call, sessionId: 'simulation', firstChannelId: CHANNEL, media, hangupConfirmMs: HANGUP_CONFIRM_MS,
-      recordingGraceMs: DEFAULT_STEP_TIMING.recordingGraceMs, timeline: record, timers: clock,
-      newId: (kind) => (kind === 'leg' || kind === 'bridge' ? `${CHANNEL}-${kind}-${++ids}` : newId(kind === 'playback' ? 'pb' : 'rec')),
-      resolve: (to, callerId) => Promise.resolve({ ok: true, endpoint: `${SIMULATED_TECH}${to}`, callerNumber: callerId ?? SESSION_NUMBER }),
-      attach: () => undefined,
-      setDialedLeg: (handler) => { dialedLeg = handler; },
-    }, req, signal),
-    transfer: async (to) => {
-      record('session.transferred', { leg: CHANNEL, to, endpoint: `${SIMULATED_TECH}${to}`, context: TRANSFER_CONTEXT });
-      const res = await call.continueInDialplan(CHANNEL);
-      if (!res.ok) return { ok: false, reason: `transfer failed (${res.kind}): ${res.message}` };
-      transferredTo = to;
-      return { ok: true };
-    },
-  }, callAbort.signal, limits, (reason) => callAbort.abort(reason));
+    dialIds: (kind) => (kind === 'leg' || kind === 'bridge' ? `${CHANNEL}-${kind}-${++ids}` : newId(kind === 'playback' ? 'pb' : 'rec')),
+    resolveDial: (to, callerId) => Promise.resolve({ ok: true, endpoint: `${SIMULATED_TECH}${to}`, callerNumber: callerId ?? SESSION_NUMBER }),
+    route: (to) => ({ ok: true, endpoint: `${SIMULATED_TECH}${to}` }),
+    attach: () => undefined,
+    transferring: (to) => { transferredTo = to; },
+  });
+  call.onEvent((event) => {
+    if (!runtime.handleOther(event)) runtime.media.handle(event);
+  });
+  const runner = runtime.runner(flow, callAbort.signal, limits, (reason) => callAbort.abort(reason));
 
   const run = (async () => {
     await new Promise<void>((resolve) => clock.setTimeout(resolve, ring));

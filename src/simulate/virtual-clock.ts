@@ -25,6 +25,11 @@ export class VirtualClock implements Timers {
     if (handle) (handle as VirtualTimer).cancelled = true;
   }
 
+  /** Never yields: a simulation shares no event loop with calls, and a real yield would let time jump. */
+  turn(): undefined {
+    return undefined;
+  }
+
   /**
    * Runs the simulation until `done` settles: drains the queue, fires the earliest timer, repeats.
    * Rejects when nothing is left to fire but `done` is still pending (a wait with no deadline).

@@ -2,7 +2,7 @@
 // commit delay) is committed in a single transaction. Rows of one kind (`RowKind`) are written by
 // one statement per commit whatever their number; a constraint violation fails only its own
 // write, row or unit, the rest commits.
-import type { RowKind, SqlStep, SqlValue, UnitRows } from './db.js';
+import type { RowKind, SqlStep, SqlValue, UnitRows } from './sql.js';
 import { asError, isConstraintError } from './sqlite-errors.js';
 
 /** Rows per statement: bounds the size of one JSON parameter, not a SQLite limit. */

@@ -1,6 +1,6 @@
 // Idempotency keys of POST /sessions/outgoing: the session a key created, kept 24 hours.
-import type { Db } from './db.js';
-import type { Store } from './store.js';
+import type { Db, SqlStep } from './db.js';
+import type { IdempotencyKey, Store } from './store.js';
 import { now } from './clock.js';
 import { PendingWrites } from './pending-writes.js';
 
@@ -23,19 +23,25 @@ export class IdempotencyRepo implements Pick<Store, 'getIdempotentSession' | 'sa
     return row && { sessionId: row.session_id, requestHash: row.request_hash };
   }
 
-  /** The first save of a live key wins; an expired key is taken over. Expired keys are purged. */
   async saveIdempotentSession(accountId: string, key: string, requestHash: string, sessionId: string): Promise<void> {
-    const at = now();
-    const cutoff = new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString();
-    await this.pendingIdempotency.track(idempotencyKeyOf(accountId, key), this.db.enqueue([
-      { sql: 'DELETE FROM idempotency_keys WHERE date_created < ?', params: [cutoff] },
-      {
-        sql: `INSERT INTO idempotency_keys (account_id, key, request_hash, session_id, date_created) VALUES (?, ?, ?, ?, ?)
-              ON CONFLICT (account_id, key) DO UPDATE SET request_hash = excluded.request_hash,
-                session_id = excluded.session_id, date_created = excluded.date_created
-              WHERE idempotency_keys.date_created < ?`,
-        params: [accountId, key, requestHash, sessionId, at, cutoff],
-      },
-    ]));
+    await this.pendingIdempotency.track(idempotencyKeyOf(accountId, key), this.db.enqueue(idempotencySteps(accountId, { key, requestHash }, sessionId)));
   }
+}
+
+/**
+ * Saving a key (in the transaction that creates its session): the first save of a live key wins;
+ * an expired key is taken over. Expired keys are purged.
+ */
+export function idempotencySteps(accountId: string, idempotency: IdempotencyKey, sessionId: string): SqlStep[] {
+  const cutoff = new Date(Date.now() - IDEMPOTENCY_TTL_MS).toISOString();
+  return [
+    { sql: 'DELETE FROM idempotency_keys WHERE date_created < ?', params: [cutoff] },
+    {
+      sql: `INSERT INTO idempotency_keys (account_id, key, request_hash, session_id, date_created) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (account_id, key) DO UPDATE SET request_hash = excluded.request_hash,
+              session_id = excluded.session_id, date_created = excluded.date_created
+            WHERE idempotency_keys.date_created < ?`,
+      params: [accountId, idempotency.key, idempotency.requestHash, sessionId, now(), cutoff],
+    },
+  ];
 }

@@ -252,6 +252,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Issue 20: a recording is registered by its own row kind of the session unit that reports it
+    // done (store/session-units.ts RECORDING_ROWS), not by a trigger matching a row type's name.
+    version: 7,
+    name: 'recordings registered by their unit',
+    sql: 'DROP TRIGGER IF EXISTS recordings_from_timeline;',
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe when several processes open the file at once. */

@@ -6,15 +6,9 @@ import type { Store } from './store.js';
 import { LIVE_SQL, SESSION_COLUMNS, withVariables, type SessionRow } from './session-rows.js';
 import type { WebhookStore } from './webhook-store.js';
 
-export class SessionOwnershipRepo implements Pick<Store, 'lastSeq' | 'lastSeqs' | 'renewLeases' | 'takeOver' | 'listLiveSessionsNotOwnedBy' | 'owners'> {
+export class SessionOwnershipRepo implements Pick<Store, 'lastSeqs' | 'renewLeases' | 'takeOver' | 'listLiveSessionsNotOwnedBy' | 'owners'> {
   /** `claims`: the owners named by delivery claims, which owners() reports too. */
   constructor(private readonly db: Db, private readonly claims: Pick<WebhookStore, 'claimOwners'>) {}
-
-  async lastSeq(sessionId: string): Promise<number> {
-    await this.db.flush();
-    const row = await this.db.get<{ n: number | null }>('SELECT MAX(seq) AS n FROM session_events WHERE session_id = ?', [sessionId]);
-    return row?.n ?? 0;
-  }
 
   async lastSeqs(sessionIds: readonly string[]): Promise<Map<string, number>> {
     await this.db.flush();

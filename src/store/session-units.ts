@@ -2,11 +2,13 @@
 // writes all its rows of one group commit with one statement (JSON rows through `json_each`).
 import type { RowKind, UnitRows } from './db.js';
 import type { AttemptRecord, OutboxEvent, SessionUnit, SessionUpdate, TimelineRow } from './store.js';
+import type { RecordingRegistration } from '../domain/timeline.js';
 
 interface EventWrite { sessionId: string; at: string; type: string; json: string }
 interface VariableWrite { sessionId: string; name: string; value: string }
 interface SessionChange extends SessionUpdate { sessionId: string }
 interface TimelineWrite { sessionId: string; row: TimelineRow; json: string }
+interface RecordingWrite { sessionId: string; rec: RecordingRegistration }
 interface OutboxWrite { event: OutboxEvent; createdAt: string }
 interface DeliveryWrite { event: OutboxEvent; target: string; url: string; createdAt: string }
 
@@ -119,6 +121,29 @@ export const TIMELINE_ROWS: RowKind<TimelineWrite> = {
   },
 };
 
+/**
+ * A session's recordings, each registered by the unit whose `recording.finished` row reports it
+ * done (domain/timeline.ts recordingOf), so the list, the row and the event never disagree.
+ */
+export const RECORDING_ROWS: RowKind<RecordingWrite> = {
+  rank: 12,
+  many(rows) {
+    return {
+      sql: `INSERT OR IGNORE INTO recordings (id, account_id, session_id, step_id, format, duration_sec, date_created)
+            SELECT r.value ->> 0, s.account_id, s.id, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5
+            FROM json_each(?) AS r JOIN sessions s ON s.id = r.value ->> 1`,
+      params: [JSON.stringify(rows.map(({ sessionId, rec }) => [rec.id, sessionId, rec.stepId, rec.format, rec.durationSec, rec.at]))],
+    };
+  },
+  one({ sessionId, rec }) {
+    return {
+      sql: `INSERT OR IGNORE INTO recordings (id, account_id, session_id, step_id, format, duration_sec, date_created)
+            SELECT ?, account_id, id, ?, ?, ?, ? FROM sessions WHERE id = ?`,
+      params: [rec.id, rec.stepId, rec.format, rec.durationSec, rec.at, sessionId],
+    };
+  },
+};
+
 export const OUTBOX_ROWS: RowKind<OutboxWrite> = {
   rank: 14,
   many(rows) {
@@ -208,6 +233,7 @@ export function unitRows(sessionId: string, unit: SessionUnit, createdAt: string
   }
   for (const v of unit.variables ?? []) rows.push({ kind: VARIABLE_ROWS as RowKind<unknown>, row: { sessionId, name: v.name, value: v.value } });
   if (unit.change) rows.push({ kind: SESSION_CHANGES as RowKind<unknown>, row: { ...unit.change, sessionId } });
+  for (const rec of unit.recordings ?? []) rows.push({ kind: RECORDING_ROWS as RowKind<unknown>, row: { sessionId, rec } });
   for (const event of unit.outbox ?? []) {
     rows.push({ kind: OUTBOX_ROWS as RowKind<unknown>, row: { event, createdAt } });
     for (const t of event.targets) rows.push({ kind: DELIVERY_ROWS as RowKind<unknown>, row: { event, target: t.target, url: t.url, createdAt } });

@@ -5,14 +5,16 @@
 // leaves the live count here.
 import type { Session } from '../domain/model.js';
 import { AppError } from '../domain/errors.js';
-import { isConstraintError, type Db, type SqlStep } from './db.js';
-import type { NewSession, SessionUnit, SessionUpdate, Store } from './store.js';
+import { isConstraintError, type Db, type RowKind, type SqlStep } from './db.js';
+import type { IdempotencyKey, NewSession, SessionUnit, SessionUpdate, Store } from './store.js';
+import { idempotencySteps } from './idempotency-repo.js';
 import { ensureAccountStep } from './accounts-repo.js';
 import { now } from './clock.js';
 import type { LiveSessions } from './live-sessions.js';
 import type { PendingWrites } from './pending-writes.js';
 import { LIVE_STATE_SET, SESSION_COLUMNS } from './session-rows.js';
-import { EVENT_ROWS, SESSION_CHANGES, VARIABLE_ROWS, unitRows } from './session-units.js';
+import { EVENT_ROWS, RECORDING_ROWS, SESSION_CHANGES, VARIABLE_ROWS, unitRows } from './session-units.js';
+import { recordingOf } from '../domain/timeline.js';
 
 export class SessionWritesRepo implements Pick<Store, 'createSession' | 'createSessionWith' | 'recordSession' | 'updateSession' | 'setSessionVariable' | 'appendSessionEvent'> {
   /** Accounts whose row is committed: their sessions skip the INSERT OR IGNORE of the account. */
@@ -24,7 +26,7 @@ export class SessionWritesRepo implements Pick<Store, 'createSession' | 'createS
     return this.createSessionWith(s, {});
   }
 
-  async createSessionWith(s: NewSession, unit: SessionUnit): Promise<Session> {
+  async createSessionWith(s: NewSession, unit: SessionUnit, idempotency?: IdempotencyKey): Promise<Session> {
     const at = s.dateCreated ?? now();
     const insert: SqlStep = {
       sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
@@ -38,6 +40,7 @@ export class SessionWritesRepo implements Pick<Store, 'createSession' | 'createS
     if (!duplicate) this.live.add(s.id, s.accountId);
     const steps = accountKnown ? [insert] : [ensureAccountStep(s.accountId, at), insert];
     for (const { kind, row } of unitRows(s.id, unit, at)) steps.push(kind.one(row));
+    if (idempotency) steps.push(...idempotencySteps(s.accountId, idempotency, s.id));
     try {
       // Resolves after the commit: an accepted session (and its first events) survives a crash right after.
       await this.pendingBySession.track(s.id, this.db.enqueue(steps));
@@ -80,6 +83,11 @@ export class SessionWritesRepo implements Pick<Store, 'createSession' | 'createS
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    return this.pendingBySession.track(sessionId, this.db.enqueueRow(EVENT_ROWS, { sessionId, at, type, json }));
+    const rec = recordingOf(type, data, at);
+    if (!rec) return this.pendingBySession.track(sessionId, this.db.enqueueRow(EVENT_ROWS, { sessionId, at, type, json }));
+    return this.pendingBySession.track(sessionId, this.db.enqueueUnit([
+      { kind: EVENT_ROWS as RowKind<unknown>, row: { sessionId, at, type, json } },
+      { kind: RECORDING_ROWS as RowKind<unknown>, row: { sessionId, rec } },
+    ], false));
   }
 }

@@ -83,7 +83,7 @@ function composeStore(db: Db, live: LiveSessions): Store {
     deleteFlow: (accountId, id) => flows.deleteFlow(accountId, id),
 
     createSession: (session) => sessions.createSession(session),
-    createSessionWith: (session, unit) => sessions.createSessionWith(session, unit),
+    createSessionWith: (session, unit, idempotency) => sessions.createSessionWith(session, unit, idempotency),
     recordSession: (sessionId, unit, urgent) => sessions.recordSession(sessionId, unit, urgent),
     updateSession: (id, change) => sessions.updateSession(id, change),
     setSessionVariable: (id, name, value) => sessions.setSessionVariable(id, name, value),
@@ -97,7 +97,6 @@ function composeStore(db: Db, live: LiveSessions): Store {
     listLiveSessions: () => sessionReads.listLiveSessions(),
     countLiveSessions: (accountId) => sessionReads.countLiveSessions(accountId),
 
-    lastSeq: (sessionId) => ownership.lastSeq(sessionId),
     lastSeqs: (sessionIds) => ownership.lastSeqs(sessionIds),
     renewLeases: (ownerId, leaseExpires) => ownership.renewLeases(ownerId, leaseExpires),
     takeOver: (taken, ownerId, leaseExpires) => ownership.takeOver(taken, ownerId, leaseExpires),

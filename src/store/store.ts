@@ -1,6 +1,7 @@
 // The store's contract. `sqlite-store.ts` implements it, composing one repository per entity; src/store/ is the only place with SQL.
 // Every method is account-scoped where the entity belongs to an account: an entity of another
 // account is reported exactly as one that does not exist (undefined / false).
+import type { RecordingRegistration } from '../domain/timeline.js';
 import type {
   Account, CallDirection, Flow, Page, PageRequest, PhoneNumber, Recording, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
@@ -17,6 +18,9 @@ export interface SessionFilter {
   from?: string;
   to?: string;
 }
+
+/** The Idempotency-Key of POST /sessions/outgoing and the hash of the request it came with. */
+export interface IdempotencyKey { key: string; requestHash: string }
 
 export interface NewSession {
   id: string;
@@ -73,6 +77,8 @@ export interface SessionUnit {
   timeline?: TimelineRow[];
   variables?: Array<{ name: string; value: string }>;
   outbox?: OutboxEvent[];
+  /** Recordings the unit's timeline rows report done (registered with the session, in the same commit). */
+  recordings?: RecordingRegistration[];
   /** The session is no longer live: its owner lets go of it. */
   release?: boolean;
 }
@@ -180,11 +186,12 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
    * destinations).
    */
   recordSession(sessionId: string, unit: SessionUnit, urgent?: boolean): Promise<void>;
-  /** Creates the session with its first unit (its `queued` row and events) in one transaction. */
-  createSessionWith(session: NewSession, unit: SessionUnit): Promise<Session>;
-  /** The highest timeline seq of a session (0: none), for an owner taking a session over. */
-  lastSeq(sessionId: string): Promise<number>;
-  /** The same for many sessions at once (absent: none). */
+  /**
+   * Creates the session with its first unit (its `queued` row and events) in one transaction, with
+   * the Idempotency-Key of the request that created it when there is one.
+   */
+  createSessionWith(session: NewSession, unit: SessionUnit, idempotency?: IdempotencyKey): Promise<Session>;
+  /** The highest timeline seq of each session (absent: none), for an owner taking sessions over. */
   lastSeqs(sessionIds: readonly string[]): Promise<Map<string, number>>;
   /** Extends the lease of every live session of the owner. */
   renewLeases(ownerId: string, leaseExpires: string): Promise<void>;
@@ -224,3 +231,14 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
   getIdempotentSession(accountId: string, key: string): Promise<{ sessionId: string; requestHash: string } | undefined>;
   saveIdempotentSession(accountId: string, key: string, requestHash: string, sessionId: string): Promise<void>;
 }
+
+// Ports per consumer: each part of the call core gets the narrow view of the store it uses.
+/** A session's recorder (telephony/session-recorder.ts): its units, nothing else. */
+export type SessionUnitWriter = Pick<Store, 'recordSession'>;
+/** Calls that come in (telephony/inbound.ts): what was called, its flow, the account's live count. */
+export type InboundStore = Pick<Store, 'getFlow' | 'countLiveSessions' | 'extensionCalled' | 'phoneNumberCalled'>;
+/** Sessions of engines that are gone (telephony/orphans.ts, reconciler.ts): leases and takeovers. */
+export type OwnershipStore = SessionUnitWriter & Pick<Store, 'renewLeases' | 'listLiveSessionsNotOwnedBy' | 'takeOver' | 'lastSeqs'>;
+/** Everything the telephony engine uses (telephony/engine.ts and the modules it composes). */
+export type CallCoreStore = InboundStore & OwnershipStore & Pick<Store,
+  'createSessionWith' | 'activeWebhooks' | 'signingSecret' | 'findPhoneNumberByNumber' | 'getAccountSettings'>;

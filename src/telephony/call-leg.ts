@@ -1,5 +1,5 @@
-// One channel of a session: what ARI said about it (dial status, answer, shutdown, gone), its
-// media waits, and its hangup with the wait for ChannelDestroyed that confirms it. Every timeline
+// One channel of a session: what ARI said about it (dial status, answer, shutdown, gone: its
+// state, as data), and its hangup with the wait for ChannelDestroyed that confirms it. Every timeline
 // row it writes names it (`leg`: its channel id).
 //
 // A channel that entered the application from the dialplan (an inbound call) is watched only
@@ -8,7 +8,7 @@
 // hangup request.
 import { SOFTHANGUP_SHUTDOWN, finalStateOf, type FinalVerdict } from '../domain/session-state.js';
 import type { PortResult, TelephonyEvent, TelephonyPort } from './port.js';
-import { CallMedia } from './call-media.js';
+import type { TimelineRowType } from '../domain/timeline.js';
 
 /** What a channel event means for the session that owns the leg. */
 export type LegNews =
@@ -19,41 +19,63 @@ export type LegNews =
   | { kind: 'left-app'; at: string }
   | { kind: 'destroyed'; cause: number; causeTxt: string; at: string };
 
-export class CallLeg {
-  readonly media = new CallMedia();
-  answered = false;
+/** What is known of a channel: plain data, changed only by its leg as ARI's events arrive. */
+export interface LegState {
+  readonly channelId: string;
+  /** How the channel came to the application (see CallLeg). */
+  readonly origin: 'originated' | 'inbound' | 'created';
+  answered: boolean;
   /** Set once ChannelDestroyed arrived (or its absence was concluded). */
-  gone = false;
-  hungUpByUs = false;
-  private dialstatus: string | undefined;
+  gone: boolean;
+  /** The engine asked for the hangup. */
+  hungUpByUs: boolean;
+  dialstatus: string | undefined;
+  /** Asterisk is shutting down (a soft hangup with the shutdown cause). */
+  asteriskShutdown: boolean;
+  hangupCause: number | undefined;
+}
+
+export class CallLeg {
+  private readonly state: LegState;
   private lastRecordedDialstatus: string | undefined;
-  private asteriskShutdown = false;
-  private hangupCause: number | undefined;
   private confirmTimer: NodeJS.Timeout | undefined;
-  private readonly timeline: (type: string, data: Record<string, unknown>, at?: string) => void;
+  private readonly timeline: (type: TimelineRowType, data: Record<string, unknown>, at?: string) => void;
 
   constructor(
     readonly channelId: string,
     private readonly port: TelephonyPort,
     private readonly hangupConfirmMs: number,
-    timeline: (type: string, data: Record<string, unknown>, at?: string) => void,
+    timeline: (type: TimelineRowType, data: Record<string, unknown>, at?: string) => void,
     /**
      * How the channel came to the application: originated (answered when it enters), inbound
      * (from the dialplan: StasisEnd is its last event), created (POST /channels/create: it enters
      * Down, before it is dialed).
      */
-    private readonly origin: 'originated' | 'inbound' | 'created' = 'originated',
+    origin: 'originated' | 'inbound' | 'created' = 'originated',
   ) {
     this.timeline = (type, data, at) => timeline(type, { leg: channelId, ...data }, at);
+    this.state = { channelId, origin, answered: false, gone: false, hungUpByUs: false, dialstatus: undefined, asteriskShutdown: false, hangupCause: undefined };
+  }
+
+  /** The leg as data (read-only: only ARI's events and the leg's own requests change it). */
+  get now(): Readonly<LegState> {
+    return this.state;
+  }
+
+  get answered(): boolean {
+    return this.state.answered;
+  }
+
+  get gone(): boolean {
+    return this.state.gone;
   }
 
   /** Translates a channel event into news for the session (undefined: nothing to act on). */
   handle(event: TelephonyEvent): LegNews | undefined {
-    if (this.media.handle(event)) return undefined;
     switch (event.type) {
       case 'dial': {
         if (!event.dialstatus) return undefined;
-        this.dialstatus = event.dialstatus;
+        this.state.dialstatus = event.dialstatus;
         if (event.dialstatus !== this.lastRecordedDialstatus) {
           this.lastRecordedDialstatus = event.dialstatus;
           this.timeline('ari.dial', { dialstatus: event.dialstatus }, event.at);
@@ -65,16 +87,16 @@ export class CallLeg {
         if (event.state === 'Ringing') return { kind: 'ringing', at: event.at };
         return event.state === 'Up' ? this.answer(event.at) : undefined;
       case 'stasis-start':
-        if (this.origin === 'originated') this.answered = true;
+        if (this.state.origin === 'originated') this.state.answered = true;
         return { kind: 'entered-app', at: event.at };
       case 'hangup-request':
-        if (event.soft && event.cause === SOFTHANGUP_SHUTDOWN) this.asteriskShutdown = true;
-        if (event.cause !== undefined) this.hangupCause ??= event.cause;
+        if (event.soft && event.cause === SOFTHANGUP_SHUTDOWN) this.state.asteriskShutdown = true;
+        if (event.cause !== undefined) this.state.hangupCause ??= event.cause;
         this.timeline('ari.hangup-request', { ...(event.cause !== undefined ? { cause: event.cause } : {}), ...(event.soft ? { soft: true } : {}) }, event.at);
         return { kind: 'hangup-requested', at: event.at };
       case 'stasis-end':
-        if (this.origin === 'inbound') {
-          const cause = this.hangupCause ?? 16;
+        if (this.state.origin === 'inbound') {
+          const cause = this.state.hangupCause ?? 16;
           return this.destroyed(cause, cause === 16 ? 'Normal Clearing' : `hangup cause ${cause}`, event.at);
         }
         return { kind: 'left-app', at: event.at };
@@ -86,14 +108,14 @@ export class CallLeg {
   }
 
   private answer(at: string): LegNews | undefined {
-    if (this.answered) return undefined;
-    this.answered = true;
+    if (this.state.answered) return undefined;
+    this.state.answered = true;
     return { kind: 'answered', at };
   }
 
   private destroyed(cause: number, causeTxt: string, at: string): LegNews | undefined {
-    if (this.gone) return undefined;
-    this.gone = true;
+    if (this.state.gone) return undefined;
+    this.state.gone = true;
     this.dispose();
     this.timeline('ari.channel-destroyed', { cause, causeTxt }, at);
     return { kind: 'destroyed', cause, causeTxt, at };
@@ -101,8 +123,9 @@ export class CallLeg {
 
   /** How the call ended, from what Asterisk said. */
   verdict(cause: number, causeTxt: string): FinalVerdict & { shutdown: boolean } {
-    const v = finalStateOf({ dialstatus: this.dialstatus, cause, causeTxt, answered: this.answered, asteriskShutdown: this.asteriskShutdown });
-    return { ...v, shutdown: this.asteriskShutdown };
+    const { dialstatus, answered, asteriskShutdown } = this.state;
+    const v = finalStateOf({ dialstatus, cause, causeTxt, answered, asteriskShutdown });
+    return { ...v, shutdown: asteriskShutdown };
   }
 
   /**
@@ -110,8 +133,8 @@ export class CallLeg {
    * (events lost) with what is known then.
    */
   async hangup(onLost: (news: LegNews) => void): Promise<void> {
-    if (this.hungUpByUs || this.gone) return;
-    this.hungUpByUs = true;
+    if (this.state.hungUpByUs || this.state.gone) return;
+    this.state.hungUpByUs = true;
     const res: PortResult = await this.port.hangup(this.channelId, 'normal');
     if (res.ok || res.kind === 'not-found') {
       const [cause, text] = res.ok ? [16, 'Normal Clearing (destroy event not received)'] : [0, 'channel already gone'];
@@ -132,7 +155,7 @@ export class CallLeg {
 
   /** The channel is known gone without an event (originate refused, vanished during an outage). */
   markGone(): void {
-    this.gone = true;
+    this.state.gone = true;
     this.dispose();
   }
 

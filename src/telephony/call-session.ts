@@ -1,32 +1,45 @@
-// One session, from originate (or an inbound call's arrival) to its final state: the conductor of
-// its leg (the channel), its flow runner and its recorder. Its life, in phases:
-//   placing  – created; originate sent (or the inbound call answered); the state follows ARI
-//              (dialing, ringing, in-progress)
-//   running  – the channel entered the application: the flow runs (it may be redirected, held)
-//   ending   – the end is known (ChannelDestroyed, or concluded without a channel): the flow unwinds
-//   ended    – the final state is written (with its one `session.ended` event)
-// The final state is read from how the channel ended, unless the engine or the API asked for the
-// end (`endRequest`: canceled before answer, completed after) or the flow failed.
+// One call, from its stored `queued` session to its final state: the call's state machine. It
+// owns the call's phase, conducts its leg (the channel's state, as data), its runtime (the flow
+// and its steps: call-runtime.ts) and its recorder (what is stored). Its phases:
+//   queued       stored; nothing sent to Asterisk yet
+//   dialing      originate sent (Asterisk's answer may come after its first events)
+//   ringing      the far end rings (an inbound call: from its arrival)
+//   answered     the far end answered; the channel is not in the application yet (an inbound
+//                call's flow starts here)
+//   running      the channel is in the application: the flow runs (it may be redirected, held)
+//   transferring handed to the dialplan: its StasisEnd ends the session `completed`
+//   ending       the end is known (`end`): the flow unwinds
+//   ended        the final state is written (with its one `session.ended` event)
+// Every way a call ends goes through `end`: the channel destroyed (the final state read from how
+// it ended, unless the engine or the API asked for the end — `endRequest`: canceled before
+// answer, completed after — or the flow failed), ended without a channel to wait for (originate
+// refused, vanished while ARI was away, drain), or transferred.
+// Longer than 250 lines on purpose: the whole state machine of a call (every phase transition,
+// every ending) reads in this one file; the live control of its running flow is at its end.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Flow, Session, SessionState } from '../domain/model.js';
-import type { Store } from '../store/store.js';
+import type { SessionUnitWriter } from '../store/store.js';
 import { canTransition, isFinal } from '../domain/session-state.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
-import { FlowRunner, type RunLimits, type RunOutcome } from './flow-runner.js';
+import type { FlowRunner, RunLimits, RunOutcome } from './flow-runner.js';
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
-import type { StepContext, StepTiming } from './steps/types.js';
-import { dialAndBridge } from './dial.js';
-import { resolveDialTarget } from './dial-target.js';
+import type { StepTiming } from './steps/types.js';
+import { resolveDialTarget, type Route } from './dial-target.js';
+import { CallRuntime } from './call-runtime.js';
+import { REAL_TIMERS } from './wait.js';
 import type { StreamService } from '../streams/streams.js';
 import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
+import type { TimelineRowType } from '../domain/timeline.js';
+
+export { TRANSFER_CONTEXT, TRANSFER_VARIABLE } from './call-runtime.js';
 
 export interface CallSessionDeps {
   port: TelephonyPort;
-  store: Store;
+  store: SessionUnitWriter;
   logger: Logger;
   limits: RunLimits;
   timing: StepTiming;
@@ -44,7 +57,7 @@ export interface CallSessionDeps {
   /** An inbound call: its channel is already in the application, ringing; the engine answers it. */
   inbound?: boolean;
   /** The endpoint for a number (routing rules and destination policy), or why it may not be called. */
-  route(number: string): { ok: true; endpoint: string } | { ok: false; reason: string };
+  route(number: string): Route;
   /** True when the number is an enabled phone number of the account. */
   owns(accountId: string, number: string): Promise<boolean>;
   /** True when the account allows caller-ID pass-through (dial callerId `first-party`). */
@@ -53,31 +66,38 @@ export interface CallSessionDeps {
   attach(session: CallSession, kind: 'channel' | 'bridge', id: string): void;
 }
 
-/** The dialplan context the transfer step continues a call in (asterisk-config/extensions.conf). */
-export const TRANSFER_CONTEXT = 'engine-transfer';
-/** The channel variable telling that context which endpoint to dial. */
-export const TRANSFER_VARIABLE = 'ENGINE_TRANSFER_TO';
+export type CallPhase = 'queued' | 'dialing' | 'ringing' | 'answered' | 'running' | 'transferring' | 'ending' | 'ended';
 
-type Phase = 'placing' | 'running' | 'ending' | 'ended';
+/** Phases before the flow runs. */
+const BEFORE_FLOW: ReadonlySet<CallPhase> = new Set(['queued', 'dialing', 'ringing', 'answered']);
 
+/** How a call ends (see `end`). */
+type Ending =
+  | { kind: 'destroyed'; cause: number; causeTxt: string; at: string }
+  | { kind: 'concluded'; state: 'failed' | 'canceled'; reason: string }
+  | { kind: 'transferred'; at: string };
 
 export class CallSession {
   readonly id: string;
   readonly channelId: string;
-  private readonly session: Session;
-  private phase: Phase = 'placing';
+  /** The session as stored when the call was made. */
+  readonly stored: Session;
+  private phase: CallPhase;
   private readonly leg: CallLeg;
   private readonly recorder: SessionRecorder;
+  private readonly runtime: CallRuntime;
   private readonly callAbort = new AbortController();
   private runner: FlowRunner | undefined;
   private runDone: Promise<RunOutcome> | undefined;
   /** Why the engine or the API ended the call (drain, EndSession). */
   private endRequest: string | undefined;
   private loopGuard: string | undefined;
-  /** Events of the leg a dial step is connecting (dial.ts). */
-  private dialedLeg: ((event: TelephonyEvent) => void) | undefined;
-  /** Set from the transfer request on: the call's StasisEnd then ends the session `completed`. */
+  /** Where the call was transferred (phase `transferring`). */
   private transferredTo: string | undefined;
+  /** Asterisk acknowledged the originate (an inbound call: from the start): only then can the channel be missing from its list. */
+  private originated: boolean;
+  /** EndSession asked before Asterisk acknowledged the originate: hung up once it does. */
+  private endBeforeOriginate: string | undefined;
   private readonly endedPromise: Promise<void>;
   private resolveEnded: () => void = () => undefined;
   private readonly log: Logger;
@@ -85,10 +105,32 @@ export class CallSession {
   constructor(session: Session, private readonly flow: Flow, private readonly deps: CallSessionDeps) {
     this.id = session.id;
     this.channelId = session.channelId;
-    this.session = session;
+    this.stored = session;
+    this.phase = 'queued';
+    this.originated = deps.inbound === true;
     this.log = deps.logger.child({ sessionId: session.id });
     this.recorder = new SessionRecorder(session, { store: deps.store, out: deps.events, destinations: deps.destinations, log: this.log }, deps.start);
     this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (type, data, at) => this.recorder.timeline(type, data, at), deps.inbound ? 'inbound' : 'originated');
+    this.runtime = new CallRuntime({
+      port: deps.port, sessionId: session.id, channelId: session.channelId, timing: deps.timing, timers: REAL_TIMERS,
+      hangupConfirmMs: deps.hangupConfirmMs, ...(deps.speaker ? { speaker: deps.speaker } : {}), logger: this.log,
+      ...(deps.streams ? { streams: (signal: AbortSignal) => deps.streams!.forCall({
+        sessionId: session.id, accountId: session.accountId, channelId: session.channelId, signal,
+        timeline: (type, data) => this.recorder.timeline(type, data), logger: this.log,
+      }) } : {}),
+      variables: () => this.recorder.vars(),
+      setVariable: (name, value) => this.recorder.setVariable(name, value),
+      timeline: (type, data, at) => this.recorder.timeline(type, data, at),
+      newId: (kind) => `${kind === 'playback' ? 'pb' : 'rec'}-${randomUUID()}`,
+      resolveDial: (to, callerId) => resolveDialTarget(deps, session, to, callerId),
+      route: (to) => deps.route(to),
+      attach: (kind, id) => deps.attach(this, kind, id),
+      transferring: (to) => {
+        this.transferredTo = to;
+        if (to !== undefined && this.phase === 'running') this.phase = 'transferring';
+        else if (to === undefined && this.phase === 'transferring') this.phase = 'running';
+      },
+    });
     this.endedPromise = new Promise<void>((resolve) => { this.resolveEnded = resolve; });
   }
 
@@ -104,6 +146,10 @@ export class CallSession {
     return this.leg.answered;
   }
 
+  isOriginated(): boolean {
+    return this.originated;
+  }
+
   /** Resolves once the session is final and its writes are done. */
   ended$(): Promise<void> {
     return this.endedPromise;
@@ -111,13 +157,20 @@ export class CallSession {
 
   /** Live media registrations (0 once the call is over). */
   mediaRegistrations(): number {
-    return this.leg.media.size();
+    return this.runtime.media.size();
   }
 
-  timeline(type: string, data: Record<string, unknown>, at?: string): void {
+  timeline(type: TimelineRowType, data: Record<string, unknown>, at?: string): void {
     this.recorder.timeline(type, data, at);
   }
 
+  // ---- the state machine: every transition of the phase is here ----
+
+  private isEnding(): boolean {
+    return this.phase === 'ending' || this.phase === 'ended';
+  }
+
+  /** The stored state follows; false when the session's state machine refuses the step. */
   private transition(to: SessionState, data: Record<string, unknown> = {}, at?: string): boolean {
     const from = this.recorder.state;
     return this.recorder.transition(to, from !== to && canTransition(from, to), data, at);
@@ -125,14 +178,23 @@ export class CallSession {
 
   /** The originate request is about to be sent. */
   markDialing(): void {
+    if (this.phase === 'queued') this.phase = 'dialing';
     this.transition('dialing');
+  }
+
+  /** Asterisk answered the originate request (or a retry found the channel made): the call goes on by events. */
+  originateAcknowledged(data: Record<string, unknown>): void {
+    this.originated = true;
+    this.recorder.timeline('ari.originated', data);
+    if (this.endBeforeOriginate !== undefined) this.stop(this.endBeforeOriginate);
   }
 
   /** An inbound call entered the application: it rings, is answered, and its flow runs. */
   async acceptInbound(): Promise<void> {
+    this.phase = 'ringing';
     this.transition('ringing');
     const res = await this.deps.port.answer(this.channelId);
-    if (this.phase !== 'placing') return;
+    if (!BEFORE_FLOW.has(this.phase)) return;
     if (!res.ok) {
       this.timeline('error', { op: 'answer', kind: res.kind, message: res.message });
       if (res.kind === 'not-found') this.conclude('canceled', 'the caller hung up before the call was answered');
@@ -143,29 +205,12 @@ export class CallSession {
     if (news) this.onNews(news);
   }
 
-  /** Ends the session without a channel to wait for (originate refused, channel vanished while ARI was away). */
-  conclude(state: 'failed' | 'canceled', reason: string): void {
-    if (this.phase === 'ending' || this.phase === 'ended') return;
-    this.phase = 'ending';
-    this.leg.markGone();
-    this.abortCall(reason);
-    void this.unwound().then(() => this.finish({ state, reason }));
-  }
-
-  // ---- events ----
-
   handle(event: TelephonyEvent): void {
     if (this.phase === 'ended') return;
-    if (event.type === 'bridge-entered' || event.type === 'bridge-left' || event.type === 'bridge-destroyed') {
-      this.recorder.timeline(`ari.${event.type}`, { bridgeId: event.bridgeId, ...('channelId' in event ? { leg: event.channelId } : {}) }, event.at);
-      return;
-    }
-    if ('channelId' in event && event.channelId !== undefined && event.channelId !== this.channelId) {
-      // A dialed leg: its dial step unwinds even while the session ends (its cause is recorded).
-      this.dialedLeg?.(event);
-      return;
-    }
+    // Bridges and a dialed leg: recorded and unwound even while the session ends.
+    if (this.runtime.handleOther(event)) return;
     if (this.phase === 'ending') return;
+    if (this.runtime.media.handle(event)) return;
     const news = this.leg.handle(event);
     if (news) this.onNews(news);
   }
@@ -173,9 +218,11 @@ export class CallSession {
   private onNews(news: LegNews): void {
     switch (news.kind) {
       case 'ringing':
+        if (this.phase === 'queued' || this.phase === 'dialing') this.phase = 'ringing';
         this.transition('ringing', {}, news.at);
         break;
       case 'answered':
+        if (BEFORE_FLOW.has(this.phase)) this.phase = 'answered';
         this.transition('in-progress', {}, news.at);
         // An inbound call is already in the application: its flow starts once it is answered.
         if (this.deps.inbound) this.startFlow();
@@ -185,54 +232,99 @@ export class CallSession {
         this.startFlow();
         break;
       case 'hangup-requested':
-        this.abortCall(this.leg.hungUpByUs ? 'hung up by the engine' : 'far end hung up');
+        this.abortCall(this.leg.now.hungUpByUs ? 'hung up by the engine' : 'far end hung up');
         break;
       case 'left-app':
-        if (this.transferredTo !== undefined) {
-          this.endTransferred(news.at);
-          break;
-        }
-        this.abortCall(this.leg.hungUpByUs ? 'hung up by the engine' : 'channel left the application');
+        if (this.phase === 'transferring') this.end({ kind: 'transferred', at: news.at });
+        else this.abortCall(this.leg.now.hungUpByUs ? 'hung up by the engine' : 'channel left the application');
         break;
       case 'destroyed':
-        this.onDestroyed(news.cause, news.causeTxt, news.at);
+        this.end({ kind: 'destroyed', cause: news.cause, causeTxt: news.causeTxt, at: news.at });
         break;
     }
   }
 
-  private onDestroyed(cause: number, causeTxt: string, at: string): void {
-    if (this.phase === 'ending' || this.phase === 'ended') return;
-    this.phase = 'ending';
-    this.abortCall('channel destroyed');
-    const verdict = this.leg.verdict(cause, causeTxt);
-    // The flow unwinds first (its last timeline entries), then the final state.
-    void this.unwound().then((outcome) => {
-      const failure = this.loopGuard ?? outcome?.failure;
-      if (verdict.shutdown) this.finish(verdict, at);
-      else if (failure && this.leg.answered) this.finish({ state: 'failed', reason: failure }, at);
-      else if (this.endRequest && !this.leg.answered) this.finish({ state: 'canceled', reason: this.endRequest }, at);
-      else if (this.endRequest) this.finish({ state: 'completed', reason: `${this.endRequest}; ${verdict.reason}` }, at);
-      else this.finish(verdict, at);
+  private startFlow(): void {
+    if (!BEFORE_FLOW.has(this.phase)) return;
+    this.phase = 'running';
+    this.runner = this.runtime.runner(this.flow, this.callAbort.signal, this.deps.limits, (reason) => {
+      this.loopGuard ??= reason;
+      this.abortCall(reason);
+    });
+    this.runDone = this.runner.run().then(async (outcome) => {
+      if (!this.leg.gone && !outcome.transferred) await this.leg.hangup((news) => this.onNews(news));
+      return outcome;
+    }, (err: unknown) => {
+      this.log.error({ err }, 'flow runner failed');
+      return { failure: 'internal error in the flow runner' };
     });
   }
 
-  /** The transferred call left the application: the engine's part is done. */
-  private endTransferred(at: string): void {
-    if (this.phase === 'ending' || this.phase === 'ended') return;
+  /** Ends the session without a channel to wait for (originate refused, channel vanished while ARI was away, drain). */
+  conclude(state: 'failed' | 'canceled', reason: string): void {
+    this.end({ kind: 'concluded', state, reason });
+  }
+
+  /** Hangs up: a call not answered yet ends `canceled`, an answered one `completed`. */
+  stop(reason: string): void {
+    if (this.isEnding()) return;
+    this.endRequest = reason;
+    if (this.recorder.state === 'queued') {
+      this.conclude('canceled', reason);
+      return;
+    }
+    this.abortCall(reason);
+    // A running flow hangs up as it unwinds; before it, nothing else will.
+    if (BEFORE_FLOW.has(this.phase)) void this.leg.hangup((news) => this.onNews(news));
+  }
+
+  /** EndSession: before the originate is acknowledged there is no channel to hang up yet. */
+  requestEnd(reason: string): void {
+    this.recorder.timeline('session.end-requested', {});
+    if (this.originated || this.recorder.state === 'queued') this.stop(reason);
+    else this.endBeforeOriginate = reason;
+  }
+
+  /**
+   * The one way a call ends: the phase becomes `ending`, the flow unwinds (its last timeline
+   * rows), then the final state is written (`settle`).
+   */
+  private end(ending: Ending): void {
+    if (this.isEnding()) return;
     this.phase = 'ending';
+    if (ending.kind === 'destroyed') {
+      this.abortCall('channel destroyed');
+      const verdict = this.leg.verdict(ending.cause, ending.causeTxt);
+      void this.unwound().then((outcome) => {
+        const failure = this.loopGuard ?? outcome?.failure;
+        const answered = this.leg.answered;
+        if (verdict.shutdown) this.settle(verdict, ending.at);
+        else if (failure && answered) this.settle({ state: 'failed', reason: failure }, ending.at);
+        else if (this.endRequest && !answered) this.settle({ state: 'canceled', reason: this.endRequest }, ending.at);
+        else if (this.endRequest) this.settle({ state: 'completed', reason: `${this.endRequest}; ${verdict.reason}` }, ending.at);
+        else this.settle(verdict, ending.at);
+      });
+      return;
+    }
     this.leg.markGone();
-    void this.unwound().then(() => this.finish({ state: 'completed', reason: `transferred to ${this.transferredTo}` }, at));
+    if (ending.kind === 'concluded') {
+      this.abortCall(ending.reason);
+      void this.unwound().then(() => this.settle({ state: ending.state, reason: ending.reason }));
+      return;
+    }
+    // Transferred: the transfer step ends the flow itself (no abort).
+    void this.unwound().then(() => this.settle({ state: 'completed', reason: `transferred to ${this.transferredTo}` }, ending.at));
   }
 
   private unwound(): Promise<RunOutcome | undefined> {
     return this.runDone ?? Promise.resolve(undefined);
   }
 
-  private finish(verdict: { state: SessionState; reason: string }, at?: string): void {
+  private settle(verdict: { state: SessionState; reason: string }, at?: string): void {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
     this.leg.dispose();
-    if (this.leg.media.droppedDigits > 0) this.recorder.timeline('dtmf.dropped', { count: this.leg.media.droppedDigits });
+    if (this.runtime.media.droppedDigits > 0) this.recorder.timeline('dtmf.dropped', { count: this.runtime.media.droppedDigits });
     if (!this.transition(verdict.state, { reason: verdict.reason }, at)) {
       this.log.warn({ from: this.recorder.state, to: verdict.state }, 'final state not reachable from the current state');
       // Never left live: the final state is written anyway (with its one terminal event).
@@ -251,35 +343,20 @@ export class CallSession {
 
   /** After a reconnect: events may have been lost; settle playbacks that ended meanwhile. */
   async resync(): Promise<void> {
-    for (const id of this.leg.media.pendingPlaybacks()) {
+    for (const id of this.runtime.media.pendingPlaybacks()) {
       const res = await this.deps.port.playbackState(id);
       if (!res.ok && res.kind === 'not-found') {
         this.recorder.timeline('playback.lost', { playbackId: id });
-        this.leg.media.markPlaybackLost(id);
+        this.runtime.media.markPlaybackLost(id);
       }
     }
-  }
-
-  // ---- ending the call from our side (engine stop, EndSession) ----
-
-  /** Hangs up: a call not answered yet ends `canceled`, an answered one `completed`. */
-  stop(reason: string): void {
-    if (this.phase === 'ending' || this.phase === 'ended') return;
-    this.endRequest = reason;
-    if (this.recorder.state === 'queued') {
-      this.conclude('canceled', reason);
-      return;
-    }
-    this.abortCall(reason);
-    // A running flow hangs up as it unwinds; before it, nothing else will.
-    if (this.phase === 'placing') void this.leg.hangup((news) => this.onNews(news));
   }
 
   // ---- live control of the running flow ----
 
   private controllable(): ControlResult {
-    if (this.phase === 'ending' || this.phase === 'ended') return { ok: false, reason: 'the call is ending' };
-    if (this.phase !== 'running' || !this.runner) return { ok: false, reason: 'the call is not answered yet' };
+    if (this.isEnding()) return { ok: false, reason: 'the call is ending' };
+    if (BEFORE_FLOW.has(this.phase) || !this.runner) return { ok: false, reason: 'the call is not answered yet' };
     if (this.runner.isDone()) return { ok: false, reason: 'the flow has ended; the call is hanging up' };
     return { ok: true };
   }
@@ -328,74 +405,5 @@ export class CallSession {
     if (!res.ok) return { ok: false, reason: res.kind === 'not-found' || res.kind === 'conflict' ? 'the call has ended' : `sending DTMF failed: ${res.message}` };
     this.recorder.timeline('dtmf.sent', { digits });
     return can;
-  }
-
-  // ---- the flow ----
-
-  private startFlow(): void {
-    if (this.phase !== 'placing') return;
-    this.phase = 'running';
-    this.runner = new FlowRunner(this.flow, this.stepContext(), this.callAbort.signal, this.deps.limits, (reason) => {
-      this.loopGuard ??= reason;
-      this.abortCall(reason);
-    });
-    this.runDone = this.runner.run().then(async (outcome) => {
-      if (!this.leg.gone && !outcome.transferred) await this.leg.hangup((news) => this.onNews(news));
-      return outcome;
-    }, (err: unknown) => {
-      this.log.error({ err }, 'flow runner failed');
-      return { failure: 'internal error in the flow runner' };
-    });
-  }
-
-  private stepContext(): Omit<StepContext, 'signal'> {
-    return {
-      sessionId: this.id,
-      channelId: this.channelId,
-      port: this.deps.port,
-      media: this.leg.media,
-      timing: this.deps.timing,
-      ...(this.deps.speaker ? { speaker: this.deps.speaker } : {}),
-      ...(this.deps.streams ? { streams: this.deps.streams.forCall({
-        sessionId: this.id, accountId: this.session.accountId, channelId: this.channelId, signal: this.callAbort.signal,
-        timeline: (type, data) => this.recorder.timeline(type, data), logger: this.log,
-      }) } : {}),
-      logger: this.log,
-      variables: () => this.recorder.vars(),
-      setVariable: (name, value) => this.recorder.setVariable(name, value),
-      timeline: (type, data) => this.recorder.timeline(type, data),
-      newId: (kind) => `${kind === 'playback' ? 'pb' : 'rec'}-${randomUUID()}`,
-      dial: (req, signal) => dialAndBridge({
-        port: this.deps.port, sessionId: this.id, firstChannelId: this.channelId, media: this.leg.media,
-        hangupConfirmMs: this.deps.hangupConfirmMs, recordingGraceMs: this.deps.timing.recordingGraceMs,
-        timeline: (type, data) => this.recorder.timeline(type, data),
-        resolve: (to, callerId) => resolveDialTarget(this.deps, this.session, to, callerId),
-        attach: (kind, id) => this.deps.attach(this, kind, id),
-        setDialedLeg: (handler) => { this.dialedLeg = handler; },
-      }, req, signal),
-      transfer: (to) => this.transfer(to),
-    };
-  }
-
-  /**
-   * Blind transfer: the endpoint goes in a channel variable and the call continues in the
-   * dialplan context that dials it (POST /channels/{id}/continue). Chosen over
-   * POST /channels/{id}/redirect, which asks the far end to re-route (a SIP 302 or REFER) and so
-   * works only with endpoints of the same technology whose far end accepts it — not on trunk
-   * calls; continuing in the dialplan reaches any routed number, and the dialplan is ours.
-   */
-  private async transfer(to: string): Promise<{ ok: true } | { ok: false; reason: string }> {
-    const route = this.deps.route(to);
-    if (!route.ok) return route;
-    const set = await this.deps.port.setVariable(this.channelId, TRANSFER_VARIABLE, route.endpoint);
-    if (!set.ok) return { ok: false, reason: `transfer failed (${set.kind}): ${set.message}` };
-    this.transferredTo = to;
-    this.recorder.timeline('session.transferred', { leg: this.channelId, to, endpoint: route.endpoint, context: TRANSFER_CONTEXT });
-    const res = await this.deps.port.continueInDialplan(this.channelId, TRANSFER_CONTEXT, to, 1);
-    if (!res.ok) {
-      this.transferredTo = undefined;
-      return { ok: false, reason: `transfer failed (${res.kind}): ${res.message}` };
-    }
-    return { ok: true };
   }
 }

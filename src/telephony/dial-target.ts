@@ -4,9 +4,39 @@
 // session's own number.
 import { FIRST_PARTY } from '../domain/steps/dial.js';
 import type { Session } from '../domain/model.js';
+import { checkE164 } from '../domain/e164.js';
+import { checkDestination, type DestinationPolicy } from '../domain/destination-policy.js';
+import { isExtension } from '../domain/extension.js';
+import type { Router } from '../domain/routing.js';
+
+export type Route = { ok: true; endpoint: string } | { ok: false; reason: string };
+
+/**
+ * The one route of a number a flow dials or transfers to: an E.164 number is checked like
+ * numberToDial (the destination policy) then routed; an extension goes only where a routing rule
+ * sends it (it has no country or number type for the policy to judge, and never falls to the
+ * trunk default).
+ */
+export function routeNumber(router: Router, policy: DestinationPolicy, number: string): Route {
+  if (isExtension(number)) {
+    const endpoint = router.endpointForExtension(number);
+    return endpoint === undefined
+      ? { ok: false, reason: `no routing rule dials the extension ${number} (the default route is for E.164 numbers only)` }
+      : { ok: true, endpoint };
+  }
+  const checked = checkE164(number, 'to');
+  if (!checked.ok) return { ok: false, reason: checked.error.message };
+  const refused = checkDestination(checked.e164, policy, 'to', checked.info());
+  if (refused) return { ok: false, reason: refused.message };
+  try {
+    return { ok: true, endpoint: router.endpointFor(checked.e164) };
+  } catch {
+    return { ok: false, reason: `no route dials ${checked.e164}` };
+  }
+}
 
 export interface DialTargetDeps {
-  route(number: string): { ok: true; endpoint: string } | { ok: false; reason: string };
+  route(number: string): Route;
   owns(accountId: string, number: string): Promise<boolean>;
   callerIdPassthrough(accountId: string): Promise<boolean>;
 }

@@ -17,6 +17,8 @@
 // cause (17 busy; 18, 19, 21 no answer; others failed). Either way the leg is then hung up if it
 // is not gone yet and its end awaited. A refused create (500 "Allocation failed": an
 // unregistered endpoint) fails at once.
+// Longer than 250 lines: the sequence above is one staged operation (every wait and its cleanup
+// in one function), read top to bottom like the trace it follows.
 import { randomUUID } from 'node:crypto';
 import { dialBridgeId, dialedLegId } from './leg-ids.js';
 import type { DialOutcome } from '../domain/flow.js';
@@ -24,6 +26,7 @@ import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
 import type { CallMedia } from './call-media.js';
 import { CallAborted, REAL_TIMERS, waitUntil, type Timers } from './wait.js';
+import type { TimelineRowType } from '../domain/timeline.js';
 
 export interface DialRequest {
   to: string;
@@ -55,7 +58,7 @@ export interface DialContext {
   hangupConfirmMs: number;
   /** Grace for the recording's RecordingFinished after the bridge is destroyed. */
   recordingGraceMs: number;
-  timeline(type: string, data: Record<string, unknown>): void;
+  timeline(type: TimelineRowType, data: Record<string, unknown>): void;
   /** The ARI endpoint and the caller number for `to`, or why not (no route, policy, callerId not owned). */
   resolve(to: string, callerId: string | undefined): Promise<{ ok: true; endpoint: string; callerNumber: string } | { ok: false; reason: string }>;
   /** Routes the events of a new channel or bridge to this session (before it is created). */

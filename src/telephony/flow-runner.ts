@@ -86,6 +86,8 @@ export class FlowRunner {
     this.started();
     try {
       while (!this.callSignal.aborted) {
+        const turn = timers.turn();
+        if (turn) await turn;
         if (this.holding) await this.waitResume();
         if (this.callSignal.aborted) break;
         if (this.pending?.kind === 'redirect') this.applyInterruption();

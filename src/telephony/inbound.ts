@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Flow, Session } from '../domain/model.js';
 import { isExtension } from '../domain/extension.js';
-import type { Store } from '../store/store.js';
-import type { NewSession, SessionUnit } from '../store/store.js';
+import type { InboundStore } from '../store/store.js';
+import type { SessionDraft } from '../services/call-engine.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
 
 /** The first argument the dialplan passes for a call into the engine (asterisk-config/extensions.conf). */
@@ -22,13 +22,12 @@ export type InboundRefusal = 'not-inbound' | 'unknown-number' | 'disabled' | 'no
 
 export interface InboundDeps {
   port: TelephonyPort;
-  store: Store;
+  store: InboundStore;
   logger: Logger;
   maxLiveCallsPerAccount: number;
   accepting(): boolean;
-  admit(draft: NewSession & { dateCreated: string }): Promise<{ session: NewSession; unit: SessionUnit }>;
-  /** Builds, registers and starts the session's call (answer, then the flow). */
-  run(session: Session, flow: Flow): Promise<void>;
+  /** Stores the session, then registers and starts its call (answer, then the flow). */
+  start(draft: SessionDraft, flow: Flow): Promise<Session>;
   /** Told of every refusal (metrics). */
   refused(reason: InboundRefusal): void;
 }
@@ -77,14 +76,12 @@ export class InboundCalls {
       if ((await this.deps.store.countLiveSessions(number.accountId)) >= this.deps.maxLiveCallsPerAccount) {
         return this.refuse(event.channelId, 'live-cap', log, { accountId: number.accountId });
       }
-      const admitted = await this.deps.admit({
+      const session = await this.deps.start({
         id: randomUUID(), accountId: number.accountId, direction: 'inbound', flowId: flow.id, flowVersion: flow.version,
         numberToDial: number.number, callerId: caller, channelId: event.channelId, endpoint: event.channelName ?? '',
         dateCreated: new Date().toISOString(),
-      });
-      const session = await this.deps.store.createSessionWith(admitted.session, admitted.unit);
+      }, flow);
       log.info({ sessionId: session.id, accountId: session.accountId, flowId: flow.id }, 'inbound call accepted');
-      await this.deps.run(session, flow);
       return true;
     } catch (err) {
       log.error({ err }, 'inbound call could not be accepted');

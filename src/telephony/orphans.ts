@@ -6,7 +6,7 @@
 // a recorder, so it gets its one `session.ended` event like any other session.
 import type { Logger } from '../log.js';
 import type { Session } from '../domain/model.js';
-import type { Store } from '../store/store.js';
+import type { OwnershipStore } from '../store/store.js';
 import { initialSnapshot } from '../events/event-model.js';
 import type { TelephonyPort } from './port.js';
 import { ownerIsGone, type Owner } from './owner.js';
@@ -14,7 +14,7 @@ import { settleOrphans, type AriState, type OrphanSettlement } from './reconcile
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
 
 export interface OrphanDeps {
-  store: Store;
+  store: OwnershipStore;
   port: TelephonyPort;
   owner: Owner;
   events: EventsOut;

@@ -11,7 +11,8 @@
 import type { Logger } from '../log.js';
 import type { Session, SessionState } from '../domain/model.js';
 import { isFinal } from '../domain/session-state.js';
-import type { OutboxEvent, SessionUnit, SessionUpdate, Store, TimelineRow } from '../store/store.js';
+import { recordingOf, type TimelineRowType } from '../domain/timeline.js';
+import type { OutboxEvent, SessionUnit, SessionUnitWriter, SessionUpdate, TimelineRow } from '../store/store.js';
 import {
   applyRow, eventId, eventTypeOf, initialSnapshot, renderEvent, wants,
   type EventType, type SessionEventJson, type SessionSnapshot,
@@ -70,7 +71,7 @@ export class SessionRecorder {
   constructor(
     private readonly session: Session,
     private readonly deps: {
-      store: Store; out: EventsOut; destinations: Destinations; log: Logger;
+      store: SessionUnitWriter; out: EventsOut; destinations: Destinations; log: Logger;
       /** Told when a unit failed to commit (besides the log). */
       onWriteFailed?: (err: unknown) => void;
     },
@@ -97,7 +98,7 @@ export class SessionRecorder {
     return { ...this.variables };
   }
 
-  timeline(type: string, data: Record<string, unknown>, at?: string): void {
+  timeline(type: TimelineRowType, data: Record<string, unknown>, at?: string): void {
     this.write({ type, data, at: at ?? new Date().toISOString() });
   }
 
@@ -134,7 +135,7 @@ export class SessionRecorder {
     return new Promise<void>((resolve) => this.drained.push(resolve));
   }
 
-  private write(entry: { type: string; data: Record<string, unknown>; at: string }, change?: SessionUpdate, urgent = false): void {
+  private write(entry: { type: TimelineRowType; data: Record<string, unknown>; at: string }, change?: SessionUpdate, urgent = false): void {
     this.seq += 1;
     const row: TimelineRow = { seq: this.seq, ...entry };
     this.snapshot = applyRow(this.snapshot, row);
@@ -142,7 +143,10 @@ export class SessionRecorder {
     const outbox = type ? outboxFor(this.session, row, this.snapshot, this.deps.destinations, type, () => this.deps.out.claim()) : [];
     const stream: SessionEventJson[] = type && this.deps.out.listening(this.session.accountId, this.session.id)
       ? [renderEvent(this.session.accountId, type, row, this.snapshot)] : [];
-    this.submit({ ...(change ? { change } : {}), timeline: [row], ...(outbox.length > 0 ? { outbox } : {}) }, stream, urgent);
+    const recording = recordingOf(row.type, row.data, row.at);
+    this.submit({
+      ...(change ? { change } : {}), timeline: [row], ...(outbox.length > 0 ? { outbox } : {}), ...(recording ? { recordings: [recording] } : {}),
+    }, stream, urgent);
   }
 
   private submit(unit: SessionUnit, stream: SessionEventJson[], urgent: boolean): void {

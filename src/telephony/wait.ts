@@ -8,11 +8,37 @@
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * Called by a flow runner between two steps: a promise to await when the runner must let the
+   * event loop turn first, undefined to go on at once.
+   */
+  turn(): Promise<void> | undefined;
+}
+
+/**
+ * The flow runners of this process together spend at most this much of one turn of the event
+ * loop before each yields: a flow whose steps finish without waiting (set, branch, a loop until
+ * the loop guard) would otherwise hold the loop for every other call and request.
+ */
+export const TURN_BUDGET_MS = 2;
+let turnStarted = -1;
+
+function realTurn(): Promise<void> | undefined {
+  const now = performance.now();
+  if (turnStarted < 0) {
+    // The first step of this turn: the budget starts now, and again in the next turn.
+    turnStarted = now;
+    setImmediate(() => { turnStarted = -1; });
+    return undefined;
+  }
+  if (now - turnStarted <= TURN_BUDGET_MS) return undefined;
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 export const REAL_TIMERS: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  turn: realTurn,
 };
 
 /** The call's flow was interrupted; `reason` says why. Not an error of the flow itself. */

@@ -42,15 +42,17 @@ describe('migrations', () => {
     }
   });
 
-  test('a database of the previous release (migrations 1-4) gains extensions and account settings, its rows kept', async () => {
+  test('a database of the previous release (migrations 1-4) gains extensions and account settings (and loses the recordings trigger), its rows kept', async () => {
     const file = dir.file('upgrade.sqlite');
     const db = await Db.open(file);
     try {
       assert.deepEqual(await migrate(db, MIGRATIONS.filter((m) => m.version <= 4)), [1, 2, 3, 4]);
       await db.runRaw("INSERT INTO accounts (id, name, date_created) VALUES ('acc', 'acc', '2026-01-01T00:00:00.000Z')");
-      assert.deepEqual(await migrate(db), [5, 6]);
+      assert.deepEqual(await migrate(db), [5, 6, 7]);
       const names = await db.all<{ name: string }>("SELECT name FROM schema_migrations WHERE version >= 5 ORDER BY version");
-      assert.deepEqual(names.map((r) => r.name), ['lab extensions', 'account settings']);
+      assert.deepEqual(names.map((r) => r.name), ['lab extensions', 'account settings', 'recordings registered by their unit']);
+      const triggers = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'trigger'");
+      assert.deepEqual(triggers, [], 'recordings are registered by their session unit, not by a trigger');
     } finally {
       await db.close();
     }

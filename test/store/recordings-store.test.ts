@@ -1,4 +1,4 @@
-// Recordings in the store: registered by the trigger on a session's recording.finished row (done
+// Recordings in the store: registered with the unit that writes a session's recording.finished row (done
 // only), account-scoped, marked deleted; and RecordingService's retention sweep over a real file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -345,6 +345,15 @@ describe('sqlite store', () => {
       assert.deepEqual(await store.getIdempotentSession('acc-i', 'key-1'), { sessionId: 'session-1', requestHash: 'hash-a' });
     });
 
+    test('a session created with its key commits both, or neither when the session cannot be created', async () => {
+      const draft = { id: 'idem-s1', accountId: 'acc-i2', flowId: 'f', flowVersion: 1, numberToDial: '+18144043093', callerId: '+15551230000', channelId: 'c-idem-1', endpoint: 'PJSIP/x' };
+      await store.createSessionWith(draft, {}, { key: 'key-2', requestHash: 'hash-c' });
+      assert.deepEqual(await store.getIdempotentSession('acc-i2', 'key-2'), { sessionId: 'idem-s1', requestHash: 'hash-c' });
+      // The same session id again: the create fails, and its key is not saved either.
+      await assert.rejects(store.createSessionWith(draft, {}, { key: 'key-3', requestHash: 'hash-d' }));
+      assert.equal(await store.getIdempotentSession('acc-i2', 'key-3'), undefined);
+    });
+
     test('keys older than 24 h are ignored and replaced', async () => {
       const file = dir.file('idem.sqlite');
       const s = await openSqliteStore(file);

@@ -16,16 +16,6 @@ import ts from 'typescript';
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const OPTIONS: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
 
-/**
- * Cycles of modules another engineer is rewriting (the call core redesign, issue 20: src/store/
- * and src/simulate/ belong to it). Each entry must still be a cycle: once it is broken, this test
- * fails until the entry is deleted, so the list can only shrink.
- */
-const OWNED_ELSEWHERE: string[][] = [
-  ['store/db.ts', 'store/group-commit.ts'],
-  ['simulate/dialed-parties.ts', 'simulate/scripted-call.ts'],
-];
-
 type Graph = Map<string, string[]>;
 
 function importGraph(): Graph {
@@ -104,14 +94,7 @@ function pathAround(graph: Graph, component: string[]): string {
 test('no import cycle in src/ (type-only imports included)', () => {
   const graph = importGraph();
   assert.ok(graph.size > 100, `src/ read: ${graph.size} modules`);
-  const found = cycles(graph).map((c) => ({ members: c.map((f) => relative(SRC, f).replaceAll('\\', '/')).sort(), path: pathAround(graph, c) }));
-  const key = (members: string[]): string => [...members].sort().join(' ');
-  const owned = new Set(OWNED_ELSEWHERE.map(key));
-  const unexpected = found.filter((c) => !owned.has(key(c.members)));
-  assert.deepEqual(unexpected.map((c) => c.path), [], 'import cycles in src/');
-  const still = new Set(found.map((c) => key(c.members)));
-  const broken = OWNED_ELSEWHERE.filter((members) => !still.has(key(members)));
-  assert.deepEqual(broken, [], 'these cycles are broken now: delete them from OWNED_ELSEWHERE');
+  assert.deepEqual(cycles(graph).map((c) => pathAround(graph, c)), [], 'import cycles in src/');
 });
 
 test('the walk finds a cycle when there is one (a graph built by hand)', () => {

@@ -7,8 +7,8 @@ import jwt from 'jsonwebtoken';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { NewSession, SessionUnit, Store } from '../../src/store/store.js';
-import type { CallEngine, LiveControl } from '../../src/services/call-engine.js';
+import type { Store } from '../../src/store/store.js';
+import type { CallEngine, CommitSession, LiveControl, PlacedCall, SessionDraft } from '../../src/services/call-engine.js';
 import type { Flow, Session } from '../../src/domain/model.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import { buildApp } from '../../src/http/app.js';
@@ -37,11 +37,10 @@ export class RecordingEngine implements CallEngine {
   endpointFor(numberToDial: string): string {
     return `PJSIP/${numberToDial}@trunk`;
   }
-  async admit(session: NewSession & { dateCreated: string }): Promise<{ session: NewSession; unit: SessionUnit }> {
-    return { session, unit: {} };
-  }
-  async placeCall(session: Session, flow: Flow): Promise<void> {
+  async placeCall(draft: SessionDraft, flow: Flow, commit: CommitSession): Promise<PlacedCall> {
+    const session = await commit(draft, {});
     this.placed.push({ session, flow });
+    return { session, originated: Promise.resolve() };
   }
   live(): LiveControl | undefined {
     return undefined;

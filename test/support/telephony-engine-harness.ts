@@ -65,11 +65,11 @@ export async function engineHarness(opts: {
     port, store, engine,
     async place(document, number = '+18144043093') {
       const flow = await store.createFlow(ACCOUNT, document);
-      const session = await store.createSession({
+      const { session, originated } = await engine.placeCall({
         id: randomUUID(), accountId: ACCOUNT, flowId: flow.id, flowVersion: flow.version, numberToDial: number,
-        callerId: '+15551230000', channelId: `ch-${randomUUID()}`, endpoint: `PJSIP/${number}@trunk`,
-      });
-      await engine.placeCall(session, flow);
+        callerId: '+15551230000', channelId: `ch-${randomUUID()}`, endpoint: `PJSIP/${number}@trunk`, dateCreated: new Date().toISOString(),
+      }, flow, (s) => store.createSession(s));
+      await originated;
       return { session, flow };
     },
     waitFinal: (id) => waitFor(id, (s) => FINAL.includes(s.state)),

@@ -76,11 +76,11 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
 
   async function place(document: FlowDocument, number: string): Promise<Session> {
     const flow = await store.createFlow(ACCOUNT, document);
-    const session = await store.createSession({
+    const { session, originated } = await engine.placeCall({
       id: randomUUID(), accountId: ACCOUNT, flowId: flow.id, flowVersion: flow.version, numberToDial: number,
-      callerId: '+15551230000', channelId: `eng-${randomUUID()}`, endpoint: engine.endpointFor(number),
-    });
-    await engine.placeCall(session, flow);
+      callerId: '+15551230000', channelId: `eng-${randomUUID()}`, endpoint: engine.endpointFor(number), dateCreated: new Date().toISOString(),
+    }, flow, (s) => store.createSession(s));
+    await originated;
     return session;
   }
   async function waitFor(id: string, ok: (s: Session) => boolean, timeoutMs = 15_000): Promise<Session> {
@@ -128,13 +128,25 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
     });
   }
 
+  test('a session the store refuses to create is not placed and leaves nothing live', async () => {
+    const flow = await store.createFlow(ACCOUNT, MENU);
+    const channelId = `eng-${randomUUID()}`;
+    const live = engine.liveCount();
+    await assert.rejects(engine.placeCall({
+      id: randomUUID(), accountId: ACCOUNT, flowId: flow.id, flowVersion: 1, numberToDial: '+18144043093',
+      callerId: '+15551230000', channelId, endpoint: engine.endpointFor('+18144043093'), dateCreated: new Date().toISOString(),
+    }, flow, () => Promise.reject(new Error('disk full'))), /disk full/);
+    assert.equal(engine.liveCount(), live);
+    assert.equal(sim.requests().some((r) => r.query.channelId === channelId), false, 'no originate was sent');
+  });
+
   test('an unknown endpoint (originate 500 Allocation failed) ends failed with the reason', async () => {
     const flow = await store.createFlow(ACCOUNT, MENU);
-    const session = await store.createSession({
+    const { session, originated } = await engine.placeCall({
       id: randomUUID(), accountId: ACCOUNT, flowId: flow.id, flowVersion: 1, numberToDial: '+18144043093',
-      callerId: '+15551230000', channelId: `eng-${randomUUID()}`, endpoint: 'PJSIP/nosuch',
-    });
-    await engine.placeCall(session, flow);
+      callerId: '+15551230000', channelId: `eng-${randomUUID()}`, endpoint: 'PJSIP/nosuch', dateCreated: new Date().toISOString(),
+    }, flow, (s) => store.createSession(s));
+    await originated;
     const done = await waitFinal(session.id);
     assert.equal(done.state, 'failed');
     assert.match(done.endReason ?? '', /Allocation failed/);

@@ -47,17 +47,20 @@ const EXITS: ReadonlyArray<[keyof DialStep, string]> = [
   ['onAnswered', 'answered (after the bridge ends)'], ['onBusy', 'busy'], ['onNoAnswer', 'no answer'], ['onFailed', 'failed'],
 ];
 
+/** The defaults of the fields a runner needs a value for: the docs say them, the runner uses them. */
+export const DIAL_DEFAULTS = { timeoutMs: 30000, ringback: 'ringing', record: false } as const;
+
 export const dial: StepDefinition<DialStep> = {
   type: 'dial',
   summary: 'Calls `to` and connects it with the caller in a mixing bridge (the caller hears ringing or music on hold meanwhile). When the dialed party hangs up, or `timeLimitMs` is reached, the flow goes on with the caller; when the caller hangs up, the dialed party is hung up. The outcome (answered, busy, no-answer, failed) goes to `variable` and picks onAnswered / onBusy / onNoAnswer / onFailed, else the onward step.',
   fields: [
     { name: 'to', type: 'string', required: true, description: 'the number to connect: E.164, routed like numberToDial, or an extension (2 to 8 digits) that a routing rule sends to a lab phone' },
     { name: 'callerId', type: 'string', description: 'number shown to the dialed party: an enabled number of the account, or `first-party` for the first party\'s own number (the callee of an outgoing call, the caller of an inbound one) when the account allows caller-ID pass-through', default: 'the session\'s own number' },
-    { name: 'timeoutMs', type: 'int', description: 'ring time before no-answer (1000 to 120000)', default: '30000' },
+    { name: 'timeoutMs', type: 'int', description: 'ring time before no-answer (1000 to 120000)', default: String(DIAL_DEFAULTS.timeoutMs) },
     { name: 'timeLimitMs', type: 'int', description: 'longest bridged time; then the dialed party is hung up and the flow goes on', default: 'none' },
-    { name: 'ringback', type: 'string', description: 'what the caller hears while it rings: ringing or moh', default: 'ringing' },
+    { name: 'ringback', type: 'string', description: 'what the caller hears while it rings: ringing or moh', default: DIAL_DEFAULTS.ringback },
     { name: 'announce', type: { list: 'string' }, description: 'media both parties hear once they are bridged (a playback on the bridge)', default: 'none' },
-    { name: 'record', type: 'bool', description: 'record the bridged conversation (a recording of the session, see Recordings)', default: 'false' },
+    { name: 'record', type: 'bool', description: 'record the bridged conversation (a recording of the session, see Recordings)', default: String(DIAL_DEFAULTS.record) },
     { name: 'variable', type: 'string', description: 'session variable receiving the outcome', default: 'none' },
     { name: 'onAnswered', type: 'string', description: 'step after an answered call, once the bridge ended', default: 'the onward step' },
     { name: 'onBusy', type: 'string', description: 'step when the dialed party is busy', default: 'the onward step' },

@@ -18,6 +18,9 @@ export interface GatherStep extends StepBase {
   noMatch?: string;
 }
 
+/** The defaults of the fields a runner needs a value for: the docs say them, the runner uses them. */
+export const GATHER_DEFAULTS = { maxDigits: 64, timeoutMs: 5000, attempts: 1 } as const;
+
 const DTMF_KEY = /^[0-9*#]$/;
 const DTMF_STRING = /^[0-9*#]{1,32}$/;
 
@@ -26,11 +29,11 @@ export const gather: StepDefinition<GatherStep> = {
   summary: 'Collects DTMF digits, optionally with a prompt (barge-in: the first digit stops it), then goes to the branch the digits match, or noInput / noMatch once the attempts are used up.',
   fields: [
     { name: 'prompt', type: { list: 'string' }, description: 'media played while waiting for digits', default: 'none', media: true },
-    { name: 'maxDigits', type: 'int', description: 'digits to collect (input ends when reached)', default: '64' },
+    { name: 'maxDigits', type: 'int', description: 'digits to collect (input ends when reached)', default: String(GATHER_DEFAULTS.maxDigits) },
     { name: 'finishOnKey', type: 'string', description: 'the key that ends the input (not part of the digits)', default: 'none' },
-    { name: 'timeoutMs', type: 'int', description: 'wait for the first digit, from the end of the prompt', default: '5000' },
+    { name: 'timeoutMs', type: 'int', description: 'wait for the first digit, from the end of the prompt', default: String(GATHER_DEFAULTS.timeoutMs) },
     { name: 'interDigitTimeoutMs', type: 'int', description: 'wait between digits', default: 'timeoutMs' },
-    { name: 'attempts', type: 'int', description: 'prompts before noInput/noMatch', default: '1' },
+    { name: 'attempts', type: 'int', description: 'prompts before noInput/noMatch', default: String(GATHER_DEFAULTS.attempts) },
     { name: 'variable', type: 'string', description: 'session variable receiving the digits', default: 'none' },
     { name: 'branches', type: { map: 'string' }, description: 'digits -> step id', default: 'none' },
     { name: 'noInput', type: 'string', description: 'step when no digit came', default: 'the onward step' },

@@ -14,15 +14,18 @@ export interface RecordStep extends StepBase {
 
 export const RECORD_TERMINATE = ['*', '#', 'any', 'none'] as const;
 
+/** The defaults of the fields a runner needs a value for: the docs say them, the runner uses them. */
+export const RECORD_DEFAULTS = { maxDurationMs: 60000, beep: true, finishOnKey: '#' } as const;
+
 export const record: StepDefinition<RecordStep> = {
   type: 'record',
   summary: 'Records the caller (wav) until maxDurationMs, maxSilenceMs, the finish key or the hangup; the recording\'s name goes to `variable`.',
   fields: [
     { name: 'variable', type: 'string', description: 'session variable receiving the recording name', default: 'none' },
-    { name: 'maxDurationMs', type: 'int', description: 'longest recording', default: '60000' },
+    { name: 'maxDurationMs', type: 'int', description: 'longest recording', default: String(RECORD_DEFAULTS.maxDurationMs) },
     { name: 'maxSilenceMs', type: 'int', description: 'silence that ends the recording', default: 'none' },
-    { name: 'beep', type: 'bool', description: 'beep before recording', default: 'true' },
-    { name: 'finishOnKey', type: 'string', description: 'the key that ends the recording: *, #, any or none', default: '#' },
+    { name: 'beep', type: 'bool', description: 'beep before recording', default: String(RECORD_DEFAULTS.beep) },
+    { name: 'finishOnKey', type: 'string', description: 'the key that ends the recording: *, #, any or none', default: RECORD_DEFAULTS.finishOnKey },
   ],
   parse(f) {
     return defined({

@@ -1,5 +1,6 @@
 // `dial`: connects a second party (dial.ts), records the outcome, and goes to its branch.
 import type { DialStep } from '../../domain/flow.js';
+import { DIAL_DEFAULTS } from '../../domain/steps/dial.js';
 import type { StepContext, StepResult } from './types.js';
 
 const BRANCH = { answered: 'onAnswered', busy: 'onBusy', 'no-answer': 'onNoAnswer', failed: 'onFailed' } as const;
@@ -8,8 +9,8 @@ export async function exec(step: DialStep, ctx: StepContext): Promise<StepResult
   let outcome: string = 'canceled';
   try {
     const result = await ctx.dial({
-      to: step.to, callerId: step.callerId, timeoutMs: step.timeoutMs ?? 30_000, timeLimitMs: step.timeLimitMs,
-      ringback: step.ringback ?? 'ringing', announce: step.announce, record: step.record ?? false, stepId: step.id,
+      to: step.to, callerId: step.callerId, timeoutMs: step.timeoutMs ?? DIAL_DEFAULTS.timeoutMs, timeLimitMs: step.timeLimitMs,
+      ringback: step.ringback ?? DIAL_DEFAULTS.ringback, announce: step.announce, record: step.record ?? DIAL_DEFAULTS.record, stepId: step.id,
     }, ctx.signal);
     outcome = result.outcome;
     if (result.outcome === 'canceled') return { kind: 'hangup' };

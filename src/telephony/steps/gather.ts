@@ -11,12 +11,12 @@
 //  7. No digits → no input; digits that no branch matches → no match. Either repeats the prompt
 //     while attempts remain, then goes to `noInput` / `noMatch` (or on to the next step).
 import type { GatherStep } from '../../domain/flow.js';
+import { GATHER_DEFAULTS } from '../../domain/steps/gather.js';
 import type { StepContext, StepResult } from './types.js';
 import { playMedia } from './media.js';
 import { waitUntil } from '../wait.js';
 import { MAX_BUFFERED_DIGITS } from '../call-media.js';
 
-export const GATHER_DEFAULT_TIMEOUT_MS = 5_000;
 export const GATHER_MAX_ATTEMPTS = 10;
 
 export type GatherEnd = 'finish-key' | 'max-digits' | 'timeout' | 'inter-digit-timeout';
@@ -27,8 +27,8 @@ interface Collected {
 }
 
 async function collect(step: GatherStep, ctx: StepContext, attempt: number): Promise<Collected | { failed: string }> {
-  const maxDigits = Math.max(1, Math.min(step.maxDigits ?? MAX_BUFFERED_DIGITS, MAX_BUFFERED_DIGITS));
-  const firstTimeoutMs = step.timeoutMs ?? GATHER_DEFAULT_TIMEOUT_MS;
+  const maxDigits = Math.max(1, Math.min(step.maxDigits ?? GATHER_DEFAULTS.maxDigits, MAX_BUFFERED_DIGITS));
+  const firstTimeoutMs = step.timeoutMs ?? GATHER_DEFAULTS.timeoutMs;
   const interDigitTimeoutMs = step.interDigitTimeoutMs ?? firstTimeoutMs;
   let digits = '';
   let end: GatherEnd | undefined;
@@ -78,7 +78,7 @@ async function collect(step: GatherStep, ctx: StepContext, attempt: number): Pro
 }
 
 export async function exec(step: GatherStep, ctx: StepContext): Promise<StepResult> {
-  const attempts = Math.max(1, Math.min(step.attempts ?? 1, GATHER_MAX_ATTEMPTS));
+  const attempts = Math.max(1, Math.min(step.attempts ?? GATHER_DEFAULTS.attempts, GATHER_MAX_ATTEMPTS));
   const branches = step.branches ?? {};
   const hasBranches = Object.keys(branches).length > 0;
   for (let attempt = 1; ; attempt += 1) {

@@ -1,14 +1,14 @@
 // `record`: records the caller (ARI live recording, wav) until maxDuration, maxSilence, the
 // finish key or the hangup; the recording's name goes to `variable`.
 import type { RecordStep } from '../../domain/flow.js';
+import { RECORD_DEFAULTS } from '../../domain/steps/record.js';
 import type { StepContext, StepResult } from './types.js';
 import { CallAborted, throwIfAborted, waitUntil } from '../wait.js';
 
-const DEFAULT_MAX_DURATION_MS = 60_000;
 
 /** ARI's terminateOn takes `none`, `any`, `*` or `#`. */
 function terminateOn(finishOnKey: string | undefined): string {
-  if (finishOnKey === undefined) return '#';
+  if (finishOnKey === undefined) return RECORD_DEFAULTS.finishOnKey;
   if (finishOnKey === '') return 'none';
   if (finishOnKey === '*' || finishOnKey === '#' || finishOnKey === 'any' || finishOnKey === 'none') return finishOnKey;
   return 'any';
@@ -17,7 +17,7 @@ function terminateOn(finishOnKey: string | undefined): string {
 export async function exec(step: RecordStep, ctx: StepContext): Promise<StepResult> {
   throwIfAborted(ctx.signal);
   const name = ctx.newId('recording');
-  const maxDurationMs = step.maxDurationMs ?? DEFAULT_MAX_DURATION_MS;
+  const maxDurationMs = step.maxDurationMs ?? RECORD_DEFAULTS.maxDurationMs;
   const watch = ctx.media.expectRecording(name);
   try {
     const res = await ctx.port.record(ctx.channelId, {
@@ -25,7 +25,7 @@ export async function exec(step: RecordStep, ctx: StepContext): Promise<StepResu
       format: 'wav',
       maxDurationSeconds: Math.max(1, Math.ceil(maxDurationMs / 1000)),
       maxSilenceSeconds: step.maxSilenceMs !== undefined ? Math.ceil(step.maxSilenceMs / 1000) : 0,
-      beep: step.beep ?? true,
+      beep: step.beep ?? RECORD_DEFAULTS.beep,
       terminateOn: terminateOn(step.finishOnKey),
     });
     if (!res.ok) {
