@@ -6,7 +6,8 @@ import type { View } from './views/common.js';
 import { signInView } from './views/sign-in.js';
 import { historyView, liveView } from './views/sessions.js';
 import { sessionView } from './views/session-detail.js';
-import { flowsView, flowView } from './views/flows.js';
+import { flowsView } from './views/flows.js';
+import { flowView } from './views/flow-editor.js';
 import { placeCallView } from './views/place-call.js';
 
 const ROUTES: Record<string, { view: View; nav?: string }> = {

@@ -22,7 +22,7 @@ export interface SimulationTarget { flowId: string; edited: boolean; document: (
 const seconds = (ms: number): string => `+${(ms / 1000).toFixed(2)} s`;
 
 function markGraph(graph: HTMLElement, visited: Set<string>, unreached: Set<string>): void {
-  for (const node of graph.querySelectorAll('svg.flow-graph g.node')) {
+  for (const node of graph.querySelectorAll('svg.flow-graph g.node, svg.flow-canvas g.canvas-node')) {
     const step = node.getAttribute('data-step') ?? '';
     node.classList.toggle('visited', visited.has(step));
     node.classList.toggle('not-covered', unreached.has(step));
