@@ -130,7 +130,7 @@ export function flowCanvas(model: FlowModel): Canvas {
         exits.map((exit, row) => {
           const y = p.y + HEAD_H + row * ROW_H;
           const connected = exit.target !== undefined && ids.has(exit.target);
-          return svg('g', { class: `exit${connected ? ' connected' : ''}${exit.adds ? ' adds' : ''}`, 'data-exit': exit.label },
+          return svg('g', { class: `exit${connected ? ' connected' : ''}${exit.adds ? ' adds' : ''}`, 'data-exit': exit.label, 'data-target': connected ? exit.target : undefined },
             svg('text', { class: 'exit-label', x: p.x + NODE_W - 16, y: y + 14, 'text-anchor': 'end' }, exit.label),
             svg('circle', { class: 'handle', cx: p.x + NODE_W, cy: y + ROW_H / 2, r: 7, 'data-handle': `${id}:${exit.label}` }));
         }));
