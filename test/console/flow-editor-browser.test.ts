@@ -29,6 +29,8 @@ describe('flow editor in Chromium', { skip }, () => {
   let browser: Browser;
   let page: Page;
   let fixtureDir: string;
+  /** The flow the first test draws and saves (version 1). */
+  let drawnFlowId = '';
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -137,6 +139,7 @@ describe('flow editor in Chromium', { skip }, () => {
     await page.getByTestId('saved').waitFor();
     await page.waitForURL(/#\/flows\/[^n]/);
     const flowId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
+    drawnFlowId = flowId;
     const stored = await e2e.request('GET', `/flows/${flowId}`);
     assert.equal(stored.status, 200);
     assert.deepEqual(stored.body.document.steps.map((s: { id: string }) => s.id), ['playback1', 'gather1', 'say1', 'hangup1']);
@@ -186,6 +189,30 @@ describe('flow editor in Chromium', { skip }, () => {
     await page.locator(`${node('gather1')}.invalid`).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Save as a new version' }).isDisabled(), true);
     assert.deepEqual(pageErrors, []);
+  });
+
+  test('versions: a changed field in the difference of two versions; an old version restored as a new one', async () => {
+    assert.ok(drawnFlowId, 'the flow drawn by the first test');
+    // Another page first: the same address again would not reload the view.
+    await page.goto(`${e2e.base}/console/#/flows`);
+    await page.goto(`${e2e.base}/console/#/flows/${encodeURIComponent(drawnFlowId)}`);
+    await page.locator(`${node('playback1')} .node-id`).click();
+    await page.getByLabel('media 1').fill('sound:beep');
+    await page.getByRole('button', { name: 'Save as a new version' }).click();
+    await page.getByText('Saved as version 2.').waitFor();
+    await page.getByRole('button', { name: 'Restore version 1 as a new version' }).waitFor();
+    await page.getByLabel('Compare version').selectOption('1');
+    await page.getByLabel('with version').selectOption('2');
+    await page.getByRole('button', { name: 'Show the difference' }).click();
+    await page.getByTestId('version-diff').getByText('step playback1: media ["sound:hello-world"] → ["sound:beep"]').waitFor();
+    if (process.env.CONSOLE_SCREENSHOTS === '1') await page.getByRole('region', { name: 'Versions' }).screenshot({ path: join(SHOTS, 'flow-versions.png') });
+
+    await page.getByRole('button', { name: 'Restore version 1 as a new version' }).click();
+    await page.getByText('Version 1 restored as version 3.').waitFor();
+    await waitJson('the restored document in the editor', (d) => JSON.stringify(d.steps[0]?.media) === '["sound:hello-world"]');
+    const stored = await e2e.request('GET', `/flows/${drawnFlowId}`);
+    assert.equal(stored.body.version, 3);
+    assert.deepEqual(stored.body.document.steps[0].media, ['sound:hello-world']);
   });
 
   test('the keyboard alone builds the same flow', async () => {

@@ -2,7 +2,8 @@
 // (editor/step-form.ts) and the JSON text are three views of one document (editor/model.ts): a
 // change in any of them shows in the others at once, is checked by the domain's own validator
 // (the module the API runs) with its errors pinned on the steps and fields, and can be undone.
-// Saving stores a new version; #/flows/new starts from an empty flow and creates it on save.
+// Saving stores a new version (listed, compared and restored in flow-versions.ts); #/flows/new
+// starts from an empty flow and creates it on save.
 import type { FieldError } from '../../domain/errors.js';
 import { validateFlowDocument } from '../../domain/flow-validation.js';
 import { api, ApiError, type FlowView } from '../api.js';
@@ -13,6 +14,7 @@ import { FlowModel } from '../editor/model.js';
 import { stepForm, type StepFormHandle } from '../editor/step-form.js';
 import { renderGraph } from './flow-graph.js';
 import { simulatePanel } from './flow-simulate.js';
+import { versionsPanel } from './flow-versions.js';
 import { errorBox, type View } from './common.js';
 
 const NEW = 'new';
@@ -86,7 +88,14 @@ export const flowView: View = (main, [routeId = '']) => {
   const saved = (f: FlowView): void => {
     heading.textContent = `${f.name} (version ${f.version})`;
     savedText = editor.value;
+    versions.load(f.id, f.version);
   };
+  const versions = versionsPanel((f) => {
+    // The restored version is now the current one: the editor shows it, its drawing kept where it was.
+    model.load(f.document, model.positions);
+    saved(f);
+    save.disabled = true;
+  });
   const form_ = h('form', {
     class: 'editor',
     onsubmit: (ev: Event) => {
@@ -131,7 +140,7 @@ export const flowView: View = (main, [routeId = '']) => {
   });
   main.replaceChildren(heading, general, shell, form_,
     h('details', { class: 'overview' }, h('summary', {}, 'Overview (read-only graph) and the steps as text'), overview),
-    simulate);
+    simulate, versions.element);
   if (!flowId) {
     model.load(model.doc, {});
     savedText = '';
