@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import { buildConsole } from '../../scripts/build-console.js';
+import { seriousViolations } from '../support/axe.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
@@ -84,6 +85,8 @@ describe('console: live controls, recordings, numbers and webhooks in Chromium',
     await page.getByTestId('control-result').getByRole('alert').waitFor();
     assert.match(await page.getByTestId('control-result').innerText(), /no-such-step/);
     if (process.env.CONSOLE_SCREENSHOTS === '1') await page.screenshot({ path: join(SHOTS, 'live-controls.png'), fullPage: true });
+    const violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
 
     await page.getByRole('button', { name: 'End call' }).click();
     await page.locator('[data-testid="session-state"][data-state="completed"]').waitFor();
@@ -110,7 +113,7 @@ describe('console: live controls, recordings, numbers and webhooks in Chromium',
   test('a phone number with an inbound flow and a webhook added from the console', async () => {
     await page.getByRole('link', { name: 'Numbers' }).click();
     await page.getByRole('heading', { name: 'Phone numbers' }).waitFor();
-    await page.getByLabel('Phone number').fill('+12125550199');
+    await page.getByLabel('Phone number', { exact: true }).fill('+12125550199');
     await page.getByLabel('Name', { exact: true }).fill('Support line');
     await page.locator(`#new-number-flow option[value="${flows.waiting}"]`).waitFor({ state: 'attached' });
     await page.getByLabel('Inbound flow', { exact: true }).selectOption(flows.waiting!);
@@ -126,13 +129,13 @@ describe('console: live controls, recordings, numbers and webhooks in Chromium',
     await page.getByText('Saved number +12125550199.').waitFor();
     assert.equal((await e2e.request('GET', `/phone-numbers/${added.id}`)).body.inboundFlowId, flows.elsewhere);
     // A bad number: the API's error in the page.
-    await page.getByLabel('Phone number').fill('12');
+    await page.getByLabel('Phone number', { exact: true }).fill('12');
     await page.getByRole('button', { name: 'Add number' }).click();
     await page.getByRole('alert').waitFor();
 
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
-    await page.getByLabel('URL').fill(`${receiver.url}/console-hook`);
+    await page.getByLabel('URL', { exact: true }).fill(`${receiver.url}/console-hook`);
     await page.getByRole('button', { name: 'Add webhook' }).click();
     await page.getByText(`Added the webhook to ${receiver.url}/console-hook.`).waitFor();
     const disable = page.getByRole('button', { name: `Disable the webhook to ${receiver.url}/console-hook` });
@@ -142,6 +145,8 @@ describe('console: live controls, recordings, numbers and webhooks in Chromium',
     assert.equal(hooks.body.items.find((w: { url: string }) => w.url === `${receiver.url}/console-hook`)?.enabled, false);
     await page.getByRole('button', { name: `Deliveries of the webhook to ${receiver.url}/console-hook` }).click();
     await page.getByText('No deliveries yet.').waitFor();
+    const violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { buildConsole } from '../../scripts/build-console.js';
 import { waitUntil } from '../support/wait-until.js';
+import { seriousViolations } from '../support/axe.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REPO = join(import.meta.dirname, '..', '..');
@@ -98,7 +99,8 @@ describe('flow editor in Chromium', { skip }, () => {
     await page.locator(node('playback1')).waitFor();
     // Drawn without its media: the domain validator's error is pinned on the step as it is drawn.
     await page.locator(`${node('playback1')}.invalid .error-pin`).waitFor();
-    assert.match(await page.locator(node('playback1')).getAttribute('aria-label') ?? '', /1 error: steps\[0\]\.media is required/);
+    assert.match(await page.locator(`${node('playback1')} > title`).textContent() ?? '', /1 error: steps\[0\]\.media is required/);
+    await page.getByRole('button', { name: /^playback1, playback step, start step, 1 error/ }).waitFor();
     await dropStep('gather', 340, 80);
     await dropStep('say', 570, 60);
     await dropStep('hangup', 570, 300);
@@ -189,6 +191,16 @@ describe('flow editor in Chromium', { skip }, () => {
     await page.locator(`${node('gather1')}.invalid`).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Save as a new version' }).isDisabled(), true);
     assert.deepEqual(pageErrors, []);
+  });
+
+  test('the editor passes axe-core with no serious or critical violation', async () => {
+    assert.ok(drawnFlowId, 'the flow drawn by the first test');
+    await page.goto(`${e2e.base}/console/#/flows`);
+    await page.goto(`${e2e.base}/console/#/flows/${encodeURIComponent(drawnFlowId)}`);
+    await page.locator(`${node('gather1')} .node-id`).click();
+    await page.locator('form[data-step-form="gather1"]').waitFor();
+    const violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
   });
 
   test('versions: a changed field in the difference of two versions; an old version restored as a new one', async () => {

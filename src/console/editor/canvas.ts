@@ -119,7 +119,8 @@ export function flowCanvas(model: FlowModel): Canvas {
       const name = `${id}, ${type} step${i === 0 ? ', start step' : ''}${errs.length > 0 ? `, ${errs.length} error${errs.length > 1 ? 's' : ''}: ${errs.map((e) => e.message).join('; ')}` : ''}`;
       const classes = ['canvas-node', `node-${type.replace(/[^a-z]/g, '')}`, model.selected === i ? 'selected' : '', errs.length > 0 ? 'invalid' : '',
         errs.some((e) => e.errorCode === 'UnreachableStep') ? 'unreachable' : ''].filter(Boolean).join(' ');
-      return svg('g', { class: classes, tabindex: 0, role: 'button', 'aria-label': name, 'aria-pressed': model.selected === i ? 'true' : 'false', 'data-step-index': i, 'data-step': id },
+      // Named by its <title> (SVG's own name), which says more than the box shows.
+      return svg('g', { class: classes, tabindex: 0, role: 'button', 'aria-pressed': model.selected === i ? 'true' : 'false', 'data-step-index': i, 'data-step': id },
         svg('title', {}, name),
         svg('rect', { class: 'node-box', x: p.x, y: p.y, width: NODE_W, height: hgt, rx: 8 }),
         svg('text', { class: 'node-id', x: p.x + 10, y: p.y + 18 }, id.length > 22 ? `${id.slice(0, 21)}…` : id),
@@ -292,16 +293,16 @@ export function flowCanvas(model: FlowModel): Canvas {
     return h('li', {}, button, h('small', { id: help, class: 'palette-help' }, d.summary));
   }));
 
-  const tool = (label: string, text: string, onclick: () => void, attrs: Record<string, string> = {}): HTMLButtonElement =>
-    h('button', { type: 'button', class: 'small', 'aria-label': label, title: label, onclick, ...attrs }, text);
-  const undo = tool('Undo', 'Undo', () => model.undo(), { 'aria-keyshortcuts': 'Control+Z' });
-  const redo = tool('Redo', 'Redo', () => model.redo(), { 'aria-keyshortcuts': 'Control+Y' });
+  const tool = (text: string, onclick: () => void, attrs: Record<string, string> = {}): HTMLButtonElement =>
+    h('button', { type: 'button', class: 'small', onclick, ...attrs }, text);
+  const undo = tool('Undo', () => model.undo(), { 'aria-keyshortcuts': 'Control+Z' });
+  const redo = tool('Redo', () => model.redo(), { 'aria-keyshortcuts': 'Control+Y' });
   const toolbar = h('div', { class: 'canvas-tools', role: 'toolbar', 'aria-label': 'Drawing tools' },
     undo, redo,
-    tool('Zoom in', '+', () => setZoom(zoom * ZOOM.step)),
-    tool('Zoom out', '−', () => setZoom(zoom / ZOOM.step)),
-    tool('Reset view', '1:1', () => { zoom = 1; tx = 0; ty = 0; applyView(); }),
-    tool('Auto-layout', 'Auto-layout', () => model.change('canvas', (d, positions) => {
+    tool('Zoom in', () => setZoom(zoom * ZOOM.step)),
+    tool('Zoom out', () => setZoom(zoom / ZOOM.step)),
+    tool('Reset view', () => { zoom = 1; tx = 0; ty = 0; applyView(); }),
+    tool('Auto-layout', () => model.change('canvas', (d, positions) => {
       for (const k of Object.keys(positions)) delete positions[k];
       Object.assign(positions, autoLayout(d));
     })));
