@@ -146,11 +146,10 @@ describe('flow editor in Chromium', { skip }, () => {
     assert.equal(stored.status, 200);
     assert.deepEqual(stored.body.document.steps.map((s: { id: string }) => s.id), ['playback1', 'gather1', 'say1', 'hangup1']);
 
-    await page.getByRole('link', { name: 'Place a call' }).first().click();
-    await page.locator(`select#f-flow option[value="${flowId}"]`).waitFor({ state: 'attached' });
-    await page.locator('select#f-flow').selectOption(flowId);
-    await page.getByLabel('Number to dial').fill(CALLEE);
-    await page.getByRole('button', { name: 'Call' }).click();
+    // "Call me" from the editor: the saved drawing runs on a real (simulated) call.
+    await page.getByLabel('Your number').fill(CALLEE);
+    await page.getByRole('button', { name: 'Call me' }).click();
+    await page.getByTestId('call-me-result').getByRole('link', { name: 'watch the call' }).click();
     await page.waitForURL(/#\/sessions\//);
     await page.getByText('Step gather1 (gather) started').waitFor();
     const sessionId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');

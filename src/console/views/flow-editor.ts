@@ -15,6 +15,7 @@ import { stepForm, type StepFormHandle } from '../editor/step-form.js';
 import { renderGraph } from './flow-graph.js';
 import { simulatePanel } from './flow-simulate.js';
 import { versionsPanel } from './flow-versions.js';
+import { callMePanel } from './call-me.js';
 import { errorBox, type View } from './common.js';
 
 const NEW = 'new';
@@ -128,6 +129,11 @@ export const flowView: View = (main, [routeId = '']) => {
     document: () => JSON.parse(editor.value),
   }, main);
 
+  const callMe = callMePanel({
+    get flowId() { return flowId; },
+    get edited() { return editor.value !== savedText; },
+  });
+
   const shell = h('section', { class: 'flow-editor', 'aria-label': 'Flow editor' },
     canvas.element, formBox);
   shell.addEventListener('keydown', (ev) => {
@@ -140,7 +146,7 @@ export const flowView: View = (main, [routeId = '']) => {
   });
   main.replaceChildren(heading, general, shell, form_,
     h('details', { class: 'overview' }, h('summary', {}, 'Overview (read-only graph) and the steps as text'), overview),
-    simulate, versions.element);
+    simulate, callMe, versions.element);
   if (!flowId) {
     model.load(model.doc, {});
     savedText = '';
