@@ -216,7 +216,7 @@ describe('flow editor in Chromium', { skip }, () => {
     await page.getByLabel('with version').selectOption('2');
     await page.getByRole('button', { name: 'Show the difference' }).click();
     await page.getByTestId('version-diff').getByText('step playback1: media ["sound:hello-world"] → ["sound:beep"]').waitFor();
-    if (process.env.CONSOLE_SCREENSHOTS === '1') await page.getByRole('region', { name: 'Versions' }).screenshot({ path: join(SHOTS, 'flow-versions.png') });
+    if (process.env.CONSOLE_SCREENSHOTS === '1') await page.getByRole('region', { name: 'Versions', exact: true }).screenshot({ path: join(SHOTS, 'flow-versions.png') });
 
     await page.getByRole('button', { name: 'Restore version 1 as a new version' }).click();
     await page.getByText('Version 1 restored as version 3.').waitFor();
