@@ -41,5 +41,9 @@ chown -R asterisk:asterisk "$dst"
 sounds=/var/lib/asterisk/sounds
 mkdir -p "$sounds"
 [ -e "$sounds/en" ] || ln -s /usr/share/asterisk/sounds/en_US_f_Allison "$sounds/en"
+# Music on hold: musiconhold.conf's `directory = moh` is <astdatadir>/moh (Debian's package
+# installs the files under /usr/share/asterisk/moh; an empty moh folder of the image is replaced).
+moh=/var/lib/asterisk/moh
+if [ -z "$(ls -A "$moh" 2>/dev/null)" ]; then rm -rf "$moh"; ln -s /usr/share/asterisk/moh "$moh"; fi
 
 exec /usr/local/bin/entrypoint.sh "$@"

@@ -113,9 +113,9 @@ export class SessionQueries {
 
   async get(accountId: string, id: string): Promise<SessionDetail> {
     checkId(id, 'Session');
-    const session = await this.store.getSession(accountId, id);
-    if (!session) throw AppError.notFound('Session');
-    return { session, timeline: await this.store.listSessionEvents(session.id) };
+    const detail = await this.store.getSessionDetail(accountId, id);
+    if (!detail) throw AppError.notFound('Session');
+    return detail;
   }
 
   list(accountId: string, query: Input): Promise<Page<Session>> {

@@ -32,6 +32,11 @@ export class SimAsterisk {
   idSeq = 0;
   originates = 0;
   startupTime = ariTimestamp();
+  /**
+   * Fault: the next created channels (POST /channels/create) enter the application this many
+   * simulated milliseconds late, as a loaded real Asterisk does (trace s-dial-before-stasis-start).
+   */
+  createdEnterDelays: number[] = [];
   /** Graceful stop in progress: new originates are refused. */
   stopping = false;
   idleWaiters: Array<() => void> = [];

@@ -20,7 +20,7 @@ export function create(sim: SimAsterisk, args: Args): Reply {
   c.dialplan = { ...c.dialplan, app_name: '', app_data: '' };
   c.created = 'waiting';
   const snapshot = sim.chanJson(c);
-  sim.clock.after(0, () => {
+  sim.clock.after(sim.createdEnterDelays.shift() ?? 0, () => {
     if (!c.alive || !sim.sink.hasApp(app as string)) return;
     c.inStasis = true;
     c.dialplan = { ...c.dialplan, app_name: 'Stasis', app_data: [app, ...c.args].join(',') };
@@ -34,6 +34,8 @@ export function create(sim: SimAsterisk, args: Args): Reply {
 export function dial(sim: SimAsterisk, args: Args): Reply {
   const c = sim.channels.get(args.str('channelId') ?? '');
   if (!c || !c.alive) return fail(404, 'Channel not found');
+  // A real 22.10.1 checks this first (trace s-dial-before-stasis-start).
+  if (!c.inStasis) return fail(409, 'Channel not in Stasis application');
   if (c.created !== 'waiting') return fail(409, 'Channel cannot be dialed');
   c.created = 'dialing';
   const timeout = args.int('timeout') ?? 0;

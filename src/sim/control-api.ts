@@ -142,6 +142,13 @@ export function controlApi(deps: ControlDeps): (req: IncomingMessage, res: Serve
             state.later(0, () => faults.refuseConnections(ms));
             return;
           }
+          case 'delay-created-stasis-start': {
+            const ms = obj.delayMs;
+            const count = typeof obj.count === 'number' && obj.count > 0 ? obj.count : 1;
+            if (typeof ms !== 'number' || ms < 0) return bad('delayMs: milliseconds >= 0');
+            faults.delayCreatedStasisStart(ms, count);
+            return send(res, 204);
+          }
           case 'restart':
             send(res, 204, undefined, { Connection: 'close' });
             state.later(0, () => void faults.restart());

@@ -135,7 +135,13 @@ export function createFaults(deps: FaultDeps): SimFaults & { cancel(): void } {
     },
     failNext: (match) => rules.failNext(match),
     delayNext: (match) => rules.delayNext(match),
-    clear: () => rules.clear(),
+    delayCreatedStasisStart(delayMs, count = 1) {
+      for (let i = 0; i < count; i++) ast.createdEnterDelays.push(delayMs);
+    },
+    clear() {
+      rules.clear();
+      ast.createdEnterDelays = [];
+    },
     cancel() {
       if (refuseTimer) clearTimeout(refuseTimer);
       refuseTimer = undefined;

@@ -22,10 +22,10 @@ export class HttpMediaCache {
     if (cached?.expiresAt !== undefined && cached.expiresAt > Date.now()) return cached.durationMs;
     try {
       if (cached) {
-        const head = await send(url, 'HEAD');
+        const head = await send(url, 'HEAD', cached.etag);
         head.res.resume();
         const etag = head.res.headers.etag;
-        if (head.res.statusCode === 200 && (cached.etag === undefined || etag === cached.etag)) return cached.durationMs;
+        if (head.res.statusCode === 304 || (head.res.statusCode === 200 && (cached.etag === undefined || etag === cached.etag))) return cached.durationMs;
       }
       const got = await send(url, 'GET');
       if (got.res.statusCode !== 200) {
@@ -51,9 +51,11 @@ export class HttpMediaCache {
   }
 }
 
-function send(url: string, method: 'GET' | 'HEAD'): Promise<{ res: IncomingMessage }> {
+/** The headers res_http_media_cache sends (trace o): its libcurl user agent, and the ETag it holds on a revalidation. */
+function send(url: string, method: 'GET' | 'HEAD', etag?: string): Promise<{ res: IncomingMessage }> {
+  const headers: Record<string, string> = { 'user-agent': 'asterisk-libcurl-agent/1.0', accept: '*/*', ...(etag ? { 'if-none-match': etag } : {}) };
   return new Promise((resolve, reject) => {
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method, agent: false, timeout: FETCH_TIMEOUT_MS }, (res) => resolve({ res }));
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method, agent: false, timeout: FETCH_TIMEOUT_MS, headers }, (res) => resolve({ res }));
     req.on('timeout', () => req.destroy(new Error('media fetch timed out')));
     req.on('error', reject);
     req.end();

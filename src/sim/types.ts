@@ -117,6 +117,8 @@ export interface SimFaults {
   start(): Promise<void>;
   failNext(match: FailRule): void;
   delayNext(match: DelayRule): void;
+  /** The next `count` created channels (POST /channels/create) enter the application `delayMs` late (simulated time). */
+  delayCreatedStasisStart(delayMs: number, count?: number): void;
   /** Removes pending fail/delay rules. */
   clear(): void;
 }

@@ -49,12 +49,18 @@ export class Db {
   private rawClosed = false;
   private closing: Promise<void> | undefined;
   private readonly statements = new Map<string, Statement>();
+  /** A second, read-only connection for `consistentRead`. */
+  private reader: Db | undefined;
 
   private constructor(private readonly raw: Database) {}
 
   static open(path: string): Promise<Db> {
+    return Db.openWith(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
+  }
+
+  private static openWith(path: string, mode: number): Promise<Db> {
     return new Promise((resolve, reject) => {
-      const raw = new sqlite3.Database(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX, (err) => {
+      const raw = new sqlite3.Database(path, mode, (err) => {
         if (err) reject(err);
         else resolve(new Db(raw));
       });
@@ -148,6 +154,24 @@ export class Db {
     return result;
   }
 
+  /**
+   * One statement whose rows must agree with each other (a session and its timeline), run on the
+   * read-only connection (`openReader`): under WAL it sees the last commit only, never the half
+   * of a group commit that a read on the writing connection would see between its statements.
+   * Without a reader (an in-memory database), on the write lane between commits.
+   */
+  async consistentRead<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    if (this.rawClosed) throw new DbClosedError();
+    if (this.reader) return this.reader.all<T>(sql, params);
+    return this.onLane(() => this.all<T>(sql, params));
+  }
+
+  /** Opens the read-only connection of `consistentRead` (a file database in WAL mode). */
+  async openReader(path: string, busyTimeoutMs: number): Promise<void> {
+    this.reader = await Db.openWith(path, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX);
+    this.reader.configureBusyTimeout(busyTimeoutMs);
+  }
+
   /** Runs `fn` in a transaction on the write lane; rolled back if it throws. */
   transaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
@@ -208,6 +232,7 @@ export class Db {
   private async closeNow(): Promise<void> {
     this.closed = true;
     await this.onLane(() => this.commits.runPending());
+    await this.reader?.close();
     for (const stmt of this.statements.values()) {
       await new Promise<void>((resolve) => stmt.finalize(() => resolve()));
     }

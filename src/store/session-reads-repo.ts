@@ -8,9 +8,22 @@ import type { SessionFilter, Store } from './store.js';
 import type { LiveSessions } from './live-sessions.js';
 import { orderBy, pageOf, paging, type CountRow } from './paging.js';
 import type { PendingWrites } from './pending-writes.js';
-import { LIVE_SQL, SESSION_COLUMNS, withVariables, type SessionRow } from './session-rows.js';
+import { LIVE_SQL, SESSION_COLUMNS, toSession, withVariables, type SessionRow } from './session-rows.js';
 
 interface EventRow extends Row { session_id: string; seq: number; at: string; type: string; data: string }
+
+interface DetailRow extends SessionRow { variables_json: string; events_json: string }
+
+/** A session row with its variables and its timeline (in order) as JSON, in one statement. */
+const DETAIL_SQL = `SELECT ${SESSION_COLUMNS},
+    (SELECT json_group_object(name, value) FROM session_variables WHERE session_id = sessions.id) AS variables_json,
+    (SELECT json_group_array(json_array(seq, at, type, json(data)))
+       FROM (SELECT seq, at, type, data FROM session_events WHERE session_id = sessions.id ORDER BY seq)) AS events_json
+  FROM sessions WHERE id = ? AND account_id = ?`;
+
+function eventOf(r: EventRow): SessionEvent {
+  return { seq: r.seq, sessionId: r.session_id, at: r.at, type: r.type, data: JSON.parse(r.data) as Record<string, unknown> };
+}
 
 function isoBound(value: string, fieldName: string): string {
   const ms = Date.parse(value);
@@ -20,7 +33,7 @@ function isoBound(value: string, fieldName: string): string {
   return new Date(ms).toISOString();
 }
 
-export class SessionReadsRepo implements Pick<Store, 'getSession' | 'listSessions' | 'listSessionEvents' | 'sessionsWithEventsSince' | 'listLiveSessions' | 'countLiveSessions'> {
+export class SessionReadsRepo implements Pick<Store, 'getSession' | 'getSessionDetail' | 'listSessions' | 'listSessionEvents' | 'sessionsWithEventsSince' | 'listLiveSessions' | 'countLiveSessions'> {
   constructor(private readonly db: Db, private readonly pendingBySession: PendingWrites, private readonly live: LiveSessions) {}
 
   async getSession(accountId: string | undefined, id: string): Promise<Session | undefined> {
@@ -31,6 +44,24 @@ export class SessionReadsRepo implements Pick<Store, 'getSession' | 'listSession
     if (!row) return undefined;
     const [session] = await withVariables(this.db, [row]);
     return session;
+  }
+
+  /**
+   * The session (state, variables) and its timeline as of one commit, in one statement on the
+   * read-only connection: GET /sessions/{id} never shows a state older than its own timeline (a
+   * lab run saw `dialing` beside `in-progress` rows when they were read apart). Writes still
+   * queued for the session are committed first, as for getSession.
+   */
+  async getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[] } | undefined> {
+    if (this.pendingBySession.has(id)) await this.db.flush();
+    const [row] = await this.db.consistentRead<DetailRow>(DETAIL_SQL, [id, accountId]);
+    if (!row) return undefined;
+    const variables = JSON.parse(row.variables_json) as Record<string, string>;
+    const events = JSON.parse(row.events_json) as Array<[number, string, string, Record<string, unknown>]>;
+    return {
+      session: toSession(row, variables),
+      timeline: events.map(([seq, at, type, data]) => ({ seq, sessionId: id, at, type, data })).sort((a, b) => a.seq - b.seq),
+    };
   }
 
   async listSessions(accountId: string, filter: SessionFilter, request: PageRequest): Promise<Page<Session>> {
@@ -58,9 +89,7 @@ export class SessionReadsRepo implements Pick<Store, 'getSession' | 'listSession
     if (this.pendingBySession.has(sessionId)) await this.db.flush();
     const rows = await this.db.all<EventRow>(
       'SELECT session_id, seq, at, type, data FROM session_events WHERE session_id = ? ORDER BY seq', [sessionId]);
-    return rows.map((r) => ({
-      seq: r.seq, sessionId: r.session_id, at: r.at, type: r.type, data: JSON.parse(r.data) as Record<string, unknown>,
-    }));
+    return rows.map(eventOf);
   }
 
   async sessionsWithEventsSince(accountId: string, at: string, limit: number): Promise<string[]> {

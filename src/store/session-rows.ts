@@ -18,7 +18,7 @@ export interface SessionRow extends Row {
 }
 interface VariableRow extends Row { session_id: string; name: string; value: string }
 
-function toSession(r: SessionRow, variables: Record<string, string>): Session {
+export function toSession(r: SessionRow, variables: Record<string, string>): Session {
   return {
     id: r.id, accountId: r.account_id, direction: r.direction === 'inbound' ? 'inbound' : 'outbound', flowId: r.flow_id, flowVersion: r.flow_version,
     numberToDial: r.number_to_dial, callerId: r.caller_id, state: r.state as SessionState,

@@ -92,6 +92,7 @@ function composeStore(db: Db, live: LiveSessions): Store {
     getSession: (accountId, id) => sessionReads.getSession(accountId, id),
     listSessions: (accountId, filter, page) => sessionReads.listSessions(accountId, filter, page),
     listSessionEvents: (sessionId) => sessionReads.listSessionEvents(sessionId),
+    getSessionDetail: (accountId, id) => sessionReads.getSessionDetail(accountId, id),
     sessionsWithEventsSince: (accountId, at, limit) => sessionReads.sessionsWithEventsSince(accountId, at, limit),
     listLiveSessions: () => sessionReads.listLiveSessions(),
     countLiveSessions: (accountId) => sessionReads.countLiveSessions(accountId),
@@ -176,6 +177,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     await db.get('PRAGMA synchronous = NORMAL');
     await db.get('PRAGMA foreign_keys = ON');
     await migrate(db);
+    if (!inMemory) await db.openReader(path, BUSY_TIMEOUT_MS);
     return composeStore(db, await LiveSessions.load(db));
   } catch (err) {
     await db.close().catch(() => undefined);

@@ -164,6 +164,8 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
   /** Appends to the timeline; seq is assigned by the store. */
   appendSessionEvent(sessionId: string, type: string, data: Record<string, unknown>, at?: string): Promise<void>;
   listSessionEvents(sessionId: string): Promise<SessionEvent[]>;
+  /** The session and its timeline read as of one commit (one consistent snapshot). */
+  getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[] } | undefined>;
   /** Sessions of the account with timeline rows at or after `at` (oldest first), for a stream's resume. */
   sessionsWithEventsSince(accountId: string, at: string, limit: number): Promise<string[]>;
   /** Live sessions whose owner is not `ownerId` (or that have none), for the orphan sweep. */

@@ -1,8 +1,9 @@
 // The dial step's call: a second leg connected to the first in a mixing bridge, the way Asterisk
 // 22 documents it for ARI and traces m-bridge-two-legs / m2-dial-leg-busy-and-noanswer show:
 //   bridge created (type mixing), first party added, ringback on the bridge (tone or moh);
-//   POST /channels/create (originator: the first party) — the leg enters the application at once,
-//   Down; POST /channels/{id}/dial with the ring time;
+//   POST /channels/create (originator: the first party) — the leg enters the application Down
+//   (its StasisStart, which may come after the create's answer); then POST /channels/{id}/dial
+//   with the ring time;
 //   answered (Dial ANSWER / state Up): ringback stopped, the leg added to the bridge;
 //   over when the leg goes (its hangup), the time limit is reached (we hang it up) or the first
 //   party hangs up (we hang the leg up); the bridge is destroyed and the first party stays in the
@@ -77,6 +78,8 @@ function randomIds(firstChannelId: string): (kind: 'leg' | 'bridge' | 'playback'
 
 /** The channel variable carrying the session id (as on the first leg). */
 const SESSION_ID_VARIABLE = 'ENGINE_SESSION_ID';
+/** How long a created channel may take to enter the application (its StasisStart) before it is dialed. */
+const ENTER_APP_TIMEOUT_MS = 5_000;
 /** Grace beyond the ring time for Asterisk's own dial timeout to end the leg. */
 const RING_GRACE_MS = 10_000;
 
@@ -132,6 +135,12 @@ export async function dialAndBridge(given: DialContext, req: DialRequest, signal
       ctx.timeline('leg.failed', { leg: legId, kind: created.kind, message: created.message });
       return (result = { outcome: 'failed', reason: `Asterisk refused the channel (${created.kind}): ${created.message}` });
     }
+    // POST /channels/create can answer before the channel is in the application; a dial sent then
+    // gets 409 "Channel not in Stasis application" (seen on a real 22.10.1 under load, trace
+    // s-dial-before-stasis-start). Its StasisStart is the documented signal that it may be dialed.
+    const entered = await waitUntil(() => seen('entered-app') ?? seen('destroyed'), subscribe, signal, ENTER_APP_TIMEOUT_MS, ctx.timers);
+    if (entered === undefined) return (result = { outcome: 'failed', reason: `the created channel did not enter the application within ${ENTER_APP_TIMEOUT_MS} ms` });
+    if (entered.kind === 'destroyed') return (result = unanswered(entered.cause, entered.causeTxt));
     const dialed = await ctx.port.dial(legId, ctx.firstChannelId, Math.ceil(req.timeoutMs / 1000));
     if (!dialed.ok && dialed.kind !== 'not-found') {
       return (result = { outcome: 'failed', reason: `dial refused (${dialed.kind}): ${dialed.message}` });

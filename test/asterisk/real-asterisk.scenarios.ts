@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { defineEngineScenarios } from '../support/engine-scenarios.js';
 import { SCENARIO_APP, simulatorCallees, type ScenarioTarget } from '../support/scenario-lab.js';
+import { baresipPhones, simulatorPhones } from '../support/lab-phones.js';
 
 const url = process.env.ARI_URL ?? '';
 const ari = {
@@ -17,6 +18,7 @@ const ari = {
   app: process.env.ARI_APP || SCENARIO_APP,
 };
 const restartCommand = process.env.ASTERISK_RESTART_COMMAND;
+const phone2Control = process.env.LAB_PHONE2_CTRL;
 
 /** The simulator answers its control API on the ARI port; a real Asterisk answers 404 there. */
 async function isSimulator(): Promise<boolean> {
@@ -45,6 +47,8 @@ if (await isSimulator()) {
       await res.arrayBuffer();
     },
     restartBackMs: 15000,
+    audio: false,
+    phones: async () => simulatorPhones(url, ari.app),
   };
 } else {
   target = {
@@ -55,6 +59,9 @@ if (await isSimulator()) {
       : {}),
     restartSkipReason: 'ARI cannot restart Asterisk: set ASTERISK_RESTART_COMMAND (e.g. docker compose exec -T asterisk asterisk -rx "core restart now") to run the restart scenario',
     restartBackMs: 90000,
+    audio: true,
+    ...(phone2Control ? { phones: () => baresipPhones(phone2Control) } : {}),
+    phonesSkipReason: 'set LAB_PHONE2_CTRL to the ctrl_tcp address (host:port) of the baresip registered as phone2 to run the phone scenarios (docs/lab.md)',
   };
 }
 

@@ -50,9 +50,9 @@ describe('asterisk-config files', () => {
   test('holds exactly the files Asterisk reads for the lab, all parseable', () => {
     const files = readdirSync(CONF).sort();
     assert.deepEqual(files, [
-      'acl.conf', 'ari.conf', 'ari_users.conf', 'asterisk.conf', 'ccss.conf', 'cdr.conf', 'cel.conf',
-      'extensions.conf', 'features.conf', 'http.conf', 'indications.conf', 'logger.conf', 'modules.conf',
-      'pjproject.conf', 'pjsip.conf', 'rtp.conf', 'stasis.conf', 'udptl.conf', 'websocket_client.conf',
+      'acl.conf', 'ari.conf', 'ari_users.conf', 'asterisk.conf', 'ccss.conf', 'cdr.conf', 'cel.conf', 'chan_websocket.conf',
+      'extensions.conf', 'features.conf', 'http.conf', 'indications.conf', 'logger.conf', 'modules.conf', 'musiconhold.conf',
+      'pjproject.conf', 'pjsip.conf', 'res_http_media_cache.conf', 'rtp.conf', 'stasis.conf', 'udptl.conf', 'websocket_client.conf',
     ]);
     // Files whose defaults are what the lab wants are comments only; every other one has sections.
     const commentsOnly = ['acl.conf', 'pjproject.conf', 'websocket_client.conf'];
@@ -205,10 +205,10 @@ describe('PJSIP endpoints and routing', () => {
         assert.ok(endpoints.some((e) => e.name === name), `${target}: no endpoint [${name}] in pjsip.conf`);
       }
     }
-    // The scripted callees of the dialplan and the lab phone the dial scenarios ring have a
-    // simulator stand-in each, keyed by the same endpoint; "@test-inbound" stands in for [test-inbound].
+    // The scripted callees of the dialplan and the lab phones the scenarios ring have a simulator
+    // stand-in each, keyed by the same endpoint; "@test-inbound" stands in for [test-inbound].
     const standIns = Object.keys(JSON.parse(readFileSync(join(REPO, 'config/test-callees.sim.json'), 'utf8')) as object).sort();
-    const routed = testCallees.rules.map((r) => r.endpoint).filter((e) => e.startsWith('Local/') || e === 'PJSIP/phone1');
+    const routed = testCallees.rules.map((r) => r.endpoint).filter((e) => e.startsWith('Local/') || e === 'PJSIP/phone1' || e === 'PJSIP/phone2');
     assert.deepEqual(standIns, [...routed, '@test-inbound'].sort());
     // The compose lab's engine reaches the same test callees.
     for (const rule of testCallees.rules) assert.ok(lab.rules.some((r) => r.endpoint === rule.endpoint), `routes.lab.json has ${rule.endpoint}`);
@@ -357,36 +357,42 @@ describe('media and the compose lab', () => {
     assert.ok(ports.includes(`${start}-${end}:${start}-${end}/udp`), `compose publishes ${start}-${end}/udp`);
   });
 
-  test('the lab phone registers as phone1 from its fixed address, answers automatically, takes ctrl_tcp commands', () => {
-    const accounts = readFileSync(join(REPO, 'docker/labphone/accounts'), 'utf8').split('\n').filter((l) => l.startsWith('<'));
+  for (const [serviceName, dir, phone, answermode] of [['labphone', 'docker/labphone', 'phone1', 'auto'], ['labphone2', 'docker/labphone/phone2', 'phone2', 'manual']] as const) {
+  test(`${serviceName} registers as ${phone} from its fixed address, answers ${answermode === 'auto' ? 'automatically' : 'when told'}, takes ctrl_tcp commands`, () => {
+    const accounts = readFileSync(join(REPO, dir, 'accounts'), 'utf8').split('\n').filter((l) => l.startsWith('<'));
     assert.equal(accounts.length, 1);
     const account = accounts[0] ?? '';
     const user = /^<sip:([^@>]+)@([^>;]+)>/.exec(account);
     assert.ok(user);
-    assert.equal(user[1], 'phone1');
+    assert.equal(user[1], phone);
     assert.ok(user[2] === 'asterisk', 'registers with the asterisk service');
     const params = Object.fromEntries(account.split(';').slice(1).map((p) => p.split('=') as [string, string]));
-    assert.equal(params.answermode, 'auto');
+    assert.equal(params.answermode, answermode);
     const sip = conf('pjsip.conf');
-    const auth = section(sip, list(get(section(sip, 'phone1', 'endpoint'), 'auth'))[0] ?? '', 'auth');
+    const auth = section(sip, list(get(section(sip, phone, 'endpoint'), 'auth'))[0] ?? '', 'auth');
     assert.equal(params.auth_user, get(auth, 'username'));
     assert.equal(params.auth_pass, get(auth, 'password'));
 
-    const config = Object.fromEntries(readFileSync(join(REPO, 'docker/labphone/config'), 'utf8').split('\n')
+    const config = Object.fromEntries(readFileSync(join(REPO, dir, 'config'), 'utf8').split('\n')
       .filter((l) => l.trim() && !l.startsWith('#'))
       .map((l) => l.trim().split(/\s+/))
       .filter((parts) => parts[0] !== 'module' && parts[0] !== 'module_app' && parts[0] !== 'module_tmp')
       .map((parts) => [parts[0] ?? '', parts.slice(1).join(' ')]));
-    const modules = readFileSync(join(REPO, 'docker/labphone/config'), 'utf8').split('\n')
+    const modules = readFileSync(join(REPO, dir, 'config'), 'utf8').split('\n')
       .map((l) => l.trim().split(/\s+/)).filter((p) => p[0]?.startsWith('module')).map((p) => p[1]);
     assert.ok(modules.includes('ctrl_tcp.so') && modules.includes('menu.so') && modules.includes('g711.so'));
     assert.ok(config.ctrl_tcp_listen, 'ctrl_tcp_listen is set');
 
     // net_interface must be an address (baresip 1.0.0): the one compose gives the container.
-    const address = asString(asMap(asMap(service('labphone').networks, 'labphone.networks').lab, 'lab').ipv4_address, 'ipv4_address');
+    const address = asString(asMap(asMap(service(serviceName).networks, `${serviceName}.networks`).lab, 'lab').ipv4_address, 'ipv4_address');
     assert.equal(config.net_interface, address);
     assert.equal(config.sip_listen, `${address}:5060`);
+    if (serviceName === 'labphone2') {
+      const volumes = asList(service(serviceName).volumes, 'labphone2.volumes').map((v) => asString(v, 'volume'));
+      assert.deepEqual(volumes.sort(), [`./${dir}/accounts:/home/phone/.baresip/accounts:ro`, `./${dir}/config:/home/phone/.baresip/config:ro`]);
+    }
   });
+  }
 
   test('fixed addresses sit in the lab subnet that Asterisk treats as local', () => {
     const ipam = asList(asMap(asMap(asMap(compose.networks, 'networks').lab, 'lab').ipam, 'ipam').config, 'ipam.config');
@@ -395,7 +401,7 @@ describe('media and the compose lab', () => {
     const [base = '', bits = ''] = subnet.split('/');
     assert.equal(bits, '24');
     const prefix = base.split('.').slice(0, 3).join('.');
-    for (const name of ['asterisk', 'engine', 'labphone']) {
+    for (const name of ['asterisk', 'engine', 'labphone', 'labphone2']) {
       const ip = asString(asMap(asMap(service(name).networks, `${name}.networks`).lab, 'lab').ipv4_address, 'ipv4_address');
       assert.ok(ip.startsWith(`${prefix}.`), `${name} ${ip} in ${subnet}`);
     }

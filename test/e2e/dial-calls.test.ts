@@ -116,6 +116,21 @@ describe('dial: two legs in a bridge, end to end', () => {
     assert.equal(recordings.body.items[0].stepId, 'connect');
   });
 
+  test('a created channel that enters the application late (a loaded Asterisk) is dialed once it is in: no 409, answered', async () => {
+    // A real 22.10.1 under CPU load answers POST /channels/create before the channel's StasisStart;
+    // a dial sent then gets 409 "Channel not in Stasis application" (trace s-dial-before-stasis-start).
+    // 20 s of simulated time: 1 s at the stack's time scale of 0.05.
+    e2e.sim.faults.delayCreatedStasisStart(20_000);
+    const s = await run(dialFlow(ANSWERS, { timeLimitMs: 1_000 }));
+    assert.equal(s.state, 'completed', s.endReason);
+    assert.equal(s.variables.dialed, 'answered', JSON.stringify(rows(s, 'dial.ended')));
+    const dialed = rows(s, 'leg.created')[0].data.leg;
+    const dials = e2e.sim.requests().filter((r) => r.path === `/ari/channels/${dialed}/dial`);
+    assert.deepEqual(dials.map((r) => r.status), [204], 'one dial, after the StasisStart');
+    const created = e2e.sim.requests().filter((r) => r.path === '/ari/channels/create').at(-1);
+    assert.ok(created && Date.parse(dials[0]!.at) - Date.parse(created.at) >= 800, 'the dial waited for the late StasisStart');
+  });
+
   test('a busy second party takes onBusy', async () => {
     const s = await run(dialFlow(BUSY));
     assert.equal(s.state, 'completed', s.endReason);

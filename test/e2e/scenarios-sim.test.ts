@@ -6,6 +6,7 @@ import { after } from 'node:test';
 import { startSimulator } from '../../src/sim/index.js';
 import { defineEngineScenarios } from '../support/engine-scenarios.js';
 import { SCENARIO_APP, simulatorCallees } from '../support/scenario-lab.js';
+import { simulatorPhones } from '../support/lab-phones.js';
 
 const credentials = { username: 'scenarios', password: 'scenarios-sim-password' };
 const sim = await startSimulator({ port: 0, host: '127.0.0.1', ...credentials, scripts: simulatorCallees() });
@@ -16,4 +17,6 @@ defineEngineScenarios({
   ari: { url: sim.url, ...credentials, app: SCENARIO_APP },
   restart: () => sim.faults.restart(),
   restartBackMs: 15000,
+  audio: false,
+  phones: async () => simulatorPhones(sim.url, SCENARIO_APP),
 });

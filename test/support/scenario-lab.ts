@@ -9,6 +9,7 @@ import type { FlowDocument } from '../../src/domain/flow.js';
 import type { CalleeScript } from '../../src/sim/index.js';
 import type { EngineClient } from './e2e-stack.js';
 import { FINAL_STATES, timelineOf } from './faults-engine.js';
+import type { LabPhones } from './lab-phones.js';
 
 export const ROUTES_FILE = fileURLToPath(new URL('../../config/routes.test-callees.json', import.meta.url));
 const SIM_CALLEES_FILE = fileURLToPath(new URL('../../config/test-callees.sim.json', import.meta.url));
@@ -28,6 +29,8 @@ export function simulatorCallees(): Record<string, CalleeScript> {
 export const CALLEES = {
   /** PJSIP/phone1: the compose lab's labphone (baresip, answers every call at once). */
   labPhone: '+12025550101',
+  /** PJSIP/phone2: the lab's second phone, driven by the phone scenarios (answers, rejects, rings). */
+  phone2: '+12025550102',
   answer: '+12025550150',
   dtmf1: '+12025550151',
   busy: '+12025550152',
@@ -49,6 +52,11 @@ export interface ScenarioTarget {
   restartSkipReason?: string;
   /** How long Asterisk may take to come back after a restart. */
   restartBackMs?: number;
+  /** Channels carry real audio (a real Asterisk): scenarios also check what is heard. */
+  audio: boolean;
+  /** phone2 of the lab (dials in, answers or rejects the calls that reach it); undefined skips the phone scenarios with `phonesSkipReason`. */
+  phones?: () => Promise<LabPhones>;
+  phonesSkipReason?: string;
 }
 
 /** The engine under test, in this process (as `npm start` wires it). */
@@ -63,6 +71,8 @@ export interface ScenarioContext {
   /** POST /sessions/outgoing from the demo caller ID; resolves to the session id. */
   call(flowId: string, numberToDial: string): Promise<string>;
   finalSession(id: string): Promise<any>;
+  /** Hangs a channel up through ARI (a transferred call the engine no longer owns); a gone channel is fine. */
+  hangupChannel(channelId: string): Promise<void>;
 }
 
 export const isFinal = (s: { state: string }): boolean => FINAL_STATES.has(s.state);

@@ -182,6 +182,8 @@ export class FakePort implements TelephonyPort {
   async createChannel(req: CreateChannelRequest): Promise<PortResult> {
     this.calls.push({ op: 'createChannel', args: [req] });
     this.channels.add(req.channelId);
+    // As Asterisk does (trace m): the created channel enters the application Down, after the answer.
+    this.later(0, () => this.emit({ type: 'stasis-start', channelId: req.channelId, args: req.appArgs, state: 'Down', at: now() }));
     return { ok: true, value: undefined };
   }
   async dial(channelId: string, caller: string, timeoutSec: number): Promise<PortResult> {

@@ -51,9 +51,8 @@ async function dialing(): Promise<{ h: EngineHarness; sessionId: string; leg: st
   await untilTrue(() => h.port.ops('dial').length === 1);
   const [req] = h.port.ops('createChannel')[0] as [{ channelId: string }];
   const leg = req.channelId;
-  // The created leg entered the application Down; the dial rings it (traces m, m2).
+  // The created leg entered the application Down (the fake port's StasisStart); the dial rings it (traces m, m2).
   for (const e of [
-    { type: 'stasis-start', channelId: leg, args: ['dialed', session.id], state: 'Down', at: at() },
     { type: 'dial', channelId: leg, dialstatus: '', at: at() },
     { type: 'state-change', channelId: leg, state: 'Ringing', at: at() },
     { type: 'dial', channelId: leg, dialstatus: 'RINGING', at: at() },

@@ -2,6 +2,7 @@
 // which resource, verb and parameters each operation sends. How they are sent is the adapter's
 // (ari-client-adapter.ts): `direct` through the transport (the hot path), `rest` through
 // ari-client, `download` for a file; each answers a typed PortResult.
+import { asteriskMediaUri } from './media-url-padding.js';
 import type { OriginateRequest, PortResult, TelephonyPort } from '../port.js';
 import type { QueryParams } from './ari-transport.js';
 
@@ -74,7 +75,7 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
       // One `media` query parameter, comma-separated: a repeated parameter is not a list to Asterisk.
-      return direct('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.join(',')]]);
+      return direct('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
     },
 
     stopPlayback(playbackId) {
@@ -158,7 +159,7 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
       if (typeof id !== 'string') return Promise.resolve(id);
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
-      return direct('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.join(',')]]);
+      return direct('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
     },
 
     startBridgeMoh(bridgeId, mohClass) {
