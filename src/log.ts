@@ -1,5 +1,5 @@
 // One structured logger. Redaction keeps credentials out of every line, including the
-// `api_key=user:password` that ari-client puts in its WebSocket URL.
+// `api_key=user:password` ARI accepts in a URL (the engine itself sends credentials in a header).
 import { pino, type Logger } from 'pino';
 
 const SECRET_IN_TEXT = /(api_key=)[^&\s"']+|(Bearer\s+)[A-Za-z0-9._~+/=-]+|(\/\/)[^/@\s:]+:[^/@\s]+@/g;
@@ -9,7 +9,8 @@ export function scrub(text: string): string {
   return text.replace(SECRET_IN_TEXT, (_m, a?: string, b?: string, c?: string) => `${a ?? b ?? c ?? ''}[redacted]`);
 }
 
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
+/** `level`: a pino level (LOG_LEVEL, read and checked by config.ts). */
+export function createLogger(level: string): Logger {
   return pino({
     level,
     base: undefined,

@@ -5,23 +5,23 @@ import { startStack } from './stack.js';
 import { demoBanner, DEMO_CALLEE_SCRIPTS } from './demo.js';
 
 async function main(): Promise<void> {
-  const logger = createLogger();
   let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    logger.fatal(`configuration error: ${err.message}`);
+    // No level was read: the error is logged at the default one.
+    createLogger('info').fatal(`configuration error: ${err.message}`);
     process.exitCode = 2;
     return;
   }
+  const logger = createLogger(config.logLevel);
   installProcessGuards(logger);
   if (config.demoMode) {
     logger.warn('DEMO MODE: JWT_SECRET is not set, tokens are signed with a public demo secret: anyone can mint one. Set JWT_SECRET for any real use.');
   }
 
-  const simulatorPort = process.env.ARI_SIM_PORT ? Number(process.env.ARI_SIM_PORT) : 0;
-  const starting = startStack(config, logger, { simulatorScripts: DEMO_CALLEE_SCRIPTS, simulatorPort });
+  const starting = startStack(config, logger, { simulatorScripts: DEMO_CALLEE_SCRIPTS });
   // Installed before the stack starts: a signal during start-up waits for it, then drains.
   handleStopSignals(logger, async () => {
     try {

@@ -45,8 +45,6 @@ export interface RunningStack {
 export interface StackOptions {
   /** Callee scripts for the built-in simulator. */
   simulatorScripts?: Record<string, CalleeScript>;
-  /** Port of the built-in simulator (0: any free port). */
-  simulatorPort?: number;
   /** Told the ids of the webhook events just committed to the outbox (the benchmark times deliveries from here). */
   onOutboxCommitted?: (eventIds: readonly string[]) => void;
 }
@@ -58,11 +56,11 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     // Embedded default: a private simulator on a loopback port with a random password.
     const password = randomBytes(18).toString('base64url');
     simulator = await startSimulator({
-      port: options.simulatorPort ?? 0,
+      port: config.simulator.port,
       host: '127.0.0.1',
       username: 'engine',
       password,
-      timeScale: config.simTimeScale,
+      timeScale: config.simulator.timeScale,
       scripts: options.simulatorScripts ?? {},
       logger: logger.child({ component: 'simulator' }),
     });

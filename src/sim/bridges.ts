@@ -4,8 +4,7 @@ import { ariTimestamp } from './ari-format.js';
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan, type Bridge } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { failPlayer } from './playbacks.js';
-import { finishRecording } from './recordings.js';
+import { life, type Lifecycle } from './lifecycle.js';
 
 export function bridgeJson(sim: SimAsterisk, b: Bridge): Record<string, unknown> {
   return {
@@ -187,9 +186,12 @@ export function destroyBridge(sim: SimAsterisk, args: Args): Reply {
   const ordered = [...b.channels].sort((x, y) => b.peers.indexOf(x.name) - b.peers.indexOf(y.name));
   for (const c of ordered) for (const name of ['BRIDGEPEER', 'BRIDGEPVTCALLID']) if (c.vars.get(name)) setBridgeVar(sim, c, name, '');
   for (const c of ordered.reverse()) removeFromBridge(sim, b, c);
-  failPlayer(sim, b.player);
-  if (b.recording) finishRecording(sim, b.recording, 'done');
+  life.failPlayer(sim, b.player);
+  if (b.recording) life.finishRecording(sim, b.recording, 'done');
   const subscribed = new Set([...b.subscriptions].filter(([, n]) => n > 0).map(([a]) => a));
   sim.emit(subscribed, 'BridgeDestroyed', { bridge: bridgeJson(sim, b) });
   return { status: 204 };
 }
+
+/** What this module does for the others (lifecycle.ts). */
+export const lifecycle = { removeFromBridge, findBridge, announcerJoins, announcerLeaves } satisfies Partial<Lifecycle>;

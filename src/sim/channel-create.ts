@@ -5,15 +5,14 @@
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan, ENDPOINT_CALLER_IDS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { allocate, outcomeDelay, runLocalLeg, scheduleScript } from './channel-dial.js';
-import { leaveStasis, remove } from './channel-hangup.js';
+import { life, type Lifecycle } from './lifecycle.js';
 
 export function create(sim: SimAsterisk, args: Args): Reply {
   const endpoint = args.str('endpoint');
   if (!endpoint) fail(400, 'Endpoint must be specified');
   const app = args.str('app');
   if (!app) fail(400, 'Application must be specified');
-  const c = allocate(sim, args, endpoint as string, args.str('channelId'), { name: '', number: '' }, -1);
+  const c = life.allocate(sim, args, endpoint as string, args.str('channelId'), { name: '', number: '' }, -1);
   // The channel carries its endpoint's own caller ID and nobody is connected yet (trace m).
   c.caller = { ...(ENDPOINT_CALLER_IDS[c.endpointName] ?? { name: '', number: '' }) };
   c.connected = { name: '', number: '' };
@@ -55,7 +54,7 @@ function ring(sim: SimAsterisk, c: Chan): void {
   sim.dial(c, 'RINGING', '');
   const result = c.script.result ?? 'answer';
   const timeout = c.timeoutSec < 0 ? Infinity : c.timeoutSec * 1000;
-  const delay = outcomeDelay(sim, c);
+  const delay = life.outcomeDelay(sim, c);
   if (result === 'no-answer' || delay >= timeout) {
     // Trace m2, B2: the dial timeout cancels the leg; the phone's 480 shows on ChannelDestroyed.
     if (timeout !== Infinity) sim.at(c, timeout, () => dialFailed(sim, c, 32, 19, 480, true));
@@ -66,7 +65,7 @@ function ring(sim: SimAsterisk, c: Chan): void {
       sim.setState(c, 'Up');
       sim.dial(c, 'ANSWER', '');
       c.answered = true;
-      scheduleScript(sim, c);
+      life.scheduleScript(sim, c);
       return;
     }
     const [cause, sip] = ({ busy: [17, 486], congestion: [34, 503], reject: [21, 603] } as Record<string, [number, number]>)[result] ?? [38, 500];
@@ -87,13 +86,13 @@ function ring(sim: SimAsterisk, c: Chan): void {
  * halves (trace c). docs/lab.md lists what a lab run confirms.
  */
 function ringLocal(sim: SimAsterisk, c: Chan): void {
-  runLocalLeg(sim, c, {
+  life.runLocalLeg(sim, c, {
     laterDialstring: '',
     inStasis: true,
     cancelledOnTimeout: true,
     answered: () => {
       c.answered = true;
-      scheduleScript(sim, c);
+      life.scheduleScript(sim, c);
     },
   });
 }
@@ -101,7 +100,10 @@ function ringLocal(sim: SimAsterisk, c: Chan): void {
 /** A dialed leg that never answered: no Dial status reaches the app, only the hangup (trace m2). */
 export function dialFailed(sim: SimAsterisk, c: Chan, requestCause: number, cause: number, sip: number, soft: boolean): void {
   sim.hangupRequest(c, requestCause, soft, soft ? undefined : sip);
-  leaveStasis(sim, c, true);
+  life.leaveStasis(sim, c, true);
   sim.destroyedEvent(c, cause, sip);
-  remove(sim, c);
+  life.remove(sim, c);
 }
+
+/** What this module does for the others (lifecycle.ts). */
+export const lifecycle = { dialFailed } satisfies Partial<Lifecycle>;

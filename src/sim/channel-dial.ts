@@ -6,10 +6,7 @@ import type { CalleeScript } from './types.js';
 import { ApiError, fail, type Reply, Args } from './rest.js';
 import { type Tech, type Dialplan, type Chan, DTMF_DIGITS, LOCAL_OPTION, TRUNK_CONTEXT, PHONE_CONTEXT, DEFAULT_RING_MS, DEFAULT_DTMF_GAP_MS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { farEndHangup, hangupInternal, leaveStasis, remove } from './channel-hangup.js';
-import { applyVar } from './channels.js';
-import { finishRecording } from './recordings.js';
-import { enterFromDialplan } from './local-stasis.js';
+import { life, type Lifecycle, type LocalLegShape } from './lifecycle.js';
 
 export function newId(sim: SimAsterisk): string {
   return `${Math.floor(Date.now() / 1000)}.${sim.idSeq++}`;
@@ -89,7 +86,7 @@ export function allocate(sim: SimAsterisk, args: Args, ep: string, channelId: st
       dialplan: { context: endpointName === 'trunk' || at >= 0 ? TRUNK_CONTEXT : PHONE_CONTEXT, exten: 's', priority: 1, app_name: 'AppDial2', app_data: '(Outgoing Line)' },
     });
   }
-  for (const [k, v] of Object.entries(vars)) applyVar(sim, c, k, v);
+  for (const [k, v] of Object.entries(vars)) life.applyVar(sim, c, k, v);
   if (c.half2) for (const [k, v] of Object.entries(vars)) c.half2.vars.set(k, v);
   if (app) {
     c.stasisApp = app;
@@ -146,7 +143,7 @@ export function progressLocal(sim: SimAsterisk, c: Chan, vars: Record<string, st
     sim.chanEvent(two, 'ChannelConnectedLine');
   }
   if (c.script.stasis) {
-    enterFromDialplan(sim, c, c.script.stasis, caller);
+    life.enterFromDialplan(sim, c, c.script.stasis, caller);
     return;
   }
   runLocalLeg(sim, c, ORIGINATED);
@@ -163,17 +160,6 @@ export function runCalleeDialplan(sim: SimAsterisk, two: Chan, result: string): 
   sim.chanEvent(two, 'ChannelDialplan', { dialplan_app: dpApp, dialplan_app_data: dpData });
 }
 
-/** How a Local leg's outcome shows: originated (above), or created in the app and dialed (channel-create.ts). */
-export interface LocalLegShape {
-  /** The dial string of the Dial events after the first: the channel's own for an originate, "" for a created leg (traces m, m2). */
-  laterDialstring?: string;
-  /** A created leg is in the application already: it leaves it (StasisEnd) before its ChannelDestroyed. */
-  inStasis: boolean;
-  /** A created leg's ring timeout is the dial core's, which cancels the leg first (hangup request 32, soft: trace m2). */
-  cancelledOnTimeout: boolean;
-  answered(sim: SimAsterisk, c: Chan): void;
-}
-
 const ORIGINATED: LocalLegShape = { inStasis: false, cancelledOnTimeout: false, answered: (sim, c) => enterStasis(sim, c) };
 
 /**
@@ -185,14 +171,14 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
   const result = c.script.result ?? 'answer';
   const dial = (status: string): void => sim.dial(c, status, ...(shape.laterDialstring === undefined ? [] : [shape.laterDialstring]));
   const destroyed = (cause: number): void => {
-    if (shape.inStasis) leaveStasis(sim, c, true);
+    if (shape.inStasis) life.leaveStasis(sim, c, true);
     sim.destroyedEvent(c, cause);
   };
   if (result === 'fail') {
     // No such extension: both halves die with cause 0 and no Dial event (trace d, steps 5-6).
     sim.destroyedEvent(two, 0);
     destroyed(0);
-    remove(sim, c);
+    life.remove(sim, c);
     return;
   }
   sim.dial(c, '');
@@ -212,7 +198,7 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
       destroyed(19);
       sim.hangupRequest(two, 16, true);
       sim.destroyedEvent(two, 19);
-      remove(sim, c);
+      life.remove(sim, c);
     });
     return;
   }
@@ -233,7 +219,7 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
         destroyed(0);
         sim.hangupRequest(two, 16, true);
         sim.destroyedEvent(two, result === 'busy' ? 17 : 34);
-        remove(sim, c);
+        life.remove(sim, c);
         break;
       case 'reject':
         // Trace b3: Hangup(21) before answer.
@@ -242,7 +228,7 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
         sim.destroyedEvent(two, 21);
         dial('NOANSWER');
         destroyed(21);
-        remove(sim, c);
+        life.remove(sim, c);
         break;
     }
   });
@@ -261,7 +247,7 @@ export function progressPjsip(sim: SimAsterisk, c: Chan): void {
     if (timeout !== Infinity) {
       sim.at(c, timeout, () => {
         sim.destroyedEvent(c, 19, 480);
-        remove(sim, c);
+        life.remove(sim, c);
       });
     }
     return;
@@ -280,7 +266,7 @@ export function progressPjsip(sim: SimAsterisk, c: Chan): void {
     sim.hangupRequest(c, cause, false, sip);
     sim.dial(c, status);
     sim.destroyedEvent(c, cause, sip);
-    remove(sim, c);
+    life.remove(sim, c);
   });
 }
 
@@ -290,7 +276,7 @@ export function enterStasis(sim: SimAsterisk, c: Chan): void {
   if (!app) return; // originated into the dialplan: no application sees it
   if (!sim.sink.hasApp(app)) {
     // Stasis() fails for an application without a WebSocket: the call is torn down (trace d, step 9).
-    hangupInternal(sim, c, 16, 'silent');
+    life.hangupInternal(sim, c, 16, 'silent');
     return;
   }
   c.inStasis = true;
@@ -303,7 +289,7 @@ export function enterStasis(sim: SimAsterisk, c: Chan): void {
 
 export function scheduleScript(sim: SimAsterisk, c: Chan): void {
   const s = c.script;
-  if (s.hangupAfterMs !== undefined && s.hangupAfterMs >= 0) sim.at(c, s.hangupAfterMs, () => farEndHangup(sim, c));
+  if (s.hangupAfterMs !== undefined && s.hangupAfterMs >= 0) sim.at(c, s.hangupAfterMs, () => life.farEndHangup(sim, c));
   for (const step of s.dtmf ?? []) {
     if (step.afterPlaybackStarted !== undefined || step.afterPlaybackFinished !== undefined) c.pendingDtmf.push(step);
     else sim.at(c, (step.atMs ?? 0) + (step.delayMs ?? 0), () => sendDigits(sim, c, step.digits, step.gapMs));
@@ -329,7 +315,7 @@ export function sendDigits(sim: SimAsterisk, c: Chan, digits: string, gapMs?: nu
       // SendDTMF on a Local half lasts 100 ms; a SIP phone's RFC 4733 digits 180 ms (traces a, i).
       sim.chanEvent(c, 'ChannelDtmfReceived', { digit: digit.toUpperCase(), duration_ms: c.tech === 'PJSIP' ? 180 : 100 });
       const rec = c.recording;
-      if (rec && rec.state === 'recording' && (rec.terminateOn === 'any' || rec.terminateOn === digit)) finishRecording(sim, rec, 'done');
+      if (rec && rec.state === 'recording' && (rec.terminateOn === 'any' || rec.terminateOn === digit)) life.finishRecording(sim, rec, 'done');
     });
   });
 }
@@ -358,7 +344,7 @@ export function inbound(sim: SimAsterisk, from: string, exten: string, app: stri
   sim.clock.after(0, () => {
     if (!c.alive) return;
     if (!sim.sink.hasApp(app)) {
-      remove(sim, c);
+      life.remove(sim, c);
       return;
     }
     c.inStasis = true;
@@ -367,3 +353,6 @@ export function inbound(sim: SimAsterisk, from: string, exten: string, app: stri
   });
   return c.id;
 }
+
+/** What this module does for the others (lifecycle.ts). */
+export const lifecycle = { allocate, outcomeDelay, runLocalLeg, scheduleScript, enterStasis, checkDtmfTriggers } satisfies Partial<Lifecycle>;

@@ -2,11 +2,7 @@
 import { ariTimestamp } from './ari-format.js';
 import { type Chan } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { failPlayer } from './playbacks.js';
-import { finishRecording } from './recordings.js';
-import { removeFromBridge } from './bridges.js';
-import { dialFailed } from './channel-create.js';
-import { hangupHalf2 } from './local-stasis.js';
+import { life, type Lifecycle } from './lifecycle.js';
 
 export function farEndHangupById(sim: SimAsterisk, channelId: string): boolean {
   const c = sim.channels.get(channelId);
@@ -19,7 +15,7 @@ export function farEndHangup(sim: SimAsterisk, c: Chan): void {
   if (!c.alive) return;
   if (c.created && c.tech === 'PJSIP' && !c.answered) {
     // A dialed leg the phone declines while ringing: 486 Busy Here (trace m2, B1).
-    dialFailed(sim, c, 17, 17, 486, false);
+    life.dialFailed(sim, c, 17, 17, 486, false);
     return;
   }
   // A created Local leg hangs up as an originated one does (trace f, below).
@@ -75,11 +71,11 @@ export function rtpQos(sim: SimAsterisk, c: Chan): void {
 
 /** Leaves the bridge, ends playbacks/recording, StasisEnd and STASISSTATUS, as Asterisk does on hangup. */
 export function leaveStasis(sim: SimAsterisk, c: Chan, byHangup = false): void {
-  failPlayer(sim, c.player);
-  if (c.bridge) removeFromBridge(sim, c.bridge, c, byHangup);
+  life.failPlayer(sim, c.player);
+  if (c.bridge) life.removeFromBridge(sim, c.bridge, c, byHangup);
   // Recordings still queued behind the current one never start.
   for (const rec of c.recordQueue.splice(0)) sim.liveRecordings.delete(rec.name);
-  if (c.recording) finishRecording(sim, c.recording, 'done');
+  if (c.recording) life.finishRecording(sim, c.recording, 'done');
   if (c.inStasis) {
     c.inStasis = false;
     sim.chanEvent(c, 'StasisEnd');
@@ -105,7 +101,7 @@ export function hangupInternal(sim: SimAsterisk, c: Chan, cause: number, mode: '
   }
   if (c.owner) {
     // DELETE on a ;2 half that entered an application from the dialplan (local-stasis.ts)…
-    if (c.inStasis) hangupHalf2(sim, c, cause);
+    if (c.inStasis) life.hangupHalf2(sim, c, cause);
     // …or on one running a callee: the far side of the Local pair hangs up.
     else farEndHangup(sim, c.owner);
     return;
@@ -113,13 +109,13 @@ export function hangupInternal(sim: SimAsterisk, c: Chan, cause: number, mode: '
   const two = c.half2;
   if (mode === 'restart') {
     sim.hangupRequest(c, 4, true);
-    failPlayer(sim, c.player);
+    life.failPlayer(sim, c.player);
     if (two) {
       sim.hangupRequest(two, 4, true);
       sim.hangupRequest(two, 16, true);
     }
-    if (c.bridge) removeFromBridge(sim, c.bridge, c, true);
-    if (c.recording) finishRecording(sim, c.recording, 'done');
+    if (c.bridge) life.removeFromBridge(sim, c.bridge, c, true);
+    if (c.recording) life.finishRecording(sim, c.recording, 'done');
     if (c.inStasis) {
       c.inStasis = false;
       sim.chanEvent(c, 'StasisEnd');
@@ -195,3 +191,6 @@ export function reset(sim: SimAsterisk): void {
   sim.stopping = false;
   sim.startupTime = ariTimestamp();
 }
+
+/** What this module does for the others (lifecycle.ts). */
+export const lifecycle = { leaveStasis, remove, farEndHangup, hangupInternal } satisfies Partial<Lifecycle>;

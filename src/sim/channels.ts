@@ -3,10 +3,7 @@ import { formatCallerIdAll, HANGUP_REASONS, parseCallerId } from './ari-format.j
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { hangupInternal } from './channel-hangup.js';
-import { answeredHalf2 } from './local-stasis.js';
-import { failPlayer } from './playbacks.js';
-import { removeFromBridge } from './bridges.js';
+import { life, type Lifecycle } from './lifecycle.js';
 
 export function findChan(sim: SimAsterisk, id: string | undefined): Chan {
   const c = id ? sim.channels.get(id) : undefined;
@@ -35,7 +32,7 @@ export function hangup(sim: SimAsterisk, args: Args): Reply {
     if (mapped === undefined) fail(400, 'Invalid reason for hangup reason provided');
     cause = mapped as number;
   }
-  hangupInternal(sim, c, cause, 'app');
+  life.hangupInternal(sim, c, cause, 'app');
   return { status: 204 };
 }
 
@@ -45,7 +42,7 @@ export function answer(sim: SimAsterisk, args: Args): Reply {
     sim.setState(c, 'Up');
     c.answered = true;
     // A Local ;2 half in an application: answering it answers the ;1 half (local-stasis.ts).
-    if (c.owner) answeredHalf2(sim, c);
+    if (c.owner) life.answeredHalf2(sim, c);
   }
   return { status: 204 };
 }
@@ -71,8 +68,8 @@ export function sendDtmfToChannel(sim: SimAsterisk, args: Args): Reply {
 
 export function continueInDialplan(sim: SimAsterisk, args: Args): Reply {
   const c = stasisChan(sim, args.str('channelId'));
-  failPlayer(sim, c.player);
-  if (c.bridge) removeFromBridge(sim, c.bridge, c);
+  life.failPlayer(sim, c.player);
+  if (c.bridge) life.removeFromBridge(sim, c.bridge, c);
   c.inStasis = false;
   sim.chanEvent(c, 'StasisEnd');
   // STASISSTATUS is announced when the channel finally hangs up (trace p).
@@ -165,3 +162,6 @@ export function getChannel(sim: SimAsterisk, args: Args): Reply {
 export function listChannels(sim: SimAsterisk): Reply {
   return { status: 200, body: [...sim.channels.values()].map((c) => sim.chanJson(c)) };
 }
+
+/** What this module does for the others (lifecycle.ts). */
+export const lifecycle = { applyVar, stasisChan } satisfies Partial<Lifecycle>;

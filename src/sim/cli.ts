@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log.js';
+import { readSetting } from '../config.js';
 import { startSimulator, validateScript, type CalleeScript } from './index.js';
 
 const HELP = `Usage: npm run sim -- [options]
@@ -14,6 +15,7 @@ const HELP = `Usage: npm run sim -- [options]
   --scripts <file>    ARI_SIM_SCRIPTS     JSON file: {"<e164 or endpoint>": {callee script}, "default": {...}}
   --time-scale <x>    ARI_SIM_TIME_SCALE  duration multiplier (0.1 = ten times faster; default 1)
   --endpoints <list>  ARI_SIM_ENDPOINTS   comma-separated dialable endpoints (globs), replaces the default set
+                      LOG_LEVEL           pino level of the log lines (default info)
   -h, --help`;
 
 function fail(message: string): never {
@@ -71,7 +73,13 @@ function main(): void {
   const endpoints = pick('endpoints', 'ARI_SIM_ENDPOINTS');
   const username = pick('username', 'ARI_USERNAME') ?? 'asterisk';
   const password = pick('password', 'ARI_PASSWORD') ?? 'asterisk';
-  const logger = createLogger();
+  let logLevel: string;
+  try {
+    logLevel = readSetting('LOG_LEVEL');
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const logger = createLogger(logLevel);
 
   startSimulator({
     port, host: pick('host', 'ARI_SIM_HOST') ?? '127.0.0.1', username, password, timeScale, scripts,

@@ -8,7 +8,7 @@ import * as dialing from './channel-dial.js';
 import * as hangups from './channel-hangup.js';
 import { parseCallerId } from './ari-format.js';
 import { parseJsonBody, readBody, send } from './http-io.js';
-import type { ServerState } from './faults.js';
+import type { ServerState } from './server-state.js';
 import type { EventSockets } from './events-socket.js';
 import type { CalleeScript, SimFaults, SimRequestRecord } from './types.js';
 

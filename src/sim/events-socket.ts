@@ -8,7 +8,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import type { EventSink } from './asterisk.js';
 import { ariTimestamp, parseQuery } from './ari-format.js';
 import { SERVER_HEADER, splitUrl } from './http-io.js';
-import type { ServerState } from './faults.js';
+import type { ServerState } from './server-state.js';
 
 interface Conn {
   ws: WebSocket;

@@ -7,15 +7,7 @@ import type { Reply, SimAsterisk } from './asterisk.js';
 import * as hangups from './channel-hangup.js';
 import type { EventSockets } from './events-socket.js';
 import type { DelayRule, FailRule, SimFaults } from './types.js';
-
-/** What the server is doing: up; resetting (accept, then reset connections: a restart); down (not listening). */
-export interface ServerState {
-  phase: 'up' | 'resetting' | 'down';
-  closed: boolean;
-  /** Runs `fn` after `ms` real milliseconds unless the server is closed first. */
-  later(ms: number, fn: () => void): void;
-  sleep(ms: number): Promise<void>;
-}
+import type { ServerState } from './server-state.js';
 
 /** The pending fail-next / delay-next rules, applied to ARI requests before their handler. */
 export class FaultRules {

@@ -11,8 +11,7 @@ import type { CallerId } from './ari-format.js';
 import type { Chan } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
 import type { CalleeScript } from './types.js';
-import { enterStasis } from './channel-dial.js';
-import { leaveStasis, remove } from './channel-hangup.js';
+import { life, type Lifecycle } from './lifecycle.js';
 
 /** ;2 runs Stasis(app, args…): the dialplan variables of the args are the extension and the caller. */
 export function enterFromDialplan(sim: SimAsterisk, c: Chan, stasis: NonNullable<CalleeScript['stasis']>, caller: CallerId): void {
@@ -26,7 +25,7 @@ export function enterFromDialplan(sim: SimAsterisk, c: Chan, stasis: NonNullable
     // Stasis() fails for an application without a WebSocket: the dialplan hangs ;2 up (trace d, step 9).
     sim.destroyedEvent(two, 0);
     sim.destroyedEvent(c, 0);
-    remove(sim, c);
+    life.remove(sim, c);
     return;
   }
   sim.setState(c, 'Ringing');
@@ -48,22 +47,25 @@ export function answeredHalf2(sim: SimAsterisk, two: Chan): void {
   if (c.answered || !c.alive) return;
   sim.setState(c, 'Up');
   sim.dial(c, 'ANSWER');
-  enterStasis(sim, c);
+  life.enterStasis(sim, c);
 }
 
 /** The application hung ;2 up (DELETE): it leaves Stasis, then the pair ends with the cause. */
 export function hangupHalf2(sim: SimAsterisk, two: Chan, cause: number): void {
   const c = two.owner as Chan;
   sim.hangupRequest(two, 32, true);
-  leaveStasis(sim, two, true);
+  life.leaveStasis(sim, two, true);
   if (c.answered) {
     sim.hangupRequest(c, 16);
-    leaveStasis(sim, c, true);
+    life.leaveStasis(sim, c, true);
   } else {
     sim.hangupRequest(c, cause);
     sim.dial(c, cause === 17 ? 'BUSY' : cause === 34 ? 'CONGESTION' : 'NOANSWER');
   }
   sim.destroyedEvent(two, cause);
   sim.destroyedEvent(c, cause);
-  remove(sim, c);
+  life.remove(sim, c);
 }
+
+/** What this module does for the others (lifecycle.ts). */
+export const lifecycle = { enterFromDialplan, answeredHalf2, hangupHalf2 } satisfies Partial<Lifecycle>;

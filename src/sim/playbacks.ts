@@ -3,9 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { fail, type Reply, Args } from './rest.js';
 import { type Player, type Chan, type Playback, type Bridge, DIGIT_MS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { checkDtmfTriggers } from './channel-dial.js';
-import { stasisChan } from './channels.js';
-import { announcerJoins, announcerLeaves, findBridge } from './bridges.js';
+import { life, type Lifecycle } from './lifecycle.js';
 
 export function mediaDuration(sim: SimAsterisk, uri: string): number | 'missing' | 'unknown' | 'http' {
   const colon = uri.indexOf(':');
@@ -63,11 +61,11 @@ export function play(sim: SimAsterisk, args: Args, target: 'channel' | 'bridge',
   let bridge: Bridge | undefined;
   let targetUri: string;
   if (target === 'channel') {
-    channel = stasisChan(sim, args.str('channelId'));
+    channel = life.stasisChan(sim, args.str('channelId'));
     player = channel.player;
     targetUri = `channel:${channel.id}`;
   } else {
-    bridge = findBridge(sim, args.str('bridgeId'));
+    bridge = life.findBridge(sim, args.str('bridgeId'));
     player = bridge.player;
     targetUri = `bridge:${bridge.id}`;
   }
@@ -97,13 +95,13 @@ export function pump(sim: SimAsterisk, player: Player): void {
 }
 
 export function beginMedia(sim: SimAsterisk, pb: Playback, first: boolean): void {
-  if (first && pb.bridge) announcerJoins(sim, pb.bridge);
+  if (first && pb.bridge) life.announcerJoins(sim, pb.bridge);
   pb.state = 'playing';
   const duration = mediaDuration(sim, pb.media[pb.index] ?? '');
   pbEvent(sim, pb, 'PlaybackStarted');
   if (first && pb.channel) {
     pb.channel.startedCount++;
-    checkDtmfTriggers(sim, pb.channel);
+    life.checkDtmfTriggers(sim, pb.channel);
   }
   if (duration === 'unknown') {
     // Trace g: an unknown scheme starts and never finishes; the channel is free for the next play.
@@ -158,10 +156,10 @@ export function finish(sim: SimAsterisk, pb: Playback, state: 'done' | 'failed')
   if (pb.player.current === pb) pb.player.current = undefined;
   if (pb.channel) {
     pb.channel.finishedCount++;
-    checkDtmfTriggers(sim, pb.channel);
+    life.checkDtmfTriggers(sim, pb.channel);
   }
   pump(sim, pb.player);
-  if (pb.bridge && !pb.player.current) announcerLeaves(sim, pb.bridge);
+  if (pb.bridge && !pb.player.current) life.announcerLeaves(sim, pb.bridge);
 }
 
 /** Hangup or restart: the active playback and every queued one end as failed (trace h). */
@@ -259,3 +257,6 @@ export function controlPlayback(sim: SimAsterisk, args: Args): Reply {
   }
   return { status: 204 };
 }
+
+/** What this module does for the others (lifecycle.ts). */
+export const lifecycle = { failPlayer } satisfies Partial<Lifecycle>;

@@ -2,15 +2,14 @@
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan, type Bridge, type LiveRec, type Stored, RECORDING_FORMATS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { stasisChan } from './channels.js';
-import { findBridge } from './bridges.js';
 import { writeWav } from '../tts/wav.js';
+import { life, type Lifecycle } from './lifecycle.js';
 
 export function record(sim: SimAsterisk, args: Args, target: 'channel' | 'bridge'): Reply {
   let channel: Chan | undefined;
   let bridge: Bridge | undefined;
-  if (target === 'channel') channel = stasisChan(sim, args.str('channelId'));
-  else bridge = findBridge(sim, args.str('bridgeId'));
+  if (target === 'channel') channel = life.stasisChan(sim, args.str('channelId'));
+  else bridge = life.findBridge(sim, args.str('bridgeId'));
   // Checks and messages in the order Asterisk 22 makes them (trace n).
   const maxDur = args.int('maxDurationSeconds') ?? 0;
   const maxSil = args.int('maxSilenceSeconds') ?? 0;
@@ -160,3 +159,6 @@ export function copyStored(sim: SimAsterisk, args: Args): Reply {
   sim.stored.set(dest as string, { ...s, name: dest as string });
   return { status: 200, body: { name: dest, format: s.format } };
 }
+
+/** What this module does for the others (lifecycle.ts). */
+export const lifecycle = { finishRecording } satisfies Partial<Lifecycle>;

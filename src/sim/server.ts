@@ -8,13 +8,27 @@ import { Clock } from './clock.js';
 import { ApiError, SimAsterisk } from './asterisk.js';
 import * as dialing from './channel-dial.js';
 import * as hangups from './channel-hangup.js';
+import * as creating from './channel-create.js';
+import * as channelOps from './channels.js';
+import * as localStasis from './local-stasis.js';
+import * as playbacks from './playbacks.js';
+import * as recordings from './recordings.js';
+import * as bridges from './bridges.js';
+import { registerLifecycle } from './lifecycle.js';
 import * as externalMedia from './external-media.js';
 import { ariRoutes } from './ari-routes.js';
 import { controlApi, validateScript } from './control-api.js';
 import { EventSockets } from './events-socket.js';
-import { createFaults, FaultRules, type ServerState } from './faults.js';
+import { createFaults, FaultRules } from './faults.js';
+import type { ServerState } from './server-state.js';
 import { authorizer, send, splitUrl } from './http-io.js';
 import type { RunningSimulator, SimRequestRecord, SimulatorOptions } from './types.js';
+
+// Every resource module's part of the lifecycle, registered once; a missing one does not compile.
+registerLifecycle({
+  ...dialing.lifecycle, ...creating.lifecycle, ...hangups.lifecycle, ...channelOps.lifecycle,
+  ...localStasis.lifecycle, ...playbacks.lifecycle, ...recordings.lifecycle, ...bridges.lifecycle,
+});
 
 export { validateScript };
 

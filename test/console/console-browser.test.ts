@@ -243,7 +243,7 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByLabel('Callee script (JSON)').fill(JSON.stringify({ dialed: { agent: {} } }));
     await page.getByRole('button', { name: 'Run simulation' }).click();
     await page.getByTestId('sim-output').getByText(/script\.dialed\.agent: not a number a dial step can reach/).waitFor();
-    await waitUntil('the browser reporting the 400', () => pageErrors.length > before);
+    await waitUntil(() => pageErrors.length > before, { message: 'the browser reporting the 400' });
     assert.deepEqual(pageErrors.splice(before).map((e) => /status of 400/.test(e)), [true]);
   });
 

@@ -2,20 +2,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
+import { menuFlow } from '../support/flows.js';
 
-const MENU_FLOW = {
-  name: 'Menu',
-  steps: [
-    { id: 'hello', type: 'playback', media: ['sound:hello-world'] },
-    {
-      id: 'menu', type: 'gather', prompt: ['sound:press-1'], maxDigits: 1, timeoutMs: 1500,
-      attempts: 1, variable: 'choice', branches: { '1': 'yes', '2': 'no' }, noInput: 'bye', noMatch: 'bye',
-    },
-    { id: 'yes', type: 'playback', media: ['sound:thank-you'], next: 'bye' },
-    { id: 'no', type: 'say', digits: '{{choice}}', next: 'bye' },
-    { id: 'bye', type: 'hangup' },
-  ],
-};
+const MENU_FLOW = menuFlow({ timeoutMs: 1500, attempts: 1 });
 
 const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 const isFinal = (s: { state: string }) => FINAL.has(s.state);

@@ -12,6 +12,7 @@ import { startSimulator, type RunningSimulator } from '../../src/sim/index.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import { seedDatabase, spawnEngine, waitForStatus, type EngineProcess } from '../support/faults-engine.js';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const ARI = { ARI_USERNAME: 'engine', ARI_PASSWORD: 'ari-crash-test-Pa55-91ab' };
 const LONG_FLOW: FlowDocument = { name: 'Long', steps: [{ id: 'wait', type: 'pause', ms: 120000 }, { id: 'bye', type: 'hangup' }] };
@@ -70,11 +71,7 @@ describe('SIGKILL with undelivered events, then a restart', { timeout: 120000 },
       return res.body.id;
     };
     const waitState = async (id: string, ok: (s: string) => boolean): Promise<void> => {
-      for (;;) {
-        const res = await engine.request('GET', `/sessions/${id}`);
-        if (ok(res.body.state)) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitUntil(async () => ok((await engine.request('GET', `/sessions/${id}`)).body.state), { message: `session ${id} to reach the state awaited`, intervalMs: 20 });
     };
     // Ended (busy) with its events undelivered, ringing, answered.
     const busy = await place('+12025550100');

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { startE2E, type E2E } from '../support/e2e-stack.js';
 import { startReceiver, type Receiver, type Received } from '../support/webhook-receiver.js';
 import { verify } from '../../src/events/signature.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const FLOW = {
   name: 'Hello',
@@ -140,15 +141,11 @@ describe('status webhooks', () => {
       // The end is delivered after the queued event, never before it.
       const order = flaky.received.filter((r) => r.json.sessionId === id).map((r) => r.json.type);
       assert.equal(order.lastIndexOf('session.queued') < order.indexOf('session.ended'), true);
-      const waitListed = async (): Promise<any> => {
-        for (;;) {
-          const res = await e2e.request('GET', `/webhooks/${hook.body.id}/deliveries`);
-          const d = res.body.items.find((x: any) => x.sessionId === id && x.type === 'session.queued');
-          if (d?.status === 'delivered') return d;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
-      const delivery = await waitListed();
+      const delivery = await waitUntil(async () => {
+        const res = await e2e.request('GET', `/webhooks/${hook.body.id}/deliveries`);
+        const d = res.body.items.find((x: any) => x.sessionId === id && x.type === 'session.queued');
+        return d?.status === 'delivered' ? d : undefined;
+      }, { message: 'the queued event listed as delivered', intervalMs: 20 });
       assert.equal(delivery.attempts.length, 3);
       assert.equal(delivery.attempts[0].statusCode, 500);
       assert.match(delivery.attempts[1].error, /timed out/);
@@ -165,17 +162,14 @@ describe('status webhooks', () => {
     await gone.close();
     const hook = await e2e.request('POST', '/webhooks', { body: { url: `${url}/x`, events: ['session.queued'] } });
     const id = await place('+12025550100');
-    for (;;) {
+    const d = await waitUntil(async () => {
       const res = await e2e.request('GET', `/webhooks/${hook.body.id}/deliveries`);
-      const d = res.body.items.find((x: any) => x.sessionId === id && x.type === 'session.queued');
-      if (d && d.attempts.length >= 2) {
-        assert.equal(d.status, 'pending');
-        assert.equal(d.attempts[0].error, 'ECONNREFUSED');
-        assert.ok(d.nextAttemptAt);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      const found = res.body.items.find((x: any) => x.sessionId === id && x.type === 'session.queued');
+      return found && found.attempts.length >= 2 ? found : undefined;
+    }, { message: 'two attempts of the queued event', intervalMs: 20 });
+    assert.equal(d.status, 'pending');
+    assert.equal(d.attempts[0].error, 'ECONNREFUSED');
+    assert.ok(d.nextAttemptAt);
     const del = await e2e.request('DELETE', `/webhooks/${hook.body.id}`);
     assert.equal(del.status, 204);
   });

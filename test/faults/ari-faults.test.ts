@@ -215,7 +215,7 @@ describe('ARI faults under a live engine', { timeout: 60000 }, () => {
   });
 
   test('no live session is left behind by any of the faults above', async () => {
-    await waitUntil('the last sessions to end', async () => e2e.stack.engine.liveCount() === 0 && (await e2e.stack.store.listLiveSessions()).length === 0);
+    await waitUntil(async () => e2e.stack.engine.liveCount() === 0 && (await e2e.stack.store.listLiveSessions()).length === 0, { message: 'the last sessions to end' });
     const live = await e2e.stack.store.listLiveSessions();
     assert.deepEqual(live.map((s) => `${s.id} ${s.state}`), []);
     assert.equal(e2e.stack.engine.liveCount(), 0);

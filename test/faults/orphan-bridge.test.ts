@@ -72,11 +72,11 @@ describe('SIGKILL during a bridged dial, then a restart', { timeout: 120000 }, (
 
     // Both legs in the bridge: the dial step is holding them when the kill lands.
     let session: any;
-    await waitUntil('both legs in the bridge', async () => {
+    await waitUntil(async () => {
       session = (await engine.request('GET', `/sessions/${id}`)).body;
       assert.ok(!FINAL_STATES.has(session.state), `the call ended before it was bridged: ${session.endReason}`);
       return session.timeline.filter((e: any) => e.type === 'ari.bridge-entered').length === 2;
-    }, 30000);
+    }, { message: 'both legs in the bridge', timeoutMs: 30000 });
     const bridgeId: string = session.timeline.find((e: any) => e.type === 'bridge.created').data.bridgeId;
     const dialedLeg: string = session.timeline.find((e: any) => e.type === 'leg.created').data.leg;
     assert.equal(bridgeId.startsWith(`${session.channelId}-bridge-`), true, `the bridge id names the first channel: ${bridgeId}`);
@@ -108,7 +108,7 @@ describe('SIGKILL during a bridged dial, then a restart', { timeout: 120000 }, (
     assert.ok(hangups.includes(`/ari/channels/${session.channelId}`), 'the caller is hung up');
     assert.ok(hangups.includes(`/ari/channels/${dialedLeg}`), 'the dialed party is hung up');
     assert.ok(hangups.includes(`/ari/bridges/${bridgeId}`));
-    await waitUntil('both channels gone from Asterisk', () => !sim.channels().some((c) => c.id === session.channelId || c.id === dialedLeg));
+    await waitUntil(() => !sim.channels().some((c) => c.id === session.channelId || c.id === dialedLeg), { message: 'both channels gone from Asterisk' });
     const ended = (await restarted.request('GET', `/sessions/${id}`)).body;
     assert.equal(ended.state, 'failed');
     assert.match(ended.endReason, /engine restarted/);

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../src/sim/index.js';
+import { waitUntil } from '../support/wait-until.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import {
@@ -53,16 +54,6 @@ function runsEngine(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Every secret of the run, raw and in the encodings a careless log line would carry them. */
@@ -135,7 +126,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
 
     const long = [];
     for (const n of ['+12025550140', '+12025550141', '+12025550142']) long.push(await place(engine, flow.long!, n));
-    for (const id of long) await waitUntil(`${id} in progress`, async () => ((await stateOf(engine, id)).state === 'in-progress' ? true : undefined));
+    for (const id of long) await waitUntil(async () => (await stateOf(engine, id)).state === 'in-progress', { message: `${id} in progress`, intervalMs: 50 });
     const short = await place(engine, flow.short!, '+12025550143');
     const channelsBefore = sim.channels().length;
     assert.ok(channelsBefore >= 3, `the simulator holds the live calls (${channelsBefore})`);
@@ -175,7 +166,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
       await store.close();
     }
     // The engine hung up what it drained: nothing of it stays up on the trunk.
-    await waitUntil('the simulator to have no channel left', async () => (sim.channels().length === 0 ? true : undefined), 5000);
+    await waitUntil(async () => sim.channels().length === 0, { message: 'the simulator to have no channel left', timeoutMs: 5000, intervalMs: 50 });
     assertNoSecrets(engine.output(), [engine.token]);
   });
 
@@ -183,7 +174,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
   async function placeLongCalls(engine: EngineProcess, count: number, prefix: string): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < count; i += 1) ids.push(await place(engine, flow.long!, `${prefix}${String(i).padStart(2, '0')}`));
-    for (const id of ids) await waitUntil(`${id} in progress`, async () => ((await stateOf(engine, id)).state === 'in-progress' ? true : undefined));
+    for (const id of ids) await waitUntil(async () => (await stateOf(engine, id)).state === 'in-progress', { message: `${id} in progress`, intervalMs: 50 });
     return ids;
   }
 
@@ -218,7 +209,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
     assert.equal(await engine.exited, 0, `exit code; output:\n${engine.output().slice(-2000)}`);
     t.diagnostic(`drain with 4 signals: exit 0 after ${Math.round(performance.now() - signalled)} ms (DRAIN_TIMEOUT_MS=3000)`);
     await assertAllEnded(databasePath, ids);
-    await waitUntil('the simulator to have no channel left', async () => (sim.channels().length === 0 ? true : undefined), 5000);
+    await waitUntil(async () => sim.channels().length === 0, { message: 'the simulator to have no channel left', timeoutMs: 5000, intervalMs: 50 });
   });
 
   for (const target of ['npm\'s own pid', 'its whole process group'] as const) {
@@ -237,7 +228,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
       assert.equal(await engine.exited, 0, `npm's exit code; output:\n${engine.output().slice(-2000)}`);
       assert.match(engine.output(), /draining live calls/);
       await assertAllEnded(databasePath, ids);
-      await waitUntil('the simulator to have no channel left', async () => (sim.channels().length === 0 ? true : undefined), 5000);
+      await waitUntil(async () => sim.channels().length === 0, { message: 'the simulator to have no channel left', timeoutMs: 5000, intervalMs: 50 });
       assert.deepEqual(tree.filter(runsEngine), [], 'no engine process outlives npm');
       assert.deepEqual(descendants(pid), [], 'nothing is left below npm\'s pid');
     });
@@ -279,7 +270,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
         }
       };
       const clients = Array.from({ length: 8 }, client);
-      await waitUntil('20 accepted calls', async () => (accepted.length >= 20 ? true : undefined), 40000).catch((err: Error) => {
+      await waitUntil(async () => accepted.length >= 20, { message: '20 accepted calls', timeoutMs: 40000, intervalMs: 50 }).catch((err: Error) => {
         throw new Error(`${err.message}: ${accepted.length} accepted, unexpected: ${unexpected.slice(0, 5).join(' | ')}\n${engine.output().slice(-2000)}`);
       });
       stop = true;
@@ -300,24 +291,24 @@ describe('the engine as a process', { timeout: 180000 }, () => {
 
     test('none stays live: those cut by the kill end failed with a reason in their timeline', async () => {
       for (const id of accepted) {
-        const session = await waitUntil(`${id} to leave its live state`, async () => {
+        const session = await waitUntil(async () => {
           const s = await stateOf(restarted, id);
           return LIVE_STATES.has(s.state) ? undefined : s;
-        });
+        }, { message: `${id} to leave its live state`, intervalMs: 50 });
         assert.ok(failedWithReason(session), `session ${id}: ${session.state} / ${session.endReason} / ${JSON.stringify(timelineOf(session).slice(-2))}`);
       }
     });
 
     test('the calls the killed process left up on Asterisk are hung up, not left running on the trunk', async () => {
-      await waitUntil('the simulator to have no channel left', async () => (sim.channels().length === 0 ? true : undefined), 10000);
+      await waitUntil(async () => sim.channels().length === 0, { message: 'the simulator to have no channel left', timeoutMs: 10000, intervalMs: 50 });
     });
 
     test('the restarted engine places calls again', async () => {
       const id = await place(restarted, flow.short!, '+12025550150');
-      const done = await waitUntil('the new call to end', async () => {
+      const done = await waitUntil(async () => {
         const s = await stateOf(restarted, id);
         return FINAL_STATES.has(s.state) ? s : undefined;
-      });
+      }, { message: 'the new call to end', intervalMs: 50 });
       assert.equal(done.state, 'completed');
     });
 
@@ -346,10 +337,10 @@ describe('the engine as a process', { timeout: 180000 }, () => {
     await waitForStatus(engine.base, '/ready', 200, 20000);
     assert.equal(sim.originateCount(), before, 'the refused call was not placed later either');
     const id = await place(engine, flow.short!, '+12025550171');
-    const done = await waitUntil('the call to end', async () => {
+    const done = await waitUntil(async () => {
       const s = await stateOf(engine, id);
       return FINAL_STATES.has(s.state) ? s : undefined;
-    });
+    }, { message: 'the call to end', intervalMs: 50 });
     assert.equal(done.state, 'completed');
     engine.child.kill('SIGTERM');
     assert.equal(await engine.exited, 0);
@@ -361,7 +352,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
     const engine = await start(databasePath, { LOG_LEVEL: 'trace' });
     const token = faultsToken({ sub: 'secret-check' });
     const id = await place(engine, flow.short!, '+12025550160');
-    await waitUntil('the first call to end', async () => (FINAL_STATES.has((await stateOf(engine, id)).state) ? true : undefined));
+    await waitUntil(async () => FINAL_STATES.has((await stateOf(engine, id)).state), { message: 'the first call to end', intervalMs: 50 });
 
     // ARI down for a while: ari-client's reconnect attempts carry api_key=user:password in their URL.
     sim.faults.refuseConnections(1500);
@@ -375,7 +366,7 @@ describe('the engine as a process', { timeout: 180000 }, () => {
     const bad = await engine.request('GET', '/sessions', undefined, badToken);
     assert.equal(bad.status, 401);
     const second = await place(engine, flow.short!, '+12025550161');
-    await waitUntil('the second call to end', async () => (FINAL_STATES.has((await stateOf(engine, second)).state) ? true : undefined));
+    await waitUntil(async () => FINAL_STATES.has((await stateOf(engine, second)).state), { message: 'the second call to end', intervalMs: 50 });
 
     engine.child.kill('SIGTERM');
     assert.equal(await engine.exited, 0);

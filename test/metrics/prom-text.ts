@@ -1,4 +1,5 @@
 // Reading the Prometheus text format in the metrics tests.
+import { waitUntil } from '../support/wait-until.js';
 
 /** The value of one sample (0 when the series does not exist yet); `labels` must match exactly. */
 export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -15,11 +16,9 @@ export function sample(text: string, name: string, labels: Record<string, string
 
 /** Scrapes until the text satisfies `ok`: the metrics are the event waited for. */
 export async function scrapeUntil(scrape: () => Promise<string>, ok: (text: string) => boolean, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await scrape();
-    if (ok(text)) return text;
-    if (Date.now() > deadline) throw new Error(`metrics never reached the expected values:\n${text.split('\n').filter((l) => l.startsWith('engine_webhook')).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let text = '';
+  return waitUntil(async () => {
+    text = await scrape();
+    return ok(text) ? text : undefined;
+  }, { message: () => `the expected metrics; last scrape:\n${text.split('\n').filter((l) => l.startsWith('engine_webhook')).join('\n')}`, timeoutMs, intervalMs: 20 });
 }

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startStack, type RunningStack } from '../../src/stack.js';
 import type { CalleeScript, RunningSimulator } from '../../src/sim/index.js';
+import { waitUntil } from './wait-until.js';
 
 export const TEST_JWT_SECRET = 'e2e-test-secret-0123456789abcdef-0123456789';
 
@@ -78,15 +79,12 @@ export function engineClient(base: string): EngineClient {
   };
 
   const waitForSession: EngineClient['waitForSession'] = async (id, until, timeoutMs = 15000) => {
-    const deadline = Date.now() + timeoutMs;
     let last: unknown;
-    while (Date.now() < deadline) {
+    return waitUntil(async () => {
       const res = await request('GET', `/sessions/${id}`);
       last = res.body;
-      if (res.status === 200 && until(res.body)) return res.body;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`session ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
+      return res.status === 200 && until(res.body) ? res.body : undefined;
+    }, { message: () => `session ${id} to reach the expected state; last: ${JSON.stringify(last)}`, timeoutMs, intervalMs: 50 });
   };
 
   return { token, request, waitForSession };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
+import { waitUntil } from './wait-until.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FAULTS_JWT_SECRET = 'faults-test-secret-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
@@ -153,20 +154,18 @@ export async function spawnEngine(env: Record<string, string>, command: readonly
 
 /** Polls until `GET path` answers `status` (connection errors count as not yet). */
 export async function waitForStatus(base: string, path: string, status: number, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
-  while (Date.now() < deadline) {
+  await waitUntil(async () => {
     try {
       const res = await fetch(base + path);
       await res.arrayBuffer();
-      if (res.status === status) return;
       last = `status ${res.status}`;
+      return res.status === status;
     } catch (err) {
       last = (err as Error).message;
+      return false;
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${path} did not answer ${status} within ${timeoutMs} ms (last: ${last})`);
+  }, { message: () => `${path} to answer ${status} (last: ${last})`, timeoutMs, intervalMs: 50 });
 }
 
 /** The session's timeline, whatever the route calls it. */

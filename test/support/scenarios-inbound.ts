@@ -14,6 +14,7 @@ import type { TelephonyEvent } from '../../src/telephony/port.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import { timelineOf } from './faults-engine.js';
 import { SCENARIO_APP, isFinal, stepsOf, type ScenarioContext } from './scenario-lab.js';
+import { waitUntil } from './wait-until.js';
 
 /** A number the scenarios' account owns, with an inbound flow; and one nobody owns. */
 const OWNED = '+12125550142';
@@ -37,15 +38,8 @@ export function defineInboundScenarios(ctx: ScenarioContext): void {
       : `asterisk-config/extensions.conf [test-inbound] enters the Stasis application ${SCENARIO_APP}; this run's ARI_APP is ${ctx.target.ari.app}`;
     let probe: AriClientPort | undefined;
     const events: TelephonyEvent[] = [];
-    const waitEvent = async (match: (e: TelephonyEvent) => boolean, timeoutMs = 15000): Promise<TelephonyEvent> => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = events.find(match);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`the probe never saw it; got ${JSON.stringify(events.map((e) => e.type))}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const waitEvent = (match: (e: TelephonyEvent) => boolean, timeoutMs = 15000): Promise<TelephonyEvent> =>
+      waitUntil(() => events.find(match), { message: () => `the probe's event; got ${JSON.stringify(events.map((e) => e.type))}`, timeoutMs, intervalMs: 20 });
     /** Originates Local/<number>@test-inbound into the probe application; resolves to the ;1 half's id. */
     const callIn = async (number: string): Promise<string> => {
       const channelId = `probe-${randomUUID()}`;

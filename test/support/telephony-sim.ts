@@ -3,6 +3,7 @@ import pino from 'pino';
 import { startSimulator, type CalleeScript, type RunningSimulator } from '../../src/sim/index.js';
 import { createAriClientPort, type AriClientPort } from '../../src/telephony/ari/ari-client-adapter.js';
 import type { ConnectionEvent, TelephonyEvent } from '../../src/telephony/port.js';
+import { waitUntil } from './wait-until.js';
 
 export interface AdapterBed {
   sim: RunningSimulator;
@@ -16,7 +17,6 @@ export interface AdapterBed {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function adapterBed(scripts: Record<string, CalleeScript> = {}, opts: { timeScale?: number; requestTimeoutMs?: number } = {}): Promise<AdapterBed> {
   const sim = await startSimulator({ timeScale: opts.timeScale ?? 0.05, scripts, username: 'engine', password: 'sim-secret-password' });
@@ -34,21 +34,12 @@ export async function adapterBed(scripts: Record<string, CalleeScript> = {}, opt
   return {
     sim, port, events, connection, logLines,
     async waitEvent(match, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const found = events.find(match);
-        if (found) return found;
-        await sleep(5);
-      }
-      throw new Error(`event not seen; got ${JSON.stringify(events.map((e) => e.type))}`);
+      return waitUntil(() => events.find(match), { message: () => `an event; got ${JSON.stringify(events.map((e) => e.type))}`, timeoutMs, intervalMs: 5 });
     },
     async waitConnection(type, afterIndex = 0, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (connection.slice(afterIndex).some((e) => e.type === type)) return;
-        await sleep(5);
-      }
-      throw new Error(`no ${type} after ${afterIndex}; got ${JSON.stringify(connection)}`);
+      await waitUntil(() => connection.slice(afterIndex).some((e) => e.type === type), {
+        message: () => `${type} after ${afterIndex}; got ${JSON.stringify(connection)}`, timeoutMs, intervalMs: 5,
+      });
     },
     async close() {
       await port.close();

@@ -37,7 +37,7 @@ before(async () => {
     req.pipe(up);
   });
   relay.on('upgrade', (req, socket, head) => {
-    const upstream = new WebSocket(`ws://${target.host}${req.url ?? ''}`);
+    const upstream = new WebSocket(`ws://${target.host}${req.url ?? ''}`, { headers: req.headers.authorization ? { authorization: req.headers.authorization } : {} });
     upstreams.add(upstream);
     upstream.on('error', () => socket.destroy());
     upstream.once('open', () => wss.handleUpgrade(req, socket, head, (client) => {
@@ -76,7 +76,7 @@ test('malformed messages and unknown event types are dropped; real events still 
   const channelId = `g-${randomUUID()}`;
   const res = await port.originate({ channelId, endpoint: 'PJSIP/+18144043093@trunk', callerId: '+15551230000', timeoutSec: 5, variables: {}, appArgs: [] });
   assert.equal(res.ok, true);
-  await waitUntil('StasisStart of the call', () => events.some((e) => e.type === 'stasis-start' && e.channelId === channelId));
+  await waitUntil(() => events.some((e) => e.type === 'stasis-start' && e.channelId === channelId), { message: 'StasisStart of the call' });
   assert.ok(events.some((e) => e.type === 'stasis-start' && e.channelId === channelId), 'real events are delivered after the garbage');
   assert.ok(!events.some((e) => e.type === 'dtmf'), 'an invalid digit is not a DTMF event');
   assert.equal(port.stats().droppedMessages, garbage.length, 'every malformed message, and only those, dropped');

@@ -8,22 +8,13 @@ import { engineHarness, type EngineHarness } from '../support/telephony-engine-h
 import { FakePort } from '../support/telephony-fake-port.js';
 import { createTelephonyEngine } from '../../src/telephony/engine.js';
 import { loadConfig } from '../../src/config.js';
-import type { FlowDocument } from '../../src/domain/flow.js';
 import type { TelephonyEvent } from '../../src/telephony/port.js';
 import { waitUntil } from '../support/wait-until.js';
+import { menuFlow } from '../support/flows.js';
 
 const at = () => new Date().toISOString();
 
-const MENU: FlowDocument = {
-  name: 'Menu',
-  steps: [
-    { id: 'hello', type: 'playback', media: ['sound:hello-world'] },
-    { id: 'menu', type: 'gather', prompt: ['sound:press-1'], maxDigits: 1, timeoutMs: 300, variable: 'choice', branches: { '1': 'yes', '2': 'no' }, noInput: 'bye', noMatch: 'bye' },
-    { id: 'yes', type: 'playback', media: ['sound:thank-you'], next: 'bye' },
-    { id: 'no', type: 'say', digits: '{{choice}}', next: 'bye' },
-    { id: 'bye', type: 'hangup' },
-  ],
-};
+const MENU = menuFlow({ timeoutMs: 300 });
 
 let open: EngineHarness[] = [];
 afterEach(async () => {
@@ -37,15 +28,6 @@ async function harness(...args: Parameters<typeof engineHarness>): Promise<Engin
 }
 
 /** What Asterisk sends for an answered originate (trace a-answered-play-dtmf-hangup). */
-/** Polls a condition of the fake port (what the engine did), bounded. */
-async function waitUntilTrue(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
 function answer(h: EngineHarness, channelId: string, sessionId: string): void {
   const events: TelephonyEvent[] = [
     { type: 'dial', channelId, dialstatus: '', at: at() },
@@ -128,7 +110,7 @@ describe('call session', () => {
     const { session } = await h.place({ name: 'g', steps: [{ id: 'g', type: 'gather', timeoutMs: 5000, variable: 'x' }] });
     answer(h, session.channelId, session.id);
     // The step is running once its start is in the timeline (recorded as execution begins).
-    await waitUntil('the gather to start', async () => stepsOf(await h.events(session.id)).includes('g'));
+    await waitUntil(async () => stepsOf(await h.events(session.id)).includes('g'), { message: 'the gather to start' });
     h.port.farEndHangup(session.channelId);
     const done = await h.waitFinal(session.id);
     assert.equal(done.state, 'completed');
@@ -185,7 +167,7 @@ describe('call session', () => {
     h.port.emit({ type: 'stasis-start', channelId: 'not-ours', args: ['inbound', '+12025550100'], state: 'Ring', at: at() });
     // Held while the number is looked up, then dropped with the refused call.
     h.port.emit({ type: 'channel-destroyed', channelId: 'not-ours', cause: 16, causeTxt: '', at: at() });
-    await waitUntilTrue(() => h.port.ops('hangup').length > 0);
+    await waitUntil(() => h.port.ops('hangup').length > 0, { message: 'the hangup request', timeoutMs: 5000, intervalMs: 0 });
     assert.equal(h.engine.stats().refusedChannels, 1);
     assert.equal(h.engine.stats().inboundRefusals['unknown-number'], 1);
     assert.deepEqual(h.port.ops('hangup').map((args) => args[0]), ['not-ours']);
@@ -260,7 +242,7 @@ describe('engine faults', () => {
     const { session } = await h.place({ name: 'p', steps: [{ id: 'p', type: 'playback', media: ['sound:x'] }, { id: 'q', type: 'pause', ms: 5 }] });
     answer(h, session.channelId, session.id);
     // A silent playback sends no event at all: the play request is what there is to wait for.
-    await waitUntil('the play request', () => h.port.ops('play').length === 1);
+    await waitUntil(() => h.port.ops('play').length === 1, { message: 'the play request' });
     // Past the microtasks of the play() answer: the engine is waiting for the playback to end.
     await new Promise((r) => setImmediate(r));
     h.port.connectionEvent({ type: 'connected' });
@@ -280,7 +262,7 @@ describe('engine faults', () => {
     await h.store.updateSession(stale.id, { state: 'in-progress' });
     const port = new FakePort();
     // The engine tells stale sessions from its own by creation time (ms): let the clock move on.
-    await waitUntil('the clock to pass the stale session\'s creation', () => Date.now() > Date.parse(stale.dateCreated));
+    await waitUntil(() => Date.now() > Date.parse(stale.dateCreated), { message: 'the clock to pass the stale session\'s creation' });
     const engine = createTelephonyEngine({ port, store: h.store, config: loadConfig({ JWT_SECRET: 'x'.repeat(40) }), logger: pino({ level: 'silent' }), router: { endpointFor: (n) => n, endpointForExtension: () => undefined } });
     await engine.start();
     await engine.stop({ drainMs: 0 });
@@ -327,7 +309,7 @@ describe('engine faults', () => {
       ids.push(session.id);
     }
     for (const id of ids) assert.equal((await h.waitFinal(id)).state, 'completed');
-    await waitUntil('the dispatcher to empty', () => h.engine.liveCount() === 0);
+    await waitUntil(() => h.engine.liveCount() === 0, { message: 'the dispatcher to empty' });
     assert.equal(h.engine.liveCount(), 0);
   });
 });

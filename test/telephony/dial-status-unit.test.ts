@@ -4,6 +4,7 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engineHarness, type EngineHarness } from '../support/telephony-engine-harness.js';
+import { waitUntil } from '../support/wait-until.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import type { TelephonyEvent } from '../../src/telephony/port.js';
 
@@ -29,14 +30,6 @@ afterEach(async () => {
   open = [];
 });
 
-async function untilTrue(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
 /** Places the dial flow, answers the first leg and returns the dialed leg's id once it is dialed. */
 async function dialing(): Promise<{ h: EngineHarness; sessionId: string; leg: string }> {
   const h = await engineHarness();
@@ -48,7 +41,7 @@ async function dialing(): Promise<{ h: EngineHarness; sessionId: string; leg: st
     { type: 'dial', channelId: c, dialstatus: 'ANSWER', at: at() },
     { type: 'stasis-start', channelId: c, args: [session.id], state: 'Up', at: at() },
   ] as TelephonyEvent[]) h.port.emit(e);
-  await untilTrue(() => h.port.ops('dial').length === 1);
+  await waitUntil(() => h.port.ops('dial').length === 1, { message: 'the dial request', timeoutMs: 5000, intervalMs: 0 });
   const [req] = h.port.ops('createChannel')[0] as [{ channelId: string }];
   const leg = req.channelId;
   // The created leg entered the application Down (the fake port's StasisStart); the dial rings it (traces m, m2).
@@ -108,7 +101,7 @@ describe('dial step outcome', () => {
     h.port.emit({ type: 'dial', channelId: leg, dialstatus: 'PROGRESS', at: at() });
     h.port.emit({ type: 'state-change', channelId: leg, state: 'Up', at: at() });
     h.port.emit({ type: 'dial', channelId: leg, dialstatus: 'ANSWER', at: at() });
-    await untilTrue(() => h.port.ops('addToBridge').length === 2);
+    await waitUntil(() => h.port.ops('addToBridge').length === 2, { message: 'both addToBridge requests', timeoutMs: 5000, intervalMs: 0 });
     h.port.farEndHangup(leg);
     const done = await h.waitFinal(sessionId);
     assert.equal(done.variables.dialed, 'answered');

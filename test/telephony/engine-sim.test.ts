@@ -17,22 +17,14 @@ import { createTelephonyEngine, type TelephonyEngine } from '../../src/telephony
 import type { FlowDocument } from '../../src/domain/flow.js';
 import type { Session } from '../../src/domain/model.js';
 import { waitUntil } from '../support/wait-until.js';
+import { menuFlow } from '../support/flows.js';
 
 const SCALE = 0.05;
 const S = 1 / SCALE; // script milliseconds per real millisecond
 const ACCOUNT = 'acct';
 const FINAL = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
 
-const MENU: FlowDocument = {
-  name: 'Menu',
-  steps: [
-    { id: 'hello', type: 'playback', media: ['sound:hello-world'] },
-    { id: 'menu', type: 'gather', prompt: ['sound:press-1'], maxDigits: 1, timeoutMs: 1500, attempts: 1, variable: 'choice', branches: { '1': 'yes', '2': 'no' }, noInput: 'bye', noMatch: 'bye' },
-    { id: 'yes', type: 'playback', media: ['sound:thank-you'], next: 'bye' },
-    { id: 'no', type: 'say', digits: '{{choice}}', next: 'bye' },
-    { id: 'bye', type: 'hangup' },
-  ],
-};
+const MENU = menuFlow({ timeoutMs: 1500, attempts: 1 });
 const LONG: FlowDocument = { name: 'Long', steps: [{ id: 'wait', type: 'pause', ms: 120_000 }] };
 const GATHER_ONLY: FlowDocument = { name: 'Gather', steps: [{ id: 'g', type: 'gather', timeoutMs: 60_000, variable: 'x' }] };
 
@@ -48,7 +40,6 @@ const SCRIPTS = {
   '+12025550105': { result: 'answer' as const, answerAfterMs: 5 * S },
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('telephony engine over ari-client and the simulator', { timeout: 90_000 }, () => {
   let dir: string;
@@ -93,20 +84,17 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
     return session;
   }
   async function waitFor(id: string, ok: (s: Session) => boolean, timeoutMs = 15_000): Promise<Session> {
-    const deadline = Date.now() + timeoutMs;
     let last: Session | undefined;
-    while (Date.now() < deadline) {
+    return waitUntil(async () => {
       last = await store.getSession(undefined, id);
-      if (last && ok(last)) return last;
-      await sleep(20);
-    }
-    throw new Error(`session ${id}: ${JSON.stringify(last)}`);
+      return last && ok(last) ? last : undefined;
+    }, { message: () => `session ${id}; last: ${JSON.stringify(last)}`, timeoutMs, intervalMs: 20 });
   }
   const waitFinal = (id: string) => waitFor(id, (s) => FINAL.includes(s.state));
   const steps = async (id: string) => (await store.listSessionEvents(id)).filter((e) => e.type === 'step.started').map((e) => e.data.stepId);
   /** The callee hangs up once the step runs (its start is recorded as it begins), not after a fixed time. */
   const hangUpDuring = async (s: Session, stepId: string) => {
-    await waitUntil(`step ${stepId} to start`, async () => (await steps(s.id)).includes(stepId));
+    await waitUntil(async () => (await steps(s.id)).includes(stepId), { message: `step ${stepId} to start` });
     assert.ok(sim.hangupFromFarEnd(s.channelId), 'the callee was still on the line');
   };
 
@@ -192,15 +180,14 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
   });
 
   test('nothing is left behind: no live call, no live session, constant listeners, no unhandled rejection', async () => {
-    const listeners = port.stats().clientListeners;
+    const listeners = port.stats().listeners;
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) ids.push((await place({ name: 'q', steps: [{ id: 'p', type: 'pause', ms: 10 }] }, '+12025550105')).id);
     for (const id of ids) assert.equal((await waitFinal(id)).state, 'completed');
-    await waitUntil('the last calls to leave the dispatcher', () => engine.liveCount() === 0 && port.stats().clientListeners === listeners);
+    await waitUntil(() => engine.liveCount() === 0 && port.stats().listeners === listeners, { message: 'the last calls to leave the dispatcher' });
     assert.equal(engine.liveCount(), 0);
     assert.deepEqual((await store.listLiveSessions()).map((s) => s.state), []);
-    assert.equal(port.stats().clientListeners, listeners);
-    assert.equal(port.stats().instanceListeners, 0);
+    assert.equal(port.stats().listeners, listeners);
     assert.deepEqual(rejections.map(String), []);
   });
 });

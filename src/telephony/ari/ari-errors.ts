@@ -1,6 +1,6 @@
-// ari-client rejects with an Error whose message is Asterisk's JSON body (no status code), with a
-// bare string for a missing path parameter, or — through our transport — with a Node socket error.
-// This turns each into a typed PortResult failure. Asterisk's bodies are `{"message": "..."}` or,
+// A failed ARI request is an Error whose message is Asterisk's JSON body (with the HTTP status), a
+// bare string for a missing path parameter, or a Node socket error from the transport. This turns
+// each into a typed PortResult failure. Asterisk's bodies are `{"message": "..."}` or,
 // for an allocation failure, `{"error": "Allocation failed"}` (see res/ari/resource_channels.c).
 import type { PortResult } from '../port.js';
 
@@ -44,7 +44,7 @@ function bodyOf(err: unknown): { message?: string; error?: string } | undefined 
   }
 }
 
-/** `status`: the HTTP status, known when the adapter sent the request itself (not via ari-client). */
+/** `status`: the HTTP status of Asterisk's answer, when there was one. */
 export function mapAriError(err: unknown, status?: number): PortFailure {
   const code = codeOf(err);
   if (code !== undefined && UNAVAILABLE_CODES.has(code)) {

@@ -1,27 +1,19 @@
 // The TelephonyPort's requests to Asterisk, as ARI documents them (api-docs of Asterisk 22):
 // which resource, verb and parameters each operation sends. How they are sent is the adapter's
-// (ari-client-adapter.ts): `direct` through the transport (the hot path), `rest` through
-// ari-client, `download` for a file; each answers a typed PortResult.
+// (ari-client-adapter.ts): `send` when the answer carries nothing the port returns, `read` for a
+// JSON answer, `download` for a file; each answers a typed PortResult.
 import { asteriskMediaUri } from './media-url-padding.js';
 import type { OriginateRequest, PortResult, TelephonyPort } from '../port.js';
+import type { PortFailure } from './ari-errors.js';
 import type { QueryParams } from './ari-transport.js';
-
-type AriCall = (params?: Record<string, unknown>) => PromiseLike<unknown>;
-
-/** The ari-client resources the operations below still use. */
-export interface AriCalls {
-  channels: Record<'setChannelVar' | 'record' | 'list', AriCall>;
-  bridges: Record<'list', AriCall>;
-  playbacks: Record<'get', AriCall>;
-}
 
 export interface StoredFile { data: Buffer; contentType: string }
 
 export interface AriRequests {
   /** The Stasis application the engine's channels enter. */
   app: string;
-  rest<T>(what: string, invoke: (c: AriCalls) => PromiseLike<unknown>, map: (value: unknown) => T): Promise<PortResult<T>>;
-  direct(what: string, method: 'POST' | 'DELETE', path: string, query?: QueryParams, body?: unknown): Promise<PortResult>;
+  send(what: string, method: 'POST' | 'DELETE', path: string, query?: QueryParams, body?: unknown): Promise<PortResult>;
+  read<T>(what: string, path: string, map: (value: unknown) => T): Promise<PortResult<T>>;
   download(path: string, maxBytes: number): Promise<PortResult<StoredFile>>;
 }
 
@@ -30,10 +22,8 @@ export type AriOperations = Omit<TelephonyPort, 'start' | 'close' | 'isConnected
 /** A stored recording is read whole (an hour of 8 kHz WAV is 58 MB); longer ones are refused. */
 const MAX_RECORDING_BYTES = 100 * 1024 * 1024;
 
-const done = (): void => undefined;
-
-/** A path segment as swagger-client fills it in: encoded, and required (it throws on ''). */
-function segment(name: string, value: string): string | PortResult {
+/** A path segment as ari-client fills it in: encoded, and required (it refuses '' before sending). */
+function segment(name: string, value: string): string | PortFailure {
   return value ? encodeURIComponent(value) : { ok: false, kind: 'invalid', message: `${name} is a required path param.` };
 }
 
@@ -45,13 +35,13 @@ function idsOf(value: unknown): string[] {
     .filter((id): id is string => id !== undefined);
 }
 
-export function ariOperations({ app, rest, direct, download }: AriRequests): AriOperations {
+export function ariOperations({ app, send, read, download }: AriRequests): AriOperations {
   return {
     originate(req: OriginateRequest) {
       if (req.appArgs.some((a) => a.includes(','))) {
         return Promise.resolve({ ok: false, kind: 'invalid', message: 'appArgs may not contain commas' });
       }
-      return direct('originate', 'POST', '/channels', [
+      return send('originate', 'POST', '/channels', [
         ['endpoint', req.endpoint],
         ['app', app],
         ['appArgs', req.appArgs.join(',')],
@@ -63,7 +53,7 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
 
     answer(channelId) {
       const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('answer', 'POST', `/channels/${id}/answer`) : Promise.resolve(id);
+      return typeof id === 'string' ? send('answer', 'POST', `/channels/${id}/answer`) : Promise.resolve(id);
     },
 
     play(channelId, playbackId, media) {
@@ -75,54 +65,59 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
       // One `media` query parameter, comma-separated: a repeated parameter is not a list to Asterisk.
-      return direct('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
+      return send('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
     },
 
     stopPlayback(playbackId) {
       const pb = segment('playbackId', playbackId);
-      return typeof pb === 'string' ? direct('stopPlayback', 'DELETE', `/playbacks/${pb}`) : Promise.resolve(pb);
+      return typeof pb === 'string' ? send('stopPlayback', 'DELETE', `/playbacks/${pb}`) : Promise.resolve(pb);
     },
 
-    playbackState: (playbackId) => rest('playbackState', (c) => c.playbacks.get({ playbackId }), (value) =>
-      (typeof value === 'object' && value !== null && 'state' in value && typeof value.state === 'string' ? value.state : 'unknown')),
+    playbackState(playbackId) {
+      const pb = segment('playbackId', playbackId);
+      return typeof pb === 'string'
+        ? read('playbackState', `/playbacks/${pb}`, (value) =>
+          (typeof value === 'object' && value !== null && 'state' in value && typeof value.state === 'string' ? value.state : 'unknown'))
+        : Promise.resolve(pb);
+    },
 
-    record: (channelId, o) => rest('record', (c) => c.channels.record({
-      channelId,
-      name: o.name,
-      format: o.format,
-      maxDurationSeconds: o.maxDurationSeconds,
-      maxSilenceSeconds: o.maxSilenceSeconds,
-      beep: o.beep,
-      terminateOn: o.terminateOn,
-      ifExists: 'fail',
-    }), done),
+    record(channelId, o) {
+      const id = segment('channelId', channelId);
+      return typeof id === 'string' ? send('record', 'POST', `/channels/${id}/record`, [
+        ['name', o.name], ['format', o.format], ['maxDurationSeconds', o.maxDurationSeconds], ['maxSilenceSeconds', o.maxSilenceSeconds],
+        ['beep', o.beep], ['terminateOn', o.terminateOn], ['ifExists', 'fail'],
+      ]) : Promise.resolve(id);
+    },
 
     hangup(channelId, reason = 'normal') {
       const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('hangup', 'DELETE', `/channels/${id}`, [['reason', reason]]) : Promise.resolve(id);
+      return typeof id === 'string' ? send('hangup', 'DELETE', `/channels/${id}`, [['reason', reason]]) : Promise.resolve(id);
     },
 
     startMoh(channelId, mohClass) {
       const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('startMoh', 'POST', `/channels/${id}/moh`, mohClass ? [['mohClass', mohClass]] : []) : Promise.resolve(id);
+      return typeof id === 'string' ? send('startMoh', 'POST', `/channels/${id}/moh`, mohClass ? [['mohClass', mohClass]] : []) : Promise.resolve(id);
     },
 
     stopMoh(channelId) {
       const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('stopMoh', 'DELETE', `/channels/${id}/moh`) : Promise.resolve(id);
+      return typeof id === 'string' ? send('stopMoh', 'DELETE', `/channels/${id}/moh`) : Promise.resolve(id);
     },
 
     sendDtmf(channelId, digits) {
       if (!/^[0-9A-Da-d*#]{1,64}$/.test(digits)) return Promise.resolve({ ok: false, kind: 'invalid', message: 'digits must be 1 to 64 of 0-9 A-D * #' });
       const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('sendDtmf', 'POST', `/channels/${id}/dtmf`, [['dtmf', digits]]) : Promise.resolve(id);
+      return typeof id === 'string' ? send('sendDtmf', 'POST', `/channels/${id}/dtmf`, [['dtmf', digits]]) : Promise.resolve(id);
     },
 
-    setVariable: (channelId, name, value) => rest('setVariable', (c) => c.channels.setChannelVar({ channelId, variable: name, value }), done),
+    setVariable(channelId, name, value) {
+      const id = segment('channelId', channelId);
+      return typeof id === 'string' ? send('setVariable', 'POST', `/channels/${id}/variable`, [['variable', name], ['value', value]]) : Promise.resolve(id);
+    },
 
     createChannel(req) {
       if (req.appArgs.some((a) => a.includes(','))) return Promise.resolve({ ok: false, kind: 'invalid', message: 'appArgs may not contain commas' });
-      return direct('createChannel', 'POST', '/channels/create', [
+      return send('createChannel', 'POST', '/channels/create', [
         ['endpoint', req.endpoint],
         ['app', app],
         ['appArgs', req.appArgs.join(',')],
@@ -133,22 +128,22 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
 
     dial(channelId, callerChannelId, timeoutSec) {
       const id = segment('channelId', channelId);
-      return typeof id === 'string' ? direct('dial', 'POST', `/channels/${id}/dial`, [['caller', callerChannelId], ['timeout', timeoutSec]]) : Promise.resolve(id);
+      return typeof id === 'string' ? send('dial', 'POST', `/channels/${id}/dial`, [['caller', callerChannelId], ['timeout', timeoutSec]]) : Promise.resolve(id);
     },
 
     createBridge(bridgeId, name) {
       const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('createBridge', 'POST', `/bridges/${id}`, [['type', 'mixing'], ['name', name]]) : Promise.resolve(id);
+      return typeof id === 'string' ? send('createBridge', 'POST', `/bridges/${id}`, [['type', 'mixing'], ['name', name]]) : Promise.resolve(id);
     },
 
     addToBridge(bridgeId, channelIds) {
       const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('addToBridge', 'POST', `/bridges/${id}/addChannel`, [['channel', channelIds.join(',')]]) : Promise.resolve(id);
+      return typeof id === 'string' ? send('addToBridge', 'POST', `/bridges/${id}/addChannel`, [['channel', channelIds.join(',')]]) : Promise.resolve(id);
     },
 
     destroyBridge(bridgeId) {
       const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('destroyBridge', 'DELETE', `/bridges/${id}`) : Promise.resolve(id);
+      return typeof id === 'string' ? send('destroyBridge', 'DELETE', `/bridges/${id}`) : Promise.resolve(id);
     },
 
     playOnBridge(bridgeId, playbackId, media) {
@@ -159,30 +154,30 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
       if (typeof id !== 'string') return Promise.resolve(id);
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
-      return direct('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
+      return send('playOnBridge', 'POST', `/bridges/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
     },
 
     startBridgeMoh(bridgeId, mohClass) {
       const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('startBridgeMoh', 'POST', `/bridges/${id}/moh`, mohClass ? [['mohClass', mohClass]] : []) : Promise.resolve(id);
+      return typeof id === 'string' ? send('startBridgeMoh', 'POST', `/bridges/${id}/moh`, mohClass ? [['mohClass', mohClass]] : []) : Promise.resolve(id);
     },
 
     recordBridge(bridgeId, o) {
       const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('recordBridge', 'POST', `/bridges/${id}/record`, [
+      return typeof id === 'string' ? send('recordBridge', 'POST', `/bridges/${id}/record`, [
         ['name', o.name], ['format', o.format], ['maxDurationSeconds', o.maxDurationSeconds], ['ifExists', 'fail'], ['beep', 'false'], ['terminateOn', 'none'],
       ]) : Promise.resolve(id);
     },
 
     stopBridgeMoh(bridgeId) {
       const id = segment('bridgeId', bridgeId);
-      return typeof id === 'string' ? direct('stopBridgeMoh', 'DELETE', `/bridges/${id}/moh`) : Promise.resolve(id);
+      return typeof id === 'string' ? send('stopBridgeMoh', 'DELETE', `/bridges/${id}/moh`) : Promise.resolve(id);
     },
 
     continueInDialplan(channelId, context, extension, priority) {
       const id = segment('channelId', channelId);
       return typeof id === 'string'
-        ? direct('continueInDialplan', 'POST', `/channels/${id}/continue`, [['context', context], ['extension', extension], ['priority', priority]])
+        ? send('continueInDialplan', 'POST', `/channels/${id}/continue`, [['context', context], ['extension', extension], ['priority', priority]])
         : Promise.resolve(id);
     },
 
@@ -193,11 +188,11 @@ export function ariOperations({ app, rest, direct, download }: AriRequests): Ari
 
     deleteStoredRecording(name) {
       const id = segment('recordingName', name);
-      return typeof id === 'string' ? direct('deleteStoredRecording', 'DELETE', `/recordings/stored/${id}`) : Promise.resolve(id);
+      return typeof id === 'string' ? send('deleteStoredRecording', 'DELETE', `/recordings/stored/${id}`) : Promise.resolve(id);
     },
 
-    listChannelIds: () => rest('listChannels', (c) => c.channels.list(), idsOf),
+    listChannelIds: () => read('listChannels', '/channels', idsOf),
 
-    listBridgeIds: () => rest('listBridges', (c) => c.bridges.list(), idsOf),
+    listBridgeIds: () => read('listBridges', '/bridges', idsOf),
   };
 }

@@ -1,65 +1,53 @@
-// The HTTP side of ari-client, made safe. ari-client sends REST through swagger-client's "shred"
-// HTTP client, which (1) never settles a call whose connection fails (the socket error goes to a
-// `request_error` event nobody listens to), (2) has no timeout, and (3) uses Node's global agent.
-// swagger-client applies every registered "authorization" to each request before sending it, and
-// the request is created synchronously inside the ari-client call: that is where this module
-// plugs in a bounded keep-alive agent and learns which ClientRequest belongs to which call, so
-// that a refused, reset or slow request settles with a Node error code.
-// The engine's hot calls (originate, answer, play, stop playback, hangup) skip swagger-client and
-// shred altogether: `request()` sends them with node:http over the same bounded agent.
+// Every ARI REST request, sent with node:http over one bounded keep-alive agent. Not through
+// ari-client: its REST path (swagger-client 2.0.26 with its "shred" HTTP client) never settles a
+// call whose connection is refused or reset, has no deadline, sends through Node's unbounded global
+// agent, applies one process-wide Basic credential (the last client connected wins) and costs
+// several times the CPU per request; none of that can be changed through ari-client's public API.
+// Requests are built as ari-client builds them: path under /ari, query values encoded with
+// encodeURIComponent, a JSON body, HTTP Basic credentials.
 import http from 'node:http';
 import https from 'node:https';
-import type { ClientRequest, RequestOptions } from 'node:http';
+import type { ClientRequest } from 'node:http';
 
 export interface TransportOptions {
   /** http(s)://host:port of Asterisk. */
   origin: string;
   username: string;
   password: string;
-  /** Upper bound of one REST call, queueing included. */
+  /** Upper bound of one REST call, queueing for a socket included. */
   requestTimeoutMs: number;
   /** Keep-alive pool size: far below Asterisk's default of 100 HTTP sessions. */
   maxSockets: number;
 }
 
-/** What Asterisk answered to a direct request; `body` is kept only for an error status (>= 400). */
-export interface DirectResponse {
+/** What Asterisk answered; `body` is kept only for an error status (>= 400). */
+export interface AriResponse {
   status: number;
   body: string;
-  /** With `download`: the body of a success (a stored recording's file) and its type. */
+  /** With `read`: the body of a success (JSON, a stored recording's file) and its type. */
   data?: Buffer;
   contentType?: string;
 }
 
-/** Query parameters in the order given; undefined ones are left out (as swagger-client does). */
+/** Query parameters in the order given; undefined ones are left out (as ari-client does). */
 export type QueryParams = ReadonlyArray<readonly [string, string | number | boolean | undefined]>;
+
+export interface RequestOptions {
+  /** Keep the body of a success, up to this many bytes (larger: ERR_ARI_TOO_LARGE). */
+  read?: { maxBytes: number };
+  /** A deadline other than requestTimeoutMs. */
+  timeoutMs?: number;
+}
 
 /** Asterisk's error bodies are a line of JSON; anything longer is cut, not buffered without end. */
 const MAX_ERROR_BODY = 64 * 1024;
-
-/** One REST call in flight: fails with a coded error when its socket fails or time runs out. */
-export interface TrackedCall {
-  readonly failure: Promise<never>;
-  dispose(): void;
-}
-
-interface CallSlot {
-  attach(req: ClientRequest): void;
-}
-
-type AddRequest = (this: http.Agent, req: ClientRequest, options: RequestOptions) => void;
-const baseAddRequest = (http.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest;
-const baseHttpsAddRequest = (https.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest;
 
 function codedError(message: string, code: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });
 }
 
 export class AriTransport {
-  readonly agent: http.Agent;
-  private current: CallSlot | undefined;
-  /** True while `request()` creates its ClientRequest: it has a deadline of its own. */
-  private sendingDirect = false;
+  private readonly agent: http.Agent;
   private readonly authHeader: string;
   private readonly target: URL;
   private readonly send: typeof http.request;
@@ -67,92 +55,25 @@ export class AriTransport {
   constructor(private readonly opts: TransportOptions) {
     this.authHeader = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
     this.target = new URL(opts.origin);
-    this.send = opts.origin.startsWith('https:') ? https.request : http.request;
+    const secure = this.target.protocol === 'https:';
+    this.send = secure ? https.request : http.request;
     const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: opts.maxSockets, timeout: 60_000 };
-    const agent = opts.origin.startsWith('https:') ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    const add = opts.origin.startsWith('https:') ? baseHttpsAddRequest : baseAddRequest;
-    // shred also writes its `agent` option into the User-Agent header: give it a readable name.
-    Object.defineProperty(agent, 'toString', { value: () => 'ari-flow-engine' });
-    Object.defineProperty(agent, 'addRequest', {
-      value: (req: ClientRequest, options: RequestOptions): void => {
-        // Requests no call tracks (the API description loaded at connect) still get a deadline.
-        if (!this.sendingDirect) req.setTimeout(opts.requestTimeoutMs, () => req.destroy(codedError('ARI request timed out', 'ERR_ARI_TIMEOUT')));
-        this.current?.attach(req);
-        this.current = undefined;
-        add.call(agent, req, options);
-      },
-    });
-    this.agent = agent;
+    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   }
 
-  /** The swagger-client "authorization" that routes requests for this origin through us. */
-  authorization(): { apply(obj: { url?: unknown; headers?: Record<string, unknown>; agent?: unknown }): boolean } {
-    return {
-      apply: (obj) => {
-        if (typeof obj.url !== 'string' || !obj.url.startsWith(`${this.opts.origin}/`)) return false;
-        obj.agent = this.agent;
-        // ari-client registers ONE global basic-auth for all its clients; ours is per origin.
-        if (obj.headers) obj.headers.Authorization = this.authHeader;
-        return true;
-      },
-    };
-  }
-
-  /** Runs `invoke` (which must issue exactly one ari-client REST call) and tracks its request. */
-  run<T>(invoke: () => T): { result: T; call: TrackedCall } {
-    let req: ClientRequest | undefined;
-    let fail: (err: Error) => void = () => undefined;
-    let settled = false;
-    const failure = new Promise<never>((_resolve, reject) => {
-      fail = (err) => {
-        if (settled) return;
-        settled = true;
-        reject(err);
-      };
-    });
-    // Nobody may be listening when a disposed call's socket fails later.
-    failure.catch(() => undefined);
-    const timer = setTimeout(() => {
-      const err = codedError('ARI request timed out', 'ERR_ARI_TIMEOUT');
-      req?.destroy(err);
-      fail(err);
-    }, this.opts.requestTimeoutMs);
-    const onError = (err: Error): void => fail(err);
-    this.current = {
-      attach: (r) => {
-        req = r;
-        r.once('error', onError);
-      },
-    };
-    const call: TrackedCall = {
-      failure,
-      dispose: () => {
-        settled = true;
-        clearTimeout(timer);
-        // shred keeps its own 'error' listener on the request, so a late socket error stays handled.
-        req?.off('error', onError);
-      },
-    };
-    try {
-      return { result: invoke(), call };
-    } catch (err) {
-      call.dispose();
-      throw err;
-    } finally {
-      this.current = undefined;
-    }
+  /** The Authorization header value (the events WebSocket sends it too). */
+  get authorization(): string {
+    return this.authHeader;
   }
 
   /**
-   * Sends one ARI request straight over the agent, as ari-client would build it: `path` under
-   * /ari (segments already URI-encoded), query values encoded with encodeURIComponent (`+` is
-   * %2B, `,` is %2C), `body` as JSON. Rejects with a coded Node error when the socket fails or
-   * `requestTimeoutMs` (queueing for a socket included) runs out; an HTTP error is a response.
+   * Sends one ARI request: `path` under /ari (segments already URI-encoded), `body` as JSON.
+   * Rejects with a coded Node error when the socket fails or the deadline (queueing for a socket
+   * included) runs out; an HTTP error status is a response.
    */
   request(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, query: QueryParams = [], body?: unknown,
-    download?: { maxBytes: number },
-  ): Promise<DirectResponse> {
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, query: QueryParams = [], body?: unknown, options: RequestOptions = {},
+  ): Promise<AriResponse> {
     let search = '';
     for (const [name, value] of query) {
       if (value === undefined) continue;
@@ -166,7 +87,8 @@ export class AriTransport {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = Buffer.byteLength(payload);
     }
-    return new Promise<DirectResponse>((resolve, reject) => {
+    const read = options.read;
+    return new Promise<AriResponse>((resolve, reject) => {
       let settled = false;
       const fail = (err: Error): void => {
         if (settled) return;
@@ -174,31 +96,24 @@ export class AriTransport {
         clearTimeout(timer);
         reject(err);
       };
-      const succeed = (response: DirectResponse): void => {
+      const succeed = (response: AriResponse): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         resolve(response);
       };
-      this.sendingDirect = true;
-      let req: ClientRequest;
-      try {
-        req = this.send({
-          protocol: this.target.protocol, hostname: this.target.hostname, port: this.target.port,
-          method, path: `/ari${path}${search}`, headers, agent: this.agent,
-        }, onResponse);
-      } finally {
-        this.sendingDirect = false;
-      }
-      function onResponse(res: http.IncomingMessage): void {
+      const req: ClientRequest = this.send({
+        protocol: this.target.protocol, hostname: this.target.hostname, port: this.target.port,
+        method, path: `/ari${path}${search}`, headers, agent: this.agent,
+      }, (res) => {
         const status = res.statusCode ?? 0;
         let text = '';
         const chunks: Buffer[] = [];
         let size = 0;
-        if (status < 400 && download) {
+        if (status < 400 && read) {
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > download.maxBytes) res.destroy(codedError(`ARI response larger than ${download.maxBytes} bytes`, 'ERR_ARI_TOO_LARGE'));
+            if (size > read.maxBytes) res.destroy(codedError(`ARI response larger than ${read.maxBytes} bytes`, 'ERR_ARI_TOO_LARGE'));
             else chunks.push(chunk);
           });
         } else if (status < 400) {
@@ -211,37 +126,22 @@ export class AriTransport {
         }
         res.once('end', () => succeed({
           status, body: text.slice(0, MAX_ERROR_BODY),
-          ...(download && status < 400 ? { data: Buffer.concat(chunks), contentType: String(res.headers['content-type'] ?? 'application/octet-stream') } : {}),
+          ...(read && status < 400 ? { data: Buffer.concat(chunks), contentType: String(res.headers['content-type'] ?? 'application/octet-stream') } : {}),
         }));
         res.on('error', fail);
         // A reset or a timeout in the middle of the body: the call did not complete.
         res.once('close', () => {
           if (!res.complete) fail(codedError('ARI response cut off', 'ECONNRESET'));
         });
-      }
+      });
       const timer = setTimeout(() => {
         const err = codedError('ARI request timed out', 'ERR_ARI_TIMEOUT');
         req.destroy(err);
         fail(err);
-      }, this.opts.requestTimeoutMs);
+      }, options.timeoutMs ?? this.opts.requestTimeoutMs);
       req.on('error', fail);
       req.end(payload);
     });
-  }
-
-  /**
-   * ari-client checks that Asterisk is reachable with one unauthenticated GET through the
-   * `request` package, i.e. Node's global agent, which keeps that socket open: one more than the
-   * pool's bound. Closes the global agent's idle sockets to Asterisk (call it once connected).
-   */
-  closeIdleGlobalSockets(): void {
-    const global = this.opts.origin.startsWith('https:') ? https.globalAgent : http.globalAgent;
-    const host = this.target.hostname.replace(/^\[(.*)\]$/, '$1');
-    const port = this.target.port || (this.opts.origin.startsWith('https:') ? '443' : '80');
-    // The port is in the pool's name as the caller gave it: explicit, or left out.
-    for (const name of new Set([global.getName({ host, port }), global.getName({ host })])) {
-      for (const socket of global.freeSockets[name] ?? []) socket.destroy();
-    }
   }
 
   socketsInUse(): number {
