@@ -55,18 +55,14 @@ describe('flow editor in Chromium', { skip }, () => {
   });
 
   const json = async (): Promise<Doc> => JSON.parse(await page.locator('#flow-json').inputValue()) as Doc;
-  const waitJson = async (what: string, pred: (d: Doc) => boolean): Promise<Doc> => {
-    let last: Doc | undefined;
-    await waitUntil(`the JSON: ${what}`, async () => {
-      try {
-        last = await json();
-        return pred(last);
-      } catch {
-        return false;
-      }
-    }, T);
-    return last!;
-  };
+  const waitJson = (what: string, pred: (d: Doc) => boolean): Promise<Doc> => waitUntil(async () => {
+    try {
+      const doc = await json();
+      return pred(doc) ? doc : false;
+    } catch {
+      return false;
+    }
+  }, { message: `the JSON: ${what}`, timeoutMs: T });
   const centre = async (selector: string): Promise<{ x: number; y: number }> => {
     const box = await page.locator(selector).boundingBox();
     assert.ok(box, `${selector} is on the page`);
