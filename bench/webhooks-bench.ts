@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   let receivedCount = 0;
   const receiver = createServer((req: IncomingMessage, res: ServerResponse) => {
     const at = now();
-    const id = req.headers['x-engine-event-id'];
+    const id = req.headers['webhook-id'];
     if (typeof id === 'string' && !received.has(id)) received.set(id, at);
     receivedCount += 1;
     req.resume();

@@ -193,7 +193,7 @@ export const SETTINGS = {
   BLOCKED_NUMBER_TYPES: list('libphonenumber-js number types refused as destinations.', 'PREMIUM_RATE,SHARED_COST,UAN,VOICEMAIL,PAGER,PERSONAL_NUMBER'),
   DRAIN_TIMEOUT_MS: int('On SIGTERM/SIGINT, how long live calls may go on before they are hung up.', 30000, 0, 3600000),
   TRUST_PROXY: trustProxy,
-  ALLOW_PRIVATE_DESTINATIONS: bool('`true`: webhooks (and media URLs) may reach loopback, private and link-local addresses (labs, tests).'),
+  ALLOW_PRIVATE_DESTINATIONS: bool('`true`: webhooks and media URLs may reach loopback, private and link-local addresses (labs, tests); cloud metadata addresses stay refused.'),
   SESSION_LEASE_MS: int('Lease of an engine on its live sessions, renewed every third of it; another engine ends them once it expired ([owners](docs/webhooks.md#owners-and-claims)).', 30000, 3000, 3600000),
   WEBHOOK_TIMEOUT_MS: int('Deadline of one webhook attempt ([webhooks](docs/webhooks.md#delivery-and-retries)).', 10000, 100, 120000),
   WEBHOOK_RETRY_BASE_MS: int('First retry delay; doubles per attempt (±20% jitter).', 1000, 1, 3600000),

@@ -7,10 +7,10 @@ import { stepEdges } from './flow-graph.js';
 import { isStepType, stepDefinition, STEP_TYPES } from './steps/index.js';
 import { FieldErrors, has, isObject, member, own, StepFields, type TargetRef } from './steps/fields.js';
 import { FLOW_LIMITS, safeText } from './steps/limits.js';
-import { soundUrl } from './steps/media-uri.js';
+import { mediaUrl } from './steps/media-uri.js';
 
 export { FLOW_LIMITS } from './steps/limits.js';
-export { checkMediaUri, MEDIA_SCHEMES, soundUrl } from './steps/media-uri.js';
+export { asteriskMedia, checkMediaUri, MEDIA_SCHEMES, mediaUrl } from './steps/media-uri.js';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const STEP_ID = /^[A-Za-z0-9_-]+$/;
@@ -181,7 +181,7 @@ export function validateFlowDocument(input: unknown): { ok: true; document: Flow
   return { ok: true, document: { name: name as string, steps: valid } };
 }
 
-/** Every `sound:http(s)://` URL of a valid document, with the field it is in (`steps[1].prompt[0]`). */
+/** Every http(s) media URL (plain or `sound:`) of a valid document, with the field it is in (`steps[1].prompt[0]`). */
 export function mediaUrls(document: FlowDocument): Array<{ field: string; url: string }> {
   const out: Array<{ field: string; url: string }> = [];
   document.steps.forEach((step, i) => {
@@ -190,7 +190,7 @@ export function mediaUrls(document: FlowDocument): Array<{ field: string; url: s
       const list = (step as unknown as Record<string, unknown>)[field.name];
       if (!Array.isArray(list)) continue;
       list.forEach((uri: unknown, j) => {
-        const url = typeof uri === 'string' ? soundUrl(uri) : undefined;
+        const url = typeof uri === 'string' ? mediaUrl(uri) : undefined;
         if (url !== undefined) out.push({ field: `steps[${i}].${field.name}[${j}]`, url });
       });
     }

@@ -4,7 +4,7 @@
 // A slow destination holds only its own slots (per-origin concurrency), never the others'.
 import type { Logger } from '../log.js';
 import type { ClaimedDelivery, OutboxEvent, Store } from '../store/store.js';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from './signature.js';
+import { signedHeaders } from './signature.js';
 import { Connections, postJson, type PostOutcome } from './http-post.js';
 
 export interface RetryPolicy {
@@ -250,11 +250,7 @@ export class DeliveryWorker {
     const attempt = d.attempts + 1;
     const at = new Date().toISOString();
     const timestamp = Math.floor(Date.now() / 1000);
-    const result: PostOutcome = await this.slotsFor(d.url).run(() => postJson(d.url, d.body, {
-      [SIGNATURE_HEADER]: sign(d.secret, timestamp, d.body),
-      [TIMESTAMP_HEADER]: String(timestamp),
-      [EVENT_ID_HEADER]: d.eventId,
-    }, { timeoutMs: this.timeoutMs, allowPrivate: this.o.allowPrivate, connections: this.connections }));
+    const result: PostOutcome = await this.slotsFor(d.url).run(() => postJson(d.url, d.body, signedHeaders(d.secret, d.eventId, timestamp, d.body), { timeoutMs: this.timeoutMs, allowPrivate: this.o.allowPrivate, connections: this.connections }));
     const ok = result.error === null;
     const age = Date.now() - Date.parse(d.eventAt);
     const delay = retryDelay(attempt, this.retry);

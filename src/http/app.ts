@@ -56,22 +56,11 @@ export interface AppDeps {
 }
 
 /**
- * Errors express and body-parser raise for a bad request (oversized or undecodable body, malformed
- * percent-encoding in a path parameter) carry a 4xx `status`: the client's fault, never a 500.
+ * Errors express raises for a bad request (malformed percent-encoding in a path parameter) carry a
+ * 4xx `status`: the client's fault, never a 500. (Bodies are read by body.ts, in the API's errors.)
  */
 function clientError(err: unknown): AppError | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  switch ('type' in err ? err.type : undefined) {
-    case 'entity.too.large':
-      return new AppError('payload-too-large', 'PayloadTooLarge', 'The body is larger than the limit');
-    case 'encoding.unsupported':
-      return new AppError('unsupported-media', 'UnsupportedMediaType', 'Compressed or non-UTF-8 bodies are not accepted');
-    case 'charset.unsupported':
-      return new AppError('unsupported-media', 'UnsupportedMediaType', 'Bodies must be UTF-8');
-    default:
-      break;
-  }
-  if ('type' in err && typeof err.type === 'string') return new AppError('validation', 'BadRequest', 'The request body could not be read');
   const status = 'status' in err ? err.status : undefined;
   if (err instanceof URIError || (typeof status === 'number' && status >= 400 && status < 500)) {
     return new AppError('validation', 'BadRequest', 'The request URL could not be decoded');

@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppError, type FieldError } from '../domain/errors.js';
 import { parseXmlBody, type ParsedXml } from './xml.js';
+import { closeLingering } from './linger.js';
 
 export interface BodyLimits {
   maxBodyBytes: number;
@@ -117,43 +118,56 @@ export function parseBodyText(kind: BodyKind, text: string, limits: Omit<BodyLim
   }
 }
 
-/** A refused body is read and dropped up to this much before the error answer goes out. */
-const DRAIN_MAX_BYTES = 1024 * 1024;
-const DRAIN_MAX_MS = 5_000;
+/**
+ * Answers `err` for a body the engine will not read (any size), and closes the connection without
+ * losing the answer: at once, with `Connection: close`, then a lingering close (http/linger.ts).
+ */
+function refuse(req: Request, res: Response, next: NextFunction, err: AppError): void {
+  res.set('Connection', 'close');
+  closeLingering(req);
+  next(err);
+}
 
 /**
- * Answers `err` for a body the engine will not parse, and closes the connection. Closing while the
- * client is still sending makes the kernel reset the connection, and the client may lose the answer
- * (seen in the fuzz suite under load): so the rest of a modest body is read and dropped first.
- * Beyond DRAIN_MAX_BYTES or DRAIN_MAX_MS the answer goes out at once and the reset is the client's.
+ * Reads the body into `req.body` (a Buffer), at most `maxBytes`: beyond that (a chunked body, or a
+ * Content-Length that lied) reading stops and the 413 goes out at once. Compressed bodies are refused.
  */
-function refuseUnread(req: Request, res: Response, next: NextFunction, err: AppError): void {
-  res.set('Connection', 'close');
-  const declared = Number(req.get('content-length'));
-  if (Number.isFinite(declared) && declared > DRAIN_MAX_BYTES) {
-    next(err);
+function readBounded(req: Request, res: Response, next: NextFunction, maxBytes: number): void {
+  const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity') {
+    refuse(req, res, next, new AppError('unsupported-media', 'UnsupportedMediaType', 'Compressed bodies are not accepted'));
     return;
   }
-  let seen = 0;
+  const chunks: Buffer[] = [];
+  let size = 0;
   let done = false;
-  const answer = (): void => {
+  const finish = (err?: AppError): void => {
     if (done) return;
     done = true;
-    clearTimeout(timer);
-    req.removeListener('data', count);
-    next(err);
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+    if (err) {
+      refuse(req, res, next, err);
+      return;
+    }
+    req.body = Buffer.concat(chunks, size);
+    next();
   };
-  const count = (chunk: Buffer): void => {
-    seen += chunk.length;
-    if (seen > DRAIN_MAX_BYTES) answer();
+  const onData = (chunk: Buffer): void => {
+    size += chunk.length;
+    if (size > maxBytes) finish(new AppError('payload-too-large', 'PayloadTooLarge', `Bodies are limited to ${maxBytes} bytes`));
+    else chunks.push(chunk);
   };
-  const timer = setTimeout(answer, DRAIN_MAX_MS);
-  req.on('data', count);
-  req.once('end', answer);
-  req.once('error', answer);
-  req.once('close', answer);
-  if (req.readableEnded) answer();
-  else req.resume();
+  const onEnd = (): void => finish();
+  // An aborted upload: nobody is left to answer.
+  const onError = (): void => {
+    done = true;
+    req.socket.destroy();
+  };
+  req.on('data', onData);
+  req.once('end', onEnd);
+  req.once('error', onError);
 }
 
 /**
@@ -161,7 +175,6 @@ function refuseUnread(req: Request, res: Response, next: NextFunction, err: AppE
  * (`ParsedBody`, or undefined when the request has no body).
  */
 export function bodyReader(limits: BodyLimits): express.RequestHandler[] {
-  const raw = express.raw({ type: () => true, limit: limits.maxBodyBytes, inflate: false });
   const gate = (req: Request, res: Response, next: NextFunction): void => {
     if (!['POST', 'PUT', 'PATCH'].includes(req.method) || !hasBody(req)) {
       next();
@@ -169,15 +182,15 @@ export function bodyReader(limits: BodyLimits): express.RequestHandler[] {
     }
     const kind = bodyKind(req.get('content-type'));
     if (kind === 'other' || kind === 'none') {
-      refuseUnread(req, res, next, new AppError('unsupported-media', 'UnsupportedMediaType', 'Bodies must be application/json or application/xml (UTF-8)'));
+      refuse(req, res, next, new AppError('unsupported-media', 'UnsupportedMediaType', 'Bodies must be application/json or application/xml (UTF-8)'));
       return;
     }
     const declared = Number(req.get('content-length'));
     if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
-      refuseUnread(req, res, next, new AppError('payload-too-large', 'PayloadTooLarge', `Bodies are limited to ${limits.maxBodyBytes} bytes`));
+      refuse(req, res, next, new AppError('payload-too-large', 'PayloadTooLarge', `Bodies are limited to ${limits.maxBodyBytes} bytes`));
       return;
     }
-    raw(req, res, next);
+    readBounded(req, res, next, limits.maxBodyBytes);
   };
   const parse = (req: Request, res: Response, next: NextFunction): void => {
     if (!Buffer.isBuffer(req.body)) {

@@ -53,7 +53,8 @@ export class WebhookService {
       url: r.url!,
       events: r.events ?? [...DEFAULT_EVENTS],
       enabled: r.enabled ?? true,
-      secret: r.secret ?? `whsec_${randomBytes(24).toString('base64url')}`,
+      // The Standard Webhooks form, which their libraries take as it is (events/signature.ts).
+      secret: r.secret ?? `whsec_${randomBytes(24).toString('base64')}`,
     });
   }
 

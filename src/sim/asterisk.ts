@@ -17,7 +17,7 @@ export class SimAsterisk {
   readonly liveRecordings = new Map<string, LiveRec>();
   readonly stored = new Map<string, Stored>();
   readonly globals = new Map<string, string>();
-  readonly httpMedia = new HttpMediaCache();
+  readonly httpMedia: HttpMediaCache;
   /** Media WebSocket channels waiting for (or served by) their client, by connection id. */
   readonly mediaSockets = new Map<string, Chan>();
   rtpSeq = 0;
@@ -47,6 +47,7 @@ export class SimAsterisk {
     this.offline = opts.offlineEndpoints.map(globToRegExp);
     this.sounds = { ...BUILTIN_SOUNDS_MS, ...opts.soundDurationsMs };
     this.missing = new Set(opts.missingSounds);
+    this.httpMedia = new HttpMediaCache(opts.astCacheDir);
   }
 
   setCallee(key: string, script: CalleeScript): void {
@@ -122,9 +123,12 @@ export class SimAsterisk {
     };
   }
 
-  /** Local ;2 events reach the apps subscribed to its ;1 half (as the traces show), and its own app while in one. */
+  /**
+   * Local ;2 events reach the apps subscribed to its ;1 half (as the traces show), and its own app
+   * while in one; those of a channel the app created (POST /channels/create) reach none (traces s, t).
+   */
   appsOf(c: Chan): ReadonlySet<string> {
-    if (!c.owner) return c.apps;
+    if (!c.owner || c.owner.created) return c.apps;
     return c.apps.size === 0 ? c.owner.apps : new Set([...c.owner.apps, ...c.apps]);
   }
 

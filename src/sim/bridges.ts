@@ -1,6 +1,6 @@
 // Bridges: create, add/remove channels, destroy.
 import { randomUUID } from 'node:crypto';
-import { ariTimestamp } from './ari-format.js';
+import { ariTimestamp, type CallerId } from './ari-format.js';
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan, type Bridge } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
@@ -46,9 +46,32 @@ export function createBridge(sim: SimAsterisk, args: Args, pathId?: string): Rep
   return { status: 200, body: bridgeJson(sim, b) };
 }
 
-/** POST/DELETE /bridges/{id}/moh: the simulator plays no audio; the bridge must exist. */
-export function bridgeMoh(sim: SimAsterisk, args: Args): Reply {
-  findBridge(sim, args.str('bridgeId'));
+/**
+ * POST /bridges/{id}/moh (trace u-music-on-hold): the music comes from an Announcer channel that
+ * joins the bridge: the members' BRIDGEPEER names it, and a lone member's connected line becomes
+ * the Announcer's (empty) caller ID. The simulator plays no audio. MODELED: a second POST while it
+ * plays changes nothing the app sees.
+ */
+export function startBridgeMoh(sim: SimAsterisk, args: Args): Reply {
+  const b = findBridge(sim, args.str('bridgeId'));
+  if (b.moh) return { status: 204 };
+  b.moh = `Announcer/ARI_MOH-${(sim.localSeq++).toString(16).padStart(8, '0')};2`;
+  joinPeers(b, b.moh);
+  retech(b);
+  refreshPeers(sim, b);
+  const lone = b.channels.length === 1 ? b.channels[0] as Chan : undefined;
+  if (lone) connectLine(sim, lone, { name: '', number: '' });
+  return { status: 204 };
+}
+
+/** DELETE /bridges/{id}/moh (trace u): the Announcer leaves with no event (BRIDGEPEER stays until the member leaves); 409 when none plays. */
+export function stopBridgeMoh(sim: SimAsterisk, args: Args): Reply {
+  const b = findBridge(sim, args.str('bridgeId'));
+  if (!b.moh) fail(409, "Bridge isn't playing music");
+  b.peers = b.peers.filter((n) => n !== b.moh);
+  b.moh = undefined;
+  retech(b);
+  refreshPeers(sim, b);
   return { status: 204 };
 }
 
@@ -89,7 +112,7 @@ export function addToBridge(sim: SimAsterisk, args: Args): Reply {
     sim.emit(new Set([...b.apps, ...sim.appsOf(c)]), 'ChannelEnteredBridge', { bridge: bridgeJson(sim, b), channel: sim.chanJson(c) });
     retech(b);
     refreshPeers(sim, b);
-    if (b.channels.length === 2 && !b.announcer) connectLines(sim, b.channels[0] as Chan, b.channels[1] as Chan);
+    if (b.channels.length === 2 && !b.announcer && !b.moh) connectLines(sim, b.channels[0] as Chan, b.channels[1] as Chan);
   }
   return { status: 204 };
 }
@@ -130,16 +153,22 @@ export function refreshPeers(sim: SimAsterisk, b: Bridge): void {
 
 /** Two channels talk: each one's connected line becomes the other's caller (trace m). */
 function connectLines(sim: SimAsterisk, first: Chan, second: Chan): void {
-  second.connected = { ...first.caller };
-  first.connected = { ...second.caller };
-  sim.chanEvent(second, 'ChannelConnectedLine');
-  sim.chanEvent(first, 'ChannelConnectedLine');
-  // A Local ;1 passes its new connected line on to its ;2 half as the caller (trace m).
-  for (const c of [first, second]) {
-    if (!c.half2) continue;
-    c.half2.caller = { ...c.connected };
-    sim.chanEvent(c.half2, 'ChannelCallerId', { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' });
-  }
+  const [one, two] = [{ ...second.caller }, { ...first.caller }];
+  connectLine(sim, second, two);
+  connectLine(sim, first, one);
+}
+
+/**
+ * A connected line that changes is announced (one a dial's `caller` set already is not: trace
+ * t-dial-local-answer-far-hangup); a Local ;1 passes it on to its ;2 half as the caller (trace m).
+ */
+function connectLine(sim: SimAsterisk, c: Chan, to: CallerId): void {
+  if (c.connected.name === to.name && c.connected.number === to.number) return;
+  c.connected = { ...to };
+  sim.chanEvent(c, 'ChannelConnectedLine');
+  if (!c.half2) return;
+  c.half2.caller = { ...to };
+  sim.chanEvent(c.half2, 'ChannelCallerId', { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' });
 }
 
 /** A bridge playback's Announcer joins before it starts and leaves once the bridge has nothing more to play (trace r). */

@@ -1,7 +1,7 @@
 // POST /channels/create and POST /channels/{id}/dial: a channel the app makes in Stasis first and
 // dials later (the second leg of a bridged call). PJSIP legs: sequences from traces m and m2 of a
-// real Asterisk 22. Local legs (Local/<exten>@<context>, the lab's test callees): no recording
-// shows one dialed, so `ringLocal` composes what is recorded elsewhere — see its comment.
+// real Asterisk 22. Local legs (Local/<exten>@<context>, the lab's test callees): the project's
+// recordings test/fixtures/traces/s-*, t-* (see `ringLocal`).
 import { fail, type Reply, Args } from './rest.js';
 import { type Chan, ENDPOINT_CALLER_IDS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
@@ -39,9 +39,10 @@ export function dial(sim: SimAsterisk, args: Args): Reply {
   c.created = 'dialing';
   const timeout = args.int('timeout') ?? 0;
   c.timeoutSec = timeout > 0 ? timeout : -1;
+  const caller = sim.channels.get(args.str('caller') ?? '');
   sim.clock.after(0, () => {
     if (!c.alive) return;
-    if (c.tech === 'Local') ringLocal(sim, c);
+    if (c.tech === 'Local') ringLocal(sim, c, caller);
     else ring(sim, c);
   });
   return { status: 204 };
@@ -74,26 +75,63 @@ function ring(sim: SimAsterisk, c: Chan): void {
 }
 
 /**
- * A created Local leg dialed. RECORDED elsewhere, reused here: the ;2 half runs the callee's
- * dialplan with the states and causes of the Local originates (traces a, b, b3, c, d, f; the
- * callee scripts of config/test-callees.sim.json), and the Dial events of a created leg (traces
- * m, m2: the dial string on the first, "" on RINGING and ANSWER). MODELED, not recorded: that
- * a non-answer then publishes the final Dial status Asterisk's dial core gives for the control
- * frame the ;2 half sends (BUSY for Busy(), CONGESTION for Congestion(), NOANSWER for a hangup
- * before answer, as in traces b, b2, b3) with dial string "", and that the leg leaves Stasis
- * (StasisEnd) before its ChannelDestroyed. The ring timeout gives no Dial status (as trace m2's
- * PJSIP leg: the timeout is the dial core's, not the channel technology's) and cause 19 on both
- * halves (trace c). docs/lab.md lists what a lab run confirms.
+ * A created Local leg dialed, as recorded on a real 22.10.1 (test/fixtures/traces: s, t-dial-local-*).
+ * Its ;2 half runs the callee's dialplan unseen by the app (appsOf). With a `caller`, the leg's
+ * connected line becomes the caller's first. The first Dial names the dial string, the later ones
+ * none; real Asterisk races that first Dial against the state change and status (the recordings
+ * show both orders), the simulator sends it first. Answer(): Up, ANSWER. Busy(): BUSY, then nothing
+ * until the dial timeout; Ringing(): Ringing, RINGING, then nothing until it. The timeout cancels
+ * the leg: hangup request 32 (soft), StasisEnd, ChannelDestroyed 19. A far-end hangup after the
+ * answer: channel-hangup.ts. MODELED, not recorded: Congestion() as Busy() with CONGESTION, an
+ * answer after a ring (RINGING first), and a callee that hangs up unanswered or does not exist
+ * (as the originated Local channels of traces b3 and d: NOANSWER and cause 21, or cause 0).
  */
-function ringLocal(sim: SimAsterisk, c: Chan): void {
-  life.runLocalLeg(sim, c, {
-    laterDialstring: '',
-    inStasis: true,
-    cancelledOnTimeout: true,
-    answered: () => {
+function ringLocal(sim: SimAsterisk, c: Chan, caller: Chan | undefined): void {
+  const two = c.half2 as Chan;
+  const result = c.script.result ?? 'answer';
+  if (caller) {
+    c.connected = { ...caller.caller };
+    sim.chanEvent(c, 'ChannelConnectedLine');
+  }
+  if (result === 'fail' || result === 'reject') {
+    if (result === 'reject') sim.dial(c, 'NOANSWER', '');
+    const cause = result === 'reject' ? 21 : 0;
+    sim.hangupRequest(c, cause);
+    life.leaveStasis(sim, c, true);
+    sim.destroyedEvent(c, cause);
+    life.remove(sim, c);
+    return;
+  }
+  sim.dial(c, '');
+  life.runCalleeDialplan(sim, two, result);
+  const timeout = life.timeoutMs(sim, c);
+  if (timeout !== Infinity) {
+    sim.at(c, timeout, () => {
+      if (c.answered) return;
+      sim.hangupRequest(c, 32, true);
+      life.leaveStasis(sim, c, true);
+      sim.destroyedEvent(c, 19);
+      life.remove(sim, c);
+    });
+  }
+  const delay = life.outcomeDelay(sim, c);
+  if (result === 'no-answer' || (result === 'answer' && delay > 0)) {
+    two.state = 'Ringing';
+    sim.setState(c, 'Ringing');
+    sim.dial(c, 'RINGING', '');
+  }
+  if (result === 'no-answer' || delay >= timeout) return;
+  sim.at(c, delay, () => {
+    if (result === 'answer') {
+      two.state = 'Up';
+      sim.setState(c, 'Up');
+      sim.dial(c, 'ANSWER', '');
       c.answered = true;
       life.scheduleScript(sim, c);
-    },
+      return;
+    }
+    two.state = 'Busy';
+    sim.dial(c, result === 'congestion' ? 'CONGESTION' : 'BUSY', '');
   });
 }
 

@@ -6,7 +6,7 @@ import type { CalleeScript } from './types.js';
 import { ApiError, fail, type Reply, Args } from './rest.js';
 import { type Tech, type Dialplan, type Chan, DTMF_DIGITS, LOCAL_OPTION, TRUNK_CONTEXT, PHONE_CONTEXT, DEFAULT_RING_MS, DEFAULT_DTMF_GAP_MS } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
-import { life, type Lifecycle, type LocalLegShape } from './lifecycle.js';
+import { life, type Lifecycle } from './lifecycle.js';
 
 export function newId(sim: SimAsterisk): string {
   return `${Math.floor(Date.now() / 1000)}.${sim.idSeq++}`;
@@ -146,7 +146,7 @@ export function progressLocal(sim: SimAsterisk, c: Chan, vars: Record<string, st
     life.enterFromDialplan(sim, c, c.script.stasis, caller);
     return;
   }
-  runLocalLeg(sim, c, ORIGINATED);
+  runLocalLeg(sim, c);
 }
 
 /** The dialplan application a Local ;2 half runs for a callee script's result (traces a, b, b2, b3, c). */
@@ -160,24 +160,17 @@ export function runCalleeDialplan(sim: SimAsterisk, two: Chan, result: string): 
   sim.chanEvent(two, 'ChannelDialplan', { dialplan_app: dpApp, dialplan_app_data: dpData });
 }
 
-const ORIGINATED: LocalLegShape = { inStasis: false, cancelledOnTimeout: false, answered: (sim, c) => enterStasis(sim, c) };
-
 /**
  * The ;2 half runs the callee's "dialplan" and the ;1 half shows the outcome (traces a, b, b2, b3,
- * c, d for originates; what a created leg adds is in `shape`).
+ * c, d). A created Local leg the app dials shows it otherwise: channel-create.ts.
  */
-export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): void {
+function runLocalLeg(sim: SimAsterisk, c: Chan): void {
   const two = c.half2 as Chan;
   const result = c.script.result ?? 'answer';
-  const dial = (status: string): void => sim.dial(c, status, ...(shape.laterDialstring === undefined ? [] : [shape.laterDialstring]));
-  const destroyed = (cause: number): void => {
-    if (shape.inStasis) life.leaveStasis(sim, c, true);
-    sim.destroyedEvent(c, cause);
-  };
   if (result === 'fail') {
     // No such extension: both halves die with cause 0 and no Dial event (trace d, steps 5-6).
     sim.destroyedEvent(two, 0);
-    destroyed(0);
+    sim.destroyedEvent(c, 0);
     life.remove(sim, c);
     return;
   }
@@ -187,15 +180,14 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
   const delay = outcomeDelay(sim, c);
   if (result === 'no-answer' || (result === 'answer' && delay > 0)) {
     sim.setState(c, 'Ringing');
-    dial('RINGING');
+    sim.dial(c, 'RINGING');
   }
   if (result === 'no-answer' || delay >= timeout) {
     if (timeout === Infinity) return;
     sim.at(c, timeout, () => {
       // Trace c: the timeout ends it with cause 19 on both halves.
-      if (shape.cancelledOnTimeout) sim.hangupRequest(c, 32, true);
       sim.hangupRequest(two, 19);
-      destroyed(19);
+      sim.destroyedEvent(c, 19);
       sim.hangupRequest(two, 16, true);
       sim.destroyedEvent(two, 19);
       life.remove(sim, c);
@@ -207,16 +199,16 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
       case 'answer':
         sim.setState(two, 'Up');
         sim.setState(c, 'Up');
-        dial('ANSWER');
-        shape.answered(sim, c);
+        sim.dial(c, 'ANSWER');
+        enterStasis(sim, c);
         break;
       case 'busy':
       case 'congestion':
         // Trace b / b2: the app's half dies with cause 0; the cause shows on ;2 only.
         sim.setState(two, 'Busy');
-        dial(result === 'busy' ? 'BUSY' : 'CONGESTION');
+        sim.dial(c, result === 'busy' ? 'BUSY' : 'CONGESTION');
         sim.hangupRequest(two, 0);
-        destroyed(0);
+        sim.destroyedEvent(c, 0);
         sim.hangupRequest(two, 16, true);
         sim.destroyedEvent(two, result === 'busy' ? 17 : 34);
         life.remove(sim, c);
@@ -226,8 +218,8 @@ export function runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): vo
         sim.hangupRequest(two, 16, true);
         sim.hangupRequest(c, 21);
         sim.destroyedEvent(two, 21);
-        dial('NOANSWER');
-        destroyed(21);
+        sim.dial(c, 'NOANSWER');
+        sim.destroyedEvent(c, 21);
         life.remove(sim, c);
         break;
     }
@@ -355,4 +347,4 @@ export function inbound(sim: SimAsterisk, from: string, exten: string, app: stri
 }
 
 /** What this module does for the others (lifecycle.ts). */
-export const lifecycle = { allocate, outcomeDelay, runLocalLeg, scheduleScript, enterStasis, checkDtmfTriggers } satisfies Partial<Lifecycle>;
+export const lifecycle = { allocate, outcomeDelay, timeoutMs, runCalleeDialplan, scheduleScript, enterStasis, checkDtmfTriggers } satisfies Partial<Lifecycle>;

@@ -95,6 +95,8 @@ export interface Bridge {
   technology: string;
   /** The Announcer channel that plays media to the bridge, while one plays. */
   announcer?: string;
+  /** The Announcer channel that plays music on hold to the bridge, while it plays (trace u). */
+  moh?: string;
   player: Player;
   recording?: LiveRec;
 }
@@ -131,6 +133,7 @@ export interface AsteriskOptions {
   missingSounds: string[];
   knownEndpoints: string[];
   offlineEndpoints: string[];
+  astCacheDir: string;
 }
 
 /** Lengths of common Asterisk core sounds (hello-world, demo-thanks measured in the traces). */

@@ -1,6 +1,8 @@
 // `sound:http://…` media, fetched the way Asterisk's res_http_media_cache does (trace o): a GET
 // the first time; later plays revalidate with a HEAD unless Cache-Control max-age still covers the
 // copy; a 404 or a refused connection fails the playback. The length played is the WAV's own.
+// A URL too short for the cached file's path fails after a successful GET, as on a real 22.10.1
+// (trace v-http-media-short-url; see shortestPlayableUrl).
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
@@ -13,11 +15,29 @@ interface Cached {
 const FETCH_TIMEOUT_MS = 30_000;
 const MAX_MEDIA_BYTES = 50 * 1024 * 1024;
 
+/** Debian's astcachedir, the compose lab's and the simulator's default. */
+export const DEFAULT_AST_CACHE_DIR = '/var/cache/asterisk';
+
+/**
+ * The length of the shortest `sound:http…` URL (without `sound:`) that a real Asterisk 22.10.1
+ * plays. main/file.c (openstream_internal) sizes the buffer for the file's local path as
+ * strlen(language) + strlen(url) + 4; main/media_cache.c copies the cached file's path,
+ * <astcachedir>/bucket-XXXXXX.<ext>, into it with ast_copy_string and cuts the extension. A buffer
+ * shorter than <astcachedir>/bucket-XXXXXX plus its NUL truncates the path and the file is not
+ * found ("File http://… does not exist in any format"). Measured on the lab's 22.10.1
+ * (astcachedir /opt/lab/run/cache, language en): 26 characters fail, 27 play.
+ */
+export function shortestPlayableUrl(astCacheDir: string, language: string): number {
+  return astCacheDir.length + '/bucket-XXXXXX'.length - language.length - 3;
+}
+
 export class HttpMediaCache {
   private readonly cache = new Map<string, Cached>();
 
-  /** The media's length in ms, or 'failed' when it cannot be fetched. */
-  async durationOf(url: string): Promise<number | 'failed'> {
+  constructor(private readonly astCacheDir: string) {}
+
+  /** The media's length in ms, or 'failed' when it cannot be fetched or its URL is too short. */
+  async durationOf(url: string, language: string): Promise<number | 'failed'> {
     const cached = this.cache.get(url);
     if (cached?.expiresAt !== undefined && cached.expiresAt > Date.now()) return cached.durationMs;
     try {
@@ -34,6 +54,11 @@ export class HttpMediaCache {
         return 'failed';
       }
       const body = await readAll(got.res);
+      // Fetched and stored, but the truncated path finds no file: nothing usable is kept.
+      if (url.length < shortestPlayableUrl(this.astCacheDir, language)) {
+        this.cache.delete(url);
+        return 'failed';
+      }
       const entry: Cached = { durationMs: wavDurationMs(body) };
       const etag = got.res.headers.etag;
       if (etag) entry.etag = etag;

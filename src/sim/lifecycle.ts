@@ -12,22 +12,14 @@ import type { Bridge, Chan, LiveRec, Player } from './entities.js';
 import type { Args } from './rest.js';
 import type { CalleeScript } from './types.js';
 
-/** How a Local leg's outcome shows: originated (channel-dial.ts), or created in the app and dialed (channel-create.ts). */
-export interface LocalLegShape {
-  /** The dial string of the Dial events after the first: the channel's own for an originate, "" for a created leg (traces m, m2). */
-  laterDialstring?: string;
-  /** A created leg is in the application already: it leaves it (StasisEnd) before its ChannelDestroyed. */
-  inStasis: boolean;
-  /** A created leg's ring timeout is the dial core's, which cancels the leg first (hangup request 32, soft: trace m2). */
-  cancelledOnTimeout: boolean;
-  answered(sim: SimAsterisk, c: Chan): void;
-}
-
 export interface Lifecycle {
   // channel-dial.ts: a channel placed, ringing, entering the application
   allocate(sim: SimAsterisk, args: Args, ep: string, channelId: string | undefined, caller: CallerId, timeoutSec: number): Chan;
   outcomeDelay(sim: SimAsterisk, c: Chan): number;
-  runLocalLeg(sim: SimAsterisk, c: Chan, shape: LocalLegShape): void;
+  /** The ring time of a channel in ms (Infinity without one). */
+  timeoutMs(sim: SimAsterisk, c: Chan): number;
+  /** A Local channel's ;2 half running its callee's dialplan (the script's result). */
+  runCalleeDialplan(sim: SimAsterisk, two: Chan, result: string): void;
   scheduleScript(sim: SimAsterisk, c: Chan): void;
   enterStasis(sim: SimAsterisk, c: Chan): void;
   checkDtmfTriggers(sim: SimAsterisk, c: Chan): void;

@@ -117,7 +117,7 @@ export function beginMedia(sim: SimAsterisk, pb: Playback, first: boolean): void
   if (duration === 'http') {
     // Started at once; the media plays (or fails) once fetched, unless stopped meanwhile (trace o).
     const uri = pb.media[pb.index] ?? '';
-    void sim.httpMedia.durationOf(uri.slice('sound:'.length)).then((ms) => {
+    void sim.httpMedia.durationOf(uri.slice('sound:'.length), pb.language).then((ms) => {
       if (sim.playbacks.get(pb.id) !== pb || pb.state !== 'playing' || pb.media[pb.index] !== uri || pb.task) return;
       if (ms === 'failed') mediaEnded(sim, pb, 'failed');
       else runFor(sim, pb, ms);

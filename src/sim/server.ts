@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Clock } from './clock.js';
 import { ApiError, SimAsterisk } from './asterisk.js';
+import { DEFAULT_AST_CACHE_DIR } from './http-media.js';
 import * as dialing from './channel-dial.js';
 import * as hangups from './channel-hangup.js';
 import * as creating from './channel-create.js';
@@ -73,6 +74,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     missingSounds: options.missingSounds ?? ['does-not-exist'],
     knownEndpoints: options.knownEndpoints ?? DEFAULT_KNOWN,
     offlineEndpoints: options.offlineEndpoints ?? [],
+    astCacheDir: options.astCacheDir ?? DEFAULT_AST_CACHE_DIR,
   }, clock, events.sink);
   const rules = new FaultRules(state);
 

@@ -44,6 +44,11 @@ export interface SimulatorOptions {
   scripts?: Record<string, CalleeScript>;
   /** Applies to endpoints no script matches. Default: answer after 1 s, silent, never hangs up. */
   defaultScript?: CalleeScript;
+  /**
+   * The simulated Asterisk's astcachedir, whose length sets the shortest `sound:http` URL that
+   * plays (http-media.ts). Default /var/cache/asterisk (Debian's and the compose lab's).
+   */
+  astCacheDir?: string;
   /** Length of `sound:` media by name; merged over the built-in table. */
   soundDurationsMs?: Record<string, number>;
   /** Length of a sound missing from the table. Default 2000 ms. */

@@ -5,6 +5,7 @@
 // recorded as what would have played.
 import type { CalleeScript, DtmfStep } from '../sim/types.js';
 import { BUILTIN_SOUNDS_MS } from '../sim/asterisk.js';
+import { asteriskMedia } from '../domain/steps/media-uri.js';
 import type { CreateChannelRequest, PortResult, TelephonyEvent, TelephonyPort } from '../telephony/port.js';
 import type { VirtualClock } from './virtual-clock.js';
 import { DialedParties } from './dialed-parties.js';
@@ -34,7 +35,8 @@ const DEFAULT_GAP_MS = 350;
 /** espeak-ng's default 175 words a minute is about 14 characters a second. */
 const SPOKEN_CHARACTER_MS = 70;
 
-function mediaLength(uri: string): { ms: number; estimated: boolean } {
+function mediaLength(written: string): { ms: number; estimated: boolean } {
+  const uri = asteriskMedia(written); // a plain URL plays as sound:<url>
   const colon = uri.indexOf(':');
   const scheme = uri.slice(0, colon);
   const value = uri.slice(colon + 1);

@@ -117,7 +117,8 @@ export class WebhookStore {
       return row.secret;
     }
     const at = new Date().toISOString();
-    const fresh = `whsec_${randomBytes(24).toString('base64url')}`;
+    // The Standard Webhooks form, which their libraries take as it is (events/signature.ts).
+    const fresh = `whsec_${randomBytes(24).toString('base64')}`;
     await this.db.transaction(async () => {
       const ensure = this.ensureAccount(accountId, at);
       await this.db.runRaw(ensure.sql, ensure.params);

@@ -240,7 +240,7 @@ describe('validateFlowDocument: steps', () => {
 
   test('media URIs: known scheme, safe value, one URI, length cap', () => {
     const bad = [
-      'hello-world', 'http://evil/x.wav', 'foo:bar', 'sound:', 'sound:a,sound:b', 'sound:../../etc/passwd', 'sound:/etc/passwd',
+      'hello-world', 'ftp://evil/x.wav', 'http://', 'https://evil x.wav', 'foo:bar', 'sound:', 'sound:a,sound:b', 'sound:../../etc/passwd', 'sound:/etc/passwd',
       'sound:a\nb', 'sound:a\u0000', 'sound:a b', `sound:${'a'.repeat(300)}`, 'digits:12a', 'number:1.5', 'number:12345678901234567890',
       'characters:a,b', 'recording:../x', 'tone:ring&x', 42, null,
     ];

@@ -42,11 +42,12 @@ describe('lab extensions end to end', () => {
     const count = (): number => e2e.stack.engine.stats().inboundRefusals[reason];
     const before = count();
     const channelId = await callIn(dialed);
+    // The counter moves before the hangup request reaches the simulator: wait for both.
+    const hangup = () => e2e.sim.requests().find((r) => r.method === 'DELETE' && r.path.endsWith(`/channels/${channelId}`));
     const deadline = Date.now() + 10_000;
-    while (count() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((count() === before || !hangup()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(count(), before + 1, `refused as ${reason}`);
-    const hangup = e2e.sim.requests().find((r) => r.method === 'DELETE' && r.path.endsWith(`/channels/${channelId}`));
-    assert.equal(hangup?.query.reason, 'congestion');
+    assert.equal(hangup()?.query.reason, 'congestion', 'hung up with reason congestion');
   };
 
   test('NewExtension, GetExtension, ListExtensions, PatchExtension, DeleteExtension, as the phone number operations', async () => {

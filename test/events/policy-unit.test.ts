@@ -2,8 +2,9 @@
 // the retry schedule, event ids and the event JSON replayed from a timeline.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPrivateAddress, resolveAllowed, urlProblem } from '../../src/events/outbound-url.js';
-import { sign, verify } from '../../src/events/signature.js';
+import { isMetadataAddress, isPrivateAddress, resolveAllowed, urlProblem } from '../../src/events/outbound-url.js';
+import { sign, signStandard, standardSecret, verify } from '../../src/events/signature.js';
+import { Webhook } from 'standardwebhooks';
 import { retryDelay, DEFAULT_RETRY } from '../../src/events/delivery-worker.js';
 import { eventId, eventsOfTimeline, parseEventId, wants } from '../../src/events/event-model.js';
 import type { Session } from '../../src/domain/model.js';
@@ -23,7 +24,7 @@ describe('outbound URL policy', () => {
     assert.match(urlProblem('http://127.0.0.1:8080/x', false) ?? '', /private/);
     assert.match(urlProblem('http://[::1]/x', false) ?? '', /private/);
     assert.match(urlProblem('http://localhost/x', false) ?? '', /private/);
-    assert.match(urlProblem('http://169.254.169.254/latest/meta-data', false) ?? '', /private/);
+    assert.match(urlProblem('http://169.254.169.254/latest/meta-data', false) ?? '', /metadata/);
     assert.equal(urlProblem('http://127.0.0.1:8080/x', true), undefined);
     assert.match(urlProblem(`https://example.com/${'a'.repeat(2100)}`, false) ?? '', /2048/);
   });
@@ -32,6 +33,30 @@ describe('outbound URL policy', () => {
     await assert.rejects(resolveAllowed(new URL('http://localhost:9/x'), false), /loopback, private/);
     const pinned = await resolveAllowed(new URL('http://127.0.0.1:9/x'), true);
     assert.equal(pinned.address, '127.0.0.1');
+  });
+
+  test('metadata addresses in every spelling, refused even with private destinations allowed', () => {
+    for (const a of ['169.254.169.254', '169.254.170.2', '169.254.170.23', '168.63.129.16', '100.100.100.200', '192.0.0.192', '169.254.0.23',
+      'fd00:ec2::254', 'FD00:EC2:0:0:0:0:0:254', 'fd00:ec2::23', 'fd20:ce::254', 'fd00:c1::a9fe:a9fe',
+      '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '::a9fe:a9fe', '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1']) {
+      assert.equal(isMetadataAddress(a), true, a);
+      assert.equal(isPrivateAddress(a), true, `${a} is private too`);
+    }
+    for (const a of ['10.0.0.1', '169.254.1.1', '8.8.8.8', '::1', 'fd00:ec2::1', '::ffff:8.8.8.8']) assert.equal(isMetadataAddress(a), false, a);
+    for (const u of ['http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/', 'http://[::ffff:169.254.169.254]/x.wav', 'http://2852039166/',
+      'http://0xa9fea9fe/', 'http://169.254.169.254./', 'http://metadata.google.internal/computeMetadata/v1/', 'http://METADATA.GOOG./', 'http://100.100.100.200/']) {
+      assert.match(urlProblem(u, true) ?? '', /metadata/, u);
+    }
+    assert.equal(urlProblem('http://10.0.0.1/x.wav', true), undefined, 'private networks stay open to labs');
+  });
+
+  test('after resolution: a name resolving to a metadata address is refused even with private destinations allowed', async () => {
+    const resolver = (address: string) => async () => [{ address: '10.0.0.7', family: 4 }, { address, family: address.includes(':') ? 6 : 4 }];
+    await assert.rejects(resolveAllowed(new URL('http://imds.lab.test/'), true, resolver('169.254.169.254')), /metadata/);
+    await assert.rejects(resolveAllowed(new URL('http://imds.lab.test/'), true, resolver('fd00:ec2::254')), /metadata/);
+    await assert.rejects(resolveAllowed(new URL('http://imds.lab.test/'), true, resolver('::ffff:169.254.169.254')), /metadata/);
+    const lab = await resolveAllowed(new URL('http://pbx.lab.test/'), true, async () => [{ address: '10.0.0.7', family: 4 }]);
+    assert.equal(lab.address, '10.0.0.7');
   });
 });
 
@@ -48,6 +73,21 @@ describe('signatures', () => {
     assert.equal(verify(secret, header, String(ts), body, ts + 301), false, 'outside the replay window');
     assert.equal(verify(secret, header, String(ts + 1), body, ts), false, 'the timestamp is signed');
     assert.equal(verify(secret, undefined, String(ts), body, ts), false);
+  });
+
+  test('Standard Webhooks: whsec_ base64 secrets key with their bytes, any other secret with its UTF-8 bytes', () => {
+    const ts = Math.floor(Date.now() / 1000);
+    const canonical = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+    // Secrets generated before they were standard base64 (base64url: - and _), and chosen ones.
+    for (const s of [canonical, 'whsec_AbC-dEf_GhIjKlMnOpQrStUvWxYz0123', secret, 'short but sixteen+ é']) {
+      const header = signStandard(s, 'evt_x_1', ts, body);
+      assert.match(header, /^v1,[A-Za-z0-9+/]{43}=$/);
+      const headers = { 'webhook-id': 'evt_x_1', 'webhook-timestamp': String(ts), 'webhook-signature': header };
+      assert.deepEqual(new Webhook(standardSecret(s)).verify(body, headers), { id: 'evt_x_1' }, s);
+      assert.throws(() => new Webhook(standardSecret(s)).verify(body, { ...headers, 'webhook-id': 'evt_x_2' }), 'the id is signed');
+    }
+    assert.equal(standardSecret(canonical), canonical);
+    assert.equal(standardSecret(secret), `whsec_${Buffer.from(secret).toString('base64')}`);
   });
 });
 

@@ -100,6 +100,8 @@ function bodyArbitrary(knownFlowId: string): fc.Arbitrary<string | Buffer> {
   const deepJson = fc.tuple(fc.integer({ min: 20, max: 100000 }), fc.constantFrom('[', '{"a":')).map(([n, open]) => open.repeat(n) + '1' + (open === '[' ? ']' : '}').repeat(n));
   const brokenJson = fc.constantFrom('{', '{"flowId":', '{"flowId":"x",}', "{'flowId':'x'}", 'null', '[]', '"string"', '1e999999', 'NaN', '{"a":1}{"b":2}', '\uFEFF{}', '{"a":"\\ud800"}');
   const hugeJson = fc.integer({ min: 60000, max: 200000 }).map((n) => JSON.stringify({ flowId: knownFlowId, numberToDial: CALLEE, pad: 'p'.repeat(n) }));
+  // 1–2 MB: the client is still writing when the 413 goes out (where answers were once lost to EPIPE).
+  const megaJson = fc.integer({ min: 1024 * 1024, max: 2 * 1024 * 1024 }).map((n) => JSON.stringify({ flowId: knownFlowId, numberToDial: CALLEE, pad: 'p'.repeat(n) }));
   const flowJson = fc.record({
     name: weirdString,
     steps: fc.array(fc.record({
@@ -140,6 +142,7 @@ function bodyArbitrary(knownFlowId: string): fc.Arbitrary<string | Buffer> {
     { weight: 1, arbitrary: deepJson },
     { weight: 1, arbitrary: brokenJson },
     { weight: 1, arbitrary: hugeJson },
+    { weight: 1, arbitrary: megaJson },
     { weight: 2, arbitrary: flowJson },
     { weight: 2, arbitrary: validXml },
     { weight: 2, arbitrary: attackXml },

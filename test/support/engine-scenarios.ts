@@ -18,6 +18,7 @@ import { startStack } from '../../src/stack.js';
 import { seedDemo, DEMO_CALLER_ID } from '../../src/demo.js';
 import type { FlowDocument } from '../../src/domain/flow.js';
 import { engineClient, TEST_JWT_SECRET } from './e2e-stack.js';
+import { waitUntil } from './wait-until.js';
 import { failedWithReason, timelineOf, waitForStatus } from './faults-engine.js';
 import { CALLEES, ROUTES_FILE, isFinal, stepsOf, type RunningEngine, type ScenarioContext, type ScenarioTarget } from './scenario-lab.js';
 import { defineDialScenarios } from './scenarios-dial.js';
@@ -198,10 +199,14 @@ export function defineEngineScenarios(target: ScenarioTarget): void {
         }
         const id = await call('hold', CALLEES.answer);
         await engine.client.waitForSession(id, (s) => s.state === 'in-progress', 30000);
+        const reconciled = engine.stack.engine.stats().reconciliations;
         await target.restart();
         const session = await ctx.finalSession(id);
         assert.ok(failedWithReason(session), `ended ${session.state} / ${session.endReason}`);
         const backMs = target.restartBackMs ?? 60000;
+        // A real Asterisk hangs its channels up before it closes ARI: /ready may still answer 200
+        // then. The engine is back once it has reconnected (and reconciled its sessions).
+        await waitUntil(() => engine.stack.engine.stats().reconciliations > reconciled, { timeoutMs: backMs, intervalMs: 50, message: 'the engine reconnected to the restarted Asterisk' });
         await waitForStatus(engine.base, '/ready', 200, backMs);
         await answeredMenuCall(() => callWhenReady('menu', CALLEES.dtmf1, backMs));
       });

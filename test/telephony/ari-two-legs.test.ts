@@ -114,10 +114,10 @@ describe('two-leg ARI operations as Asterisk 22.10.1 declares them', { timeout: 
     return { leg, events };
   };
 
-  test('a created Local leg to a busy callee: Dial "" then BUSY reach the engine, then StasisEnd and ChannelDestroyed cause 0 (modeled, docs/lab.md)', async () => {
+  test('a created Local leg to a busy callee: Dial "" then BUSY reach the engine; left alone, the dial timeout ends it with cause 19 (trace t-dial-local-busy)', async () => {
     const { leg, events } = await dialLocal('Local/busy@test-callees');
     await bed.waitEvent((e) => e.type === 'channel-destroyed' && e.channelId === leg);
-    assert.deepEqual(events(), ['stasis-start', 'dial ', 'dial BUSY', 'stasis-end', 'destroyed 0']);
+    assert.deepEqual(events(), ['stasis-start', 'dial ', 'dial BUSY', 'hangup-request', 'stasis-end', 'destroyed 19']);
   });
 
   test('a created Local leg that rings out: Ringing, Dial RINGING, no final Dial status, cause 19 at the dial timeout', async () => {

@@ -5,7 +5,7 @@ export const FLOW_LIMITS = {
   maxStepIdLength: 64,
   maxMediaPerList: 20,
   maxMediaUriLength: 256,
-  /** A `sound:http(s)://…` media URI. */
+  /** A media URL, plain `http(s)://…` or `sound:http(s)://…`. */
   maxMediaUrlLength: 1024,
   maxTemplateLength: 1000,
   maxDigits: { min: 1, max: 32 },

@@ -11,7 +11,7 @@ export const playback: StepDefinition<PlaybackStep> = {
   type: 'playback',
   summary: 'Plays its media in order, then continues. A media that fails (a missing sound) fails the step and the session.',
   fields: [
-    { name: 'media', type: { list: 'string' }, required: true, description: 'ARI media URIs played in sequence (sound:, digits:, number:, characters:, tone:, recording:; sound:https://… plays audio from a URL)', media: true },
+    { name: 'media', type: { list: 'string' }, required: true, description: 'ARI media URIs played in sequence (sound:, digits:, number:, characters:, tone:, recording:; an https://… URL, plain or as sound:https://…, plays audio from it)', media: true },
   ],
   parse(f) {
     const media = f.media('media', true);

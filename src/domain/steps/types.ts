@@ -20,7 +20,7 @@ export interface StepFieldDoc {
   description: string;
   /** The default when absent, in words (docs). */
   default?: string;
-  /** A list of media URIs: its `sound:http(s)://` URLs are checked with the destination policy on save. */
+  /** A list of media URIs: its http(s) URLs (plain or `sound:`) are checked with the destination policy on save. */
   media?: true;
   /**
    * The value is a step id (a map field: each value is): an exit of the step. The console draws

@@ -1,5 +1,8 @@
 // `/openapi.json`: OpenAPI 3.1 from the registry: the bearer scheme, every custom route with its
-// path and query parameters and body, the response DTO, and the ResponseStatus error shape.
+// path and query parameters and body, the response DTO, and the ResponseStatus error shape under
+// each error status the operation can give. Written for generated clients (openapi-typescript +
+// openapi-fetch are run against it in test/http/openapi-client.test.ts): always-present response
+// fields are required, fields JSON gives as null are nullable, enums reach parameters too.
 import { FINAL_STATES } from '../../domain/model.js';
 import type { Dto, Field, Operation, TypeRef } from '../operations/types.js';
 import { allFields, describe, dto, OPERATIONS, ORDERED_TYPES } from './model.js';
@@ -22,10 +25,18 @@ function schemaOf(t: TypeRef): Schema {
   return { type: 'object', additionalProperties: schemaOf(t.map) };
 }
 
-function fieldSchema(f: Field): Schema {
+/** A field's value schema: its enum, and `null` among its types where JSON carries null for "none". */
+function valueSchema(f: Field): Schema {
   const s = schemaOf(f.type);
-  const withEnum = f.allowed ? { ...s, enum: [...f.allowed] } : s;
-  return '$ref' in withEnum ? { allOf: [withEnum], description: describe(f) } : { ...withEnum, description: describe(f) };
+  const withEnum = f.allowed ? { ...s, enum: f.nullable ? [...f.allowed, null] : [...f.allowed] } : s;
+  if (!f.nullable) return withEnum;
+  if ('$ref' in withEnum) return { oneOf: [withEnum, { type: 'null' }] };
+  return typeof withEnum.type === 'string' ? { ...withEnum, type: [withEnum.type, 'null'] } : withEnum;
+}
+
+function fieldSchema(f: Field): Schema {
+  const s = valueSchema(f);
+  return '$ref' in s ? { allOf: [s], description: describe(f) } : { ...s, description: describe(f) };
 }
 
 function dtoSchema(d: Dto): Schema {
@@ -39,7 +50,27 @@ function dtoSchema(d: Dto): Schema {
   };
 }
 
-const ERROR = { description: 'ResponseStatus with field errors', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } };
+/** Every error answer has the ResponseStatus body; the statuses each operation can give are listed. */
+const ERROR_STATUSES: Record<string, string> = {
+  400: 'Invalid request: ResponseStatus with one field error per problem',
+  401: 'No valid bearer token',
+  403: 'The token\'s roles do not allow this',
+  404: 'No such resource in the account',
+  413: 'The body is larger than MAX_BODY_BYTES',
+  415: 'The body is not JSON or XML in UTF-8',
+  429: 'Too many failed authentications from this address, or an account limit reached (Retry-After says when to try again)',
+  default: 'Any other error (409 conflict, 503 unavailable, ...), in the same shape',
+};
+const errorRef = (status: string): Schema => ({ $ref: `#/components/responses/Error${status === 'default' ? 'Default' : status}` });
+const errorResponses = (): Schema => Object.fromEntries(Object.entries(ERROR_STATUSES).map(([status, description]) => [
+  `Error${status === 'default' ? 'Default' : status}`,
+  { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } }, 'application/xml': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } },
+]));
+
+function errorsOf(op: Operation, hasPath: boolean, hasBody: boolean): Schema {
+  const statuses = ['400', ...(op.requiresAuth ? ['401', '403', '429'] : []), ...(hasPath ? ['404'] : []), ...(hasBody ? ['413', '415'] : []), 'default'];
+  return Object.fromEntries(statuses.map((status) => [status, errorRef(status)]));
+}
 
 function operationObject(op: Operation, route: string, verb: string): Schema {
   const request = dto(op.request);
@@ -48,7 +79,7 @@ function operationObject(op: Operation, route: string, verb: string): Schema {
   const inQuery = (f: Field) => f.source === 'query' || (!bodyVerb && f.source !== 'path');
   const parameters = fields.filter((f) => f.source === 'path' || inQuery(f)).map((f) => ({
     name: f.name, in: f.source === 'path' ? 'path' : 'query', required: f.source === 'path' || undefined,
-    description: describe(f), schema: schemaOf(f.type),
+    description: describe(f), schema: valueSchema(f),
     ...(typeof f.type === 'object' && 'list' in f.type ? { style: 'form', explode: false } : {}),
   })).map((p) => JSON.parse(JSON.stringify(p)) as Schema);
   const bodyFields = fields.filter((f) => bodyVerb && f.source !== 'path' && f.source !== 'query');
@@ -61,7 +92,7 @@ function operationObject(op: Operation, route: string, verb: string): Schema {
     ...(op.requiresAuth ? {} : { security: [] }),
     ...(parameters.length ? { parameters } : {}),
     ...(bodyFields.length ? { requestBody: { required: bodyFields.some((f) => f.required), content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.request}` } }, 'application/xml': { schema: { $ref: `#/components/schemas/${op.request}` } } } } } : {}),
-    responses: { [String(op.status)]: ok, ...(op.name === 'GetReadiness' ? { 503: { description: 'Not ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/Readiness' } } } } } : { default: ERROR }) },
+    responses: { [String(op.status)]: ok, ...(op.name === 'GetReadiness' ? { 503: { description: 'Not ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/Readiness' } } } } } : errorsOf(op, fields.some((f) => f.source === 'path'), bodyFields.length > 0)) },
   };
 }
 
@@ -82,6 +113,7 @@ export function openApiDocument(serverUrl: string): Schema {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT with sub, exp, accountId and roles (Manager or SystemAdministrator)' } },
       schemas: Object.fromEntries(ORDERED_TYPES.map((d) => [d.name, dtoSchema(d)])),
+      responses: errorResponses(),
     },
   };
 }

@@ -15,6 +15,7 @@ import type { RecordingService } from '../../services/recordings.js';
 import type { ExtensionService, PhoneNumberService } from '../../services/inbound-lines.js';
 import type { AccountSettingsService } from '../../services/account-settings.js';
 import { deliveryView, webhookView } from '../event-views.js';
+import { standardSecret } from '../../events/signature.js';
 import type { AuthContext } from '../auth.js';
 import { accountView, extensionView, flowView, pageView, phoneNumberView, recordingView, sessionDetailView, sessionView } from '../views.js';
 import type { OperationName } from './registry.js';
@@ -109,7 +110,10 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
     },
 
     ListWebhooks: async (ctx) => ({ status: 200, body: pageView(await s.webhooks.list(account(ctx), ctx.request), webhookView, ctx.request) }),
-    GetWebhookSigningSecret: async (ctx) => ({ status: 200, body: { secret: await s.webhooks.signingSecret(account(ctx)) } }),
+    GetWebhookSigningSecret: async (ctx) => {
+      const secret = await s.webhooks.signingSecret(account(ctx));
+      return { status: 200, body: { secret, standardWebhooksSecret: standardSecret(secret) } };
+    },
     GetWebhook: async (ctx) => ({ status: 200, body: webhookView(await s.webhooks.get(account(ctx), text(ctx.request, 'webhookId'))) }),
     NewWebhook: async (ctx) => {
       const hook = await s.webhooks.create(account(ctx), ctx.request);

@@ -31,6 +31,8 @@ export interface Field {
   source?: Source;
   /** Allowed values, when the field is an enumeration of strings. */
   allowed?: readonly string[];
+  /** JSON carries `null` when there is no value (a response's unset date; a request's "none"). */
+  nullable?: boolean;
 }
 
 export interface Dto {

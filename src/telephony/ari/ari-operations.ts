@@ -6,6 +6,7 @@ import { asteriskMediaUri } from './media-url-padding.js';
 import type { OriginateRequest, PortResult, TelephonyPort } from '../port.js';
 import type { PortFailure } from './ari-errors.js';
 import type { QueryParams } from './ari-transport.js';
+import { asteriskMedia } from '../../domain/steps/media-uri.js';
 
 export interface StoredFile { data: Buffer; contentType: string }
 
@@ -65,7 +66,8 @@ export function ariOperations({ app, send, read, download }: AriRequests): AriOp
       const pb = segment('playbackId', playbackId);
       if (typeof pb !== 'string') return Promise.resolve(pb);
       // One `media` query parameter, comma-separated: a repeated parameter is not a list to Asterisk.
-      return send('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.map(asteriskMediaUri).join(',')]]);
+      // A plain http(s) URL goes as `sound:<url>`, the form Asterisk fetches, then padded if short.
+      return send('play', 'POST', `/channels/${id}/play/${pb}`, [['media', media.map((m) => asteriskMediaUri(asteriskMedia(m))).join(',')]]);
     },
 
     stopPlayback(playbackId) {
