@@ -3,7 +3,7 @@
 // read from ServiceStack's ResponseStatus.
 
 import type { flowView, pageView, phoneNumberView, sessionDetailView, sessionView } from '../http/views.js';
-import type { deliveryView } from '../http/event-views.js';
+import type { deliveryView, webhookView } from '../http/event-views.js';
 import type { SimulationReport } from '../services/flow-simulation.js';
 
 const TOKEN_KEY = 'engine.console.token';
@@ -110,6 +110,20 @@ async function request<T>(method: string, path: string, body: unknown, resetOn40
   }
 }
 
+/** A file the API serves (a recording, a TTS preview) as a blob the page can play: fetched with the token, never put in a URL. */
+export async function apiBlob(method: string, path: string, body?: unknown): Promise<Blob> {
+  const headers = authHeaders('*/*');
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, 'NetworkError', 'The engine cannot be reached', []);
+  }
+  if (!res.ok) throw errorOf(res.status, await res.text());
+  return res.blob();
+}
+
 export function query(params: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
@@ -121,6 +135,7 @@ export function query(params: Record<string, string | number | undefined>): stri
 
 export type SessionSummary = ReturnType<typeof sessionView>;
 export type WebhookDeliveryView = ReturnType<typeof deliveryView>;
+export type WebhookView = ReturnType<typeof webhookView>;
 /** A leg as the session page reads it (GetSession has `legs` once calls have several legs). */
 export interface LegView {
   channelId: string; role: string; endpoint: string; number: string; state: string;

@@ -6,8 +6,11 @@ import type { View } from './views/common.js';
 import { signInView } from './views/sign-in.js';
 import { historyView, liveView } from './views/sessions.js';
 import { sessionView } from './views/session-detail.js';
-import { flowsView, flowView } from './views/flows.js';
+import { flowsView } from './views/flows.js';
+import { flowView } from './views/flow-editor.js';
 import { placeCallView } from './views/place-call.js';
+import { extensionsView, numbersView } from './views/numbers.js';
+import { webhooksView } from './views/webhooks.js';
 
 const ROUTES: Record<string, { view: View; nav?: string }> = {
   live: { view: liveView, nav: 'Live calls' },
@@ -15,6 +18,9 @@ const ROUTES: Record<string, { view: View; nav?: string }> = {
   sessions: { view: sessionView },
   flows: { view: flowsView, nav: 'Flows' },
   call: { view: placeCallView, nav: 'Place a call' },
+  numbers: { view: numbersView, nav: 'Numbers' },
+  extensions: { view: extensionsView, nav: 'Extensions' },
+  webhooks: { view: webhooksView, nav: 'Webhooks' },
 };
 
 const header = document.getElementById('header')!;

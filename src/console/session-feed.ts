@@ -161,9 +161,10 @@ export function watchLive(feed: Feed<LiveSession[]>): Stop {
 /**
  * One session until it is final. The stream replays its events then follows it; each event (a
  * burst coalesced into one) reloads the session, whose timeline also holds the rows that are not
- * events (prompts, ARI details) and whose variables the events do not carry.
+ * events (prompts, ARI details) and whose variables the events do not carry. `refresh` loads it
+ * again now (after an action whose timeline row makes no event).
  */
-export function watchSession(id: string, feed: Feed<SessionDetail>): Stop {
+export function watchSession(id: string, feed: Feed<SessionDetail>): Stop & { refresh(): void } {
   const path = `/sessions/${encodeURIComponent(id)}`;
   let stopped = false;
   let loading: Promise<void> | undefined;
@@ -209,9 +210,9 @@ export function watchSession(id: string, feed: Feed<SessionDetail>): Stop {
     },
     onError: feed.onError,
   });
-  return () => {
+  return Object.assign(() => {
     stopped = true;
     stopStream();
     fallback?.();
-  };
+  }, { refresh: load });
 }

@@ -71,6 +71,12 @@ export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string
       return { kind: 'media', text: `Recording ${str(d.name)} ${str(d.state)}` };
     case 'dtmf':
       return { kind: 'input', text: `Digit ${str(d.digit)} pressed` };
+    case 'dtmf.sent':
+      return { kind: 'input', text: `Digits ${str(d.digits)} sent to the far end` };
+    case 'session.hold':
+      return { kind: 'state', text: d.hold ? 'Put on hold' : 'Taken off hold' };
+    case 'session.redirected':
+      return { kind: 'step', text: `Redirected to flow ${str(d.flowId)} v${str(d.flowVersion)}${d.stepId ? ` at step ${str(d.stepId)}` : ''}` };
     case 'dtmf.dropped':
       return { kind: 'input', text: `${str(d.count)} digits dropped (nothing was collecting)` };
     case 'gather.input':

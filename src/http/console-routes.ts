@@ -12,6 +12,8 @@ export const CONSOLE_DIR = fileURLToPath(new URL('../../dist/console/', import.m
 
 const CSP = [
   "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'",
+  // Recordings and TTS previews play from blobs the console fetched with the user's token.
+  "media-src 'self' blob:",
   "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
 ].join('; ');
 

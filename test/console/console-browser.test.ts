@@ -148,20 +148,22 @@ describe('web console in Chromium', { skip }, () => {
     await shot(page, 'history');
   });
 
-  test('the demo flow as a graph; a broken edit shows the validation errors on the graph', async () => {
+  test('the demo flow in the editor; a broken edit shows the validation errors on the drawing', async () => {
     await page.goto(`${e2e.base}/console/#/flows`);
     await page.getByRole('link', { name: 'Demo reminder' }).click();
-    await page.locator('svg.flow-graph g.node').nth(4).waitFor();
-    assert.equal(await page.locator('svg.flow-graph g.node').count(), 5);
-    const labels = await page.locator('svg.flow-graph .edge-label').allTextContents();
-    for (const l of ['pressed 1', 'pressed 2', 'no input / no match', 'then', 'next']) assert.ok(labels.includes(l), `edge label ${l} in ${labels.join(', ')}`);
+    const nodes = page.locator('svg.flow-canvas g.canvas-node');
+    await nodes.nth(4).waitFor();
+    assert.equal(await nodes.count(), 5);
+    const exits = await page.locator('svg.flow-canvas [data-step="menu"] g.exit').evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-exit')}>${g.getAttribute('data-target') ?? ''}`));
+    assert.deepEqual(exits, ['branches 1>yes', 'branches 2>no', '+ branches>', 'noInput>bye', 'noMatch>bye', 'next>']);
+    assert.equal(await page.locator('svg.flow-canvas path.canvas-edge').count(), 7, 'hello then menu, four of the menu, yes and no next, none of bye');
     await shot(page, 'flow-graph');
 
     const doc = JSON.parse(await page.locator('#flow-json').inputValue()) as { steps: Array<Record<string, unknown>> };
     doc.steps[2]!.next = 'nowhere';
     await page.locator('#flow-json').fill(JSON.stringify(doc, null, 2));
     await page.getByTestId('validation-status').getByText('UnknownStepTarget').waitFor();
-    await page.locator('svg.flow-graph g.node.invalid[data-step="yes"]').waitFor();
+    await page.locator('svg.flow-canvas g.canvas-node.invalid[data-step="yes"]').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Save as a new version' }).isDisabled(), true);
     await shot(page, 'flow-invalid');
 
@@ -169,14 +171,14 @@ describe('web console in Chromium', { skip }, () => {
     doc.steps[2]!.next = 'bye';
     doc.steps.push({ id: 'orphan', type: 'hangup' });
     await page.locator('#flow-json').fill(JSON.stringify(doc, null, 2));
-    await page.locator('svg.flow-graph g.node.unreachable[data-step="orphan"]').waitFor();
+    await page.locator('svg.flow-canvas g.canvas-node.unreachable[data-step="orphan"]').waitFor();
     await page.getByTestId('validation-status').getByText('UnreachableStep').waitFor();
   });
 
-  test('the Simulate panel runs a preset and all presets on the virtual clock, marking the graph', async () => {
+  test('the Simulate panel runs a preset and all presets on the virtual clock, marking the drawing', async () => {
     await page.goto(`${e2e.base}/console/#/flows`);
     await page.getByRole('link', { name: 'Demo reminder' }).click();
-    await page.locator('svg.flow-graph g.node').nth(4).waitFor();
+    await page.locator('svg.flow-canvas g.canvas-node').nth(4).waitFor();
     requests.length = 0;
     await page.getByLabel('Callee', { exact: true }).selectOption({ label: 'answers and presses 1 after the prompt' });
     await page.getByRole('button', { name: 'Run simulation' }).click();
@@ -185,15 +187,20 @@ describe('web console in Chromium', { skip }, () => {
     const choice = page.getByTestId('sim-result').locator('tr', { has: page.locator('td', { hasText: /^choice$/ }) });
     assert.equal((await choice.locator('td').nth(1).innerText()).trim(), '1');
     await page.getByTestId('sim-result').getByText('Digit 1 pressed').waitFor();
-    assert.equal(await page.locator('svg.flow-graph g.node.visited').count(), 4, 'the four steps of the path are marked');
+    assert.equal(await page.locator('svg.flow-canvas g.canvas-node.visited').count(), 4, 'the four steps of the path are marked');
     assert.deepEqual(apiRequests((p) => p.endsWith('/simulate')).map((r) => new URL(r.url()).pathname), [`/flows/${DEMO_FLOW_ID}/simulate`], 'the unchanged flow runs as saved');
 
     await page.getByRole('button', { name: 'Run all presets' }).click();
     const summary = page.getByTestId('sim-coverage-summary');
     await summary.waitFor();
     assert.match(await summary.innerText(), /Coverage: \d of 5 steps reached by the presets/);
-    const unreached = await page.locator('svg.flow-graph g.node.not-covered').evaluateAll((ns) => ns.map((n) => n.getAttribute('data-step')));
+    const unreached = await page.locator('svg.flow-canvas g.canvas-node.not-covered').evaluateAll((ns) => ns.map((n) => n.getAttribute('data-step')));
     assert.match(await summary.innerText(), unreached.length > 0 ? new RegExp(`not reached: ${unreached.join(', ')}`) : /every step reached/);
+    // Per exit: the branches no preset took are marked on the drawing and listed.
+    const notTaken = await page.locator('svg.flow-canvas g.exit.not-taken').evaluateAll((gs) => gs.map((g) => `${g.closest('[data-step]')?.getAttribute('data-step')} ${g.getAttribute('data-exit')}`));
+    assert.ok(notTaken.length > 0 && notTaken.length < 7, `some exits not taken: ${notTaken.join(', ')}`);
+    const exitSummary = await page.getByTestId('sim-exit-coverage').innerText();
+    for (const e of notTaken) assert.ok(exitSummary.includes(e), `${e} listed in ${exitSummary}`);
     await shot(page, 'flow-simulate');
 
     // An edit not saved yet: the edited document is what runs.

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { validateFlowDocument } from '../../src/domain/flow-validation.js';
 import { STEP_DEFINITIONS, STEP_TYPES } from '../../src/domain/steps/index.js';
+import { FieldErrors, StepFields, type TargetRef } from '../../src/domain/steps/fields.js';
 import { DTOS } from '../../src/http/operations/dtos.js';
 import { FLOWS_DOC, renderStepDocs } from '../../scripts/step-docs.js';
 
@@ -19,6 +20,34 @@ describe('step definitions', () => {
         assert.ok(declared, `${definition.type}.${field.name} is in FlowStep`);
         assert.deepEqual(declared.type, field.type);
         assert.match(declared.description, new RegExp(`${definition.type}: `));
+      }
+    }
+  });
+
+  test('the metadata the console builds forms from agrees with parse: targets, bounds and choices', () => {
+    for (const definition of Object.values(STEP_DEFINITIONS)) {
+      // Every field given a value of its shape: the step targets parse collects are the target fields.
+      const raw: Record<string, unknown> = {};
+      for (const field of definition.fields) {
+        raw[field.name] = typeof field.type === 'object' ? ('map' in field.type ? { 1: 'x' } : ['sound:x']) : field.type === 'int' ? 0 : field.type === 'bool' ? true : 'x';
+      }
+      const refs: TargetRef[] = [];
+      definition.parse(new StepFields(raw, 's', new FieldErrors(), refs));
+      const collected = new Set(refs.map((r) => r.field.replace(/^s\./, '').replace(/\.1$/, '').replace(/\[\d+\]$/, '')));
+      assert.deepEqual([...collected].sort(), definition.fields.filter((f) => f.target).map((f) => f.name).sort(), `${definition.type}: target fields`);
+      for (const field of definition.fields) {
+        const errorsFor = (value: unknown): string[] => {
+          const errors = new FieldErrors();
+          definition.parse(new StepFields({ ...raw, [field.name]: value }, 's', errors, []));
+          return errors.result().filter((e) => e.fieldName === `s.${field.name}`).map((e) => e.errorCode);
+        };
+        if (field.range) {
+          assert.deepEqual(errorsFor(field.range.min), [], `${definition.type}.${field.name} takes its min`);
+          assert.deepEqual(errorsFor(field.range.max), [], `${definition.type}.${field.name} takes its max`);
+          assert.deepEqual(errorsFor(field.range.max + 1), ['OutOfRange'], `${definition.type}.${field.name} refuses max + 1`);
+        }
+        for (const option of field.options ?? []) assert.deepEqual(errorsFor(option), [], `${definition.type}.${field.name} takes ${option}`);
+        if (field.options) assert.deepEqual(errorsFor('not-an-option'), ['InvalidValue'], `${definition.type}.${field.name} refuses others`);
       }
     }
   });

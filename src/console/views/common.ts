@@ -22,10 +22,13 @@ export function stateBadge(state: string): HTMLElement {
   return h('span', { class: `badge state-${state.replace(/[^a-z-]/g, '')}` }, state);
 }
 
-/** A table that scrolls sideways on a phone instead of overflowing the page. */
+/**
+ * A table that scrolls sideways on a phone instead of overflowing the page; the scrolling box is
+ * focusable (and named) so a keyboard can scroll it too.
+ */
 export function table(caption: string, headers: string[], rows: Child[][], empty: string): HTMLElement {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
-  return h('div', { class: 'table-scroll' },
+  return h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': caption },
     h('table', {},
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),

@@ -1,7 +1,7 @@
 // The flow page's Simulate panel: runs the flow as edited against a simulation script (a preset or
 // a custom one: the callee and the parties a dial step reaches) on the API's virtual clock, shows
-// what happened, and marks on the graph the steps a run visited or, with every preset run as
-// scenarios, the steps none reached.
+// what happened, and marks on the drawing the steps a run visited or, with every preset run as
+// scenarios, the steps none reached and the exits none took.
 import { api, type SimulationReport, type SimulationResult } from '../api.js';
 import { h } from '../dom.js';
 import { describeEntry } from '../timeline-text.js';
@@ -21,12 +21,33 @@ export interface SimulationTarget { flowId: string; edited: boolean; document: (
 
 const seconds = (ms: number): string => `+${(ms / 1000).toFixed(2)} s`;
 
-function markGraph(graph: HTMLElement, visited: Set<string>, unreached: Set<string>): void {
-  for (const node of graph.querySelectorAll('svg.flow-graph g.node')) {
+/** `from>to` of every step a run went on to from another. */
+function transitions(report: SimulationReport): Set<string> {
+  return new Set(report.results.flatMap((r) => r.path.slice(1).map((to, i) => `${r.path[i]}>${to}`)));
+}
+
+/**
+ * Marks the steps the runs visited and, after the presets ran as scenarios, the steps none
+ * reached and the exits of the drawing none took (returned as `step exit → target`).
+ */
+function markGraph(graph: HTMLElement, report: SimulationReport): string[] {
+  const visited = new Set(report.results.flatMap((r) => r.path));
+  const unreached = new Set(report.coverage?.unreachedSteps ?? []);
+  for (const node of graph.querySelectorAll('svg.flow-graph g.node, svg.flow-canvas g.canvas-node')) {
     const step = node.getAttribute('data-step') ?? '';
     node.classList.toggle('visited', visited.has(step));
     node.classList.toggle('not-covered', unreached.has(step));
   }
+  const taken = transitions(report);
+  const notTaken: string[] = [];
+  for (const exit of graph.querySelectorAll('svg.flow-canvas g.exit[data-target]')) {
+    const from = exit.closest('[data-step]')?.getAttribute('data-step') ?? '';
+    const to = exit.getAttribute('data-target') ?? '';
+    const missed = report.coverage !== undefined && !taken.has(`${from}>${to}`);
+    exit.classList.toggle('not-taken', missed);
+    if (missed) notTaken.push(`${from} ${exit.getAttribute('data-exit') ?? ''} → ${to}`);
+  }
+  return notTaken;
 }
 
 function runView(r: SimulationResult): HTMLElement {
@@ -48,13 +69,14 @@ function runView(r: SimulationResult): HTMLElement {
     })));
 }
 
-function coverageView(report: SimulationReport): HTMLElement {
+function coverageView(report: SimulationReport, notTaken: string[]): HTMLElement {
   const cov = report.coverage;
   const unreached = cov?.unreachedSteps ?? [];
   const total = cov?.steps.length ?? 0;
   return h('div', { class: 'sim-run', 'data-testid': 'sim-coverage' },
     h('p', { 'data-testid': 'sim-coverage-summary' }, `Coverage: ${total - unreached.length} of ${total} steps reached by the presets`,
       unreached.length > 0 ? `; not reached: ${unreached.join(', ')}` : '; every step reached', '.'),
+    h('p', { 'data-testid': 'sim-exit-coverage' }, notTaken.length > 0 ? `Exits no preset took: ${notTaken.join('; ')}.` : 'Every exit drawn was taken by a preset.'),
     table('Runs of the presets', ['Scenario', 'State', 'Path'],
       report.results.map((r) => [r.name ?? '', stateBadge(r.state), r.path.join(' → ')]), 'No runs.'),
     table('Steps and the presets that reached them', ['Step', 'Reached by'],
@@ -76,7 +98,7 @@ export function simulatePanel(target: SimulationTarget, graph: HTMLElement): HTM
   script.addEventListener('input', () => { choice.value = CUSTOM; });
   showPreset();
 
-  const simulate = (body: Record<string, unknown>, show: (r: SimulationReport) => HTMLElement): void => {
+  const simulate = (body: Record<string, unknown>, show: (r: SimulationReport, notTaken: string[]) => HTMLElement): void => {
     let document: unknown;
     try {
       document = target.document();
@@ -90,9 +112,8 @@ export function simulatePanel(target: SimulationTarget, graph: HTMLElement): HTM
       ? api<SimulationReport>('POST', '/flows/simulate', { document, ...body })
       : api<SimulationReport>('POST', `/flows/${encodeURIComponent(target.flowId)}/simulate`, body);
     void call.then((report) => {
-      const visited = new Set(report.results.flatMap((r) => r.path));
-      markGraph(graph, visited, new Set(report.coverage?.unreachedSteps ?? []));
-      output.replaceChildren(h('p', { class: 'muted' }, target.edited ? 'Ran the edited, unsaved document.' : 'Ran the saved flow.'), show(report));
+      const notTaken = markGraph(graph, report);
+      output.replaceChildren(h('p', { class: 'muted' }, target.edited ? 'Ran the edited, unsaved document.' : 'Ran the saved flow.'), show(report, notTaken));
     }, (err: unknown) => output.replaceChildren(errorBox(err))).finally(() => { run.disabled = runAll.disabled = false; });
   };
 

@@ -1,11 +1,13 @@
-// One session: its facts, its legs (when GetSession has them), its variables, its timeline as a
-// readable sequence and its webhook deliveries; followed live until it ends.
+// One session: its facts, its controls while it is live (session-controls.ts), its legs (when
+// GetSession has them), its variables, its timeline as a readable sequence, its webhook deliveries
+// and its recordings; followed live until it ends.
 import { FINAL_STATES } from '../../domain/model.js';
 import type { LegView, SessionDetail, WebhookDeliveryView } from '../api.js';
 import { formatDuration, formatTime, h, link } from '../dom.js';
 import { watchSession } from '../session-feed.js';
 import { describeEntry } from '../timeline-text.js';
 import { errorBox, feedNote, stateBadge, table, type View } from './common.js';
+import { liveControls, recordingsPanel } from './session-controls.js';
 
 function facts(s: SessionDetail): HTMLElement {
   const rows: Array<[string, string | Node]> = [
@@ -58,14 +60,26 @@ export const sessionView: View = (main, [id = '']) => {
   const live = h('p', { class: 'live-state', 'aria-live': 'polite', 'data-testid': 'session-state' });
   const notice = h('p', { class: 'notice', role: 'status' });
   const body = h('div', {});
-  main.replaceChildren(heading, live, notice, body);
+  // Some actions' timeline rows make no event on the stream: the page asks for the session again.
+  let refresh = (): void => undefined;
+  const controls = liveControls(id, () => refresh());
+  const recordings = recordingsPanel(id);
+  main.replaceChildren(heading, live, notice, controls.element, body, recordings.element);
   let how = 'updating';
-  return watchSession(id, {
+  let recordingsSeen = -1;
+  const watch = watchSession(id, {
     onUpdate: (s) => {
       const final = FINAL_STATES.includes(s.state as never);
       heading.textContent = `Call to ${s.numberToDial}`;
       live.replaceChildren(stateBadge(s.state), final ? ' ended' : ` (${how})`);
       live.dataset.state = s.state;
+      controls.setLive(!final);
+      // The list is asked again only when the timeline says a recording finished.
+      const finished = s.timeline.filter((e) => e.type === 'recording.finished').length;
+      if (finished !== recordingsSeen) {
+        recordingsSeen = finished;
+        recordings.refresh();
+      }
       const vars = Object.entries(s.variables);
       body.replaceChildren(
         facts(s),
@@ -82,4 +96,6 @@ export const sessionView: View = (main, [id = '']) => {
       notice.replaceChildren(...(mode.kind === 'stream' ? [] : [how]));
     },
   });
+  refresh = watch.refresh;
+  return watch;
 };

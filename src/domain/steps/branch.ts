@@ -13,8 +13,8 @@ export const branch: StepDefinition<BranchStep> = {
   summary: 'Goes to `cases[value of variable]`, else `default`, else on to the onward step.',
   fields: [
     { name: 'variable', type: 'string', required: true, description: 'the session variable read' },
-    { name: 'cases', type: { map: 'string' }, required: true, description: 'variable value -> step id' },
-    { name: 'default', type: 'string', description: 'step when no case matches', default: 'the onward step' },
+    { name: 'cases', type: { map: 'string' }, required: true, description: 'variable value -> step id', target: true },
+    { name: 'default', type: 'string', description: 'step when no case matches', default: 'the onward step', target: true },
   ],
   parse(f) {
     const variable = f.variable('variable', true);

@@ -22,6 +22,7 @@ export interface GatherStep extends StepBase {
 export const GATHER_DEFAULTS = { maxDigits: 64, timeoutMs: 5000, attempts: 1 } as const;
 
 const DTMF_KEY = /^[0-9*#]$/;
+const DTMF_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'] as const;
 const DTMF_STRING = /^[0-9*#]{1,32}$/;
 
 export const gather: StepDefinition<GatherStep> = {
@@ -29,15 +30,15 @@ export const gather: StepDefinition<GatherStep> = {
   summary: 'Collects DTMF digits, optionally with a prompt (barge-in: the first digit stops it), then goes to the branch the digits match, or noInput / noMatch once the attempts are used up.',
   fields: [
     { name: 'prompt', type: { list: 'string' }, description: 'media played while waiting for digits', default: 'none', media: true },
-    { name: 'maxDigits', type: 'int', description: 'digits to collect (input ends when reached)', default: String(GATHER_DEFAULTS.maxDigits) },
-    { name: 'finishOnKey', type: 'string', description: 'the key that ends the input (not part of the digits)', default: 'none' },
-    { name: 'timeoutMs', type: 'int', description: 'wait for the first digit, from the end of the prompt', default: String(GATHER_DEFAULTS.timeoutMs) },
-    { name: 'interDigitTimeoutMs', type: 'int', description: 'wait between digits', default: 'timeoutMs' },
-    { name: 'attempts', type: 'int', description: 'prompts before noInput/noMatch', default: String(GATHER_DEFAULTS.attempts) },
+    { name: 'maxDigits', type: 'int', description: 'digits to collect (input ends when reached)', default: String(GATHER_DEFAULTS.maxDigits), range: FLOW_LIMITS.maxDigits },
+    { name: 'finishOnKey', type: 'string', description: 'the key that ends the input (not part of the digits)', default: 'none', options: DTMF_KEYS },
+    { name: 'timeoutMs', type: 'int', description: 'wait for the first digit, from the end of the prompt', default: String(GATHER_DEFAULTS.timeoutMs), range: FLOW_LIMITS.timeoutMs },
+    { name: 'interDigitTimeoutMs', type: 'int', description: 'wait between digits', default: 'timeoutMs', range: FLOW_LIMITS.timeoutMs },
+    { name: 'attempts', type: 'int', description: 'prompts before noInput/noMatch', default: String(GATHER_DEFAULTS.attempts), range: FLOW_LIMITS.attempts },
     { name: 'variable', type: 'string', description: 'session variable receiving the digits', default: 'none' },
-    { name: 'branches', type: { map: 'string' }, description: 'digits -> step id', default: 'none' },
-    { name: 'noInput', type: 'string', description: 'step when no digit came', default: 'the onward step' },
-    { name: 'noMatch', type: 'string', description: 'step when the digits match no branch', default: 'the onward step' },
+    { name: 'branches', type: { map: 'string' }, description: 'digits -> step id', default: 'none', target: true },
+    { name: 'noInput', type: 'string', description: 'step when no digit came', default: 'the onward step', target: true },
+    { name: 'noMatch', type: 'string', description: 'step when the digits match no branch', default: 'the onward step', target: true },
   ],
   parse(f) {
     const prompt = f.media('prompt');

@@ -10,7 +10,7 @@ export interface PauseStep extends StepBase {
 export const pause: StepDefinition<PauseStep> = {
   type: 'pause',
   summary: 'Silence for `ms` milliseconds (cut short by a hangup).',
-  fields: [{ name: 'ms', type: 'int', required: true, description: 'milliseconds of silence' }],
+  fields: [{ name: 'ms', type: 'int', required: true, description: 'milliseconds of silence', range: FLOW_LIMITS.pauseMs }],
   parse(f) {
     const ms = f.int('ms', FLOW_LIMITS.pauseMs, true);
     return ms === undefined ? undefined : { ms };

@@ -22,10 +22,10 @@ export const record: StepDefinition<RecordStep> = {
   summary: 'Records the caller (wav) until maxDurationMs, maxSilenceMs, the finish key or the hangup; the recording\'s name goes to `variable`.',
   fields: [
     { name: 'variable', type: 'string', description: 'session variable receiving the recording name', default: 'none' },
-    { name: 'maxDurationMs', type: 'int', description: 'longest recording', default: String(RECORD_DEFAULTS.maxDurationMs) },
-    { name: 'maxSilenceMs', type: 'int', description: 'silence that ends the recording', default: 'none' },
+    { name: 'maxDurationMs', type: 'int', description: 'longest recording', default: String(RECORD_DEFAULTS.maxDurationMs), range: FLOW_LIMITS.recordMaxDurationMs },
+    { name: 'maxSilenceMs', type: 'int', description: 'silence that ends the recording', default: 'none', range: FLOW_LIMITS.recordMaxSilenceMs },
     { name: 'beep', type: 'bool', description: 'beep before recording', default: String(RECORD_DEFAULTS.beep) },
-    { name: 'finishOnKey', type: 'string', description: 'the key that ends the recording: *, #, any or none', default: RECORD_DEFAULTS.finishOnKey },
+    { name: 'finishOnKey', type: 'string', description: 'the key that ends the recording: *, #, any or none', default: RECORD_DEFAULTS.finishOnKey, options: RECORD_TERMINATE },
   ],
   parse(f) {
     return defined({

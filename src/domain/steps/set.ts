@@ -13,7 +13,7 @@ export const set: StepDefinition<SetVariableStep> = {
   summary: 'Stores a rendered template in a session variable (at most 1024 characters).',
   fields: [
     { name: 'variable', type: 'string', required: true, description: 'the session variable written' },
-    { name: 'value', type: 'string', required: true, description: 'template of the value' },
+    { name: 'value', type: 'string', required: true, description: 'template of the value', template: true },
   ],
   parse(f) {
     const variable = f.variable('variable', true);

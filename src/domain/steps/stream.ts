@@ -55,14 +55,14 @@ export const stream: StepDefinition<StreamStep> = {
   summary: 'Connects the call\'s audio to a WebSocket agent in the Twilio Media Streams protocol, both ways (docs/streams.md). The step ends when the agent closes the socket, sends `engine.exit` (optionally naming the next step and setting variables), or maxDurationMs passes; then the flow goes on (`next`, or the exit\'s step). With `fork: true` it only listens: the flow goes on at once while the stream runs alongside, until a stopStream step or the hangup.',
   fields: [
     { name: 'url', type: 'string', required: true, description: 'the agent\'s ws:// or wss:// URL (the webhooks\' destination policy applies)', websocket: true },
-    { name: 'parameters', type: { map: 'string' }, description: 'sent as start.customParameters; {{var}} placeholders are filled in', default: 'none' },
-    { name: 'tracks', type: 'string', description: 'inbound (the caller), outbound (what the caller hears) or both; a stream that is not forked carries inbound only', default: 'inbound' },
+    { name: 'parameters', type: { map: 'string' }, description: 'sent as start.customParameters; {{var}} placeholders are filled in', default: 'none', template: true },
+    { name: 'tracks', type: 'string', description: 'inbound (the caller), outbound (what the caller hears) or both; a stream that is not forked carries inbound only', default: 'inbound', options: STREAM_TRACKS },
     { name: 'fork', type: 'bool', description: 'listen only, alongside the following steps, until stopStream or the hangup', default: 'false' },
-    { name: 'maxDurationMs', type: 'int', description: 'longest stream; then the flow goes on', default: '3600000' },
-    { name: 'connectTimeoutMs', type: 'int', description: 'time to open the agent\'s socket before onFailed', default: '5000' },
-    { name: 'agentExits', type: { list: 'string' }, description: 'step ids the agent may name as next in engine.exit (another name is ignored)', default: 'none' },
-    { name: 'onDisconnected', type: 'string', description: 'step when the agent\'s socket drops without a close frame', default: 'the onward step' },
-    { name: 'onFailed', type: 'string', description: 'step when the agent cannot be reached in time', default: 'the onward step' },
+    { name: 'maxDurationMs', type: 'int', description: 'longest stream; then the flow goes on', default: '3600000', range: STREAM_LIMITS.maxDurationMs },
+    { name: 'connectTimeoutMs', type: 'int', description: 'time to open the agent\'s socket before onFailed', default: '5000', range: STREAM_LIMITS.connectTimeoutMs },
+    { name: 'agentExits', type: { list: 'string' }, description: 'step ids the agent may name as next in engine.exit (another name is ignored)', default: 'none', target: true },
+    { name: 'onDisconnected', type: 'string', description: 'step when the agent\'s socket drops without a close frame', default: 'the onward step', target: true },
+    { name: 'onFailed', type: 'string', description: 'step when the agent cannot be reached in time', default: 'the onward step', target: true },
   ],
   parse(f) {
     const raw = f.string('url', true);

@@ -24,6 +24,17 @@ export interface StepFieldDoc {
   media?: true;
   /** A ws(s):// URL the engine connects to: checked with the destination policy on save. */
   websocket?: true;
+  /**
+   * The value is a step id (a map field: each value is): an exit of the step. The console draws
+   * it as a handle to drag to the next step, and a test checks it against what `parse` collects.
+   */
+  target?: true;
+  /** A number's bounds, as `parse` checks them (the console's number inputs). */
+  range?: { readonly min: number; readonly max: number };
+  /** The values a string field takes, as `parse` checks them (the console's choice lists). */
+  options?: readonly string[];
+  /** Text with `{{var}}` placeholders. */
+  template?: true;
 }
 
 /** An edge of the flow graph: where a step can go and what takes it there. */
