@@ -7,6 +7,9 @@ import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { loadRouter } from './domain/routing.js';
 import { createAriClientPort } from './telephony/ari/ari-client-adapter.js';
+import { createAriStreamMedia } from './telephony/ari/ari-stream-media.js';
+import { StreamService } from './streams/streams.js';
+import { streamMetrics } from './metrics/stream-metrics.js';
 import { createTelephonyEngine } from './telephony/engine.js';
 import { buildApp } from './http/app.js';
 import { startHttpServer } from './http/server.js';
@@ -87,10 +90,15 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   });
   await speech?.start();
   let deliveries: DeliveryWorker | undefined;
+  const streams = new StreamService({
+    port, media: createAriStreamMedia(ari), allowPrivate: config.allowPrivateDestinations,
+    logger: logger.child({ component: 'streams' }), observer: streamMetrics(metrics.registry),
+  });
   const engine = createTelephonyEngine({
     port, store, router, config, logger: logger.child({ component: 'engine' }), leaseMs: config.sessionLeaseMs,
     onInboundRefused: (reason) => metrics.inboundRefused.inc({ reason }),
     ...(speech ? { speaker: speech } : {}),
+    streams,
     events: {
       listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
       published: (event) => bus.publish(event),

@@ -83,6 +83,20 @@ export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string
       return { kind: 'input', text: `Gathered "${str(d.digits)}": ${str(d.outcome)} (attempt ${str(d.attempt)}, ended by ${str(d.end)})` };
     case 'branch':
       return { kind: 'step', text: `Branch on ${str(d.variable)} = "${str(d.value)}" → ${d.target ? str(d.target) : 'the next step'}` };
+    case 'stream.started':
+      return { kind: 'media', text: `Stream ${str(d.streamSid)} started (${Array.isArray(d.tracks) ? d.tracks.map(str).join(', ') : str(d.tracks)}${d.bidirectional ? ', both ways' : ', listening'})` };
+    case 'stream.mark':
+      return { kind: 'media', text: `Stream mark ${str(d.name)} played` };
+    case 'stream.clear':
+      return { kind: 'media', text: `Stream cleared by the agent (${str(d.clearedFrames)} frames dropped)` };
+    case 'stream.exit':
+      return { kind: 'step', text: `Agent asked to leave the stream${d.next ? ` for ${str(d.next)}` : ''}` };
+    case 'stream.stopped':
+      return { kind: 'media', text: `Stream ${str(d.streamSid)} stopped: ${str(d.reason)} (${str(d.framesToAgent)} frames to the agent, ${str(d.framesToCaller)} to the caller)` };
+    case 'stream.failed':
+      return { kind: 'error', text: `Stream could not start: ${str(d.reason)}` };
+    case 'stream.not-running':
+      return { kind: 'step', text: `No stream ${str(d.stream)} to stop` };
     case 'error':
       return { kind: 'error', text: `Error in ${str(d.op)}: ${str(d.kind)} ${str(d.message)}`.trim() };
     default:

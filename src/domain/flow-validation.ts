@@ -197,3 +197,15 @@ export function mediaUrls(document: FlowDocument): Array<{ field: string; url: s
   });
   return out;
 }
+
+/** Every ws(s):// URL the engine would connect to (stream steps), with its field (`steps[2].url`). */
+export function websocketUrls(document: FlowDocument): Array<{ field: string; url: string }> {
+  const out: Array<{ field: string; url: string }> = [];
+  document.steps.forEach((step, i) => {
+    for (const field of stepDefinition(step.type).fields) {
+      const url = field.websocket ? (step as unknown as Record<string, unknown>)[field.name] : undefined;
+      if (typeof url === 'string') out.push({ field: `steps[${i}].${field.name}`, url });
+    }
+  });
+  return out;
+}

@@ -5,7 +5,7 @@ import type { FlowStep } from './steps/index.js';
 export type {
   StepBase, FlowStep, StepType, StepOf,
   PlaybackStep, GatherStep, SayStep, PauseStep, BranchStep, SetVariableStep, RecordStep, HangupStep,
-  DialStep, DialOutcome, TransferStep,
+  DialStep, DialOutcome, TransferStep, StreamStep, StopStreamStep,
 } from './steps/index.js';
 
 export interface FlowDocument {

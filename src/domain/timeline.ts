@@ -19,6 +19,8 @@ export const TIMELINE_ROW_TYPES = [
   'session.end-requested', 'session.redirected', 'session.hold', 'session.transferred', 'reconciled', 'error',
   // a flow simulation's scripted callee hung up
   'hangup',
+  // media streams to WebSocket agents (the stream and stopStream steps, src/streams/)
+  'stream.started', 'stream.mark', 'stream.clear', 'stream.exit', 'stream.stopped', 'stream.failed', 'stream.not-running',
 ] as const;
 
 export type TimelineRowType = (typeof TIMELINE_ROW_TYPES)[number];

@@ -90,16 +90,21 @@ export function isPrivateAddress(address: string): boolean {
   return BLOCKED.check(address, 'ipv6');
 }
 
+const HTTP_SCHEMES = ['http:', 'https:'];
+/** Agents of stream steps (a WebSocket is an HTTP request upgraded: the same policy applies). */
+export const WEBSOCKET_SCHEMES = ['ws:', 'wss:'];
+const schemesText = (schemes: readonly string[]): string => (schemes === WEBSOCKET_SCHEMES ? 'ws(s)' : 'http(s)');
+
 /** The syntax check (at save time): undefined when acceptable, else why not. */
-export function urlProblem(raw: string, allowPrivate: boolean): string | undefined {
+export function urlProblem(raw: string, allowPrivate: boolean, schemes: readonly string[] = HTTP_SCHEMES): string | undefined {
   if (raw.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return 'must be an absolute http(s) URL';
+    return `must be an absolute ${schemesText(schemes)} URL`;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http(s) URL';
+  if (!schemes.includes(url.protocol)) return `must be an ${schemesText(schemes)} URL`;
   if (url.username || url.password) return 'must not carry credentials';
   if (isMetadataHost(url.hostname)) return 'must not point to a cloud metadata address';
   const host = url.hostname.replace(/^\[|\]$/g, '');

@@ -4,8 +4,8 @@
 import { AppError, type FieldError } from '../domain/errors.js';
 import type { Flow, Page, Session, SessionEvent, SessionState } from '../domain/model.js';
 import { FINAL_STATES, LIVE_STATES, SORT_FIELDS } from '../domain/model.js';
-import { mediaUrls, validateFlowDocument } from '../domain/flow-validation.js';
-import { urlProblem } from '../events/outbound-url.js';
+import { mediaUrls, validateFlowDocument, websocketUrls } from '../domain/flow-validation.js';
+import { urlProblem, WEBSOCKET_SCHEMES } from '../events/outbound-url.js';
 import type { SessionFilter, Store } from '../store/store.js';
 import { pick, readPage, readString, throwIfAny, type Input } from './input.js';
 
@@ -29,6 +29,10 @@ export class FlowService {
     for (const { field, url } of mediaUrls(checked.document)) {
       const problem = urlProblem(url, this.allowPrivate);
       if (problem) refused.push({ fieldName: field, errorCode: 'DestinationNotAllowed', message: `${field}: the media URL ${problem}` });
+    }
+    for (const { field, url } of websocketUrls(checked.document)) {
+      const problem = urlProblem(url, this.allowPrivate, WEBSOCKET_SCHEMES);
+      if (problem) refused.push({ fieldName: field, errorCode: 'DestinationNotAllowed', message: `${field}: the agent URL ${problem}` });
     }
     if (refused.length > 0) throw AppError.validation(refused);
     return checked.document;

@@ -156,6 +156,7 @@ export function hangupInternal(sim: SimAsterisk, c: Chan, cause: number, mode: '
 }
 
 export function remove(sim: SimAsterisk, c: Chan): void {
+  life.endSnoopsOf(sim, c);
   for (const half of [c, c.half2]) {
     if (!half) continue;
     half.alive = false;

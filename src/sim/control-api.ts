@@ -51,6 +51,31 @@ export function validateScript(raw: unknown, where = 'script'): CalleeScript {
     if (!Array.isArray(st.args) || st.args.some((a) => typeof a !== 'string' || a.includes(','))) throw new Error(`${where}.stasis.args: an array of strings without commas`);
     out.stasis = { app: st.app, args: st.args as string[] };
   }
+  // A tone only: a WAV (speak.wav) names a file of the simulator's host, given through its
+  // programmatic options, never through this unauthenticated API.
+  if (o.speak !== undefined) {
+    const sp = o.speak as Record<string, unknown> | null;
+    if (typeof sp !== 'object' || sp === null || Array.isArray(sp)) throw new Error(`${where}.speak: an object (toneHz, amplitude, startMs, durationMs)`);
+    for (const key of Object.keys(sp)) if (!['toneHz', 'amplitude', 'startMs', 'durationMs'].includes(key)) throw new Error(`${where}.speak.${key}: not a known property (toneHz, amplitude, startMs, durationMs)`);
+    const speak: NonNullable<CalleeScript['speak']> = {};
+    if (sp.toneHz !== undefined) {
+      if (typeof sp.toneHz !== 'number' || !(sp.toneHz > 0 && sp.toneHz < 4000)) throw new Error(`${where}.speak.toneHz: a frequency below 4000 Hz`);
+      speak.toneHz = sp.toneHz;
+    }
+    if (sp.amplitude !== undefined) {
+      if (typeof sp.amplitude !== 'number' || !(sp.amplitude >= 0 && sp.amplitude <= 32767)) throw new Error(`${where}.speak.amplitude: 0 to 32767`);
+      speak.amplitude = sp.amplitude;
+    }
+    const startMs = ms(sp.startMs, 'speak.startMs');
+    if (startMs !== undefined) speak.startMs = startMs;
+    const durationMs = ms(sp.durationMs, 'speak.durationMs');
+    if (durationMs !== undefined) speak.durationMs = durationMs;
+    out.speak = speak;
+  }
+  if (o.recordHeard !== undefined) {
+    if (typeof o.recordHeard !== 'boolean') throw new Error(`${where}.recordHeard: true or false`);
+    out.recordHeard = o.recordHeard;
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
 // What the simulated Asterisk holds: channels, playbacks, bridges, recordings, and the constants of its behaviour.
+import type { WebSocket } from 'ws';
 import type { Task } from './clock.js';
 import { type CallerId } from './ari-format.js';
-import type { CalleeScript, DtmfStep, SimRequestRecord } from './types.js';
+import type { CalleeScript, DtmfStep, MediaProbe, SimRequestRecord } from './types.js';
 
 export type Tech = 'PJSIP' | 'Local' | 'UnicastRTP' | 'WebSocket' | 'Snoop';
 
@@ -62,6 +63,22 @@ export interface Chan {
   leftStasis?: boolean;
   /** Made by POST /channels/create: rings only once the app dials it. */
   created?: 'waiting' | 'dialing';
+  /** Streamed audio: a media socket, a snoop's target, a scripted voice (media-audio.ts). */
+  media?: ChanMedia;
+}
+
+/** A channel's part in streamed audio (media-audio.ts), set on the channels that take part. */
+export interface ChanMedia {
+  /** A media WebSocket channel's connected client. */
+  socket?: WebSocket;
+  /** Frames its client sent, played one per 20 ms. */
+  incoming: Buffer[];
+  /** A snoop channel: whose audio it copies (in: what the target says, out: what it hears). */
+  snoop?: { target: Chan; spy: string };
+  /** Tick at which a scripted voice starts (its channel's first tick answered). */
+  voiceStart?: number;
+  /** The scripted voice, once it spoke: frame n of it. */
+  voice?: { frame(n: number): Buffer | undefined };
 }
 
 export interface Playback {
@@ -134,6 +151,7 @@ export interface AsteriskOptions {
   knownEndpoints: string[];
   offlineEndpoints: string[];
   astCacheDir: string;
+  mediaProbe?: MediaProbe;
 }
 
 /** Lengths of common Asterisk core sounds (hello-world, demo-thanks measured in the traces). */

@@ -26,7 +26,11 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string, body: str
 export class EventSockets {
   private readonly conns = new Set<Conn>();
   private readonly owners = new Map<string, Conn>();
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private readonly wss = new WebSocketServer({
+    noServer: true, perMessageDeflate: false,
+    // A media client asks for the `media` subprotocol (chan_websocket's), which Asterisk accepts.
+    handleProtocols: (protocols) => (protocols.has('media') ? 'media' : false),
+  });
 
   /** Delivers an event to the connection owning each app, and to subscribeAll connections once. */
   readonly sink: EventSink = {

@@ -1,6 +1,7 @@
 // POST /channels/externalMedia (RTP to a host:port, or a media WebSocket the client connects to)
 // and POST /channels/{id}/snoop. Checks, messages and events follow trace r of a real Asterisk 22.
-// No audio flows: the RTP channel sends no packets and the media WebSocket only says MEDIA_START.
+// The RTP channel sends no packets; the media WebSocket says MEDIA_START, then carries audio
+// (media-audio.ts: what the channel hears, and what its client sends, in 20 ms μ-law frames).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { ApiError, fail, type Reply, Args } from './rest.js';
@@ -8,7 +9,8 @@ import { type Chan } from './entities.js';
 import type { SimAsterisk } from './asterisk.js';
 import { makeChan, newId } from './channel-dial.js';
 import { findChan } from './channels.js';
-import { leaveStasis, remove } from './channel-hangup.js';
+import { life, type Lifecycle } from './lifecycle.js';
+import { mediaOf, mixerOf } from './media-audio.js';
 
 const MEDIA_FORMATS = new Set(['ulaw', 'alaw', 'slin', 'slin12', 'slin16', 'slin24', 'slin32', 'slin44', 'slin48', 'slin96', 'slin192', 'g722', 'gsm', 'g726', 'g729', 'opus', 'speex', 'ilbc', 'lpc10']);
 const FIRST_RTP_PORT = 10000;
@@ -87,14 +89,16 @@ export function connectMediaSocket(sim: SimAsterisk, connectionId: string, ws: W
   if (!c || !c.alive || c.answered) return false;
   answerIntoStasis(sim, c);
   ws.send(`MEDIA_START connection_id:${connectionId} channel:${c.name} channel_id:${c.id} format:${c.mediaFormat ?? 'ulaw'} optimal_frame_size:160 ptime:20`);
+  mixerOf(sim).attach(c, ws);
   ws.on('close', () => {
+    mixerOf(sim).detach(c);
     sim.mediaSockets.delete(connectionId);
     if (!c.alive) return;
     // Closing the media WebSocket hangs the channel up: cause 16 with the close code 1001 (trace r).
     sim.hangupRequest(c, 16, false, 1001);
-    leaveStasis(sim, c, true);
+    life.leaveStasis(sim, c, true);
     sim.destroyedEvent(c, 16, 1001);
-    remove(sim, c);
+    life.remove(sim, c);
   });
   return true;
 }
@@ -127,6 +131,7 @@ export function snoop(sim: SimAsterisk, args: Args): Reply {
   c.stasisApp = app;
   c.apps.add(app as string);
   c.args = appArgs ? appArgs.split(',') : [];
+  mediaOf(c).snoop = { target, spy };
   const snapshot = sim.chanJson(c);
   sim.clock.after(0, () => {
     if (!c.alive || !sim.sink.hasApp(app as string)) return;
@@ -136,3 +141,20 @@ export function snoop(sim: SimAsterisk, args: Args): Reply {
   });
   return { status: 200, body: snapshot };
 }
+
+/**
+ * The snoops of a channel that is gone leave the application with it: StasisEnd, and nothing
+ * after it (a snoop is only watched while in Stasis; the recording of the stream round trip).
+ */
+export function endSnoopsOf(sim: SimAsterisk, target: Chan): void {
+  for (const c of [...sim.channels.values()]) {
+    if (c.media?.snoop?.target !== target || !c.alive) continue;
+    sim.clock.after(0, () => {
+      if (!c.alive) return;
+      life.leaveStasis(sim, c, true);
+      life.remove(sim, c);
+    });
+  }
+}
+
+export const lifecycle = { endSnoopsOf } satisfies Partial<Lifecycle>;

@@ -4,7 +4,7 @@ import { startServer, validateScript } from './server.js';
 import type { RunningSimulator, SimulatorOptions } from './types.js';
 
 export type {
-  CalleeResult, CalleeScript, DelayRule, DtmfStep, FailRule, RunningSimulator, SimChannelInfo, SimFaults, SimRequestRecord, SimulatorOptions,
+  CalleeResult, CalleeScript, DelayRule, DtmfStep, FailRule, MediaProbe, RunningSimulator, SimChannelInfo, SimFaults, SimRequestRecord, SimulatorOptions, SpeakScript,
 } from './types.js';
 export { validateScript };
 

@@ -46,6 +46,8 @@ export interface Lifecycle {
   findBridge(sim: SimAsterisk, id: string | undefined): Bridge;
   announcerJoins(sim: SimAsterisk, b: Bridge): void;
   announcerLeaves(sim: SimAsterisk, b: Bridge): void;
+  // external-media.ts: the snoops of a channel that is gone
+  endSnoopsOf(sim: SimAsterisk, target: Chan): void;
 }
 
 /** Filled by `registerLifecycle` before any simulator runs; the functions are stateless (the state is `sim`). */

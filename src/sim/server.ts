@@ -17,6 +17,7 @@ import * as recordings from './recordings.js';
 import * as bridges from './bridges.js';
 import { registerLifecycle } from './lifecycle.js';
 import * as externalMedia from './external-media.js';
+import { mixerOf } from './media-audio.js';
 import { ariRoutes } from './ari-routes.js';
 import { controlApi, validateScript } from './control-api.js';
 import { EventSockets } from './events-socket.js';
@@ -29,6 +30,7 @@ import type { RunningSimulator, SimRequestRecord, SimulatorOptions } from './typ
 registerLifecycle({
   ...dialing.lifecycle, ...creating.lifecycle, ...hangups.lifecycle, ...channelOps.lifecycle,
   ...localStasis.lifecycle, ...playbacks.lifecycle, ...recordings.lifecycle, ...bridges.lifecycle,
+  ...externalMedia.lifecycle,
 });
 
 export { validateScript };
@@ -75,6 +77,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     knownEndpoints: options.knownEndpoints ?? DEFAULT_KNOWN,
     offlineEndpoints: options.offlineEndpoints ?? [],
     astCacheDir: options.astCacheDir ?? DEFAULT_AST_CACHE_DIR,
+    ...(options.mediaProbe ? { mediaProbe: options.mediaProbe } : {}),
   }, clock, events.sink);
   const rules = new FaultRules(state);
 
@@ -175,6 +178,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     requests: () => requestLog.slice(),
     sendDtmf: (id, digits, gapMs) => dialing.farEndDtmf(ast, id, digits, gapMs),
     hangupFromFarEnd: (id) => hangups.farEndHangupById(ast, id),
+    heardAudio: (id) => mixerOf(ast).heardAudio(id),
     faults,
   };
 }

@@ -17,6 +17,29 @@ export interface DtmfStep {
 
 export type CalleeResult = 'answer' | 'busy' | 'no-answer' | 'congestion' | 'reject' | 'fail';
 
+/** What a callee says once answered (media streams): a tone or a WAV file. */
+export interface SpeakScript {
+  /** A sine tone of this frequency (default 440 Hz) unless `wav` is given. */
+  toneHz?: number;
+  /** Peak of the tone in 16-bit linear units (default 8000). */
+  amplitude?: number;
+  /** A WAV file (8 kHz mono, 16-bit PCM or μ-law) said instead of a tone. */
+  wav?: string;
+  /** Start this long after the channel's audio starts flowing (default 0). */
+  startMs?: number;
+  /** Length (default: the WAV's, or as long as the call for a tone). */
+  durationMs?: number;
+  /**
+   * Instead of audio, frames that carry their own number (uint32 LE at byte 0) and the time they
+   * were made (float64 LE at byte 4, performance.timeOrigin + performance.now()): benchmarks check
+   * loss, order and latency with them.
+   */
+  counter?: boolean;
+}
+
+/** Told of every frame a media WebSocket channel receives from its client (benchmarks, tests). */
+export type MediaProbe = (channelId: string, frame: Buffer) => void;
+
 export interface CalleeScript {
   result?: CalleeResult;
   /** Ring time before the outcome (answer, busy, congestion, reject, fail). Default 1000 ms. */
@@ -30,6 +53,10 @@ export interface CalleeScript {
    * `${EXTEN}` and `${CALLERID(num)}` in `args` are the Local extension and the caller's number.
    */
   stasis?: { app: string; args: string[] };
+  /** Audio the callee says (heard by a media stream bridged with it). */
+  speak?: SpeakScript;
+  /** Keep what the callee hears while bridged with a media WebSocket channel (RunningSimulator.heardAudio). */
+  recordHeard?: boolean;
 }
 
 export interface SimulatorOptions {
@@ -66,6 +93,8 @@ export interface SimulatorOptions {
   restartDowntimeMs?: number;
   /** How many REST calls `requests()` keeps. Default 1000. */
   requestLogSize?: number;
+  /** Told of every frame media WebSocket clients send (benchmarks). */
+  mediaProbe?: MediaProbe;
   logger?: Logger;
 }
 
@@ -145,5 +174,7 @@ export interface RunningSimulator {
   /** Far-end actions on a live channel, as the scripted callee would do them. */
   sendDtmf(channelId: string, digits: string, gapMs?: number): boolean;
   hangupFromFarEnd(channelId: string): boolean;
+  /** What a channel whose script has `recordHeard` heard (μ-law, 8 kHz), kept after it hangs up. */
+  heardAudio(channelId: string): Buffer | undefined;
   faults: SimFaults;
 }

@@ -5,10 +5,13 @@
 // that names it, so a misspelt `hangupAfterMS` never passes silently as "never hangs up".
 import { validateScript, type CalleeScript } from '../sim/index.js';
 import { DESTINATION, DESTINATION_SYNTAX } from '../domain/steps/dial.js';
+import { readAgents, type AgentScript } from './scripted-agents.js';
 
 export interface SimulationScript extends CalleeScript {
   /** Dialed parties by the dial step's `to`, or `default` for any other; absent: answers after 1 s, stays on. */
   dialed?: Record<string, CalleeScript>;
+  /** The agents stream steps reach, by the step's url (scripted-agents.ts). */
+  agents?: Record<string, AgentScript>;
 }
 
 /** The key of the party any number without its own entry reaches. */
@@ -48,7 +51,9 @@ function dialedParty(raw: unknown, where: string): CalleeScript {
 
 /** The script, checked; throws an Error whose message starts with the offending field's path. */
 export function readSimulationScript(raw: unknown, where = 'script'): SimulationScript {
-  const script: SimulationScript = callee(raw, where, ['dialed']);
+  const script: SimulationScript = callee(raw, where, ['dialed', 'agents']);
+  const agents = (raw as Record<string, unknown>).agents;
+  if (agents !== undefined) script.agents = readAgents(agents, `${where}.agents`);
   const dialed = (raw as Record<string, unknown>).dialed;
   if (dialed === undefined) return script;
   if (!isObject(dialed)) throw new Error(`${where}.dialed: must be an object mapping dialed numbers (or "${DEFAULT_PARTY}") to callee scripts`);

@@ -12,6 +12,7 @@ import type { Speaker } from '../tts/speech.js';
 import { ScriptedCall, type PlayedMedia } from './scripted-call.js';
 import { SIMULATED_TECH } from './dialed-parties.js';
 import type { SimulationScript } from './script.js';
+import { ScriptedStreams } from './scripted-agents.js';
 import { VirtualClock } from './virtual-clock.js';
 
 export interface SimulationLimits { flowMaxSteps: number; flowMaxDurationMs: number }
@@ -93,6 +94,7 @@ export async function simulateFlow(
   const runtime = new CallRuntime({
     port: call, sessionId: 'simulation', channelId: CHANNEL, timing: DEFAULT_STEP_TIMING, timers: clock, hangupConfirmMs: HANGUP_CONFIRM_MS,
     speaker, logger,
+    streams: (signal) => new ScriptedStreams(script.agents ?? {}, clock, record, signal),
     variables: () => ({ ...variables }),
     setVariable: (name, value) => { variables[name] = value; },
     timeline: (type, data) => record(type, data),

@@ -14,6 +14,7 @@ import { dialAndBridge, type DialContext } from './dial.js';
 import type { DialTarget, Route } from './dial-target.js';
 import type { StepContext, StepTiming } from './steps/types.js';
 import type { Timers } from './wait.js';
+import type { StreamHost } from '../streams/stream-host.js';
 import type { TimelineRowType } from '../domain/timeline.js';
 
 /** The dialplan context the transfer step continues a call in (asterisk-config/extensions.conf). */
@@ -29,6 +30,8 @@ export interface CallRuntimeDeps {
   timers: Timers;
   hangupConfirmMs: number;
   speaker?: Speaker;
+  /** The call's media streams, given the call's signal (their end with it). */
+  streams?: (callSignal: AbortSignal) => StreamHost;
   logger: Logger;
   variables(): Record<string, string>;
   setVariable(name: string, value: string): void;
@@ -73,10 +76,10 @@ export class CallRuntime {
 
   /** The flow's runner on this call; `signal` is the call's (hangup, engine stop, loop guard). */
   runner(flow: Flow, signal: AbortSignal, limits: RunLimits, onLoopGuard: (reason: string) => void): FlowRunner {
-    return new FlowRunner(flow, this.stepContext(), signal, limits, onLoopGuard);
+    return new FlowRunner(flow, this.stepContext(signal), signal, limits, onLoopGuard);
   }
 
-  private stepContext(): Omit<StepContext, 'signal'> {
+  private stepContext(callSignal: AbortSignal): Omit<StepContext, 'signal'> {
     const d = this.deps;
     return {
       sessionId: d.sessionId,
@@ -86,6 +89,7 @@ export class CallRuntime {
       timing: d.timing,
       timers: d.timers,
       ...(d.speaker ? { speaker: d.speaker } : {}),
+      ...(d.streams ? { streams: d.streams(callSignal) } : {}),
       logger: d.logger,
       variables: () => d.variables(),
       setVariable: (name, value) => d.setVariable(name, value),

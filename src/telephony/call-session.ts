@@ -29,6 +29,7 @@ import type { StepTiming } from './steps/types.js';
 import { resolveDialTarget, type Route } from './dial-target.js';
 import { CallRuntime } from './call-runtime.js';
 import { REAL_TIMERS } from './wait.js';
+import type { StreamService } from '../streams/streams.js';
 import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
@@ -43,6 +44,8 @@ export interface CallSessionDeps {
   limits: RunLimits;
   timing: StepTiming;
   speaker?: Speaker;
+  /** Media streams to WebSocket agents (the stream step). */
+  streams?: StreamService;
   /** How long to wait for ChannelDestroyed after our own hangup before concluding anyway. */
   hangupConfirmMs: number;
   events: EventsOut;
@@ -111,6 +114,10 @@ export class CallSession {
     this.runtime = new CallRuntime({
       port: deps.port, sessionId: session.id, channelId: session.channelId, timing: deps.timing, timers: REAL_TIMERS,
       hangupConfirmMs: deps.hangupConfirmMs, ...(deps.speaker ? { speaker: deps.speaker } : {}), logger: this.log,
+      ...(deps.streams ? { streams: (signal: AbortSignal) => deps.streams!.forCall({
+        sessionId: session.id, accountId: session.accountId, channelId: session.channelId, signal,
+        timeline: (type, data) => this.recorder.timeline(type, data), logger: this.log,
+      }) } : {}),
       variables: () => this.recorder.vars(),
       setVariable: (name, value) => this.recorder.setVariable(name, value),
       timeline: (type, data, at) => this.recorder.timeline(type, data, at),

@@ -17,6 +17,8 @@ import { InboundCalls, type InboundRefusal } from './inbound.js';
 import type { Router } from '../domain/routing.js';
 import { NO_EVENTS_OUT, destinationsOf, type Destinations, type EventsOut } from './session-recorder.js';
 import { DEFAULT_STEP_TIMING, type StepTiming } from './steps/types.js';
+import type { StreamService } from '../streams/streams.js';
+import { isStreamResource } from '../streams/stream-ids.js';
 import type { Speaker } from '../tts/speech.js';
 import { routeNumber } from './dial-target.js';
 import { placeCall, startCall, type PlacingDeps } from './placing.js';
@@ -46,6 +48,8 @@ export interface TelephonyEngineDeps {
   onInboundRefused?: (reason: InboundRefusal) => void;
   /** Text to speech for say text (absent: say text fails the step, saying why). */
   speaker?: Speaker;
+  /** Media streams to WebSocket agents (absent: stream steps fail, saying why). */
+  streams?: StreamService;
 }
 
 export interface TelephonyEngineStats {
@@ -90,7 +94,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     session, await store.activeWebhooks(session.accountId), session.statusCallback ? await store.signingSecret(session.accountId) : undefined);
 
   const newCall = (session: Session, flow: Flow, destinations: Destinations, inbound: boolean): CallSession => new CallSession(session, flow, {
-    port, store, logger, timing, hangupConfirmMs, events, destinations, ...(deps.speaker ? { speaker: deps.speaker } : {}),
+    port, store, logger, timing, hangupConfirmMs, events, destinations, ...(deps.speaker ? { speaker: deps.speaker } : {}), ...(deps.streams ? { streams: deps.streams } : {}),
     start: { seq: 1 },
     limits: { flowMaxSteps: config.limits.flowMaxSteps, flowMaxDurationMs: config.limits.flowMaxDurationMs },
     onEnd: (c) => calls.remove(c),
@@ -125,6 +129,8 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   });
 
   port.onEvent((event) => {
+    // A stream's own channels (media, snoop) enter the application too: they are not calls.
+    if ('channelId' in event && event.channelId !== undefined && isStreamResource(event.channelId)) return;
     if (inbound.hold(event)) return;
     if (event.type === 'stasis-start' && !calls.byChannelId(event.channelId)) {
       inbound.arrive(event, (held) => calls.dispatch(held));

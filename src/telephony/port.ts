@@ -115,3 +115,20 @@ export interface TelephonyPort {
   /** Ids of the bridges that exist now (GET /bridges; used to destroy those of sessions settled after a crash). */
   listBridgeIds(): Promise<PortResult<string[]>>;
 }
+
+/**
+ * Asterisk's side of a media stream (the `stream` step, src/streams/): chan_websocket channels
+ * (POST /channels/externalMedia, transport=websocket, encapsulation=none, connection_type=server:
+ * Asterisk waits for the engine to connect to /media/{connection id}, trace r of 22.10.1) and snoop
+ * channels for listen-only streams. Bridges and hangups go through the TelephonyPort.
+ */
+export interface StreamMediaPort {
+  /** A WebSocket media channel in μ-law entering the application once its socket connects; answers its connection id. */
+  externalMediaSocket(channelId: string): Promise<PortResult<{ connectionId: string }>>;
+  /** Where the engine connects for that channel's audio: ws(s)://asterisk/media/{connection id}. */
+  mediaSocketUrl(connectionId: string): string;
+  /** Headers of that connection (Asterisk's HTTP server authenticates like ARI). */
+  mediaSocketHeaders(): Record<string, string>;
+  /** POST /channels/{id}/snoop: a channel hearing `spy` (in: what the caller says, out: what the caller hears). */
+  snoop(channelId: string, snoopId: string, spy: 'in' | 'out'): Promise<PortResult>;
+}

@@ -33,7 +33,7 @@ describe('step definitions', () => {
       }
       const refs: TargetRef[] = [];
       definition.parse(new StepFields(raw, 's', new FieldErrors(), refs));
-      const collected = new Set(refs.map((r) => r.field.replace(/^s\./, '').replace(/\.1$/, '')));
+      const collected = new Set(refs.map((r) => r.field.replace(/^s\./, '').replace(/\.1$/, '').replace(/\[\d+\]$/, '')));
       assert.deepEqual([...collected].sort(), definition.fields.filter((f) => f.target).map((f) => f.name).sort(), `${definition.type}: target fields`);
       for (const field of definition.fields) {
         const errorsFor = (value: unknown): string[] => {

@@ -179,6 +179,19 @@ export class StepFields {
     return typeof target === 'string' ? target : undefined;
   }
 
+  /** A list of step ids this step may go to. */
+  targetList(key: string): string[] | undefined {
+    const field = this.field(key);
+    if (!this.has(key)) return undefined;
+    const value = own(this.raw, key);
+    if (!Array.isArray(value) || value.length > FLOW_LIMITS.maxMapEntries) {
+      this.error(field, 'InvalidType', `${field} must be a list of at most ${FLOW_LIMITS.maxMapEntries} step ids`);
+      return undefined;
+    }
+    value.forEach((target, i) => this.refs.push({ field: `${field}[${i}]`, target }));
+    return value.filter((t): t is string => typeof t === 'string');
+  }
+
   /** A map of keys to step ids (gather branches, branch cases); `checkKey` returns a problem. */
   targets(key: string, required: boolean, checkKey: (k: string) => string | undefined): Record<string, string> | undefined {
     const field = this.field(key);

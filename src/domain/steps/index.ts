@@ -11,8 +11,10 @@ import { record } from './record.js';
 import { hangup } from './hangup.js';
 import { dial } from './dial.js';
 import { transfer } from './transfer.js';
+import { stream } from './stream.js';
+import { stopStream } from './stop-stream.js';
 
-export const STEP_DEFINITIONS = { playback, gather, say, pause, branch, set, record, hangup, dial, transfer } as const;
+export const STEP_DEFINITIONS = { playback, gather, say, pause, branch, set, record, hangup, dial, transfer, stream, stopStream } as const;
 
 type Table = typeof STEP_DEFINITIONS;
 type StepOfDefinition<D> = D extends StepDefinition<infer S> ? S : never;
@@ -47,3 +49,5 @@ export type { RecordStep } from './record.js';
 export type { HangupStep } from './hangup.js';
 export type { DialStep, DialOutcome } from './dial.js';
 export type { TransferStep } from './transfer.js';
+export type { StreamStep, StreamTracks } from './stream.js';
+export type { StopStreamStep } from './stop-stream.js';

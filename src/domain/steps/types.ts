@@ -22,6 +22,8 @@ export interface StepFieldDoc {
   default?: string;
   /** A list of media URIs: its http(s) URLs (plain or `sound:`) are checked with the destination policy on save. */
   media?: true;
+  /** A ws(s):// URL the engine connects to: checked with the destination policy on save. */
+  websocket?: true;
   /**
    * The value is a step id (a map field: each value is): an exit of the step. The console draws
    * it as a handle to drag to the next step, and a test checks it against what `parse` collects.

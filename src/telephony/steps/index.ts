@@ -12,6 +12,8 @@ import * as record from './record.js';
 import * as hangup from './hangup.js';
 import * as dial from './dial.js';
 import * as transfer from './transfer.js';
+import * as stream from './stream.js';
+import * as stopStream from './stop-stream.js';
 
 type StepRunner<S> = (step: S, ctx: StepContext) => Promise<StepResult>;
 
@@ -26,6 +28,8 @@ const RUNNERS: { [K in StepType]: StepRunner<StepOf<K>> } = {
   hangup: hangup.exec,
   dial: dial.exec,
   transfer: transfer.exec,
+  stream: stream.exec,
+  stopStream: stopStream.exec,
 };
 
 export function execStep(step: FlowStep, ctx: StepContext): Promise<StepResult> {

@@ -8,6 +8,7 @@ import type { DialRequest, DialResult } from '../dial.js';
 import type { Timers } from '../wait.js';
 import type { Speaker } from '../../tts/speech.js';
 import type { TimelineRowType } from '../../domain/timeline.js';
+import type { StreamHost } from '../../streams/stream-host.js';
 
 export type StepResult =
   /** Continue: with `stepId`, or (undefined) with the step's `next` or else the following step. */
@@ -45,6 +46,8 @@ export interface StepContext {
   timers?: Timers;
   /** Text to speech for `say` text (absent: not configured). */
   speaker?: Speaker;
+  /** Media streams to WebSocket agents (absent: not configured). */
+  streams?: StreamHost;
   logger: Logger;
   /** The session's variables as of now. */
   variables(): Record<string, string>;
