@@ -1,5 +1,5 @@
 // The narrow telephony port: everything the engine needs from Asterisk, in the engine's words.
-// Only `ari/ari-client-adapter.ts` implements it against a real ARI server (through ari-client);
+// Only `ari/ari-client-adapter.ts` implements it against a real ARI server (plain HTTP and WebSocket);
 // unit tests implement it with a fake. Nothing here knows about HTTP or express.
 
 /** Channel states as ARI reports them. */
@@ -34,7 +34,7 @@ export interface CreateChannelRequest {
   appArgs: string[];
 }
 
-/** Typed outcome of a REST call: ari-client's errors carry no status, the adapter maps them. */
+/** Typed outcome of a REST call: the adapter maps ARI's statuses and connection errors to these kinds. */
 export type PortResult<T = void> =
   | { ok: true; value: T }
   | { ok: false; kind: 'not-found' | 'conflict' | 'invalid' | 'unavailable' | 'failed'; message: string };
