@@ -91,15 +91,19 @@ export function errorOf(status: number, text: string, resetOn401 = true): ApiErr
   return new ApiError(status, rs?.errorCode ?? 'Error', rs?.message ?? `HTTP ${status}`, rs?.errors ?? []);
 }
 
-async function request<T>(method: string, path: string, body: unknown, resetOn401: boolean): Promise<T> {
-  const headers = authHeaders('application/json');
+/** One authenticated request (a JSON body if any); a network failure is an ApiError like the API's own. */
+async function send(method: string, path: string, body: unknown, accept: string): Promise<Response> {
+  const headers = authHeaders(accept);
   if (body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
   try {
-    res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), cache: 'no-store' });
+    return await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), cache: 'no-store' });
   } catch {
     throw new ApiError(0, 'NetworkError', 'The engine cannot be reached', []);
   }
+}
+
+async function request<T>(method: string, path: string, body: unknown, resetOn401: boolean): Promise<T> {
+  const res = await send(method, path, body, 'application/json');
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   if (!res.ok) throw errorOf(res.status, text, resetOn401);
@@ -110,16 +114,9 @@ async function request<T>(method: string, path: string, body: unknown, resetOn40
   }
 }
 
-/** A file the API serves (a recording, a TTS preview) as a blob the page can play: fetched with the token, never put in a URL. */
+/** A file the API serves (a recording) as a blob the page can play: fetched with the token, never put in a URL. */
 export async function apiBlob(method: string, path: string, body?: unknown): Promise<Blob> {
-  const headers = authHeaders('*/*');
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  try {
-    res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), cache: 'no-store' });
-  } catch {
-    throw new ApiError(0, 'NetworkError', 'The engine cannot be reached', []);
-  }
+  const res = await send(method, path, body, '*/*');
   if (!res.ok) throw errorOf(res.status, await res.text());
   return res.blob();
 }
