@@ -119,7 +119,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
   deliveries.start();
   const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus, metrics,
-    media: publisher, recordings, ...(speech ? { tts: () => speech.readiness() } : {}) });
+    media: publisher, recordings, ...(speech ? { tts: () => speech.readiness(), speech } : {}), soundSources: () => [port] });
   const http = await startHttpServer(app, config);
   httpPort = http.port;
   const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config, config.metrics.port);

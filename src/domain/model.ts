@@ -54,6 +54,19 @@ export interface Flow {
   document: FlowDocument;
   dateCreated: string;
   dateModified: string;
+  /** Who saved this version (the token's subject); absent when unknown (before migration 8, or the engine's seed). */
+  createdBy?: string;
+}
+
+/** A sound file of Asterisk's sounds directory, played as `sound:<id>`. */
+export interface Sound {
+  id: string;
+  /** The words spoken, when Asterisk knows them. */
+  text?: string;
+  /** The languages it exists in, sorted. */
+  languages: string[];
+  /** The file formats it exists in, sorted. */
+  formats: string[];
 }
 
 export type SessionState =

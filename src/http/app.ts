@@ -14,6 +14,8 @@ import { extensionService, phoneNumberService } from '../services/inbound-lines.
 import { AccountSettingsService } from '../services/account-settings.js';
 import { FlowSimulations } from '../services/flow-simulation.js';
 import { RecordingService } from '../services/recordings.js';
+import { SoundCatalog, type SoundSource } from '../services/sounds.js';
+import { SpeechPreview, type SpeechAudio } from '../services/speech-preview.js';
 import type { MediaPublisher } from '../tts/media-publisher.js';
 import { mediaRoutes } from './media-route.js';
 import { SessionControl } from '../services/session-control.js';
@@ -51,6 +53,10 @@ export interface AppDeps {
   media?: MediaPublisher;
   /** Text to speech status, for /ready. */
   tts?: () => { provider: string; available: boolean; detail?: string };
+  /** The engine's speech service: the console's "listen" (absent: TTS_PROVIDER=none). */
+  speech?: SpeechAudio;
+  /** The Asterisk servers the sound list may come from (default: none, ListSounds answers 503). */
+  soundSources?: () => readonly SoundSource[];
   /** Prometheus metrics: HTTP requests counted, and GET /metrics here unless METRICS_PORT. */
   metrics?: EngineMetrics;
 }
@@ -85,6 +91,8 @@ export function buildApp(deps: AppDeps): express.Express {
     phoneNumbers: phoneNumberService(store),
     extensions: extensionService(store),
     accounts: new AccountSettingsService(store),
+    sounds: new SoundCatalog(deps.soundSources ?? (() => [])),
+    speech: new SpeechPreview(deps.speech),
     sessions: new SessionQueries(store),
     control: new SessionControl(store, engine),
     webhooks: new WebhookService(store, config.allowPrivateDestinations),

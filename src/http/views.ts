@@ -1,5 +1,5 @@
 // The public shapes of entities, as the API returns them (JSON camelCase; XML PascalCase).
-import type { Account, AccountSettings, Extension, Flow, Page, PhoneNumber, Recording, Session, SessionEvent } from '../domain/model.js';
+import type { Account, AccountSettings, Extension, Flow, Page, PhoneNumber, Recording, Session, SessionEvent, Sound } from '../domain/model.js';
 import { legsOf } from '../domain/session-legs.js';
 
 export function sessionView(s: Session) {
@@ -42,7 +42,12 @@ export function flowView(f: Flow) {
     document: f.document,
     dateCreated: f.dateCreated,
     dateModified: f.dateModified,
+    createdBy: f.createdBy ?? null,
   };
+}
+
+export function soundView(s: Sound) {
+  return { id: s.id, ...(s.text ? { text: s.text } : {}), languages: s.languages, formats: s.formats };
 }
 
 export function phoneNumberView(n: PhoneNumber) {

@@ -17,6 +17,10 @@ export function checkId(id: string, what: string): void {
   if (id.length === 0 || id.length > ID_MAX) throw AppError.notFound(what);
 }
 
+/** A token's subject is verified but unbounded: a version keeps its first characters. */
+const AUTHOR_MAX = 256;
+const authorOf = (subject: string | undefined): string | undefined => subject?.slice(0, AUTHOR_MAX);
+
 export class FlowService {
   /** allowPrivate: media URLs may point to loopback/private addresses (ALLOW_PRIVATE_DESTINATIONS). */
   constructor(private readonly store: Store, private readonly allowPrivate = false) {}
@@ -38,8 +42,9 @@ export class FlowService {
     return checked.document;
   }
 
-  create(accountId: string, input: Input): Promise<Flow> {
-    return this.store.createFlow(accountId, this.document(input));
+  /** `author`: who saves it (the token's subject), stored with the version. */
+  create(accountId: string, input: Input, author?: string): Promise<Flow> {
+    return this.store.createFlow(accountId, this.document(input), undefined, authorOf(author));
   }
 
   list(accountId: string, query: Input): Promise<Page<Flow>> {
@@ -63,25 +68,25 @@ export class FlowService {
   }
 
   /** A new version; `name` and `steps` left out keep their current value. */
-  async update(accountId: string, id: string, input: Input): Promise<Flow> {
+  async update(accountId: string, id: string, input: Input, author?: string): Promise<Flow> {
     checkId(id, 'Flow');
     const current = await this.store.getFlow(accountId, id);
     if (!current) throw AppError.notFound('Flow');
     const merged: Input = { name: current.document.name, steps: current.document.steps };
     for (const key of ['name', 'steps'] as const) if (input[key] !== undefined) merged[key] = input[key];
-    const flow = await this.store.updateFlow(accountId, id, this.document(merged));
+    const flow = await this.store.updateFlow(accountId, id, this.document(merged), authorOf(author));
     if (!flow) throw AppError.notFound('Flow');
     return flow;
   }
 
   /** A new flow (version 1) with the latest document of another; `name` optional. */
-  async copy(accountId: string, id: string, input: Input): Promise<Flow> {
+  async copy(accountId: string, id: string, input: Input, author?: string): Promise<Flow> {
     const source = await this.get(accountId, id, {});
     const errors: FieldError[] = [];
     const name = readString(input, 'name', errors, { required: false, maxLength: NAME_MAX });
     throwIfAny(errors);
     const document = this.document({ ...source.document, name: name ?? `Copy of ${source.name}`.slice(0, NAME_MAX) });
-    return this.store.createFlow(accountId, document);
+    return this.store.createFlow(accountId, document, undefined, authorOf(author));
   }
 
   async delete(accountId: string, id: string): Promise<void> {

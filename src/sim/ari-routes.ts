@@ -85,7 +85,7 @@ function handlersFor(ast: SimAsterisk): Record<string, Handler> {
     'recordings.unpause': (a) => recordings.pauseLive(ast, a, false),
     'recordings.mute': (a) => recordings.muteLive(ast, a),
     'recordings.unmute': (a) => recordings.muteLive(ast, a),
-    'sounds.list': () => asteriskInfo.listSounds(ast),
+    'sounds.list': (a) => asteriskInfo.listSounds(ast, a),
     'sounds.get': (a) => asteriskInfo.getSound(ast, a),
     'playbacks.get': (a) => playbacks.getPlayback(ast, a),
     'playbacks.stop': (a) => playbacks.stopPlayback(ast, a),

@@ -38,18 +38,27 @@ export function setGlobal(sim: SimAsterisk, args: Args): Reply {
   return { status: 204 };
 }
 
-export function soundJson(sim: SimAsterisk, id: string): Record<string, unknown> {
-  return {
-    id,
-    formats: [
-      { language: 'en_US_f_Allison', format: 'gsm' }, { language: 'en_US_f_Allison', format: 'slin' },
-      { language: 'en', format: 'gsm' }, { language: 'en', format: 'slin' },
-    ],
-  };
+/** The languages and formats every simulated sound exists in (hello-world's, trace asterisk-info). */
+const SOUND_FORMATS: ReadonlyArray<{ language: string; format: string }> = [
+  { language: 'en_US_f_Allison', format: 'gsm' }, { language: 'en_US_f_Allison', format: 'slin' },
+  { language: 'en', format: 'gsm' }, { language: 'en', format: 'slin' },
+];
+
+/**
+ * A Sound as res_ari_sounds builds it: the pairs matching the `lang` and `format` filters (none
+ * given: all); undefined when no pair matches, and Asterisk leaves such a sound out of the list.
+ * No `text`: Asterisk 22 sends none for the core sounds (trace asterisk-info).
+ */
+export function soundJson(sim: SimAsterisk, id: string, lang?: string, format?: string): Record<string, unknown> | undefined {
+  const formats = SOUND_FORMATS.filter((f) => (!lang || f.language === lang) && (!format || f.format === format));
+  return formats.length > 0 ? { id, formats: formats.map((f) => ({ ...f })) } : undefined;
 }
 
-export function listSounds(sim: SimAsterisk): Reply {
-  return { status: 200, body: Object.keys(sim.sounds).filter((s) => !sim.missing.has(s)).sort().map((s) => soundJson(sim, s)) };
+export function listSounds(sim: SimAsterisk, args: Args): Reply {
+  const lang = args.str('lang');
+  const format = args.str('format');
+  const ids = Object.keys(sim.sounds).filter((s) => !sim.missing.has(s)).sort();
+  return { status: 200, body: ids.map((s) => soundJson(sim, s, lang, format)).filter((s) => s !== undefined) };
 }
 
 export function getSound(sim: SimAsterisk, args: Args): Reply {

@@ -41,7 +41,7 @@ function mediaLength(written: string): { ms: number; estimated: boolean } {
   }
 }
 
-type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'listBridgeIds' | 'storedRecordingFile' | 'deleteStoredRecording';
+type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'listBridgeIds' | 'listSounds' | 'storedRecordingFile' | 'deleteStoredRecording';
 
 const OK: Promise<PortResult> = Promise.resolve({ ok: true, value: undefined });
 const notFound = (message: string): Promise<PortResult<never>> => Promise.resolve({ ok: false, kind: 'not-found', message });
@@ -118,6 +118,7 @@ export class ScriptedCall implements TelephonyPort {
   answer(): Promise<PortResult> { return this.unsupported('answer'); }
   listChannelIds(): Promise<PortResult<string[]>> { return this.unsupported('listChannelIds'); }
   listBridgeIds(): Promise<PortResult<string[]>> { return this.unsupported('listBridgeIds'); }
+  listSounds(): Promise<PortResult<never>> { return this.unsupported('listSounds'); }
   storedRecordingFile(): Promise<PortResult<{ data: Buffer; contentType: string }>> { return this.unsupported('storedRecordingFile'); }
   deleteStoredRecording(): Promise<PortResult> { return this.unsupported('deleteStoredRecording'); }
   createChannel(req: CreateChannelRequest): Promise<PortResult> { return Promise.resolve(this.parties.createChannel(req)); }

@@ -11,11 +11,11 @@ import { idFilter, orderBy, pageOf, paging, type CountRow } from './paging.js';
 import { CACHED_ROWS, ReadCache } from './read-cache.js';
 
 const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.name, v.document,
-  v.date_created AS version_created
+  v.date_created AS version_created, v.created_by
   FROM flows f JOIN flow_versions v ON v.flow_id = f.id`;
 
 interface FlowRow extends Row {
-  id: string; account_id: string; date_created: string; version: number; name: string; document: string; version_created: string;
+  id: string; account_id: string; date_created: string; version: number; name: string; document: string; version_created: string; created_by: string | null;
 }
 
 function toFlow(r: FlowRow): Flow {
@@ -23,7 +23,7 @@ function toFlow(r: FlowRow): Flow {
   const document = JSON.parse(r.document) as FlowDocument;
   return {
     id: r.id, accountId: r.account_id, name: r.name, version: r.version, document,
-    dateCreated: r.date_created, dateModified: r.version_created,
+    dateCreated: r.date_created, dateModified: r.version_created, ...(r.created_by !== null ? { createdBy: r.created_by } : {}),
   };
 }
 
@@ -38,7 +38,7 @@ export class FlowsRepo implements Pick<Store, 'createFlow' | 'getFlow' | 'listFl
    * flow of the same account, which comes back with the document as its next version (its old
    * versions stay for the sessions that ran them).
    */
-  async createFlow(accountId: string, document: FlowDocument, id: string = randomUUID()): Promise<Flow> {
+  async createFlow(accountId: string, document: FlowDocument, id: string = randomUUID(), createdBy?: string): Promise<Flow> {
     const at = now();
     const json = JSON.stringify(document);
     const flow = await this.currentFlows.writing(() => this.db.transaction(async () => {
@@ -58,8 +58,8 @@ export class FlowsRepo implements Pick<Store, 'createFlow' | 'getFlow' | 'listFl
           [id, accountId, at, at]);
       }
       await this.db.runRaw(
-        'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, ?, ?, ?, ?)',
-        [id, next, document.name, json, at]);
+        'INSERT INTO flow_versions (flow_id, version, name, document, date_created, created_by) VALUES (?, ?, ?, ?, ?, ?)',
+        [id, next, document.name, json, at, createdBy ?? null]);
       return this.getFlow(accountId, id, next);
     }));
     if (!flow) throw new Error(`flow ${id} was not stored`);
@@ -96,7 +96,7 @@ export class FlowsRepo implements Pick<Store, 'createFlow' | 'getFlow' | 'listFl
     return pageOf(rows.map(toFlow), count?.n ?? 0, page, size);
   }
 
-  async updateFlow(accountId: string, id: string, document: FlowDocument): Promise<Flow | undefined> {
+  async updateFlow(accountId: string, id: string, document: FlowDocument, createdBy?: string): Promise<Flow | undefined> {
     const at = now();
     return this.currentFlows.writing(() => this.db.transaction(async () => {
       const current = await this.db.get<{ current_version: number }>(
@@ -104,8 +104,8 @@ export class FlowsRepo implements Pick<Store, 'createFlow' | 'getFlow' | 'listFl
       if (!current) return undefined;
       const next = current.current_version + 1;
       await this.db.runRaw(
-        'INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES (?, ?, ?, ?, ?)',
-        [id, next, document.name, JSON.stringify(document), at]);
+        'INSERT INTO flow_versions (flow_id, version, name, document, date_created, created_by) VALUES (?, ?, ?, ?, ?, ?)',
+        [id, next, document.name, JSON.stringify(document), at, createdBy ?? null]);
       await this.db.runRaw('UPDATE flows SET current_version = ?, date_modified = ? WHERE id = ?', [next, at, id]);
       return this.getFlow(accountId, id, next);
     }));

@@ -259,6 +259,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'recordings registered by their unit',
     sql: 'DROP TRIGGER IF EXISTS recordings_from_timeline;',
   },
+  {
+    // Issue 24: who saved each version (the token's subject); NULL for versions saved before, or
+    // by the engine itself (the demo seed). Portable SQL: the same text runs on PostgreSQL.
+    version: 8,
+    name: 'flow version author',
+    sql: 'ALTER TABLE flow_versions ADD COLUMN created_by TEXT;',
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe when several processes open the file at once. */

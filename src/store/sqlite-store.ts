@@ -76,10 +76,10 @@ function composeStore(db: Db, live: LiveSessions): Store {
     deleteExtension: (accountId, id) => extensions.deleteExtension(accountId, id),
     getAccountSettings: (accountId) => settings.getAccountSettings(accountId),
     updateAccountSettings: (accountId, change) => settings.updateAccountSettings(accountId, change),
-    createFlow: (accountId, document, id) => flows.createFlow(accountId, document, id),
+    createFlow: (accountId, document, id, createdBy) => flows.createFlow(accountId, document, id, createdBy),
     getFlow: (accountId, id, version) => flows.getFlow(accountId, id, version),
     listFlows: (accountId, page) => flows.listFlows(accountId, page),
-    updateFlow: (accountId, id, document) => flows.updateFlow(accountId, id, document),
+    updateFlow: (accountId, id, document, createdBy) => flows.updateFlow(accountId, id, document, createdBy),
     deleteFlow: (accountId, id) => flows.deleteFlow(accountId, id),
 
     createSession: (session) => sessions.createSession(session),

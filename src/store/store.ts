@@ -143,13 +143,16 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
   updatePhoneNumber(accountId: string, id: string, change: { name?: string; enabled?: boolean; inboundFlowId?: string | null }): Promise<PhoneNumber | undefined>;
   deletePhoneNumber(accountId: string, id: string): Promise<boolean>;
 
-  /** `id` is generated unless given (the demo seed uses a fixed id). */
-  createFlow(accountId: string, document: FlowDocument, id?: string): Promise<Flow>;
+  /**
+   * `id` is generated unless given (the demo seed uses a fixed id). `createdBy`: who saved this
+   * version (the token's subject; flow_versions.created_by), absent when the engine itself did.
+   */
+  createFlow(accountId: string, document: FlowDocument, id?: string, createdBy?: string): Promise<Flow>;
   /** Latest version, or the given one. */
   getFlow(accountId: string, id: string, version?: number): Promise<Flow | undefined>;
   listFlows(accountId: string, page: PageRequest): Promise<Page<Flow>>;
   /** Stores a new version; undefined when the flow does not exist (or was deleted). */
-  updateFlow(accountId: string, id: string, document: FlowDocument): Promise<Flow | undefined>;
+  updateFlow(accountId: string, id: string, document: FlowDocument, createdBy?: string): Promise<Flow | undefined>;
   /** Soft delete: sessions keep pointing at the versions they ran. */
   deleteFlow(accountId: string, id: string): Promise<boolean>;
 

@@ -49,6 +49,7 @@ export const PORT_OPERATION_MODULES: Record<PortOperation, readonly string[]> = 
   deleteStoredRecording: ['res_ari_recordings'],
   listChannelIds: [CHANNELS],
   listBridgeIds: [BRIDGES],
+  listSounds: ['res_ari_sounds'],
 };
 
 /** A `sound:` URI that is an http(s) URL rather than a file of the sounds directory. */

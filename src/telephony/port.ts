@@ -39,6 +39,15 @@ export type PortResult<T = void> =
   | { ok: true; value: T }
   | { ok: false; kind: 'not-found' | 'conflict' | 'invalid' | 'unavailable' | 'failed'; message: string };
 
+/** A sound file Asterisk can play as `sound:<id>` (ARI's Sound: GET /sounds). */
+export interface SoundInfo {
+  id: string;
+  /** The words spoken, when Asterisk knows them (ARI leaves it out for the core sounds). */
+  text?: string;
+  /** Each language and format the file exists in. */
+  formats: Array<{ language: string; format: string }>;
+}
+
 export type PlaybackEndState = 'done' | 'failed' | 'cancelled';
 
 /**
@@ -114,6 +123,8 @@ export interface TelephonyPort {
   listChannelIds(): Promise<PortResult<string[]>>;
   /** Ids of the bridges that exist now (GET /bridges; used to destroy those of sessions settled after a crash). */
   listBridgeIds(): Promise<PortResult<string[]>>;
+  /** The sounds Asterisk's sounds directory holds (GET /sounds?lang=), for the console's media fields. */
+  listSounds(language?: string): Promise<PortResult<SoundInfo[]>>;
 }
 
 /**

@@ -2,7 +2,7 @@
 // Playbacks run on timers like Asterisk's (PlaybackStarted, then PlaybackFinished after the
 // media's duration), hangups produce Asterisk's event sequence, and tests inject any event.
 import type {
-  ConnectionEvent, CreateChannelRequest, OriginateRequest, PortResult, TelephonyEvent, TelephonyPort,
+  ConnectionEvent, CreateChannelRequest, OriginateRequest, PortResult, SoundInfo, TelephonyEvent, TelephonyPort,
 } from '../../src/telephony/port.js';
 
 export interface FakePlayback {
@@ -230,6 +230,10 @@ export class FakePort implements TelephonyPort {
   async listBridgeIds(): Promise<PortResult<string[]>> {
     this.calls.push({ op: 'listBridgeIds', args: [] });
     return { ok: true, value: [...this.bridges] };
+  }
+  async listSounds(language?: string): Promise<PortResult<SoundInfo[]>> {
+    this.calls.push({ op: 'listSounds', args: language === undefined ? [] : [language] });
+    return { ok: true, value: [{ id: 'hello-world', formats: [{ language: 'en', format: 'gsm' }] }] };
   }
 
   /** Stored recordings by name (tests put files here). */

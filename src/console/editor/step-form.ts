@@ -1,6 +1,7 @@
 // The form of one step, generated from its definition's fields (domain/steps/<type>.ts): a number
 // input with the field's bounds, a choice list for its options, yes/no for a boolean, a list of
-// media URIs, a step picker for a target, rows of key → step for a target map, text otherwise.
+// media URIs (the engine's sounds suggested as you type), a step picker for a target, rows of
+// key → step for a target map, text otherwise, with "listen" when text to speech speaks it.
 // No step type is named here: a new definition gets its form from its metadata. Each control
 // writes through the model (one undo entry per field edited) and shows the domain validator's
 // errors for its field.
@@ -10,9 +11,8 @@ import { isStepType, stepDefinition, type StepFieldDoc } from '../../domain/step
 import { h, type Child } from '../dom.js';
 import { exitsOf, freshKey, setExit } from './exits.js';
 import { deleteStep, renameStep, stepId, type FlowModel, type Step } from './model.js';
-
-/** Sounds every Asterisk install has (core sounds): offered in media fields, any other name can be typed. */
-const CORE_SOUNDS = ['hello-world', 'beep', 'vm-goodbye', 'goodbye', 'demo-thanks', 'demo-congrats', 'demo-instruct', 'please-try-again', 'auth-thankyou', 'queue-thankyou'];
+import { soundSuggestions } from './sounds.js';
+import { listenButton } from './listen.js';
 
 export function fieldErrors(errors: FieldError[], index: number, name?: string): FieldError[] {
   const prefix = name === undefined ? `steps[${index}]` : `steps[${index}].${name}`;
@@ -35,6 +35,7 @@ export function stepForm(model: FlowModel, index: number, errors: FieldError[]):
   const edit = (name: string, fn: (s: Step) => void, coalesce = true): void =>
     model.change(coalesce ? 'form' : 'structure', (d) => fn(d.steps[index]!), coalesce ? `form:${index}:${name}` : undefined);
   const errorSlots = new Map<string, { slot: HTMLElement; controls: HTMLElement[] }>();
+  const sounds = soundSuggestions();
 
   const row = (name: string, label: string, controls: HTMLElement[], help: string, extra?: Child): HTMLElement => {
     const slot = h('div', { class: 'field-errors', id: controlId(index, name, '-err'), role: 'status' });
@@ -101,7 +102,8 @@ export function stepForm(model: FlowModel, index: number, errors: FieldError[]):
     if (field.media) {
       const list = Array.isArray(value) ? value.map(String) : [];
       const inputs = (list.length > 0 ? list : ['']).map((uri, i) => {
-        const input = h('input', { id: i === 0 ? cid : controlId(index, name, `-${i}`), list: 'core-sounds', value: uri, placeholder: 'sound:hello-world', 'aria-label': `${name} ${i + 1}` });
+        const input = h('input', { id: i === 0 ? cid : controlId(index, name, `-${i}`), value: uri, placeholder: 'sound:hello-world', autocomplete: 'off', 'aria-label': `${name} ${i + 1}` });
+        sounds.attach(input);
         input.addEventListener('input', () => edit(name, (s) => {
           const next = Array.isArray(s[name]) ? (s[name] as unknown[]).slice() : [];
           next[i] = input.value;
@@ -110,11 +112,13 @@ export function stepForm(model: FlowModel, index: number, errors: FieldError[]):
         return input;
       });
       const add = h('button', { type: 'button', class: 'small', id: controlId(index, name, '-add'), onclick: () => edit(name, (s) => { s[name] = [...(Array.isArray(s[name]) ? s[name] as unknown[] : []), 'sound:'] }, false) }, `Add to ${name}`);
-      return row(name, label, inputs, `${help} · sound:<name>, sound:https://…, digits:, tone:… (one per box)`, add);
+      return row(name, label, inputs, `${help} · sound:<name> (Asterisk's sounds are suggested as you type), sound:https://…, digits:, tone:… (one per box)`, add);
     }
     const input = h('input', { id: cid, value: typeof value === 'string' ? value : '', autocomplete: 'off', ...(field.template ? { placeholder: 'text, {{variable}}' } : {}) });
     input.addEventListener('input', () => setOrDrop(input.value === '' ? undefined : input.value));
-    return row(name, label, [input], help);
+    // The step as it is when "listen" is pressed: its text, voice and language as edited so far.
+    const listen = field.speech ? listenButton(controlId(index, name, '-listen'), `${id} ${name}`, () => model.doc.steps[index] ?? {}, name) : null;
+    return row(name, label, [input], help, listen);
   };
 
   const idInput = h('input', { id: controlId(index, 'id'), value: id, autocomplete: 'off' });
@@ -134,7 +138,7 @@ export function stepForm(model: FlowModel, index: number, errors: FieldError[]):
     row('id', 'id', [idInput], 'the step\'s name; other steps lead to it by this name'),
     definition ? definition.fields.map(control) : null,
     next,
-    h('datalist', { id: 'core-sounds' }, CORE_SOUNDS.map((s) => h('option', { value: `sound:${s}` }))),
+    sounds.element,
     h('div', { class: 'actions' },
       index > 0 ? h('button', { type: 'button', onclick: () => model.change('canvas', (d) => { d.steps.unshift(...d.steps.splice(index, 1)); }) }, 'Make start step') : h('span', { class: 'tag' }, 'start step'),
       ' ',

@@ -1,6 +1,6 @@
 // The versions of a flow (GetFlow?version=n: every save is a version the store keeps), the
 // difference between two of them (editor/flow-diff.ts), and an old one restored as a new version
-// (PatchFlow with its document). The API records when each version was made, not who made it.
+// (PatchFlow with its document). Each version shows who saved it (the token's subject) and when.
 import { api, type FlowView } from '../api.js';
 import { formatTime, h } from '../dom.js';
 import { diffFlows, type FlowDiff } from '../editor/flow-diff.js';
@@ -56,8 +56,8 @@ export function versionsPanel(onRestored: (f: FlowView) => void): VersionsPanel 
       const options = (selected: number): HTMLOptionElement[] => flows.map((f) => h('option', { value: String(f.version), selected: f.version === selected }, `version ${f.version}`));
       from.replaceChildren(...options(flows[1]?.version ?? latest));
       to.replaceChildren(...options(latest));
-      list.replaceChildren(table('Versions, newest first (the API records when, not who)', ['Version', 'Name', 'Steps', 'Saved', ''], flows.map((f) => [
-        f.version, f.name, f.document.steps.length, formatTime(f.dateModified),
+      list.replaceChildren(table('Versions, newest first', ['Version', 'Name', 'Steps', 'Saved', 'Saved by', ''], flows.map((f) => [
+        f.version, f.name, f.document.steps.length, formatTime(f.dateModified), f.createdBy ?? h('span', { class: 'muted' }, 'unknown'),
         f.version === latest ? h('span', { class: 'tag' }, 'current') : h('button', {
           type: 'button', class: 'small', 'aria-label': `Restore version ${f.version} as a new version`,
           onclick: () => {

@@ -26,7 +26,7 @@ export const say: StepDefinition<SayStep> = {
     { name: 'digits', type: 'string', description: 'template spoken as digits (one of digits, number, characters, text)', template: true },
     { name: 'number', type: 'string', description: 'template spoken as a number', template: true },
     { name: 'characters', type: 'string', description: 'template spelled out', template: true },
-    { name: 'text', type: 'string', description: 'template spoken by text to speech (espeak-ng by default)', template: true },
+    { name: 'text', type: 'string', description: 'template spoken by text to speech (espeak-ng by default)', template: true, speech: true },
     { name: 'voice', type: 'string', description: 'text: the TTS voice (espeak-ng: en-us, en+f3, fr...)', default: 'from language, else en' },
     { name: 'language', type: 'string', description: 'text: BCP 47 language of the text, e.g. en-US', default: 'none' },
   ],

@@ -35,6 +35,11 @@ export interface StepFieldDoc {
   options?: readonly string[];
   /** Text with `{{var}}` placeholders. */
   template?: true;
+  /**
+   * Text spoken by text to speech, with the step's `voice` and `language` fields: the console
+   * offers "listen" (the engine's TTS, POST /speech/preview).
+   */
+  speech?: true;
 }
 
 /** An edge of the flow graph: where a step can go and what takes it there. */

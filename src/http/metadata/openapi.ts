@@ -85,7 +85,8 @@ function operationObject(op: Operation, route: string, verb: string): Schema {
   const bodyFields = fields.filter((f) => bodyVerb && f.source !== 'path' && f.source !== 'query');
   const ok = op.response
     ? { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.response}` } }, 'application/xml': { schema: { $ref: `#/components/schemas/${op.response}` } }, ...(op.list ? { 'text/csv': { schema: { type: 'string' } } } : {}) } }
-    : { description: 'Done, no content' };
+    : op.produces ? { description: 'OK', content: { [op.produces]: { schema: { type: 'string', format: 'binary' } } } }
+      : { description: 'Done, no content' };
   return {
     operationId: op.alsoVerbs?.includes(verb as never) ? `${op.name}${verb.charAt(0)}${verb.slice(1).toLowerCase()}` : op.name,
     summary: op.summary, description: op.description, tags: [...op.tags],

@@ -175,6 +175,7 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'document', type: { ref: 'FlowDocument' }, description: 'The flow document of this version' },
       { name: 'dateCreated', type: 'DateTime', description: 'When the flow was created' },
       { name: 'dateModified', type: 'DateTime', description: 'When this version was stored' },
+      { name: 'createdBy', type: 'string', nullable: true, description: 'Who stored this version: the subject (sub) of the token that saved it; null when unknown (versions stored before this was recorded, or by the engine itself)' },
     ],
   },
   listOf('FlowList', 'Flow', FLOWS_NS, 'A page of flows'),
@@ -194,6 +195,32 @@ const DTO_LIST: readonly Dto[] = [
     fields: [path('flowId', 'The flow to copy'), { name: 'name', type: 'string', description: 'Name of the copy (default: "Copy of " and the name)' }],
   },
 
+  {
+    name: 'PreviewSpeech', namespace: FLOWS_NS, description: 'Speaks a say step\'s text with the engine\'s text to speech: the audio a call would hear',
+    fields: [
+      { name: 'text', type: 'string', required: true, description: 'The say step\'s text template (at most 1000 characters)' },
+      { name: 'voice', type: 'string', description: 'The TTS voice (espeak-ng: en-us, en+f3, fr...), as the say step takes it' },
+      { name: 'language', type: 'string', description: 'BCP 47 language of the text, e.g. en-US' },
+      { name: 'variables', type: { map: 'string' }, description: 'Example values of the text\'s {{placeholders}} (at most 50, 200 characters each); a placeholder without one says its variable\'s name' },
+    ],
+  },
+  {
+    name: 'Sound', namespace: FLOWS_NS, description: 'A sound file Asterisk plays as sound:<id>',
+    fields: [
+      { name: 'id', type: 'string', required: true, description: 'The sound\'s name, e.g. hello-world or digits/1: play it as sound:<id>' },
+      { name: 'text', type: 'string', description: 'The words spoken, when Asterisk knows them' },
+      { name: 'languages', type: { list: 'string' }, required: true, description: 'The languages it exists in (en, en_US_f_Allison...)' },
+      { name: 'formats', type: { list: 'string' }, required: true, description: 'The file formats it exists in (gsm, slin, wav...)' },
+    ],
+  },
+  listOf('SoundList', 'Sound', FLOWS_NS, 'A page of sounds'),
+  {
+    name: 'ListSounds', namespace: FLOWS_NS, inherits: 'ListRequest', description: 'Lists the sounds Asterisk can play, sorted by id (sortField: id)',
+    fields: [
+      q({ name: 'language', type: 'string', description: 'Only sounds in this language (e.g. en), as Asterisk names its sound folders' }),
+      q({ name: 'search', type: 'string', description: 'Only sounds whose id (or text) contains this, ignoring case (at most 100 characters)' }),
+    ],
+  },
   {
     name: 'SimulateFlow', namespace: FLOWS_NS, description: 'Runs a saved flow (its latest version) against scripted callees on a virtual clock',
     fields: [path('flowId', 'Flow id'), ...SIMULATION_FIELDS],

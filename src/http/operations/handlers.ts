@@ -14,10 +14,12 @@ import type { FlowSimulations } from '../../services/flow-simulation.js';
 import type { RecordingService } from '../../services/recordings.js';
 import type { ExtensionService, PhoneNumberService } from '../../services/inbound-lines.js';
 import type { AccountSettingsService } from '../../services/account-settings.js';
+import type { SoundCatalog } from '../../services/sounds.js';
+import type { SpeechPreview } from '../../services/speech-preview.js';
 import { deliveryView, webhookView } from '../event-views.js';
 import { standardSecret } from '../../events/signature.js';
 import type { AuthContext } from '../auth.js';
-import { accountView, extensionView, flowView, pageView, phoneNumberView, recordingView, sessionDetailView, sessionView } from '../views.js';
+import { accountView, extensionView, flowView, pageView, phoneNumberView, recordingView, sessionDetailView, sessionView, soundView } from '../views.js';
 import type { OperationName } from './registry.js';
 import type { Handler, HandlerContext } from './types.js';
 
@@ -29,6 +31,8 @@ export interface OperationServices {
   phoneNumbers: PhoneNumberService;
   extensions: ExtensionService;
   accounts: AccountSettingsService;
+  sounds: SoundCatalog;
+  speech: SpeechPreview;
   sessions: SessionQueries;
   control: SessionControl;
   webhooks: WebhookService;
@@ -132,10 +136,12 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
     ListFlows: async (ctx) => ({ status: 200, body: pageView(await s.flows.list(account(ctx), ctx.request), flowView, ctx.request) }),
     GetFlow: async (ctx) => ({ status: 200, body: flowView(await s.flows.get(account(ctx), text(ctx.request, 'flowId'), ctx.request)) }),
     NewFlow: async (ctx) => {
-      const flow = await s.flows.create(account(ctx), ctx.request);
+      const flow = await s.flows.create(account(ctx), ctx.request, principal(ctx).subject);
       return { status: 201, body: flowView(flow), headers: createdAt(`/flows/${encodeURIComponent(flow.id)}`) };
     },
-    PatchFlow: async (ctx) => ({ status: 200, body: flowView(await s.flows.update(account(ctx), text(ctx.request, 'flowId'), withoutPath(ctx.request, 'flowId'))) }),
+    PatchFlow: async (ctx) => ({
+      status: 200, body: flowView(await s.flows.update(account(ctx), text(ctx.request, 'flowId'), withoutPath(ctx.request, 'flowId'), principal(ctx).subject)),
+    }),
     DeleteFlow: async (ctx) => {
       await s.flows.delete(account(ctx), text(ctx.request, 'flowId'));
       return { status: 204 };
@@ -155,8 +161,17 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
       account(ctx);
       return { status: 200, body: await s.simulations.simulateDocument(ctx.request) };
     },
+    PreviewSpeech: async (ctx) => {
+      account(ctx);
+      const audio = await s.speech.audio(ctx.request);
+      return { status: 200, headers: { 'Content-Disposition': 'inline; filename="preview.wav"' }, file: audio };
+    },
+    ListSounds: async (ctx) => {
+      account(ctx);
+      return { status: 200, body: pageView(await s.sounds.list(ctx.request), soundView, ctx.request) };
+    },
     CopyFlow: async (ctx) => {
-      const flow = await s.flows.copy(account(ctx), text(ctx.request, 'flowId'), withoutPath(ctx.request, 'flowId'));
+      const flow = await s.flows.copy(account(ctx), text(ctx.request, 'flowId'), withoutPath(ctx.request, 'flowId'), principal(ctx).subject);
       return { status: 201, body: flowView(flow), headers: createdAt(`/flows/${encodeURIComponent(flow.id)}`) };
     },
 

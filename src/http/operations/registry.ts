@@ -64,7 +64,7 @@ const ENTRIES = [
   { name: 'ListSessionRecordings', verb: 'GET', routes: ['/sessions/{sessionId}/recordings'], request: 'ListSessionRecordings', response: 'RecordingList', tags: ['Recordings'], description: 'The recordings a session made, oldest first (deleted ones left out).' },
   { name: 'GetRecording', verb: 'GET', routes: ['/recordings/{recordingId}'], request: 'GetRecording', response: 'Recording', tags: ['Recordings'], description: 'A recording\'s metadata: session, step, duration, format, size, content type, created.' },
   {
-    name: 'GetRecordingFile', verb: 'GET', routes: ['/recordings/{recordingId}/file'], request: 'GetRecordingFile', response: undefined, tags: ['Recordings'],
+    name: 'GetRecordingFile', verb: 'GET', routes: ['/recordings/{recordingId}/file'], request: 'GetRecordingFile', response: undefined, tags: ['Recordings'], produces: 'audio/wav',
     description: 'The audio (audio/wav), read from Asterisk\'s stored recordings; a Range header gets 206 with that range (416 when outside the file).',
   },
   { name: 'DeleteRecording', verb: 'DELETE', routes: ['/recordings/{recordingId}'], request: 'DeleteRecording', response: undefined, status: 204, tags: ['Recordings'], description: 'Deletes the recording from Asterisk and from the session\'s list.' },
@@ -84,6 +84,14 @@ const ENTRIES = [
   {
     name: 'SimulateFlowDocument', verb: 'POST', routes: ['/flows/simulate'], request: 'SimulateFlowDocument', response: 'SimulationReport', tags: ['Flows'],
     description: 'Simulates an unsaved flow document, as SimulateFlow does.',
+  },
+  {
+    name: 'PreviewSpeech', verb: 'POST', routes: ['/speech/preview'], request: 'PreviewSpeech', response: undefined, tags: ['Flows'], produces: 'audio/wav',
+    description: 'The audio (audio/wav, 8 kHz mono) a say step with this text, voice and language makes a call hear, from the engine\'s text to speech and its cache (the console\'s "listen"). The text is checked as the say step checks it (at most 1000 characters); {{placeholders}} take the example values given, else their variable\'s name. 503 TtsUnavailable when text to speech is off or its provider missing, TtsFailed when a synthesis fails; 429 while too many previews are being synthesized.',
+  },
+  {
+    name: 'ListSounds', verb: 'GET', routes: ['/sounds'], request: 'ListSounds', response: 'SoundList', tags: ['Flows'], list: true,
+    description: 'The sounds the engine\'s Asterisk can play as sound:<id> (ARI GET /sounds of a connected Asterisk server), sorted by id, filtered by language and by a search in their ids; kept for a minute. 503 SoundsUnavailable while no Asterisk server answers.',
   },
   { name: 'CopyFlow', verb: 'POST', routes: ['/flows/{flowId}/copy'], request: 'CopyFlow', response: 'Flow', status: 201, tags: ['Flows'], description: 'Creates a new flow (version 1) from the latest version of another.' },
   // ---- phone numbers ----

@@ -93,6 +93,8 @@ export interface Operation {
   list?: boolean;
   /** A Server-Sent Events stream: served on its custom routes only (no predefined /api routes). */
   stream?: boolean;
+  /** A file operation: the content type of the bytes it answers instead of a response DTO. */
+  produces?: string;
 }
 
 export type Handler = (ctx: HandlerContext) => Promise<Reply>;

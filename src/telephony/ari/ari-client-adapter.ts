@@ -144,12 +144,12 @@ export function createAriClientPort(opts: AriClientPortOptions): AriClientPort {
   };
 
   /** A GET whose JSON answer `map` turns into the port's value. */
-  const read = async <T>(what: string, path: string, map: (value: unknown) => T): Promise<PortResult<T>> => {
+  const read = async <T>(what: string, path: string, map: (value: unknown) => T, query: QueryParams = []): Promise<PortResult<T>> => {
     const refused = unavailable();
     if (refused) return refused;
     let failure: PortResult<T>;
     try {
-      const res = await transport.request('GET', path, [], undefined, { read: { maxBytes: MAX_LIST_BYTES } });
+      const res = await transport.request('GET', path, query, undefined, { read: { maxBytes: MAX_LIST_BYTES } });
       if (res.status < 400 && res.data) return { ok: true, value: map(JSON.parse(res.data.toString('utf8'))) };
       failure = mapAriError(new Error(res.body), res.status);
     } catch (err) {

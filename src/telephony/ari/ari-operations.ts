@@ -3,7 +3,7 @@
 // (ari-client-adapter.ts): `send` when the answer carries nothing the port returns, `read` for a
 // JSON answer, `download` for a file; each answers a typed PortResult.
 import { asteriskMediaUri } from './media-url-padding.js';
-import type { OriginateRequest, PortResult, TelephonyPort } from '../port.js';
+import type { OriginateRequest, PortResult, SoundInfo, TelephonyPort } from '../port.js';
 import type { PortFailure } from './ari-errors.js';
 import type { QueryParams } from './ari-transport.js';
 import { asteriskMedia } from '../../domain/steps/media-uri.js';
@@ -14,7 +14,7 @@ export interface AriRequests {
   /** The Stasis application the engine's channels enter. */
   app: string;
   send(what: string, method: 'POST' | 'DELETE', path: string, query?: QueryParams, body?: unknown): Promise<PortResult>;
-  read<T>(what: string, path: string, map: (value: unknown) => T): Promise<PortResult<T>>;
+  read<T>(what: string, path: string, map: (value: unknown) => T, query?: QueryParams): Promise<PortResult<T>>;
   download(path: string, maxBytes: number): Promise<PortResult<StoredFile>>;
 }
 
@@ -34,6 +34,23 @@ function idsOf(value: unknown): string[] {
   return value
     .map((item: unknown) => (typeof item === 'object' && item !== null && 'id' in item && typeof item.id === 'string' ? item.id : undefined))
     .filter((id): id is string => id !== undefined);
+}
+
+/** ARI's Sound objects (id, text, formats[{language, format}]); malformed entries are skipped. */
+function soundsOf(value: unknown): SoundInfo[] {
+  if (!Array.isArray(value)) return [];
+  const out: SoundInfo[] = [];
+  for (const item of value as unknown[]) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { id, text, formats } = item as Record<string, unknown>;
+    if (typeof id !== 'string' || id === '') continue;
+    const pairs = Array.isArray(formats) ? (formats as unknown[]).flatMap((f) => {
+      const { language, format } = (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>;
+      return typeof language === 'string' && typeof format === 'string' ? [{ language, format }] : [];
+    }) : [];
+    out.push({ id, ...(typeof text === 'string' && text !== '' ? { text } : {}), formats: pairs });
+  }
+  return out;
 }
 
 export function ariOperations({ app, send, read, download }: AriRequests): AriOperations {
@@ -196,5 +213,7 @@ export function ariOperations({ app, send, read, download }: AriRequests): AriOp
     listChannelIds: () => read('listChannels', '/channels', idsOf),
 
     listBridgeIds: () => read('listBridges', '/bridges', idsOf),
+
+    listSounds: (language) => read('listSounds', '/sounds', soundsOf, language ? [['lang', language]] : []),
   };
 }

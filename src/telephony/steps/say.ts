@@ -3,13 +3,11 @@
 // Asterisk plays it). Characters outside what each form can speak are dropped, so a variable can
 // never inject another media URI; an empty result says nothing.
 import type { SayStep } from '../../domain/flow.js';
-import { renderTemplate } from '../../domain/template.js';
+import { renderTemplate, spokenText } from '../../domain/template.js';
 import type { StepContext, StepResult } from './types.js';
 import { playMedia } from './media.js';
 
 const MAX_SPOKEN = 64;
-/** Rendered text is bounded like a template: a variable cannot make a call read a book. */
-export const MAX_SPOKEN_TEXT = 1000;
 
 export function sayMedia(step: SayStep, variables: Record<string, string>): string[] {
   const media: string[] = [];
@@ -29,7 +27,7 @@ export function sayMedia(step: SayStep, variables: Record<string, string>): stri
 }
 
 async function sayText(step: SayStep & { text: string }, ctx: StepContext): Promise<StepResult> {
-  const text = renderTemplate(step.text, ctx.variables()).replace(/\s+/g, ' ').trim().slice(0, MAX_SPOKEN_TEXT);
+  const text = spokenText(step.text, ctx.variables());
   if (!text) {
     ctx.timeline('say.skipped', { reason: 'nothing to say' });
     return { kind: 'next' };
