@@ -208,6 +208,10 @@ describe('flow editor in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Save as a new version' }).click();
     await page.getByText('Saved as version 2.').waitFor();
     await page.getByRole('button', { name: 'Restore version 1 as a new version' }).waitFor();
+    // Who saved each version: the token's subject, on both rows.
+    const versionsTable = page.getByRole('region', { name: 'Versions', exact: true }).locator('table');
+    await versionsTable.locator('tbody tr', { hasText: 'e2e-user' }).nth(1).waitFor();
+    assert.deepEqual(await versionsTable.locator('thead th').allInnerTexts().then((t) => t.map((x) => x.trim()).slice(0, 5)), ['Version', 'Name', 'Steps', 'Saved', 'Saved by']);
     await page.getByLabel('Compare version').selectOption('1');
     await page.getByLabel('with version').selectOption('2');
     await page.getByRole('button', { name: 'Show the difference' }).click();
@@ -220,6 +224,39 @@ describe('flow editor in Chromium', { skip }, () => {
     const stored = await e2e.request('GET', `/flows/${drawnFlowId}`);
     assert.equal(stored.body.version, 3);
     assert.deepEqual(stored.body.document.steps[0].media, ['sound:hello-world']);
+  });
+
+  test('media fields suggest the engine\'s sounds as you type; "Listen" plays a say text from the engine\'s TTS in the page', async () => {
+    await page.goto(`${e2e.base}/console/#/flows`);
+    await page.locator('a[href="#/flows/new"]').click();
+    await page.locator('svg.flow-canvas').waitFor();
+    await page.getByRole('button', { name: 'Add playback' }).click();
+    await page.locator('form[data-step-form="playback1"]').waitFor();
+    const media = page.getByLabel('media 1');
+    await media.fill('sound:demo');
+    const suggested = (): Promise<string[]> => page.$$eval('#engine-sounds option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    await waitUntil(async () => JSON.stringify(await suggested()) === JSON.stringify(['sound:demo-congrats', 'sound:demo-echotest', 'sound:demo-instruct', 'sound:demo-thanks']),
+      { message: 'the simulator\'s demo-* sounds suggested', timeoutMs: T });
+    assert.equal(await media.getAttribute('list'), 'engine-sounds');
+    await media.fill('sound:nothing-like-it');
+    await page.getByTestId('sounds-status').getByText('No sound of Asterisk matches "nothing-like-it"').waitFor();
+    // Free text stays allowed: a sound Asterisk does not list is kept as typed.
+    await media.fill('sound:custom/welcome');
+    await waitJson('the typed sound kept', (d) => JSON.stringify(d.steps[0]?.media) === '["sound:custom/welcome"]');
+
+    await page.getByRole('button', { name: 'Add say' }).click();
+    await page.locator('form[data-step-form="say1"]').waitFor();
+    await page.getByLabel('text', { exact: true }).fill('Hello {{name}}, welcome to the console.');
+    await page.getByLabel('language', { exact: true }).fill('en-US');
+    await page.getByRole('button', { name: 'Listen to say1 text' }).click();
+    const player = page.locator('#step-1-text-listen-audio');
+    await waitUntil(() => player.evaluate((a: HTMLAudioElement) => !a.hidden && a.src.startsWith('blob:') && a.readyState >= 1 && a.duration > 0.5 && a.error === null),
+      { message: 'the preview\'s audio loaded from a blob URL with a duration', timeoutMs: T });
+    assert.equal(await player.getAttribute('aria-label'), 'Preview of say1 text');
+    if (process.env.CONSOLE_SCREENSHOTS === '1') await page.locator('form[data-step-form="say1"]').screenshot({ path: join(SHOTS, 'flow-editor-listen.png') });
+    const violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
+    assert.deepEqual(pageErrors, []);
   });
 
   test('the keyboard alone builds the same flow', async () => {

@@ -48,9 +48,9 @@ describe('migrations', () => {
     try {
       assert.deepEqual(await migrate(db, MIGRATIONS.filter((m) => m.version <= 4)), [1, 2, 3, 4]);
       await db.runRaw("INSERT INTO accounts (id, name, date_created) VALUES ('acc', 'acc', '2026-01-01T00:00:00.000Z')");
-      assert.deepEqual(await migrate(db), [5, 6, 7]);
+      assert.deepEqual(await migrate(db), [5, 6, 7, 8]);
       const names = await db.all<{ name: string }>("SELECT name FROM schema_migrations WHERE version >= 5 ORDER BY version");
-      assert.deepEqual(names.map((r) => r.name), ['lab extensions', 'account settings', 'recordings registered by their unit']);
+      assert.deepEqual(names.map((r) => r.name), ['lab extensions', 'account settings', 'recordings registered by their unit', 'flow version author']);
       const triggers = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'trigger'");
       assert.deepEqual(triggers, [], 'recordings are registered by their session unit, not by a trigger');
     } finally {
@@ -66,6 +66,32 @@ describe('migrations', () => {
       assert.equal(await store.addExtension('other', { number: '8000', name: 'y', enabled: true, inboundFlowId: null }), 'duplicate', 'unique across accounts');
       assert.equal((await store.extensionCalled('8000'))?.accountId, 'acc');
       assert.equal(await store.getExtension('other', (added as { id: string }).id), undefined, 'another account reads it as missing');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('migration 8: versions stored before it have no author; later versions keep who saved them', async () => {
+    const file = dir.file('authors.sqlite');
+    const db = await Db.open(file);
+    try {
+      assert.deepEqual(await migrate(db, MIGRATIONS.filter((m) => m.version <= 7)), [1, 2, 3, 4, 5, 6, 7]);
+      await db.runRaw("INSERT INTO accounts (id, name, date_created) VALUES ('acc', 'acc', '2026-01-01T00:00:00.000Z')");
+      await db.runRaw("INSERT INTO flows (id, account_id, current_version, date_created, date_modified) VALUES ('f', 'acc', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')");
+      await db.runRaw(`INSERT INTO flow_versions (flow_id, version, name, document, date_created) VALUES ('f', 1, 'Old', '{"name":"Old","steps":[{"id":"h","type":"hangup"}]}', '2026-01-01T00:00:00.000Z')`);
+    } finally {
+      await db.close();
+    }
+    const store = await openSqliteStore(file);
+    try {
+      const old = await store.getFlow('acc', 'f');
+      assert.equal(old?.name, 'Old');
+      assert.equal(old?.createdBy, undefined, 'unknown, not invented');
+      const next = await store.updateFlow('acc', 'f', { name: 'New', steps: [{ id: 'h', type: 'hangup' }] }, 'alice');
+      assert.deepEqual([next?.version, next?.createdBy], [2, 'alice']);
+      const created = await store.createFlow('acc', { name: 'Other', steps: [{ id: 'h', type: 'hangup' }] }, undefined, 'bob');
+      assert.equal((await store.getFlow('acc', created.id, 1))?.createdBy, 'bob');
+      assert.equal((await store.listFlows('acc', { page: 1, countPerPage: 10 })).items.find((f) => f.id === 'f')?.createdBy, 'alice');
     } finally {
       await store.close();
     }
