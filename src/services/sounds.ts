@@ -19,6 +19,8 @@ export interface SoundSource {
 const LANGUAGE = /^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{1,8}){0,4}$/;
 const SEARCH_MAX = 100;
 export const SOUNDS_CACHE_MS = 60_000;
+/** Languages kept at once: a client naming many cannot make the engine hold many lists. */
+const MAX_CACHED_LANGUAGES = 16;
 
 export class SoundCatalog {
   private cache = new Map<string, { at: number; sounds: Promise<Sound[]> }>();
@@ -56,6 +58,7 @@ export class SoundCatalog {
     const hit = this.cache.get(key);
     if (hit && this.now() - hit.at < this.ttlMs) return hit.sounds;
     const sounds = this.fetch(language);
+    if (!hit && this.cache.size >= MAX_CACHED_LANGUAGES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { at: this.now(), sounds });
     // A failure is not kept: the next request asks again.
     sounds.catch(() => { if (this.cache.get(key)?.sounds === sounds) this.cache.delete(key); });

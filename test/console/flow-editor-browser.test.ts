@@ -234,7 +234,7 @@ describe('flow editor in Chromium', { skip }, () => {
     await page.locator('form[data-step-form="playback1"]').waitFor();
     const media = page.getByLabel('media 1');
     await media.fill('sound:demo');
-    const suggested = (): Promise<string[]> => page.$$eval('#engine-sounds option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    const suggested = (): Promise<string[]> => page.evaluate<string[]>('[...document.querySelectorAll("#engine-sounds option")].map((o) => o.value)');
     await waitUntil(async () => JSON.stringify(await suggested()) === JSON.stringify(['sound:demo-congrats', 'sound:demo-echotest', 'sound:demo-instruct', 'sound:demo-thanks']),
       { message: 'the simulator\'s demo-* sounds suggested', timeoutMs: T });
     assert.equal(await media.getAttribute('list'), 'engine-sounds');
@@ -250,7 +250,8 @@ describe('flow editor in Chromium', { skip }, () => {
     await page.getByLabel('language', { exact: true }).fill('en-US');
     await page.getByRole('button', { name: 'Listen to say1 text' }).click();
     const player = page.locator('#step-1-text-listen-audio');
-    await waitUntil(() => player.evaluate((a: HTMLAudioElement) => !a.hidden && a.src.startsWith('blob:') && a.readyState >= 1 && a.duration > 0.5 && a.error === null),
+    const playable = '((a) => !a.hidden && a.src.startsWith("blob:") && a.readyState >= 1 && a.duration > 0.5 && a.error === null)(document.getElementById("step-1-text-listen-audio"))';
+    await waitUntil(() => page.evaluate<boolean>(playable),
       { message: 'the preview\'s audio loaded from a blob URL with a duration', timeoutMs: T });
     assert.equal(await player.getAttribute('aria-label'), 'Preview of say1 text');
     if (process.env.CONSOLE_SCREENSHOTS === '1') await page.locator('form[data-step-form="say1"]').screenshot({ path: join(SHOTS, 'flow-editor-listen.png') });

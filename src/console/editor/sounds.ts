@@ -10,6 +10,8 @@ export const SOUNDS_LIST_ID = 'engine-sounds';
 /** Suggestions shown at once. */
 const SHOWN = 50;
 const DEBOUNCE_MS = 200;
+/** Answers kept (one per term typed); beyond, the oldest goes. */
+const KEPT = 200;
 
 export interface SoundView { id: string; text?: string; languages: string[]; formats: string[] }
 
@@ -21,6 +23,7 @@ function search(term: string): Promise<PageOf<SoundView>> {
     answer = api<PageOf<SoundView>>('GET', `/sounds${query({ search: term, countPerPage: SHOWN, simplifiedPaging: 'true' })}`);
     // A failure is not kept: the next keystroke asks again.
     answer.catch(() => answers.delete(term));
+    if (answers.size >= KEPT) answers.delete(answers.keys().next().value!);
     answers.set(term, answer);
   }
   return answer;
