@@ -254,7 +254,10 @@ describe('flow editor in Chromium', { skip }, () => {
     await waitUntil(() => page.evaluate<boolean>(playable),
       { message: 'the preview\'s audio loaded from a blob URL with a duration', timeoutMs: T });
     assert.equal(await player.getAttribute('aria-label'), 'Preview of say1 text');
-    if (process.env.CONSOLE_SCREENSHOTS === '1') await page.locator('form[data-step-form="say1"]').screenshot({ path: join(SHOTS, 'flow-editor-listen.png') });
+    if (process.env.CONSOLE_SCREENSHOTS === '1') {
+      await page.locator('#step-1-text-listen-audio').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'flow-editor-listen.png'), fullPage: false });
+    }
     const violations = await seriousViolations(page);
     assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
     assert.deepEqual(pageErrors, []);
