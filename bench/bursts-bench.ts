@@ -28,7 +28,7 @@ const NUMBER = '+14155550102';
 const CALLER_ID = '+12125551234';
 const MiB = 1024 * 1024;
 
-interface Sample { rss: number; heapUsed: number; listeners: number }
+interface Sample { rss: number; heapUsed: number; heapTotal: number; external: number; listeners: number }
 interface SimChannel { id: string; state: string; inStasis: boolean }
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
         ARI_URL: simUrl, ARI_USERNAME: 'engine', ARI_PASSWORD: ariPassword,
         MAX_LIVE_CALLS_PER_ACCOUNT: '100000', MAX_CALLS_PER_SECOND_PER_ACCOUNT: '100000', UNAUTHENTICATED_PER_MINUTE: '1000000',
         DRAIN_TIMEOUT_MS: '0', LOG_LEVEL: 'warn',
+        ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
       },
     });
     children.push(engine);
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
       await sleep(2000);
       const s = await sample();
       samples.push(s);
-      process.stdout.write(`burst ${b}: ${accepted} calls live at once, then hung up; engine after GC: RSS ${(s.rss / MiB).toFixed(1)} MiB, heap ${(s.heapUsed / MiB).toFixed(1)} MiB, listeners ${s.listeners}\n`);
+      process.stdout.write(`burst ${b}: ${accepted} calls live at once, then hung up; engine after GC: RSS ${(s.rss / MiB).toFixed(1)} MiB, heap ${(s.heapUsed / MiB).toFixed(1)} MiB used of ${(s.heapTotal / MiB).toFixed(1)}, external ${(s.external / MiB).toFixed(1)} MiB, listeners ${s.listeners}\n`);
     }
     const first = samples[1]!;
     const last = samples[samples.length - 1]!;
