@@ -3,7 +3,7 @@
 // deliveries), in one process. Prints CPU µs per read (process.cpuUsage: the main thread and
 // sqlite's pool threads), for each call alone and for both, so that a change to the read path
 // can be compared before/after without the HTTP layer's noise.
-//   npx tsx bench/session-read-bench.ts      (SESSION_READS=5000)
+//   npx tsx bench/session-read-bench.ts      (SESSION_READS=5000, SESSION_ROWS=31)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
 
 const READS = Number(process.env.SESSION_READS ?? '') || 5000;
+const ROWS = Number(process.env.SESSION_ROWS ?? '') || 31;
 const ACCOUNT = 'bench-account';
 
 async function cpuPerCall(label: string, fn: () => Promise<unknown>): Promise<void> {
@@ -31,13 +32,13 @@ async function main(): Promise<void> {
       id, accountId: ACCOUNT, flowId: 'bench-flow', flowVersion: 1, numberToDial: '+18144043093',
       callerId: '+12025550123', channelId: `ch-${id}`, endpoint: 'PJSIP/+18144043093@trunk',
     });
-    for (let i = 0; i < 31; i++) {
+    for (let i = 0; i < ROWS; i++) {
       void store.appendSessionEvent(id, i % 2 === 0 ? 'step.started' : 'step.finished', { stepId: `step-${i >> 1}`, type: 'playback', result: 'next', media: ['sound:hello-world'] });
     }
     await store.setSessionVariable(id, 'choice', '1');
     await store.updateSession(id, { state: 'completed', endReason: 'normal clearing', dateEnded: new Date().toISOString() });
     const detail = await store.getSessionDetail(ACCOUNT, id);
-    if (detail?.timeline.length !== 31) throw new Error(`expected 31 rows, read ${detail?.timeline.length}`);
+    if (detail?.timeline.length !== ROWS) throw new Error(`expected ${ROWS} rows, read ${detail?.timeline.length}`);
     await cpuPerCall('getSessionDetail', () => store.getSessionDetail(ACCOUNT, id));
     await cpuPerCall('listDeliveries of the session', () => store.listDeliveries(ACCOUNT, { sessionId: id }, { page: 1, countPerPage: 1000 }));
     await cpuPerCall('both (the handler)', async () => {
