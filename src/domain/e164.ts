@@ -16,11 +16,35 @@ export interface NumberInfo {
   type?: string;
 }
 
+/** Valid numbers already parsed, kept (the oldest leaves first) up to this many. */
+const KNOWN_NUMBERS = 1000;
+
+/**
+ * Numbers that passed, with their classification once asked for: parsing with the full metadata
+ * costs about 0.1 ms, and the same caller IDs and destinations come back call after call. Only
+ * valid numbers are kept (what a number is does not change while the metadata is loaded).
+ */
+const known = new Map<string, { parsed: PhoneNumber; info?: NumberInfo }>();
+
+function remember(value: string, parsed: PhoneNumber): { parsed: PhoneNumber; info?: NumberInfo } {
+  if (known.size >= KNOWN_NUMBERS) known.delete(known.keys().next().value!);
+  const entry = { parsed };
+  known.set(value, entry);
+  return entry;
+}
+
+function infoOnce(entry: { parsed: PhoneNumber; info?: NumberInfo }): NumberInfo {
+  entry.info ??= infoOf(entry.parsed);
+  return { ...entry.info };
+}
+
 /** `info()` classifies the number from the parse already done (parsing is the costly part). */
 export function checkE164(value: unknown, fieldName: string): { ok: true; e164: string; info: () => NumberInfo } | { ok: false; error: FieldError } {
   if (typeof value !== 'string') return invalid(fieldName, `${fieldName} must be a string in E.164 format, e.g. +18144043093`);
   if (value === '') return invalid(fieldName, `${fieldName} is required (E.164, e.g. +18144043093)`);
   if (!value.startsWith('+')) return invalid(fieldName, `${fieldName} must start with '+' and the country code (E.164, e.g. +18144043093)`);
+  const seen = known.get(value);
+  if (seen) return { ok: true, e164: value, info: () => infoOnce(seen) };
   const digits = value.slice(1);
   if (!/^[0-9]+$/.test(digits)) return invalid(fieldName, `${fieldName} may contain only digits after the '+' (E.164, e.g. +18144043093)`);
   if (digits.length > MAX_E164_DIGITS) return invalid(fieldName, `${fieldName} has more than ${MAX_E164_DIGITS} digits`);
@@ -28,7 +52,8 @@ export function checkE164(value: unknown, fieldName: string): { ok: true; e164: 
   if (!parsed || !parsed.isValid() || parsed.number !== value) {
     return invalid(fieldName, `${fieldName} is not a valid phone number in any numbering plan`);
   }
-  return { ok: true, e164: parsed.number, info: () => infoOf(parsed) };
+  const entry = remember(value, parsed);
+  return { ok: true, e164: value, info: () => infoOnce(entry) };
 }
 
 /** Country (ISO 3166-1 alpha-2) and libphonenumber-js type of a number that passed `checkE164`. */

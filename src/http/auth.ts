@@ -31,7 +31,7 @@ function verificationKey(config: Config['jwt']): KeyObject {
   return config.algorithm === 'HS256' ? createSecretKey(Buffer.from(config.key, 'utf8')) : createPublicKey(config.key);
 }
 
-function verifyToken(token: string, key: KeyObject, config: Config['jwt']): Principal {
+function verifyToken(token: string, key: KeyObject, config: Config['jwt']): { principal: Principal; exp: number; nbf: number | undefined } {
   let payload: string | jwt.JwtPayload;
   try {
     payload = jwt.verify(token, key, {
@@ -52,7 +52,7 @@ function verifyToken(token: string, key: KeyObject, config: Config['jwt']): Prin
     throw unauthenticated('Token roles must be an array of strings');
   }
   if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) throw unauthenticated('Token has no valid accountId');
-  return { subject: sub, roles, accountId };
+  return { principal: { subject: sub, roles, accountId }, exp: payload.exp, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined };
 }
 
 function requestedAccount(req: Request): string | undefined | null {
@@ -63,8 +63,36 @@ function requestedAccount(req: Request): string | undefined | null {
   return fromQuery ?? fromHeader;
 }
 
+/** Tokens verified by this process, kept (the oldest leaves first) up to this many. */
+const VERIFIED_TOKENS = 500;
+
+/**
+ * Tokens already verified, with what verification gave: a client sends the same token on every
+ * request, and verifying it (base64, JSON, HMAC or RSA) is a tenth of a cheap request's CPU. The
+ * key and the checked claims (algorithm, issuer, audience, subject, roles, account) cannot change
+ * for a given token; only time can, so `exp` is checked again on every use (as jsonwebtoken does:
+ * expired from the second `exp`) and a token is kept only once its `nbf` has passed.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { principal: Principal; exp: number }>();
+
+  get(token: string): Principal | undefined {
+    const entry = this.entries.get(token);
+    if (entry === undefined) return undefined;
+    if (Math.floor(Date.now() / 1000) < entry.exp) return entry.principal;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  set(token: string, principal: Principal, exp: number): void {
+    if (this.entries.size >= VERIFIED_TOKENS) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { principal, exp });
+  }
+}
+
 export function authenticate(config: Config, accounts: AccountAccess, limiter: IpRateLimiter, clientAddress: ClientAddress) {
   const key = verificationKey(config.jwt);
+  const verified = new VerifiedTokens();
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const ip = clientAddress(req);
     const fail = (err: AppError): void => {
@@ -93,12 +121,16 @@ export function authenticate(config: Config, accounts: AccountAccess, limiter: I
       fail(unauthenticated('Authorization must be "Bearer <token>"'));
       return;
     }
-    let principal: Principal;
-    try {
-      principal = verifyToken(token, key, config.jwt);
-    } catch (err) {
-      fail(err as AppError);
-      return;
+    let principal = verified.get(token);
+    if (principal === undefined) {
+      try {
+        const checked = verifyToken(token, key, config.jwt);
+        principal = checked.principal;
+        if (checked.nbf === undefined || checked.nbf <= Math.floor(Date.now() / 1000)) verified.set(token, principal, checked.exp);
+      } catch (err) {
+        fail(err as AppError);
+        return;
+      }
     }
     if (!principal.roles.some((r) => (ROLES as readonly string[]).includes(r))) {
       next(new AppError('forbidden', 'Forbidden', `Requires any of the roles: ${ROLES.join(', ')}`));

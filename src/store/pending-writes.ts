@@ -4,15 +4,17 @@
 export class PendingWrites {
   private readonly counts = new Map<string, number>();
 
+  /** Called for every timeline row: inline callbacks, no named closure (tsx names each one it creates). */
   track<T>(key: string, write: Promise<T>): Promise<T> {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    const done = (): void => {
-      const n = (this.counts.get(key) ?? 1) - 1;
-      if (n <= 0) this.counts.delete(key);
-      else this.counts.set(key, n);
-    };
-    write.then(done, done);
+    write.then(() => this.done(key), () => this.done(key));
     return write;
+  }
+
+  private done(key: string): void {
+    const n = (this.counts.get(key) ?? 1) - 1;
+    if (n <= 0) this.counts.delete(key);
+    else this.counts.set(key, n);
   }
 
   has(key: string): boolean {

@@ -14,11 +14,15 @@ interface EventRow extends Row { session_id: string; seq: number; at: string; ty
 
 interface DetailRow extends SessionRow { variables_json: string; events_json: string }
 
-/** A session row with its variables and its timeline (in order) as JSON, in one statement. */
+/**
+ * A session row with its variables and its timeline (in order) as JSON, in one statement. Each
+ * row's `data` is JSON text already (written by JSON.stringify): it is spliced into the array as
+ * it is, which costs SQLite a third less than re-parsing it with json() (bench/session-read-bench.ts).
+ */
 const DETAIL_SQL = `SELECT ${SESSION_COLUMNS},
     (SELECT json_group_object(name, value) FROM session_variables WHERE session_id = sessions.id) AS variables_json,
-    (SELECT json_group_array(json_array(seq, at, type, json(data)))
-       FROM (SELECT seq, at, type, data FROM session_events WHERE session_id = sessions.id ORDER BY seq)) AS events_json
+    (SELECT '[' || coalesce(group_concat('[' || seq || ',' || json_quote(at) || ',' || json_quote(type) || ',' || data || ']', ',' ORDER BY seq), '') || ']'
+       FROM session_events WHERE session_id = sessions.id) AS events_json
   FROM sessions WHERE id = ? AND account_id = ?`;
 
 function eventOf(r: EventRow): SessionEvent {
@@ -60,7 +64,7 @@ export class SessionReadsRepo implements Pick<Store, 'getSession' | 'getSessionD
     const events = JSON.parse(row.events_json) as Array<[number, string, string, Record<string, unknown>]>;
     return {
       session: toSession(row, variables),
-      timeline: events.map(([seq, at, type, data]) => ({ seq, sessionId: id, at, type, data })).sort((a, b) => a.seq - b.seq),
+      timeline: events.map(([seq, at, type, data]) => ({ seq, sessionId: id, at, type, data })),
     };
   }
 

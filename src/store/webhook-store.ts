@@ -207,12 +207,15 @@ export class WebhookStore {
     if (filter.sessionId !== undefined) { where.push('d.session_id = ?'); params.push(filter.sessionId); }
     const clause = where.join(' AND ');
     await this.db.flush();
-    const count = await this.db.get<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE ${clause}`, params);
     const rows = await this.db.all<DeliveryRow>(
       `SELECT d.event_id, d.target, d.session_id, d.seq, d.url, d.status, d.attempts, d.next_attempt_at, d.date_created, d.date_finished, e.type
        FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE ${clause}
        ORDER BY d.date_created DESC, d.session_id, d.seq DESC LIMIT ? OFFSET ?`, [...params, p.size, p.offset]);
+    // A short page that is not past the end is the last one: its total needs no COUNT (a round
+    // trip to SQLite's thread saved on every GET /sessions/{id}, whose deliveries fit one page).
+    const total = rows.length < p.size && (rows.length > 0 || p.offset === 0) ? p.offset + rows.length
+      : (await this.db.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE ${clause}`, params))?.n ?? 0;
     const attempts = rows.length === 0 ? [] : await this.db.all<AttemptRow>(
       `SELECT event_id, target, attempt, at, status_code, error, duration_ms FROM webhook_attempts
        WHERE (event_id, target) IN (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) AS j) ORDER BY attempt`,
@@ -225,7 +228,7 @@ export class WebhookStore {
       byKey.set(key, list);
     }
     return {
-      total: count?.n ?? 0,
+      total,
       items: rows.map((r) => ({
         eventId: r.event_id, target: r.target, sessionId: r.session_id, sequence: r.seq, type: r.type, url: r.url,
         status: r.status as WebhookDelivery['status'], attempts: byKey.get(`${r.event_id}\n${r.target}`) ?? [],

@@ -4,6 +4,20 @@ import { checkE164, numberInfo } from '../../src/domain/e164.js';
 import { checkDestination, type DestinationPolicy } from '../../src/domain/destination-policy.js';
 
 describe('checkE164', () => {
+  test('a number checked again (remembered) gives the same answer, and its classification cannot be changed by a caller', () => {
+    const first = checkE164('+448712345678', 'numberToDial');
+    assert.ok(first.ok);
+    const info = first.info();
+    info.type = 'altered';
+    const again = checkE164('+448712345678', 'to');
+    assert.ok(again.ok);
+    assert.equal(again.e164, '+448712345678');
+    assert.deepEqual(again.info(), numberInfo('+448712345678'));
+    assert.notEqual(again.info().type, 'altered');
+    const invalid = checkE164('+1814404309', 'to');
+    assert.ok(!invalid.ok && invalid.error.fieldName === 'to');
+  });
+
   test('accepts valid E.164 numbers and returns them unchanged', () => {
     for (const n of ['+18144043093', '+12025550123', '+441174960000', '+33612345678']) {
       const checked = checkE164(n, 'numberToDial');

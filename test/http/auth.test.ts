@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { HTTP_TEST_SECRET, responseStatus, startHttpHarness, type HttpHarness } from '../support/http-harness.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const later = () => Math.floor(Date.now() / 1000) + 600;
@@ -55,6 +56,16 @@ describe('JWT authentication (HS256)', () => {
       if (expected) assert.match(responseStatus(res).message, expected, name);
       assert.ok(!res.text.includes(token), 'the token is never echoed');
     }
+  });
+
+  test('a token accepted once is refused once it has expired (verified tokens are remembered, their expiry is not)', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 4;
+    const token = jwt.sign({ sub: 'x', roles: ['Manager'], accountId: 'acme', exp }, HTTP_TEST_SECRET, { algorithm: 'HS256' });
+    assert.equal((await get(token)).status, 200);
+    await waitUntil(() => Date.now() >= exp * 1000, { timeoutMs: 15_000, message: 'the token to expire' });
+    const res = await get(token);
+    assert.equal(res.status, 401);
+    assert.match(responseStatus(res).message, /expired/);
   });
 
   test('claims of the wrong type are 401; valid claims without a role are 403', async () => {
