@@ -168,6 +168,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const SETTINGS = {
   PORT: int('HTTP API port.', 3000, 0, 65535),
   HOST: text('HTTP API bind address.', '0.0.0.0'),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int('Idle keep-alive connections are closed after this. Longer than the idle timeout of a proxy or client in front (60 s on common load balancers): a request sent on a connection at the moment the engine closes it is lost to a reset.', 65000, 1000, 600000),
   DATABASE_PATH: text('SQLite file (WAL mode); created with its folder.', './data/engine.sqlite'),
   LOG_LEVEL: oneOf('pino level of the JSON log lines on stdout.', LOG_LEVELS, 'info'),
   JWT_ALGORITHM: oneOf('The one algorithm tokens are accepted with: HS256 (`JWT_SECRET`), RS256 or ES256 (`JWT_PUBLIC_KEY`).', ['HS256', 'RS256', 'ES256'], 'HS256'),
@@ -276,6 +277,7 @@ export function loadConfig(env: Env = process.env) {
   return {
     port: v.PORT,
     host: v.HOST,
+    httpKeepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     databasePath: v.DATABASE_PATH,
     logLevel: v.LOG_LEVEL,
     /** HMAC secret (HS256) or PEM public key (RS256/ES256). */

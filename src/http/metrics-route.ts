@@ -33,7 +33,7 @@ export function metricsRoute(metrics: EngineMetrics, token: string | undefined):
 }
 
 /** The separate metrics listener of METRICS_PORT: /metrics only. */
-export function startMetricsServer(metrics: EngineMetrics, config: Pick<Config, 'host' | 'metrics'>, port: number): Promise<RunningHttpServer> {
+export function startMetricsServer(metrics: EngineMetrics, config: Pick<Config, 'host' | 'metrics' | 'httpKeepAliveTimeoutMs'>, port: number): Promise<RunningHttpServer> {
   const app = express();
   app.disable('x-powered-by');
   app.use(negotiateFormat);
@@ -44,5 +44,5 @@ export function startMetricsServer(metrics: EngineMetrics, config: Pick<Config, 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     sendError(res, err instanceof AppError ? err : new AppError('validation', 'BadRequest', 'The request could not be read'));
   });
-  return startHttpServer(app, { host: config.host, port });
+  return startHttpServer(app, { host: config.host, port, httpKeepAliveTimeoutMs: config.httpKeepAliveTimeoutMs });
 }

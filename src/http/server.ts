@@ -12,7 +12,6 @@ export interface HttpServerOptions {
   headersTimeoutMs?: number;
   /** Whole request (headers and body) must arrive within this. */
   requestTimeoutMs?: number;
-  keepAliveTimeoutMs?: number;
   /** How often Node checks the two timeouts above. */
   checkIntervalMs?: number;
   /** On close, in-flight requests get this long before their sockets are destroyed. */
@@ -30,7 +29,6 @@ export interface RunningHttpServer {
 export const HTTP_DEFAULTS: Required<HttpServerOptions> = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
   checkIntervalMs: 1_000,
   closeGraceMs: 2_000,
   maxHeaderBytes: 16_384,
@@ -72,14 +70,14 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 
 export function startHttpServer(
   app: express.Express,
-  config: Pick<Config, 'port' | 'host'>,
+  config: Pick<Config, 'port' | 'host' | 'httpKeepAliveTimeoutMs'>,
   options: HttpServerOptions = {},
 ): Promise<RunningHttpServer> {
   const o = { ...HTTP_DEFAULTS, ...options };
   const server = http.createServer({
     headersTimeout: o.headersTimeoutMs,
     requestTimeout: o.requestTimeoutMs,
-    keepAliveTimeout: o.keepAliveTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
     connectionsCheckingInterval: o.checkIntervalMs,
     maxHeaderSize: o.maxHeaderBytes,
   }, app);

@@ -27,8 +27,8 @@ describe('console routes', () => {
       a.use(consoleRoutes(folder));
       return a;
     };
-    built = await startHttpServer(app(dir), { port: 0, host: '127.0.0.1' });
-    missing = await startHttpServer(app(join(dir, 'absent')), { port: 0, host: '127.0.0.1' });
+    built = await startHttpServer(app(dir), { port: 0, host: '127.0.0.1', httpKeepAliveTimeoutMs: 65_000 });
+    missing = await startHttpServer(app(join(dir, 'absent')), { port: 0, host: '127.0.0.1', httpKeepAliveTimeoutMs: 65_000 });
   });
   after(async () => {
     await built?.close();
