@@ -292,6 +292,21 @@ class RealBench {
     return out;
   }
 
+  /** Hangs up, straight through ARI, every channel of either lane still up (a failed run leaves none behind in Asterisk). */
+  async hangUpLeftovers(): Promise<number> {
+    if (!this.proxy) return 0;
+    const auth = `Basic ${Buffer.from(`${this.s.username}:${this.s.password}`).toString('base64')}`;
+    let count = 0;
+    for (const lane of ['engine', 'floor'] as const) {
+      const { ids } = await this.proxy.call<{ ids: string[] }>({ cmd: 'live-ids', lane });
+      for (const id of ids) {
+        const res = await fetch(new URL(`/ari/channels/${encodeURIComponent(id)}`, this.s.ariUrl), { method: 'DELETE', headers: { authorization: auth } }).catch(() => undefined);
+        if (res?.status === 204) count++;
+      }
+    }
+    return count;
+  }
+
   async stop(): Promise<void> {
     this.api?.close();
     await Promise.allSettled([this.floor?.stop(), this.engine?.stop('SIGTERM', 10000)]);
@@ -420,6 +435,8 @@ async function main(): Promise<void> {
     for (const child of [b.engine, b.floor, b.proxy]) {
       if (child && child.lines > 0) process.stderr.write(`last output of ${child.name}:\n${child.output()}\n`);
     }
+    const left = await b.hangUpLeftovers().catch(() => 0);
+    if (left > 0) log(`hung up ${left} channels the run left up in Asterisk`);
     throw err;
   } finally {
     await withTimeout(b.stop(), 20000, 'stopping the children took too long').catch((err: unknown) => log(String(err)));
