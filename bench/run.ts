@@ -21,7 +21,8 @@ import { summarize, ratio, round } from './lib/stats.js';
 import { compareSequences, normalizeTrace } from './lib/sequence.js';
 import { printReport, evaluateTargets, type BenchResults, type CpuFigures, type LatencyRow, type ThroughputStep, type MemorySample } from './lib/report.js';
 import type { LaneCounts, LaneName, LaneReport, ProxyReply, TraceEntry } from './ari-proxy.js';
-import type { FloorCalls, FloorMedia, FloorReply } from './floor.js';
+import type { FloorCalls, FloorReply } from './floor.js';
+import { floorMedia, referenceFlow } from './lib/reference-flow.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -56,17 +57,7 @@ const ACCOUNT = 'bench';
 const SOUNDS = { welcome: 'sound:hello-world', prompt: 'sound:press-1', thanks: 'sound:thank-you', other: 'sound:goodbye' };
 const ENDPOINT = (number: string): string => `PJSIP/${number}@trunk`;
 
-const REFERENCE_FLOW = {
-  name: 'bench reference: playback, gather, branch, playback, hangup',
-  steps: [
-    { id: 'welcome', type: 'playback', media: [SOUNDS.welcome] },
-    { id: 'menu', type: 'gather', prompt: [SOUNDS.prompt], maxDigits: 1, timeoutMs: 3000, variable: 'choice' },
-    { id: 'route', type: 'branch', variable: 'choice', cases: { 1: 'thanks' }, default: 'other' },
-    { id: 'thanks', type: 'playback', media: [SOUNDS.thanks], next: 'end' },
-    { id: 'other', type: 'playback', media: [SOUNDS.other], next: 'end' },
-    { id: 'end', type: 'hangup' },
-  ],
-};
+const REFERENCE_FLOW = referenceFlow(SOUNDS);
 /** Held calls pause "forever"; the bench ends them with far-end hangups once measured. */
 const HOLD_MS = 600000;
 const HANGUP_RATE = 400;
@@ -204,8 +195,7 @@ class Bench {
       env: { ...baseEnv, ARI_URL: `http://127.0.0.1:${proxyReady.ports.floor}`, ARI_USERNAME: 'engine', ARI_PASSWORD: this.ariPassword, FLOOR_APP: 'floor' },
     });
     await this.floor.ready();
-    const media: FloorMedia = { welcome: [SOUNDS.welcome], prompt: [SOUNDS.prompt], thanks: [SOUNDS.thanks], other: [SOUNDS.other], gatherTimeoutMs: 3000 };
-    await this.floor.call({ cmd: 'media', media });
+    await this.floor.call({ cmd: 'media', media: floorMedia(SOUNDS) });
 
     this.api = new ApiClient(this.enginePort, this.secret, ACCOUNT);
   }

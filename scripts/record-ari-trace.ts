@@ -33,7 +33,8 @@ export class Recorder {
   readonly entries: Entry[] = [];
   readonly events: Ev[] = [];
   private readonly started = Date.now();
-  private ws: WebSocket | undefined;
+  private readonly sockets = new Map<string, WebSocket>();
+  private readonly closing = new Set<string>();
   private waiters: Array<() => void> = [];
 
   private push(kind: string, fields: Record<string, unknown>): void {
@@ -45,33 +46,44 @@ export class Recorder {
     this.push('note', data === undefined ? { text } : { text, data });
   }
 
-  async connect(): Promise<void> {
-    const query = `app=${encodeURIComponent(APP)}&api_key=${MASK}&subscribeAll=false`;
+  /** Opens an events WebSocket for `app` (default TRACE_APP) under `label`; a close the recorder did not ask for is recorded too. */
+  async connect(label = 'ws', app = APP): Promise<void> {
+    const query = `app=${encodeURIComponent(app)}&api_key=${MASK}&subscribeAll=false`;
     const url = `${ARI_URL.replace(/^http/, 'ws')}/ari/events?${query}`;
-    this.push('ws-connect', { label: 'ws', url });
+    this.push('ws-connect', { label, url });
     const ws = new WebSocket(url.replace(MASK, encodeURIComponent(`${USER}:${PASSWORD}`)));
-    this.ws = ws;
+    this.sockets.set(label, ws);
     ws.on('message', (data) => {
       const event = JSON.parse(String(data)) as Ev;
-      this.push('ws-event', { label: 'ws', type: event.type, event });
+      this.push('ws-event', { label, type: event.type, event });
       this.events.push(event);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    ws.on('close', (code, reason) => {
+      if (!this.closing.has(label)) this.push('ws-close', { label, code, reason: String(reason), by: 'server' });
       for (const w of this.waiters.splice(0)) w();
     });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    this.push('ws-open', { label: 'ws' });
+    this.push('ws-open', { label });
   }
 
-  async close(): Promise<void> {
-    const ws = this.ws;
-    if (!ws) return;
+  /** True while the socket under `label` is open. */
+  isOpen(label = 'ws'): boolean {
+    return this.sockets.get(label)?.readyState === WebSocket.OPEN;
+  }
+
+  async close(label = 'ws'): Promise<void> {
+    const ws = this.sockets.get(label);
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    this.closing.add(label);
     const code = await new Promise<number>((resolve) => {
       ws.once('close', (c) => resolve(c));
       ws.close(1000);
     });
-    this.push('ws-close', { label: 'ws', code, reason: '' });
+    this.push('ws-close', { label, code, reason: '' });
   }
 
   async rest(method: string, path: string, query: Query = {}, body?: unknown): Promise<{ status: number; body: unknown }> {
@@ -304,12 +316,100 @@ const pad = (base: string, length: number) => {
   return free >= 5 ? `${base}/${'a'.repeat(free - 4)}.wav` : `${base}/${'a'.repeat(Math.max(1, free))}`;
 };
 
+/** The labels of the sockets that received an event of `type` for channel `id`. */
+const receivers = (r: Recorder, type: string, id: string) => r.entries
+  .filter((e) => e.kind === 'ws-event' && e.type === type && chanOf(e.event as Ev)?.id === id).map((e) => String(e.label));
+
+/** Bodies longer than this many list items are kept trimmed (the count is noted). */
+const LIST_KEEP = 25;
+
+/** (w) The sounds resource: the list, filtered lists, one sound, an unknown one. */
+const soundsScenario: Scenario = {
+  description: 'Asterisk 22.10.1 with Debian 12\'s asterisk-core-sounds-en-wav linked as <astdatadir>/sounds (Debian names the languages en -> en_US_f_Allison, en_US -> en_US_f_Allison, en_US_f_Allison: every sound is listed under the three) and no other sounds: GET /sounds, GET /sounds?lang=en, GET /sounds?format=gsm, GET /sounds?lang=fr, GET /sounds/hello-world, GET /sounds/digits/1, GET /sounds/nosuchsound, GET /sounds/vm-options. Lists longer than 25 items are trimmed to their first 25 in this file (a note gives the full count and the ids\' order).',
+  async run(r) {
+    const lists: string[] = [];
+    for (const query of [{}, { lang: 'en' }, { format: 'gsm' }, { lang: 'fr' }] as Query[]) {
+      const got = await r.rest('GET', '/sounds', query);
+      const items = Array.isArray(got.body) ? got.body as Ev[] : [];
+      const response = r.entries[r.entries.length - 1] as Entry;
+      if (items.length > LIST_KEEP) {
+        response.body = items.slice(0, LIST_KEEP);
+        response.trimmedFrom = items.length;
+      }
+      r.note(`GET /sounds ${JSON.stringify(query)}: ${got.status}, ${items.length} sounds`, {
+        count: items.length, first: items.slice(0, 5).map((i) => i.id), sortedById: items.every((i, k) => k === 0 || String(items[k - 1]?.id) <= String(i.id)),
+      });
+      lists.push(`${JSON.stringify(query)} ${got.status} ${items.length}`);
+    }
+    const one: string[] = [];
+    for (const id of ['hello-world', 'digits/1', 'nosuchsound', 'vm-options']) {
+      const got = await r.rest('GET', `/sounds/${id}`);
+      one.push(`${id} ${got.status}`);
+    }
+    return `lists: ${lists.join('; ')}; sounds: ${one.join(', ')}`;
+  },
+};
+
+/** (x) The applications resource with the recorder's application registered, then after its socket closed. */
+const applicationsScenario: Scenario = {
+  description: 'Asterisk 22.10.1: the recorder\'s WebSocket is open under app=trace-lab (subscribeAll=false). GET /applications, GET /applications/trace-lab, GET /applications/nosuchapp. Then A = POST /ari/channels endpoint=Local/answer@test-callees app=trace-lab -> StasisStart, GET /applications/trace-lab (A in channel_ids?), DELETE A. Then the socket is closed and, 1 s later, GET /applications and GET /applications/trace-lab again.',
+  async run(r) {
+    const before = await r.rest('GET', '/applications');
+    await r.rest('GET', `/applications/${APP}`);
+    const unknown = await r.rest('GET', '/applications/nosuchapp');
+    const a = await answeredCaller(r);
+    const withChannel = await r.rest('GET', `/applications/${APP}`);
+    await hangupAndWait(r, a);
+    await r.settle(300);
+    await r.close();
+    await r.settle(1000);
+    const after = await r.rest('GET', '/applications');
+    const single = await r.rest('GET', `/applications/${APP}`);
+    const names = (body: unknown) => (Array.isArray(body) ? (body as Ev[]).map((x) => x.name).join(',') : String(body));
+    return `registered: list [${names(before.body)}], unknown ${unknown.status}, with a channel: channel_ids ${JSON.stringify((withChannel.body as Ev).channel_ids)}; after the socket closed: list [${names(after.body)}], GET /applications/${APP} ${single.status}`;
+  },
+};
+
+/** (y) A second WebSocket under an application name that another socket holds. */
+const takeoverScenario: Scenario = {
+  description: 'Asterisk 22.10.1: socket ws is open under app=trace-lab; a second socket ws2 connects under the same app=trace-lab. 1 s later: is ws still open? A = POST /ari/channels endpoint=Local/answer@test-callees app=trace-lab: which socket gets its StasisStart? DELETE A. Then ws2 is closed and B = the same originate: does ws get its events again? DELETE B.',
+  async run(r) {
+    await r.connect('ws2');
+    await r.settle(1000);
+    const firstOpen = r.isOpen('ws');
+    r.note(`1 s after ws2 connected: ws is ${firstOpen ? 'open' : 'closed'}`);
+    const a = await answeredCaller(r);
+    await r.settle(300);
+    const aTo = receivers(r, 'StasisStart', a);
+    await hangupAndWait(r, a);
+    await r.settle(300);
+    await r.close('ws2');
+    await r.settle(1000);
+    r.note('ws2 closed; the same originate again');
+    const made = await r.rest('POST', '/channels', { endpoint: 'Local/answer@test-callees', app: APP, callerId: '"Trace Caller" <+15551230000>', timeout: 30 });
+    const b = String((made.body as Ev).id);
+    let bTo: string[] = [];
+    try {
+      await r.waitEvent(isEvent('StasisStart', b), 5000, 'StasisStart of B');
+      bTo = receivers(r, 'StasisStart', b);
+    } catch {
+      r.note('no StasisStart of B on any socket within 5 s');
+    }
+    await r.rest('DELETE', `/channels/${b}`);
+    await r.settle(1000);
+    return `after ws2 connected ws stayed ${firstOpen ? 'open' : 'closed'}; StasisStart of A went to [${aTo.join(',')}]; after ws2 closed, StasisStart of B went to [${bTo.join(',')}]`;
+  },
+};
+
 const SCENARIOS: Record<string, Scenario> = {
   't-dial-local-busy': dialedLocal('busy', 10, 'B\'s events until its ChannelDestroyed'),
   't-dial-local-noanswer': dialedLocal('noanswer', 3, 'the ring timeout, B\'s events until its ChannelDestroyed'),
   't-dial-local-answer-far-hangup': dialedLocal('hangup', 10, 'Dial ANSWER -> addChannel B -> the callee hangs up after 1.5 s -> B\'s events until its ChannelDestroyed'),
   'u-music-on-hold': moh,
   // TRACE_URL_LENGTHS=27,28 … : one URL of each length (path a…a.wav), then a fragment and a query.
+  'w-sounds': soundsScenario,
+  'x-applications': applicationsScenario,
+  'y-app-takeover': takeoverScenario,
   'v-http-media-short-url': httpMedia((base) => [
     ...(process.env.TRACE_URL_LENGTHS ?? '28,29').split(',').map((n) => pad(base, Number(n))),
     `${base}/b.wav#${'x'.repeat(24)}.wav`,
