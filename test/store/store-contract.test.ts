@@ -254,7 +254,8 @@ for (const dialect of await storeDialects('contract')) {
         await createSession(store, input);
         void updateSession(store, input.id, { state: 'ringing' });
         void setSessionVariable(store, input.id, 'v', '1');
-        void appendSessionEvent(store, input.id, 'state', { state: 'ringing' });
+        // The timeline row as the recorder issues it (its seq known): issued synchronously, like the others.
+        void store.recordSession(input.id, { timeline: [{ seq: 1, at: new Date().toISOString(), type: 'state', data: { state: 'ringing' } }] });
         const got = await store.getSession('acc-ryw', input.id);
         assert.equal(got?.state, 'ringing');
         assert.deepEqual(got?.variables, { v: '1' });
