@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
+import { appendSessionEvent, createSession, setSessionVariable, updateSession } from '../test/support/session-writers.js';
 
 const READS = Number(process.env.SESSION_READS ?? '') || 5000;
 const ROWS = Number(process.env.SESSION_ROWS ?? '') || 31;
@@ -28,15 +29,15 @@ async function main(): Promise<void> {
   try {
     await store.ensureAccount(ACCOUNT, ACCOUNT);
     const id = randomUUID();
-    await store.createSession({
+    await createSession(store, {
       id, accountId: ACCOUNT, flowId: 'bench-flow', flowVersion: 1, numberToDial: '+18144043093',
       callerId: '+12025550123', channelId: `ch-${id}`, endpoint: 'PJSIP/+18144043093@trunk',
     });
     for (let i = 0; i < ROWS; i++) {
-      void store.appendSessionEvent(id, i % 2 === 0 ? 'step.started' : 'step.finished', { stepId: `step-${i >> 1}`, type: 'playback', result: 'next', media: ['sound:hello-world'] });
+      void appendSessionEvent(store, id, i % 2 === 0 ? 'step.started' : 'step.finished', { stepId: `step-${i >> 1}`, type: 'playback', result: 'next', media: ['sound:hello-world'] });
     }
-    await store.setSessionVariable(id, 'choice', '1');
-    await store.updateSession(id, { state: 'completed', endReason: 'normal clearing', dateEnded: new Date().toISOString() });
+    await setSessionVariable(store, id, 'choice', '1');
+    await updateSession(store, id, { state: 'completed', endReason: 'normal clearing', dateEnded: new Date().toISOString() });
     const detail = await store.getSessionDetail(ACCOUNT, id);
     if (detail?.timeline.length !== ROWS) throw new Error(`expected ${ROWS} rows, read ${detail?.timeline.length}`);
     await cpuPerCall('getSessionDetail', () => store.getSessionDetail(ACCOUNT, id));

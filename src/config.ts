@@ -162,6 +162,24 @@ const trustProxy: Setting<TrustProxy | undefined> = {
   },
 };
 
+/** postgres://… (secret: it may carry a password; never logged). */
+const databaseUrl: Setting<string | undefined> = {
+  default: '',
+  description: 'PostgreSQL instead of SQLite, shared by several engines: `postgres://user:password@host:5432/db` ([PostgreSQL](docs/postgresql.md)).',
+  secret: true,
+  parse(raw, name) {
+    if (!raw) return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(`${name} must be a postgres:// URL`);
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new ConfigError(`${name} must be a postgres:// URL (got ${url.protocol}//…)`);
+    return raw;
+  },
+};
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Every setting the engine reads, in the order the README lists them. */
@@ -169,7 +187,11 @@ export const SETTINGS = {
   PORT: int('HTTP API port.', 3000, 0, 65535),
   HOST: text('HTTP API bind address.', '0.0.0.0'),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int('Idle keep-alive connections are closed after this. Longer than the idle timeout of a proxy or client in front (60 s on common load balancers): a request sent on a connection at the moment the engine closes it is lost to a reset.', 65000, 1000, 600000),
-  DATABASE_PATH: text('SQLite file (WAL mode); created with its folder.', './data/engine.sqlite'),
+  DATABASE_PATH: text('SQLite file (WAL mode); created with its folder. Unused with `DATABASE_URL`.', './data/engine.sqlite'),
+  DATABASE_URL: databaseUrl,
+  DATABASE_POOL_SIZE: int('With `DATABASE_URL`: PostgreSQL connections of this engine at most.', 10, 1, 1000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int('With `DATABASE_URL`: longest statement before PostgreSQL cancels it.', 10000, 100, 600000),
+  DATABASE_OUTAGE_HOLD_MS: int('With `DATABASE_URL`: how long a live call\'s writes are held in memory while PostgreSQL is unreachable; beyond, the call ends `failed`.', 60000, 1000, 3600000),
   LOG_LEVEL: oneOf('pino level of the JSON log lines on stdout.', LOG_LEVELS, 'info'),
   JWT_ALGORITHM: oneOf('The one algorithm tokens are accepted with: HS256 (`JWT_SECRET`), RS256 or ES256 (`JWT_PUBLIC_KEY`).', ['HS256', 'RS256', 'ES256'], 'HS256'),
   JWT_SECRET: secretText('HS256 secret (at least 32 characters). Unset: **demo mode**, a public secret, logged loudly.', '(demo mode)'),
@@ -279,6 +301,10 @@ export function loadConfig(env: Env = process.env) {
     host: v.HOST,
     httpKeepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     databasePath: v.DATABASE_PATH,
+    /** PostgreSQL (shared by several engines) instead of the SQLite file, when set. */
+    postgres: v.DATABASE_URL === undefined ? undefined : {
+      url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE, statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS, outageHoldMs: v.DATABASE_OUTAGE_HOLD_MS,
+    },
     logLevel: v.LOG_LEVEL,
     /** HMAC secret (HS256) or PEM public key (RS256/ES256). */
     jwt: { algorithm, key, issuer: v.JWT_ISSUER, audience: v.JWT_AUDIENCE },

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { loadRouter } from './domain/routing.js';
 import { createAriClientPort } from './telephony/ari/ari-client-adapter.js';
@@ -71,12 +71,17 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     logger.info({ ariUrl: simulator.url }, 'no ARI_URL: started the built-in Asterisk simulator');
   }
 
-  const sqlite = await openSqliteStore(config.databasePath);
-  if (config.demoMode || simulator) await seedDemo(sqlite);
+  const opened = await openStore(config, {
+    onAvailability: (problem) => {
+      if (problem) logger.error({ problem }, 'database unreachable: live calls go on, their writes are held in memory and retried');
+      else logger.info('database reachable again: held writes committed');
+    },
+  });
+  if (config.demoMode || simulator) await seedDemo(opened);
 
   const router = loadRouter(config.routesFile);
-  const metrics = createEngineMetrics({ outboxPending: () => sqlite.pendingDeliveries() });
-  const { store, port } = instrument(metrics, { store: sqlite, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
+  const metrics = createEngineMetrics({ outboxPending: () => opened.pendingDeliveries() });
+  const { store, port } = instrument(metrics, { store: opened, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
   const bus = new EventBus();
   const recordings = new RecordingService(store, port, logger.child({ component: 'recordings' }));
   const retention = config.recordingRetentionMs > 0 ? setInterval(() => {
@@ -118,7 +123,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   // Claims of a worker of this host that is gone (killed) are free at once, not after their lease.
   await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
   deliveries.start();
-  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus, metrics,
+  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(),
+    databaseProblem: () => store.databaseProblem(), bus, metrics,
     media: publisher, recordings, ...(speech ? { tts: () => speech.readiness(), speech } : {}), soundSources: () => [port] });
   const http = await startHttpServer(app, config);
   httpPort = http.port;

@@ -5,6 +5,9 @@ import { Db } from '../../src/store/db.js';
 import { migrate, MIGRATIONS, type Migration } from '../../src/store/migrations.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir, type TempDir } from '../support/store-temp.js';
+import { PgDb } from '../../src/store/postgres/pg-db.js';
+import { migratePostgres } from '../../src/store/postgres/pg-migrate.js';
+import { freshDatabase, postgresSkip, type TestDatabase } from '../support/postgres.js';
 
 describe('migrations', () => {
   let dir: TempDir;
@@ -48,8 +51,8 @@ describe('migrations', () => {
     try {
       assert.deepEqual(await migrate(db, MIGRATIONS.filter((m) => m.version <= 4)), [1, 2, 3, 4]);
       await db.runRaw("INSERT INTO accounts (id, name, date_created) VALUES ('acc', 'acc', '2026-01-01T00:00:00.000Z')");
-      assert.deepEqual(await migrate(db), [5, 6, 7, 8]);
-      const names = await db.all<{ name: string }>("SELECT name FROM schema_migrations WHERE version >= 5 ORDER BY version");
+      assert.deepEqual(await migrate(db), MIGRATIONS.filter((m) => m.version > 4).map((m) => m.version));
+      const names = await db.all<{ name: string }>("SELECT name FROM schema_migrations WHERE version >= 5 AND version <= 8 ORDER BY version");
       assert.deepEqual(names.map((r) => r.name), ['lab extensions', 'account settings', 'recordings registered by their unit', 'flow version author']);
       const triggers = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'trigger'");
       assert.deepEqual(triggers, [], 'recordings are registered by their session unit, not by a trigger');
@@ -115,5 +118,62 @@ describe('migrations', () => {
     const file = dir.file('garbage.sqlite');
     writeFileSync(file, 'this is not a database, just text '.repeat(200));
     await assert.rejects(openSqliteStore(file), /not a database|SQLITE_NOTADB/);
+  });
+});
+
+// One history for both dialects (src/store/migrations.ts): the same versions, applied on PostgreSQL
+// under an advisory lock, and a portable migration (as 8 and 9 are) runs unchanged on both.
+const pgSkip = await postgresSkip();
+
+describe('migrations on PostgreSQL', { skip: pgSkip }, () => {
+  const databases: TestDatabase[] = [];
+  const dir2 = tempDir('store-migrations-pg-');
+  after(async () => {
+    for (const d of databases) await d.drop();
+    dir2.remove();
+  });
+  const fresh = async (): Promise<TestDatabase> => {
+    const d = await freshDatabase('t_migrations');
+    databases.push(d);
+    return d;
+  };
+
+  test('the whole history; three engines starting at once apply each migration once', async () => {
+    const { url } = await fresh();
+    const dbs = [new PgDb({ url }), new PgDb({ url }), new PgDb({ url })];
+    try {
+      const applied = await Promise.all(dbs.map((db) => migratePostgres(db)));
+      assert.deepEqual(applied.flat().sort((a, b) => a - b), MIGRATIONS.map((m) => m.version), 'each version applied by exactly one');
+      const rows = await dbs[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(await migratePostgres(dbs[1]!), []);
+    } finally {
+      for (const db of dbs) await db.close();
+    }
+  });
+
+  test('a portable ADD COLUMN migration runs unchanged on both dialects; a failing one is rolled back', async () => {
+    const portable: Migration[] = [...MIGRATIONS,
+      { version: 98, name: 'portable column', sql: 'ALTER TABLE flow_versions ADD COLUMN created_by TEXT;\nALTER TABLE sessions ADD COLUMN asterisk_server TEXT;' }];
+    const { url } = await fresh();
+    const pgDb = new PgDb({ url });
+    const sqlite = await Db.open(dir2.file('portable.sqlite'));
+    try {
+      assert.deepEqual((await migratePostgres(pgDb, portable)).at(-1), 98);
+      assert.deepEqual((await migrate(sqlite, portable)).at(-1), 98);
+      const pgColumns = await pgDb.query<{ column_name: string }>(
+        "SELECT column_name FROM information_schema.columns WHERE table_name IN ('flow_versions', 'sessions') AND column_name IN ('created_by', 'asterisk_server') ORDER BY column_name");
+      assert.deepEqual(pgColumns.map((c) => c.column_name), ['asterisk_server', 'created_by']);
+      const sqliteColumns = await sqlite.all<{ name: string }>("SELECT name FROM pragma_table_info('sessions') WHERE name = 'asterisk_server'");
+      assert.equal(sqliteColumns.length, 1);
+
+      const broken: Migration[] = [...portable, { version: 99, name: 'broken', sql: 'CREATE TABLE two (x INTEGER); INSERT INTO nowhere VALUES (1);' }];
+      await assert.rejects(migratePostgres(pgDb, broken), /migration 99 \(broken\) failed/);
+      assert.equal((await pgDb.query("SELECT 1 FROM schema_migrations WHERE version = 99")).length, 0);
+      assert.equal((await pgDb.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'two'")).length, 0, 'rolled back');
+    } finally {
+      await pgDb.close();
+      await sqlite.close();
+    }
   });
 });
