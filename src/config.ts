@@ -169,6 +169,8 @@ export const SETTINGS = {
   PORT: int('HTTP API port.', 3000, 0, 65535),
   HOST: text('HTTP API bind address.', '0.0.0.0'),
   DATABASE_PATH: text('SQLite file (WAL mode); created with its folder.', './data/engine.sqlite'),
+  DATABASE_URL: secretText('`postgres://…`: PostgreSQL shared by several engines instead of the SQLite file ([cluster](docs/cluster.md)).'),
+  CLUSTER_CONTROL_TIMEOUT_MS: int('How long a control of a session another engine runs waits for that engine\'s answer (503 beyond) ([cluster](docs/cluster.md)).', 5000, 100, 60000),
   LOG_LEVEL: oneOf('pino level of the JSON log lines on stdout.', LOG_LEVELS, 'info'),
   JWT_ALGORITHM: oneOf('The one algorithm tokens are accepted with: HS256 (`JWT_SECRET`), RS256 or ES256 (`JWT_PUBLIC_KEY`).', ['HS256', 'RS256', 'ES256'], 'HS256'),
   JWT_SECRET: secretText('HS256 secret (at least 32 characters). Unset: **demo mode**, a public secret, logged loudly.', '(demo mode)'),
@@ -277,6 +279,9 @@ export function loadConfig(env: Env = process.env) {
     port: v.PORT,
     host: v.HOST,
     databasePath: v.DATABASE_PATH,
+    /** A PostgreSQL URL: the database several engines share (undefined: the SQLite file). */
+    databaseUrl: v.DATABASE_URL,
+    clusterControlTimeoutMs: v.CLUSTER_CONTROL_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
     /** HMAC secret (HS256) or PEM public key (RS256/ES256). */
     jwt: { algorithm, key, issuer: v.JWT_ISSUER, audience: v.JWT_AUDIENCE },

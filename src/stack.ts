@@ -24,6 +24,11 @@ import { createEngineMetrics } from './metrics/engine-metrics.js';
 import { instrument } from './metrics/instrument.js';
 import { webhookObserver } from './metrics/webhook-observer.js';
 import { startMetricsServer } from './http/metrics-route.js';
+import type { ClusterBus } from './cluster/cluster-bus.js';
+import { InProcessClusterBus } from './cluster/in-process.js';
+import { Cluster } from './cluster/control-forwarder.js';
+import { RemoteEvents } from './cluster/remote-events.js';
+import { PgClusterBus } from './store/cluster/pg-cluster-bus.js';
 
 /** How often recordings past RECORDING_RETENTION_DAYS are looked for. */
 const RETENTION_SWEEP_MS = 10 * 60_000;
@@ -78,6 +83,9 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   const metrics = createEngineMetrics({ outboxPending: () => sqlite.pendingDeliveries() });
   const { store, port } = instrument(metrics, { store: sqlite, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
   const bus = new EventBus();
+  const clusterBus: ClusterBus = config.databaseUrl
+    ? new PgClusterBus({ url: config.databaseUrl, logger: logger.child({ component: 'cluster' }) })
+    : new InProcessClusterBus();
   const recordings = new RecordingService(store, port, logger.child({ component: 'recordings' }));
   const retention = config.recordingRetentionMs > 0 ? setInterval(() => {
     recordings.sweep(config.recordingRetentionMs).catch((err: unknown) => logger.warn({ err }, 'recording retention sweep failed'));
@@ -100,8 +108,12 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     ...(speech ? { speaker: speech } : {}),
     streams,
     events: {
-      listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
-      published: (event) => bus.publish(event),
+      // Other engines' streams may follow this engine's sessions: every event is announced then.
+      listening: (accountId, sessionId) => clusterBus.shared || bus.listening(accountId, sessionId),
+      published: (event) => {
+        bus.publish(event);
+        if (clusterBus.shared) clusterBus.announce({ accountId: event.accountId, sessionId: event.sessionId, seq: event.sequence });
+      },
       claim: () => deliveries?.claim(),
       outboxCommitted: (committed) => {
         options.onOutboxCommitted?.(committed.map((e) => e.id));
@@ -118,8 +130,14 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   // Claims of a worker of this host that is gone (killed) are free at once, not after their lease.
   await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
   deliveries.start();
+  const remoteEvents = new RemoteEvents(store, bus, logger.child({ component: 'cluster' }));
+  const cluster = new Cluster({
+    bus: clusterBus, getSession: (accountId, id) => store.getSession(accountId, id), selfId: engine.ownerId,
+    timeoutMs: config.clusterControlTimeoutMs, logger: logger.child({ component: 'cluster' }), events: (refs) => remoteEvents.receive(refs),
+  });
+  await cluster.start();
   const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus, metrics,
-    media: publisher, recordings, ...(speech ? { tts: () => speech.readiness() } : {}) });
+    media: publisher, recordings, cluster, ...(speech ? { tts: () => speech.readiness() } : {}) });
   const http = await startHttpServer(app, config);
   httpPort = http.port;
   const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config, config.metrics.port);
@@ -135,6 +153,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       await http.close();
       await metricsServer?.close();
       await engine.stop({ drainMs });
+      await cluster.stop();
       await deliveries.stop();
       await store.close();
       await simulator?.close();
