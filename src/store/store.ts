@@ -238,7 +238,7 @@ export type SessionUnitWriter = Pick<Store, 'recordSession'>;
 /** Calls that come in (telephony/inbound.ts): what was called, its flow, the account's live count. */
 export type InboundStore = Pick<Store, 'getFlow' | 'countLiveSessions' | 'extensionCalled' | 'phoneNumberCalled'>;
 /** Sessions of engines that are gone (telephony/orphans.ts, reconciler.ts): leases and takeovers. */
-export type OwnershipStore = SessionUnitWriter & Pick<Store, 'renewLeases' | 'listLiveSessionsNotOwnedBy' | 'takeOver' | 'lastSeqs'>;
+export type OwnershipStore = SessionUnitWriter & Pick<Store, 'renewLeases' | 'listLiveSessionsNotOwnedBy' | 'takeOver' | 'lastSeqs' | 'releaseClaims'>;
 /** Everything the telephony engine uses (telephony/engine.ts and the modules it composes). */
 export type CallCoreStore = InboundStore & OwnershipStore & Pick<Store,
   'createSessionWith' | 'activeWebhooks' | 'signingSecret' | 'findPhoneNumberByNumber' | 'getAccountSettings'>;

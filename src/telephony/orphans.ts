@@ -1,7 +1,7 @@
 // Sessions left live by an engine that is gone (SIGKILL, crash, a lost host): once its lease
 // expired, or at once when it was a process of this host, this engine takes them over (one
 // compare-and-set on the owner for all of them, so two engines never both settle one) and settles
-// them in bulk (reconcile.ts): a call still up is hung up (with what its dial step had made: the
+// them in bulk (reconcile.ts), freeing their webhook claims: a call still up is hung up (with what its dial step had made: the
 // dialed party and the bridge), and each session ends `failed` through
 // a recorder, so it gets its one `session.ended` event like any other session.
 import type { Logger } from '../log.js';
@@ -49,6 +49,9 @@ export async function endOrphans(deps: OrphanDeps, ari: () => Promise<AriState |
   const taken = new Set(await store.takeOver(candidates.map((s) => ({ id: s.id, previousOwner: s.ownerId })), owner.id, owner.leaseExpires()));
   const orphans = candidates.filter((s) => taken.has(s.id));
   if (orphans.length === 0) return none;
+  // The gone owners' webhook claims (worker id = owner id) would hold each session's chain, its
+  // `session.ended` included, until the claim lease ran out: freed now.
+  await store.releaseClaims([...new Set(orphans.flatMap((s) => (s.ownerId === null ? [] : [s.ownerId])))]);
   const seqs = await store.lastSeqs(orphans.map((s) => s.id));
   const settled = await settleOrphans(orphans, present, {
     port: deps.port,
