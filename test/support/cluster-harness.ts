@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CalleeScript } from '../../src/sim/index.js';
-import type { FlowDocument } from '../../src/domain/flow.js';
 import { createTestDatabase, type TestDatabase } from './cluster-db.js';
 import { FAULTS_CALLER_ID, freePort, REPO_ROOT, spawnEngine, waitForStatus, type EngineProcess } from './faults-engine.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
@@ -39,7 +38,8 @@ export interface ClusterSpec {
   env?: Record<string, string>;
   /** The simulators' `default` script answers every number; more by number. */
   scripts?: Record<string, CalleeScript>;
-  flows: Record<string, FlowDocument>;
+  /** Flow documents (as the API takes them) by a name the test uses. */
+  flows: Record<string, object>;
 }
 
 export interface Cluster {
