@@ -34,22 +34,29 @@ async function answeredCallOnFirstEngine(): Promise<string> {
 
 test('hold, DTMF and redirect sent to the other engine act on the call; its SSE stream shows them live', { skip: missing }, async () => {
   const id = await answeredCallOnFirstEngine();
-  const stream = await followEvents(cluster.engines[1]!, `/sessions/${id}/events`);
+  let stream = await followEvents(cluster.engines[1]!, `/sessions/${id}/events`);
+  let seen: any[] = [];
   try {
     await waitUntil(() => stream.events.some((e) => e.type === 'session.answered'), { message: 'the replayed answered event on engine 2', timeoutMs: 20_000 });
     const [b] = [cluster.engines[1]!];
     assert.equal((await b.request('POST', `/sessions/${id}/hold`, { hold: true })).status, 204);
     await waitUntil(() => stream.events.some((e) => e.type === 'session.hold' && e.data?.hold !== false), { message: 'the live hold event on engine 2', timeoutMs: 20_000 });
+    // The client reconnects (to the same engine) with Last-Event-ID: the stream goes on from there.
+    stream.close();
+    seen = [...stream.events];
+    stream = await followEvents(cluster.engines[1]!, `/sessions/${id}/events`, seen.at(-1).id);
     assert.equal((await b.request('POST', `/sessions/${id}/hold`, { hold: false })).status, 204);
+    await waitUntil(() => stream.events.some((e) => e.type === 'session.hold'), { message: 'the live unhold event on the resumed stream', timeoutMs: 20_000 });
     assert.equal((await b.request('POST', `/sessions/${id}/dtmf`, { digits: '12#' })).status, 204);
     const bad = await b.request('POST', `/sessions/${id}/redirect`, { flowId: 'no-such-flow' });
     assert.equal(bad.status, 400, 'the owner checks the flow as it would locally');
     assert.equal((await b.request('POST', `/sessions/${id}/redirect`, { flowId: cluster.flows.short })).status, 204);
     await waitUntil(() => stream.events.some((e) => e.type === 'session.ended'), { message: () => `session.ended on engine 2's stream (got ${stream.events.map((e) => e.type).join(', ')})`, timeoutMs: 30_000 });
     await stream.closed;
-    const types = stream.events.map((e) => e.type);
+    const all = [...seen, ...stream.events];
+    const types = all.map((e) => e.type);
     assert.ok(types.includes('session.redirected'), `redirected among ${types.join(', ')}`);
-    const seqs = stream.events.map((e) => e.sequence);
+    const seqs = all.map((e) => e.sequence);
     assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), 'in order');
     assert.equal(new Set(seqs).size, seqs.length, 'no duplicates');
     const ended = await cluster.session(1, id);

@@ -51,6 +51,13 @@ test('300 calls spread over three engines all end as scripted, each with one ses
   for (const p of placed) assert.equal(final.get(p.id), p.expect, `session ${p.id}`);
   await cluster.receiver.waitFor(() => placed.every((p) => cluster.endedBySession().get(p.id) === 1), 60_000);
   for (const p of placed) assert.equal(cluster.endedBySession().get(p.id), 1, `one session.ended for ${p.id}`);
+  // Webhooks once across engines, in order per session (queued, answered when it was, ended).
+  const ids = cluster.receiver.received.map((r) => r.json?.id as string);
+  assert.equal(new Set(ids).size, ids.length, 'no event delivered twice');
+  for (const p of placed) {
+    const order = cluster.receiver.received.filter((r) => r.json?.sessionId === p.id).map((r) => r.json.sequence as number);
+    assert.deepEqual(order, [...order].sort((x, y) => x - y), `deliveries of ${p.id} in order`);
+  }
   const originates = await Promise.all(cluster.sims.map(async (s) => (await s.stats()).originates));
   assert.ok(originates.every((n) => n > 0), `both simulators carried calls (${originates.join(', ')})`);
 });
