@@ -30,6 +30,8 @@ import { Cluster } from './cluster/control-forwarder.js';
 import { RemoteEvents } from './cluster/remote-events.js';
 import { PgClusterBus } from './store/cluster/pg-cluster-bus.js';
 
+/** How long an engine whose lease expired has to answer before its sessions are taken over. */
+const OWNER_PING_MS = 2_000;
 /** How often recordings past RECORDING_RETENTION_DAYS are looked for. */
 const RETENTION_SWEEP_MS = 10 * 60_000;
 
@@ -83,6 +85,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   const metrics = createEngineMetrics({ outboxPending: () => sqlite.pendingDeliveries() });
   const { store, port } = instrument(metrics, { store: sqlite, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
   const bus = new EventBus();
+  // Made once the engine (and its owner id) exists; the engine asks it only from its lease timer.
+  let cluster: Cluster | undefined;
   const clusterBus: ClusterBus = config.databaseUrl
     ? new PgClusterBus({ url: config.databaseUrl, logger: logger.child({ component: 'cluster' }) })
     : new InProcessClusterBus();
@@ -107,6 +111,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     onInboundRefused: (reason) => metrics.inboundRefused.inc({ reason }),
     ...(speech ? { speaker: speech } : {}),
     streams,
+    // Asked before a takeover: an engine whose lease lapsed (the database was out of reach) but that answers keeps its calls.
+    ownerAnswers: (ownerId) => cluster?.ownerAnswers(ownerId, OWNER_PING_MS) ?? Promise.resolve(true),
     events: {
       // Other engines' streams may follow this engine's sessions: every event is announced then.
       listening: (accountId, sessionId) => clusterBus.shared || bus.listening(accountId, sessionId),
@@ -133,13 +139,14 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
   deliveries.start();
   const remoteEvents = new RemoteEvents(store, bus, logger.child({ component: 'cluster' }));
-  const cluster = new Cluster({
+  const cl = new Cluster({
     bus: clusterBus, getSession: (accountId, id) => store.getSession(accountId, id), selfId: engine.ownerId,
     timeoutMs: config.clusterControlTimeoutMs, logger: logger.child({ component: 'cluster' }), events: (refs) => remoteEvents.receive(refs),
   });
-  await cluster.start();
+  cluster = cl;
+  await cl.start();
   const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus, metrics,
-    media: publisher, recordings, cluster, ...(speech ? { tts: () => speech.readiness() } : {}) });
+    media: publisher, recordings, cluster: cl, ...(speech ? { tts: () => speech.readiness() } : {}) });
   const http = await startHttpServer(app, config);
   httpPort = http.port;
   const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config, config.metrics.port);
@@ -155,7 +162,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       await http.close();
       await metricsServer?.close();
       await engine.stop({ drainMs });
-      await cluster.stop();
+      await cl.stop();
       await deliveries.stop();
       await store.close();
       await simulator?.close();

@@ -32,6 +32,7 @@ export class Cluster implements ClusterLink {
   start(): Promise<void> {
     const handlers: ClusterHandlers = {
       control: async (request) => {
+        if (request.op === 'ping') return { ok: true };
         if (!this.target) return replyOf(new AppError('unavailable', 'EngineStarting', 'The engine running the session is starting', [], 1));
         try {
           await this.target(request);
@@ -79,6 +80,12 @@ export class Cluster implements ClusterLink {
         `The engine running session ${now.id} did not answer within ${this.deps.timeoutMs} ms; its lease runs until ${now.leaseExpires ?? 'unknown'}, then another engine settles the call`,
         [], retryAfter(now.leaseExpires));
     }
+  }
+
+  /** True when the engine `ownerId` answers over the bus (alive, whatever its lease says). */
+  async ownerAnswers(ownerId: string, timeoutMs: number): Promise<boolean> {
+    const reply = await this.deps.bus.request(ownerId, { op: 'ping', accountId: '', sessionId: '', input: {} }, timeoutMs);
+    return reply?.ok === true;
   }
 
   stop(): Promise<void> {

@@ -6,7 +6,8 @@ import { AppError, type ErrorKind, type FieldError } from '../domain/errors.js';
 import type { Session } from '../domain/model.js';
 import type { Input } from './input.js';
 
-export type ControlOp = 'end' | 'redirect' | 'hold' | 'dtmf';
+/** `ping`: is the engine alive (answered by the cluster layer itself, before a takeover). */
+export type ControlOp = 'end' | 'redirect' | 'hold' | 'dtmf' | 'ping';
 
 /** A control as it travels between engines (small: references and validated fields only). */
 export interface ControlRequest {

@@ -50,6 +50,8 @@ export interface TelephonyEngineDeps {
   speaker?: Speaker;
   /** Media streams to WebSocket agents (absent: stream steps fail, saying why). */
   streams?: StreamService;
+  /** Whether another engine whose lease expired still answers (several engines on one database). */
+  ownerAnswers?: (ownerId: string) => Promise<boolean>;
 }
 
 export interface TelephonyEngineStats {
@@ -112,6 +114,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const reconciler = new Reconciler({
     port, store, owner, events, logger, calls, retry, stopping: stopping.signal, destinationsFor,
     startedAt: new Date().toISOString(), leaseMs: deps.leaseMs ?? 30_000,
+    ...(deps.ownerAnswers ? { ownerAnswers: deps.ownerAnswers } : {}),
   });
 
   const inbound = new InboundCalls({

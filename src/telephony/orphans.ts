@@ -24,6 +24,12 @@ export interface OrphanDeps {
   /** Sessions this process runs (they are never orphans). */
   isOurs(sessionId: string): boolean;
   destinationsFor(session: Session): Promise<Destinations>;
+  /**
+   * Whether an owner whose lease expired still answers (several engines: over the cluster bus).
+   * After the database was out of reach for longer than the lease, every engine's lease has
+   * lapsed: an engine that answers keeps its calls.
+   */
+  ownerAnswers?(ownerId: string): Promise<boolean>;
 }
 
 export interface OrphanSweep extends OrphanSettlement {
@@ -41,8 +47,9 @@ export interface OrphanSweep extends OrphanSettlement {
 export async function endOrphans(deps: OrphanDeps, ari: () => Promise<AriState | undefined>): Promise<OrphanSweep> {
   const { store, owner } = deps;
   const none: OrphanSweep = { hungUp: 0, gone: 0, failedWrites: 0, bridgesDestroyed: 0, taken: 0, complete: true };
-  const candidates = (await store.listLiveSessionsNotOwnedBy(owner.id)).filter((s) => !deps.isOurs(s.id)
+  const expired = (await store.listLiveSessionsNotOwnedBy(owner.id)).filter((s) => !deps.isOurs(s.id)
     && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires)));
+  const candidates = await withoutLiveOwners(expired, deps);
   if (candidates.length === 0) return none;
   const present = await ari();
   if (!present) return { ...none, complete: false };
@@ -59,6 +66,16 @@ export async function endOrphans(deps: OrphanDeps, ari: () => Promise<AriState |
     end: (s, reason) => endOne(deps, s, seqs.get(s.id) ?? 0, reason),
   });
   return { ...settled, taken: orphans.length, complete: settled.failedWrites === 0 };
+}
+
+/** Leaves out the sessions of owners that still answer (only a lease expired, not a dead process of this host). */
+async function withoutLiveOwners(sessions: Session[], deps: OrphanDeps): Promise<Session[]> {
+  const ask = deps.ownerAnswers;
+  if (!ask) return sessions;
+  const owners = [...new Set(sessions.flatMap((s) => (s.ownerId !== null && !ownerIsGone(s.ownerId, null) ? [s.ownerId] : [])))];
+  const alive = new Set((await Promise.all(owners.map(async (o) => ((await ask(o)) ? [o] : [])))).flat());
+  if (alive.size > 0) deps.logger.info({ owners: [...alive] }, 'lease expired but the engine answers: its sessions are left to it');
+  return sessions.filter((s) => s.ownerId === null || !alive.has(s.ownerId));
 }
 
 async function endOne(deps: OrphanDeps, s: Session, seq: number, reason: string): Promise<void> {

@@ -30,6 +30,8 @@ export interface ReconcilerDeps {
   startedAt: string;
   leaseMs: number;
   destinationsFor(session: Session): Promise<Destinations>;
+  /** Whether an engine whose lease expired still answers (orphans.ts). */
+  ownerAnswers?(ownerId: string): Promise<boolean>;
 }
 
 export class Reconciler {
@@ -112,6 +114,7 @@ export class Reconciler {
         store, port, owner, events, logger, startedAt,
         destinationsFor: (s) => this.deps.destinationsFor(s),
         isOurs: (id) => calls.get(id) !== undefined,
+        ...(this.deps.ownerAnswers ? { ownerAnswers: this.deps.ownerAnswers } : {}),
       }, ari);
       if (settled.taken > 0) logger.info({ ...settled, ms: Math.round(performance.now() - started) }, 'sessions left live by a previous run settled');
       return settled.complete;
