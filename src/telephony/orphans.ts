@@ -41,14 +41,20 @@ export interface OrphanSweep extends OrphanSettlement {
 export async function endOrphans(deps: OrphanDeps, ari: () => Promise<AriState | undefined>): Promise<OrphanSweep> {
   const { store, owner } = deps;
   const none: OrphanSweep = { hungUp: 0, gone: 0, failedWrites: 0, bridgesDestroyed: 0, taken: 0, complete: true };
+  const placement = deps.port.placement;
+  const down = new Set(placement?.servers().filter((x) => !x.up).map((x) => x.name));
   const candidates = (await store.listLiveSessionsNotOwnedBy(owner.id)).filter((s) => !deps.isOurs(s.id)
-    && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires)));
+    && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires))
+    // A call on a server that is down now is settled once it is back (its channel may still be up there).
+    && !(s.asteriskServer !== undefined && down.has(s.asteriskServer)));
   if (candidates.length === 0) return none;
   const present = await ari();
   if (!present) return { ...none, complete: false };
   const taken = new Set(await store.takeOver(candidates.map((s) => ({ id: s.id, previousOwner: s.ownerId })), owner.id, owner.leaseExpires()));
   const orphans = candidates.filter((s) => taken.has(s.id));
   if (orphans.length === 0) return none;
+  // The server the store names is where its channels (and what its dial step made) are hung up.
+  for (const s of orphans) if (s.asteriskServer !== undefined) placement?.pin(s.asteriskServer, s.channelId);
   const seqs = await store.lastSeqs(orphans.map((s) => s.id));
   const settled = await settleOrphans(orphans, present, {
     port: deps.port,

@@ -95,13 +95,13 @@ describe('asterisk-config files', () => {
 
 describe('ARI: Asterisk and the engine agree', () => {
   test('the compose lab starts the engine against the real Asterisk, not the simulator', () => {
-    assert.ok(engineConfig.ari, 'ARI_URL is set for the engine');
-    assert.equal(engineConfig.ari.url, 'http://asterisk:8088');
+    assert.ok(engineConfig.ariServers?.[0], 'ARI_URL is set for the engine');
+    assert.equal(engineConfig.ariServers?.[0].url, 'http://asterisk:8088');
     assert.ok('asterisk' in services, 'ARI_URL names the asterisk service');
   });
 
   test('the engine\'s ARI user and password exist in ari.conf', () => {
-    const ari = engineConfig.ari;
+    const ari = engineConfig.ariServers?.[0];
     assert.ok(ari);
     const sections = conf('ari.conf');
     assert.equal(get(section(sections, 'general'), 'enabled'), 'yes');
@@ -115,7 +115,7 @@ describe('ARI: Asterisk and the engine agree', () => {
   });
 
   test('the ARI user file the container generates matches what the engine is given', () => {
-    const ari = engineConfig.ari;
+    const ari = engineConfig.ariServers?.[0];
     assert.ok(ari);
     const dir = mkdtempSync(join(tmpdir(), 'ari-users-'));
     try {
@@ -141,7 +141,7 @@ describe('ARI: Asterisk and the engine agree', () => {
   });
 
   test('http.conf serves ARI where ARI_URL points', () => {
-    const ari = engineConfig.ari;
+    const ari = engineConfig.ariServers?.[0];
     assert.ok(ari);
     const url = new URL(ari.url);
     const general = section(conf('http.conf'), 'general');
