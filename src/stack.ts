@@ -8,6 +8,10 @@ import type { Store } from './store/store.js';
 import { loadRouter } from './domain/routing.js';
 import { createAriClientPort } from './telephony/ari/ari-client-adapter.js';
 import { createAriStreamMedia } from './telephony/ari/ari-stream-media.js';
+import { createServersPort, type AriServer } from './telephony/ari/ari-servers.js';
+import type { ServerPlacement } from './telephony/port.js';
+import { ensureApplicationIsOurs } from './telephony/ari/app-check.js';
+import { SINGLE_SERVER_NAME, type AriServerConfig } from './config.js';
 import { StreamService } from './streams/streams.js';
 import { streamMetrics } from './metrics/stream-metrics.js';
 import { createTelephonyEngine } from './telephony/engine.js';
@@ -61,8 +65,8 @@ export interface StackOptions {
 
 export async function startStack(config: Config, logger: Logger, options: StackOptions = {}): Promise<RunningStack> {
   let simulator: RunningSimulator | undefined;
-  let ari = config.ari;
-  if (!ari) {
+  let ariServers: AriServerConfig[] | undefined = config.ariServers;
+  if (!ariServers) {
     // Embedded default: a private simulator on a loopback port with a random password.
     const password = randomBytes(18).toString('base64url');
     simulator = await startSimulator({
@@ -74,7 +78,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       scripts: options.simulatorScripts ?? {},
       logger: logger.child({ component: 'simulator' }),
     });
-    ari = { url: simulator.url, username: 'engine', password, app: config.ariApp };
+    ariServers = [{ name: SINGLE_SERVER_NAME, url: simulator.url, username: 'engine', password, weight: 1 }];
     logger.info({ ariUrl: simulator.url }, 'no ARI_URL: started the built-in Asterisk simulator');
   }
 
@@ -82,8 +86,27 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   if (config.demoMode || simulator) await seedDemo(sqlite);
 
   const router = loadRouter(config.routesFile);
-  const metrics = createEngineMetrics({ outboxPending: () => sqlite.pendingDeliveries() });
-  const { store, port } = instrument(metrics, { store: sqlite, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
+  let servers: () => ReturnType<ServerPlacement['servers']> = () => [];
+  const metrics = createEngineMetrics({ outboxPending: () => sqlite.pendingDeliveries(), servers: () => servers() });
+  // Before connecting: a WebSocket under a name another engine holds would take its calls' events.
+  try {
+    await ensureApplicationIsOurs(ariServers, config.ariApp, {
+      liveSessions: () => sqlite.listLiveSessionsNotOwnedBy(''),
+      warn: (detail, message) => logger.warn({ app: config.ariApp, ...detail }, message),
+    });
+  } catch (err) {
+    await sqlite.close();
+    await simulator?.close();
+    throw err;
+  }
+  const serverPorts = ariServers.map((s): AriServer => ({
+    name: s.name, weight: s.weight,
+    port: createAriClientPort({ url: s.url, username: s.username, password: s.password, app: config.ariApp, logger: logger.child({ component: 'ari', server: s.name }) }),
+    media: createAriStreamMedia({ url: s.url, username: s.username, password: s.password, app: config.ariApp }),
+  }));
+  const serversPort = createServersPort(serverPorts, logger.child({ component: 'ari' }));
+  servers = () => serversPort.placement.servers();
+  const { store, port } = instrument(metrics, { store: sqlite, port: serversPort });
   const bus = new EventBus();
   // Made once the engine (and its owner id) exists; the engine asks it only from its lease timer.
   let cluster: Cluster | undefined;
@@ -103,7 +126,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   await speech?.start();
   let deliveries: DeliveryWorker | undefined;
   const streams = new StreamService({
-    port, media: createAriStreamMedia(ari), allowPrivate: config.allowPrivateDestinations,
+    port, media: serversPort.media, allowPrivate: config.allowPrivateDestinations,
     logger: logger.child({ component: 'streams' }), observer: streamMetrics(metrics.registry),
   });
   const engine = createTelephonyEngine({

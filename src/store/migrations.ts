@@ -259,6 +259,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'recordings registered by their unit',
     sql: 'DROP TRIGGER IF EXISTS recordings_from_timeline;',
   },
+  {
+    // Issue 22: the Asterisk server (ARI_SERVERS name) a session's call runs on, so that a
+    // reconciliation or another engine after a crash hangs its channel up on the right server.
+    // Portable SQL: the same statement runs on SQLite and PostgreSQL.
+    version: 9,
+    name: 'session asterisk server',
+    sql: 'ALTER TABLE sessions ADD COLUMN asterisk_server TEXT;',
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe when several processes open the file at once. */

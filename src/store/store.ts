@@ -39,6 +39,8 @@ export interface NewSession {
   dateCreated?: string;
   /** The process that will run it, and until when its lease holds. */
   owner?: { id: string; leaseExpires: string };
+  /** The Asterisk server its call runs on (ARI_SERVERS name); absent: not known yet. */
+  asteriskServer?: string;
 }
 
 /** A timeline row whose seq the session's owner assigned (it alone writes the session). */

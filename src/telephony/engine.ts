@@ -148,7 +148,10 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
 
   return {
     isReady: () => accepting && port.isConnected(),
-    readiness: () => ({ ari: accepting && port.isConnected(), reconciled: reconciler.reconciled }),
+    readiness: () => ({
+      ari: accepting && port.isConnected(), reconciled: reconciler.reconciled,
+      ...(port.placement ? { servers: port.placement.servers().map(({ name, up, liveCalls }) => ({ name, up, liveCalls })) } : {}),
+    }),
     endpointFor: (numberToDial) => router.endpointFor(numberToDial),
     placeCall: (draft, flow, commit) => placeCall(placing, draft, flow, commit),
     live: (sessionId) => calls.get(sessionId),

@@ -47,8 +47,12 @@ export interface OrphanSweep extends OrphanSettlement {
 export async function endOrphans(deps: OrphanDeps, ari: () => Promise<AriState | undefined>): Promise<OrphanSweep> {
   const { store, owner } = deps;
   const none: OrphanSweep = { hungUp: 0, gone: 0, failedWrites: 0, bridgesDestroyed: 0, taken: 0, complete: true };
+  const placement = deps.port.placement;
+  const down = new Set(placement?.servers().filter((x) => !x.up).map((x) => x.name));
   const expired = (await store.listLiveSessionsNotOwnedBy(owner.id)).filter((s) => !deps.isOurs(s.id)
-    && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires)));
+    && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires))
+    // A call on a server that is down now is settled once it is back (its channel may still be up there).
+    && !(s.asteriskServer !== undefined && down.has(s.asteriskServer)));
   const candidates = await withoutLiveOwners(expired, deps);
   if (candidates.length === 0) return none;
   const present = await ari();
@@ -59,6 +63,8 @@ export async function endOrphans(deps: OrphanDeps, ari: () => Promise<AriState |
   // The gone owners' webhook claims (worker id = owner id) would hold each session's chain, its
   // `session.ended` included, until the claim lease ran out: freed now.
   await store.releaseClaims([...new Set(orphans.flatMap((s) => (s.ownerId === null ? [] : [s.ownerId])))]);
+  // The server the store names is where its channels (and what its dial step made) are hung up.
+  for (const s of orphans) if (s.asteriskServer !== undefined) placement?.pin(s.asteriskServer, s.channelId);
   const seqs = await store.lastSeqs(orphans.map((s) => s.id));
   const settled = await settleOrphans(orphans, present, {
     port: deps.port,
