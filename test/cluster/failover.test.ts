@@ -17,7 +17,7 @@ const LONG = { name: 'Long wait', steps: [{ id: 'wait', type: 'pause', ms: 120_0
 
 before(async () => {
   if (missing) return;
-  cluster = await startCluster({ engines: 3, simulators: 1, leaseMs: LEASE_MS, flows: { long: LONG } });
+  cluster = await startCluster({ engines: 3, simulators: 2, leaseMs: LEASE_MS, flows: { long: LONG } });
 });
 
 after(async () => {
@@ -46,8 +46,9 @@ test('SIGKILL of an engine with 50 live calls: all taken over, hung up, ended on
   const all = [...doomed, ...survivors];
   await waitUntil(async () => (await states(2, all)).every((s) => s === 'in-progress'),
     { message: 'all 54 calls answered', timeoutMs: 60_000, intervalMs: 250 });
-  const sim = cluster.sims[0]!;
-  assert.equal((await sim.stats()).channels, 54);
+  const up = await cluster.channelsUp();
+  assert.equal(up.total, 54);
+  assert.ok(up.bySim.every((n) => n > 0), `calls on both simulators (${up.bySim.join(', ')})`);
 
   cluster.engines[0]!.child.kill('SIGKILL');
   await cluster.engines[0]!.exited;
@@ -62,7 +63,7 @@ test('SIGKILL of an engine with 50 live calls: all taken over, hung up, ended on
     assert.equal(s.state, 'failed', `session ${id}`);
     assert.match(s.endReason, /engine lost during the call/);
   }
-  await waitUntil(async () => (await sim.stats()).channels === survivors.length,
+  await waitUntil(async () => (await cluster.channelsUp()).total === survivors.length,
     { message: 'the dead engine\'s calls hung up in the simulator', timeoutMs: 30_000, intervalMs: 200 });
   await cluster.receiver.waitFor(() => doomed.every((id) => cluster.endedBySession().get(id) === 1), 30_000);
   assert.deepEqual((await states(2, survivors)), survivors.map(() => 'in-progress'), 'the survivors\' calls go on');
@@ -71,7 +72,7 @@ test('SIGKILL of an engine with 50 live calls: all taken over, hung up, ended on
   assert.equal(late.status, 409);
 
   for (const id of survivors) assert.equal((await cluster.engines[2]!.request('DELETE', `/sessions/${id}`)).status, 200);
-  await waitUntil(async () => (await sim.stats()).channels === 0, { message: 'no call left up', timeoutMs: 30_000, intervalMs: 200 });
+  await waitUntil(async () => (await cluster.channelsUp()).total === 0, { message: 'no call left up', timeoutMs: 30_000, intervalMs: 200 });
   await cluster.receiver.waitFor(() => all.every((id) => cluster.endedBySession().get(id) === 1), 30_000);
   for (const [id, n] of cluster.endedBySession()) assert.equal(n, 1, `session.ended delivered once for ${id}`);
 });

@@ -56,6 +56,8 @@ export interface Cluster {
   session(i: number, id: string): Promise<any>;
   /** session.ended deliveries received per session id. */
   endedBySession(): Map<string, number>;
+  /** Channels up in every simulator still running, and per simulator. */
+  channelsUp(): Promise<{ total: number; bySim: number[] }>;
   close(): Promise<void>;
 }
 
@@ -90,10 +92,10 @@ async function spawnSimulator(name: string, scriptsFile: string): Promise<SimPro
   };
 }
 
-/** The ARI settings of engine `i`: its own application, the simulators (one each until several servers exist). */
+/** The ARI settings of engine `i`: its own Stasis application, every simulator (ARI_SERVERS). */
 function ariEnv(i: number, sims: readonly SimProcess[]): Record<string, string> {
-  const sim = sims[i % sims.length]!;
-  return { ARI_URL: sim.url, ARI_USERNAME: SIM_USER, ARI_PASSWORD: SIM_PASSWORD, ARI_APP: `engine-${i + 1}` };
+  const servers = sims.map((s) => ({ name: s.name, url: s.url, username: SIM_USER, password: SIM_PASSWORD }));
+  return { ARI_SERVERS: JSON.stringify(servers), ARI_APP: `engine-${i + 1}` };
 }
 
 export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
@@ -158,6 +160,10 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
         const res = await engines[i]!.request('GET', `/sessions/${id}`);
         if (res.status !== 200) throw new Error(`GET /sessions/${id} on engine ${i + 1}: ${res.status} ${res.text}`);
         return res.body;
+      },
+      async channelsUp() {
+        const bySim = await Promise.all(sims.map(async (s) => (s.child.exitCode === null && s.child.signalCode === null ? (await s.stats()).channels : 0)));
+        return { total: bySim.reduce((a, b) => a + b, 0), bySim };
       },
       endedBySession() {
         const counts = new Map<string, number>();
