@@ -73,3 +73,22 @@ test('the same Idempotency-Key sent to two engines at once places one call', { s
   const after = (await Promise.all(cluster.sims.map((s) => s.stats()))).reduce((n, s) => n + s.originates, 0);
   assert.equal(after - before, 1, 'one originate');
 });
+
+test('one simulator stopped: new calls all go to the other', { skip: missing }, async () => {
+  const [first, second] = cluster.sims as [typeof cluster.sims[0], typeof cluster.sims[0]];
+  await second.kill();
+  for (const e of cluster.engines) {
+    await waitUntil(async () => {
+      const ready = await e.request('GET', '/ready', undefined, null);
+      return ready.body.servers?.find((s: any) => s.name === second.name)?.up === false;
+    }, { message: `engine ${e.base} to see ${second.name} down`, timeoutMs: 30_000, intervalMs: 200 });
+  }
+  const before = (await first.stats()).originates;
+  const answers = await Promise.all(Array.from({ length: 15 }, (_, n) => cluster.place(n % 3, 'short')));
+  for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
+  // Originated after the answer: the calls are awaited to their end, then counted where they went.
+  await waitUntil(async () => (await Promise.all(answers.map((a) => cluster.session(0, a.body.id)))).every((s) => FINAL_STATES.has(s.state)),
+    { message: 'the 15 calls final', timeoutMs: 60_000, intervalMs: 250 });
+  for (const a of answers) assert.equal((await cluster.session(1, a.body.id)).state, 'completed');
+  assert.equal((await first.stats()).originates - before, 15, `all 15 calls on ${first.name}`);
+});
