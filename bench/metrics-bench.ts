@@ -1,6 +1,6 @@
 // Micro-benchmark of the metrics' cost per call: one demo call's worth of what the wrappers of
 // src/metrics/instrument.ts observe (1 session create, 27 timeline entries, a StasisStart, 5 port
-// requests, 2 other store writes) against no-op store and port, with and without the wrappers,
+// requests, 2 other store writes, as session units) against no-op store and port, with and without the wrappers,
 // and one scrape of the registry afterwards. Prints CPU µs per call (process.cpuUsage).
 //   npx tsx bench/metrics-bench.ts          (METRICS_BENCH_CALLS=20000)
 import type { Store } from '../src/store/store.js';
@@ -14,8 +14,8 @@ const listeners: Array<(e: TelephonyEvent) => void> = [];
 const done = (): Promise<void> => Promise.resolve();
 
 const rawStore = {
-  createSession: async (s: { id: string; channelId: string }) => ({ ...s, state: 'queued' }),
-  appendSessionEvent: done, updateSession: done, setSessionVariable: done,
+  createSessionWith: async (s: { id: string; channelId: string }) => ({ ...s, state: 'queued' }),
+  recordSession: done,
 } as unknown as Store;
 const rawPort = {
   onEvent: (l: (e: TelephonyEvent) => void) => listeners.push(l), onConnection: () => undefined,
@@ -36,16 +36,18 @@ async function calls(store: Store, port: TelephonyPort): Promise<number> {
   for (let i = 0; i < CALLS; i += 1) {
     const id = `s${i}`;
     const channelId = `c${i}`;
-    await store.createSession({ id, channelId } as never);
-    TIMELINE.slice(0, 6).forEach(([type, data]) => void store.appendSessionEvent(id, type, data));
+    let seq = 0;
+    const unit = (type: string, data: Record<string, unknown>) => ({ timeline: [{ seq: ++seq, at: '', type, data }] });
+    await store.createSessionWith({ id, channelId } as never, unit(...TIMELINE[0]!));
+    TIMELINE.slice(1, 6).forEach(([type, data]) => void store.recordSession(id, unit(type, data)));
     await port.originate({} as never);
     for (const l of listeners) l({ type: 'stasis-start', channelId, args: [], state: 'Up', at: '' });
     for (const [type, data] of TIMELINE.slice(6)) {
-      void store.appendSessionEvent(id, type, data);
+      void store.recordSession(id, unit(type, data));
       if (type === 'playback.started') await port.play(channelId, 'pb', ['sound:x']);
     }
-    void store.updateSession(id, {});
-    void store.setSessionVariable(id, 'choice', '1');
+    void store.recordSession(id, { change: {} });
+    void store.recordSession(id, { variables: [{ name: 'choice', value: '1' }] });
     await port.hangup(channelId);
   }
   const used = process.cpuUsage(before);

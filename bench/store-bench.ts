@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { openSqliteStore } from '../src/store/sqlite-store.js';
-import type { Store } from '../src/store/store.js';
+import type { SessionUnit, Store } from '../src/store/store.js';
 import type { SessionState } from '../src/domain/model.js';
 
 const CALLS = Number(process.env.STORE_BENCH_CALLS ?? '') || 2000;
@@ -29,27 +29,30 @@ const DELAY_MS = process.env.STORE_BENCH_DELAY_MS === undefined ? undefined : Nu
 const EVENTS = 30;
 const ACCOUNT = 'bench-account';
 
-type Write = (store: Store, id: string) => Promise<void>;
+/** One write of a call: the unit the recorder would issue for its `seq`-th timeline row. */
+type Write = (seq: number) => SessionUnit;
 
-/** One call's writes after its create, in the engine's order. */
+/** One call's writes after its create, in the engine's order (units, as telephony/session-recorder.ts issues them). */
 function callScript(): Write[] {
   const writes: Write[] = [];
   const updates: Array<{ at: number; state: SessionState }> = [
     { at: 1, state: 'dialing' }, { at: 3, state: 'ringing' }, { at: 6, state: 'in-progress' }, { at: EVENTS, state: 'completed' },
   ];
+  const row = (seq: number, type: string, data: Record<string, unknown>) => ({ seq, at: new Date().toISOString(), type, data });
   for (let i = 0; i < EVENTS; i++) {
     const update = updates.find((u) => u.at === i);
     if (update) {
-      const change = update.state === 'completed'
-        ? { state: update.state, endReason: 'normal clearing', dateEnded: new Date().toISOString() }
-        : update.state === 'in-progress' ? { state: update.state, dateAnswered: new Date().toISOString() } : { state: update.state };
-      writes.push((s, id) => s.updateSession(id, change));
+      const change = update.state === 'in-progress' ? { state: update.state, dateAnswered: new Date().toISOString() } : { state: update.state };
+      writes.push((seq) => ({ change, timeline: [row(seq, 'state', { state: update.state })] }));
     }
-    if (i === 15) writes.push((s, id) => s.setSessionVariable(id, 'choice', '1'));
-    writes.push((s, id) => s.appendSessionEvent(id, i % 2 === 0 ? 'step.started' : 'step.finished', { stepId: `step-${i >> 1}`, type: 'playback', result: 'next' }));
+    if (i === 15) writes.push(() => ({ variables: [{ name: 'choice', value: '1' }] }));
+    writes.push((seq) => ({ timeline: [row(seq, i % 2 === 0 ? 'step.started' : 'step.finished', { stepId: `step-${i >> 1}`, type: 'playback', result: 'next' })] }));
   }
   const last = updates[updates.length - 1]!;
-  writes.push((s, id) => s.updateSession(id, { state: last.state, endReason: 'normal clearing' }));
+  writes.push((seq) => ({
+    change: { state: last.state, endReason: 'normal clearing', dateEnded: new Date().toISOString() },
+    timeline: [row(seq, 'state', { state: last.state })],
+  }));
   return writes;
 }
 
@@ -60,10 +63,11 @@ const tick = (): Promise<void> => new Promise((resolve) => {
 
 async function runCall(store: Store, script: Write[]): Promise<void> {
   const id = randomUUID();
-  await store.createSession({
+  await store.createSessionWith({
     id, accountId: ACCOUNT, flowId: 'bench-flow', flowVersion: 1, numberToDial: '+18144043093',
     callerId: '+12025550123', channelId: `ch-${id}`, endpoint: 'PJSIP/+18144043093@trunk',
-  });
+  }, {});
+  let seq = 0;
   let chain: Promise<void> = Promise.resolve();
   const pending: Promise<void>[] = [];
   for (const write of script) {
@@ -71,8 +75,10 @@ async function runCall(store: Store, script: Write[]): Promise<void> {
       await tick();
       continue;
     }
-    if (CHAINED) chain = chain.then(() => write(store, id));
-    else pending.push(write(store, id));
+    const unit = write(seq + 1);
+    if (unit.timeline) seq += 1;
+    if (CHAINED) chain = chain.then(() => store.recordSession(id, unit));
+    else pending.push(store.recordSession(id, unit));
     await tick();
   }
   await chain;
@@ -114,9 +120,9 @@ async function main(): Promise<void> {
     const firstDone = (async () => {
       // A finished session with no pending writes: the read the API makes for GET /sessions/{id}.
       const id = randomUUID();
-      await store.createSession({
+      await store.createSessionWith({
         id, accountId: ACCOUNT, flowId: 'bench-flow', flowVersion: 1, numberToDial: '+1', callerId: '+2', channelId: id, endpoint: 'x',
-      });
+      }, {});
       sampledId = id;
     })();
     await Promise.all([...workers, firstDone]);

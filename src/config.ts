@@ -216,14 +216,35 @@ const trustProxy: Setting<TrustProxy | undefined> = {
   },
 };
 
+/** postgres://… (secret: it may carry a password; never logged). */
+const databaseUrl: Setting<string | undefined> = {
+  default: '',
+  description: 'PostgreSQL instead of SQLite, shared by several engines: `postgres://user:password@host:5432/db` ([PostgreSQL](docs/postgresql.md)).',
+  secret: true,
+  parse(raw, name) {
+    if (!raw) return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(`${name} must be a postgres:// URL`);
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new ConfigError(`${name} must be a postgres:// URL (got ${url.protocol}//…)`);
+    return raw;
+  },
+};
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Every setting the engine reads, in the order the README lists them. */
 export const SETTINGS = {
   PORT: int('HTTP API port.', 3000, 0, 65535),
   HOST: text('HTTP API bind address.', '0.0.0.0'),
-  DATABASE_PATH: text('SQLite file (WAL mode); created with its folder.', './data/engine.sqlite'),
-  DATABASE_URL: secretText('`postgres://…`: PostgreSQL shared by several engines instead of the SQLite file ([cluster](docs/cluster.md)).'),
+  DATABASE_PATH: text('SQLite file (WAL mode); created with its folder. Unused with `DATABASE_URL`.', './data/engine.sqlite'),
+  DATABASE_URL: databaseUrl,
+  DATABASE_POOL_SIZE: int('With `DATABASE_URL`: PostgreSQL connections of this engine at most.', 10, 1, 1000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int('With `DATABASE_URL`: longest statement before PostgreSQL cancels it.', 10000, 100, 600000),
+  DATABASE_OUTAGE_HOLD_MS: int('With `DATABASE_URL`: how long a live call\'s writes are held in memory while PostgreSQL is unreachable; beyond, the call ends `failed`.', 60000, 1000, 3600000),
   CLUSTER_CONTROL_TIMEOUT_MS: int('How long a control of a session another engine runs waits for that engine\'s answer (503 beyond) ([cluster](docs/cluster.md)).', 5000, 100, 60000),
   LOG_LEVEL: oneOf('pino level of the JSON log lines on stdout.', LOG_LEVELS, 'info'),
   JWT_ALGORITHM: oneOf('The one algorithm tokens are accepted with: HS256 (`JWT_SECRET`), RS256 or ES256 (`JWT_PUBLIC_KEY`).', ['HS256', 'RS256', 'ES256'], 'HS256'),
@@ -335,8 +356,10 @@ export function loadConfig(env: Env = process.env) {
     port: v.PORT,
     host: v.HOST,
     databasePath: v.DATABASE_PATH,
-    /** A PostgreSQL URL: the database several engines share (undefined: the SQLite file). */
-    databaseUrl: v.DATABASE_URL,
+    /** PostgreSQL (shared by several engines) instead of the SQLite file, when set. */
+    postgres: v.DATABASE_URL === undefined ? undefined : {
+      url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE, statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS, outageHoldMs: v.DATABASE_OUTAGE_HOLD_MS,
+    },
     clusterControlTimeoutMs: v.CLUSTER_CONTROL_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
     /** HMAC secret (HS256) or PEM public key (RS256/ES256). */

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { loadRouter } from './domain/routing.js';
 import { createAriClientPort } from './telephony/ari/ari-client-adapter.js';
@@ -82,20 +82,25 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     logger.info({ ariUrl: simulator.url }, 'no ARI_URL: started the built-in Asterisk simulator');
   }
 
-  const sqlite = await openSqliteStore(config.databasePath);
-  if (config.demoMode || simulator) await seedDemo(sqlite);
+  const opened = await openStore(config, {
+    onAvailability: (problem) => {
+      if (problem) logger.error({ problem }, 'database unreachable: live calls go on, their writes are held in memory and retried');
+      else logger.info('database reachable again: held writes committed');
+    },
+  });
+  if (config.demoMode || simulator) await seedDemo(opened);
 
   const router = loadRouter(config.routesFile);
   let servers: () => ReturnType<ServerPlacement['servers']> = () => [];
-  const metrics = createEngineMetrics({ outboxPending: () => sqlite.pendingDeliveries(), servers: () => servers() });
+  const metrics = createEngineMetrics({ outboxPending: () => opened.pendingDeliveries(), servers: () => servers() });
   // Before connecting: a WebSocket under a name another engine holds would take its calls' events.
   try {
     await ensureApplicationIsOurs(ariServers, config.ariApp, {
-      liveSessions: () => sqlite.listLiveSessionsNotOwnedBy(''),
+      liveSessions: () => opened.listLiveSessionsNotOwnedBy(''),
       warn: (detail, message) => logger.warn({ app: config.ariApp, ...detail }, message),
     });
   } catch (err) {
-    await sqlite.close();
+    await opened.close();
     await simulator?.close();
     throw err;
   }
@@ -106,12 +111,12 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   }));
   const serversPort = createServersPort(serverPorts, logger.child({ component: 'ari' }));
   servers = () => serversPort.placement.servers();
-  const { store, port } = instrument(metrics, { store: sqlite, port: serversPort });
+  const { store, port } = instrument(metrics, { store: opened, port: serversPort });
   const bus = new EventBus();
   // Made once the engine (and its owner id) exists; the engine asks it only from its lease timer.
   let cluster: Cluster | undefined;
-  const clusterBus: ClusterBus = config.databaseUrl
-    ? new PgClusterBus({ url: config.databaseUrl, logger: logger.child({ component: 'cluster' }) })
+  const clusterBus: ClusterBus = config.postgres
+    ? new PgClusterBus({ url: config.postgres.url, logger: logger.child({ component: 'cluster' }) })
     : new InProcessClusterBus();
   const recordings = new RecordingService(store, port, logger.child({ component: 'recordings' }));
   const retention = config.recordingRetentionMs > 0 ? setInterval(() => {
@@ -168,7 +173,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   });
   cluster = cl;
   await cl.start();
-  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(), bus, metrics,
+  const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(),
+    databaseProblem: () => store.databaseProblem(), bus, metrics,
     media: publisher, recordings, cluster: cl, ...(speech ? { tts: () => speech.readiness() } : {}) });
   const http = await startHttpServer(app, config);
   httpPort = http.port;

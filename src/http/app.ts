@@ -42,6 +42,8 @@ export interface AppDeps {
   logger: Logger;
   /** Database usable (a write probe); combined with engine.isReady() for /ready. */
   isReady: () => Promise<boolean>;
+  /** Why the database is not usable, when known (shown by /ready; never the URL or credentials). */
+  databaseProblem?: () => string | undefined;
   /** Clock for the rate limits; tests may pass their own. */
   now?: () => number;
   /** Committed events, for the live streams (default: a bus nothing publishes on). */
@@ -105,6 +107,7 @@ export function buildApp(deps: AppDeps): express.Express {
     engine,
     ...(deps.tts ? { tts: deps.tts } : {}),
     databaseReady: deps.isReady,
+    ...(deps.databaseProblem ? { databaseProblem: deps.databaseProblem } : {}),
     logger,
   }));
 

@@ -34,15 +34,7 @@ function passThrough<T extends object>(replace: (name: string, value: AnyFn) => 
 
 export function observeStore(store: Store, calls: CallObserver): Store {
   const overrides: Partial<Store> = {
-    createSession: (session) => store.createSession(session).then((created) => {
-      calls.placed(created);
-      return created;
-    }),
-    appendSessionEvent: (sessionId, type, data, at) => {
-      calls.timeline(sessionId, type, data);
-      return store.appendSessionEvent(sessionId, type, data, at);
-    },
-    // Live sessions write through session units (telephony/session-recorder.ts).
+    // Sessions write through session units (telephony/session-recorder.ts).
     createSessionWith: (session, unit, idempotency) => store.createSessionWith(session, unit, idempotency).then((created) => {
       calls.placed(created);
       for (const row of unit.timeline ?? []) calls.timeline(created.id, row.type, row.data);

@@ -11,7 +11,7 @@ import { AppError, type FieldError } from '../domain/errors.js';
 import type { Session } from '../domain/model.js';
 import { checkE164 } from '../domain/e164.js';
 import { checkDestination } from '../domain/destination-policy.js';
-import type { Store } from '../store/store.js';
+import { IdempotencyKeyTaken, LIVE_CAP_RETRY_AFTER_SEC, type Store } from '../store/store.js';
 import type { CallEngine } from './call-engine.js';
 import { CallRateLimiter, KeyedMutex } from './limits.js';
 import { isAbsent, pick, readString, throwIfAny, type Input } from './input.js';
@@ -19,7 +19,6 @@ import { urlProblem } from '../events/outbound-url.js';
 import { readEventTypes } from './event-types-input.js';
 
 export const NOT_READY_RETRY_AFTER_SEC = 5;
-export const LIVE_CAP_RETRY_AFTER_SEC = 5;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const E164_SYNTAX = /^\+[1-9]\d{1,14}$/;
 
@@ -114,7 +113,18 @@ export class OutgoingSessions {
         const session = await store.getSession(accountId, previous.sessionId);
         if (session) return { session, replayed: true };
       }
-      return this.createAndPlace(accountId, request, { key: idempotencyKey, requestHash });
+      try {
+        return await this.createAndPlace(accountId, request, { key: idempotencyKey, requestHash });
+      } catch (err) {
+        // Another engine sharing the database created a session with this key meanwhile.
+        if (!(err instanceof IdempotencyKeyTaken)) throw err;
+        if (err.requestHash !== requestHash) {
+          throw new AppError('unprocessable', 'IdempotencyKeyReused', 'This Idempotency-Key was used with a different request');
+        }
+        const session = await store.getSession(accountId, err.sessionId);
+        if (!session) throw err;
+        return { session, replayed: true };
+      }
     });
   }
 
@@ -123,7 +133,7 @@ export class OutgoingSessions {
     request: NewOutgoingSession,
     idempotency: { key: string; requestHash: string } | undefined,
   ): Promise<CreatedSession> {
-    const { store, engine } = this.deps;
+    const { store, engine, config } = this.deps;
     const flow = await store.getFlow(accountId, request.flowId);
     if (!flow) throw AppError.notFound('Flow');
     const callerId = await this.chooseCallerId(accountId, request.callerId);
@@ -152,6 +162,8 @@ export class OutgoingSessions {
         dateCreated: new Date().toISOString(),
         ...(request.statusCallback ? { statusCallback: request.statusCallback } : {}),
         ...(request.statusCallbackEvents ? { statusCallbackEvents: request.statusCallbackEvents } : {}),
+        // The caps again where the session is created: atomic across engines sharing PostgreSQL.
+        admission: { maxLive: config.limits.maxLiveCallsPerAccount, maxPerSecond: config.limits.maxCallsPerSecondPerAccount },
       }, flow, (session, unit) => store.createSessionWith(session, unit, idempotency));
       return { session: placed.session, replayed: false };
     } finally {

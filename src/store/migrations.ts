@@ -1,11 +1,32 @@
-// Numbered schema migrations. Each runs once, in its own transaction, and is recorded in
-// `schema_migrations`; never edit a released migration: add the next number instead.
+// Numbered schema migrations, one history for both dialects (SQLite and PostgreSQL): the same
+// version numbers, the same tables and columns. Each runs once, in its own transaction, and is
+// recorded in `schema_migrations`; never edit a released migration: add the next number instead.
+//
+// How one history serves two dialects: `sql` is written in the portable subset both understand
+// (TEXT/INTEGER columns, ISO 8601 timestamps as TEXT, CHECK, partial indexes, ALTER TABLE ADD
+// COLUMN), and `sqlFor` applies the one small, explicit translation PostgreSQL needs: SQLite's
+// `WITHOUT ROWID` table option is dropped. A migration that cannot be said portably carries its
+// PostgreSQL text in `postgres` (4: SQLite's trigger syntax; 7: DROP TRIGGER needs its table;
+// 10: the insertion order SQLite keeps in `rowid`, which PostgreSQL tables lack). Chosen over two
+// parallel histories so that a new portable migration (an ADD COLUMN) is written once and cannot
+// drift between dialects; a test runs the whole history on both.
 import type { Db } from './db.js';
 
 export interface Migration {
   version: number;
   name: string;
+  /** Portable SQL (see the header), run as is by SQLite. */
   sql: string;
+  /** PostgreSQL's text where the portable one cannot say it; else `sql` translated by `sqlFor`. */
+  postgres?: string;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** The text a dialect runs for a migration. */
+export function sqlFor(dialect: Dialect, migration: Migration): string {
+  if (dialect === 'sqlite') return migration.sql;
+  return migration.postgres ?? migration.sql.replace(/\)\s*WITHOUT\s+ROWID\s*;/gi, ');');
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -220,6 +241,22 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM sessions s WHERE s.id = NEW.session_id;
       END;
     `,
+    // Issue 20 moved the registration into the session unit (7 drops the trigger): PostgreSQL,
+    // whose history starts after that, gets the table alone.
+    postgres: `
+      CREATE TABLE recordings (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        step_id TEXT,
+        format TEXT NOT NULL,
+        duration_sec INTEGER,
+        date_created TEXT NOT NULL,
+        date_deleted TEXT
+      );
+      CREATE INDEX recordings_session ON recordings(session_id, date_created);
+      CREATE INDEX recordings_created ON recordings(date_created) WHERE date_deleted IS NULL;
+    `,
   },
   {
     // Lab extensions (issue 13): short dial strings an account owns, unique across accounts like
@@ -258,7 +295,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 7,
     name: 'recordings registered by their unit',
     sql: 'DROP TRIGGER IF EXISTS recordings_from_timeline;',
+    postgres: 'DROP TRIGGER IF EXISTS recordings_from_timeline ON session_events;',
   },
+  // 8 and 9 are taken by work in flight on other branches (flow_versions.created_by,
+  // sessions.asterisk_server): portable ADD COLUMNs.
   {
     // Issue 22: the Asterisk server (ARI_SERVERS name) a session's call runs on, so that a
     // reconciliation or another engine after a crash hangs its channel up on the right server.
@@ -266,6 +306,34 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 9,
     name: 'session asterisk server',
     sql: 'ALTER TABLE sessions ADD COLUMN asterisk_server TEXT;',
+  },
+  {
+    // Issue 22 (several engines on one PostgreSQL). The calls-per-second cap held across engines:
+    // one counter row per account and second, counted under the account's lock in the transaction
+    // that admits a session. PostgreSQL also gets SQLite's implicit `rowid` as a column, so that
+    // listings break ties by insertion order in both dialects with the same SQL.
+    version: 10,
+    name: 'shared call-rate counters; insertion order on PostgreSQL',
+    sql: `
+      CREATE TABLE account_call_rate (
+        account_id TEXT PRIMARY KEY,
+        window_second INTEGER NOT NULL,
+        calls INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE account_call_rate (
+        account_id TEXT PRIMARY KEY,
+        window_second BIGINT NOT NULL,
+        calls INTEGER NOT NULL
+      );
+      ALTER TABLE phone_numbers ADD COLUMN rowid BIGSERIAL;
+      ALTER TABLE flows ADD COLUMN rowid BIGSERIAL;
+      ALTER TABLE sessions ADD COLUMN rowid BIGSERIAL;
+      ALTER TABLE extensions ADD COLUMN rowid BIGSERIAL;
+      CREATE INDEX sessions_owner ON sessions(owner_id) WHERE state IN ('queued', 'dialing', 'ringing', 'in-progress');
+      CREATE INDEX webhook_deliveries_claimed ON webhook_deliveries(claimed_by) WHERE status = 'pending';
+    `,
   },
 ];
 

@@ -4,45 +4,12 @@ import type { RowKind, UnitRows } from './db.js';
 import type { AttemptRecord, OutboxEvent, SessionUnit, SessionUpdate, TimelineRow } from './store.js';
 import type { RecordingRegistration } from '../domain/timeline.js';
 
-interface EventWrite { sessionId: string; at: string; type: string; json: string }
 interface VariableWrite { sessionId: string; name: string; value: string }
 interface SessionChange extends SessionUpdate { sessionId: string }
 interface TimelineWrite { sessionId: string; row: TimelineRow; json: string }
 interface RecordingWrite { sessionId: string; rec: RecordingRegistration }
 interface OutboxWrite { event: OutboxEvent; createdAt: string }
 interface DeliveryWrite { event: OutboxEvent; target: string; url: string; createdAt: string }
-
-/**
- * seq = the session's stored maximum + the event's rank among that session's rows of the
- * statement. SQLite evaluates the SELECT in full before inserting (it reads the table it inserts
- * into), so the maximum is the one before the statement.
- */
-export const EVENT_ROWS: RowKind<EventWrite> = {
-  rank: 1,
-  many(rows) {
-    const ordinal = new Map<string, number>();
-    const packed = rows.map((r) => {
-      const n = (ordinal.get(r.sessionId) ?? 0) + 1;
-      ordinal.set(r.sessionId, n);
-      return [r.sessionId, n, r.at, r.type, r.json];
-    });
-    return {
-      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
-            SELECT e.value ->> 0,
-              (SELECT COALESCE(MAX(seq), 0) FROM session_events WHERE session_id = e.value ->> 0) + (e.value ->> 1),
-              e.value ->> 2, e.value ->> 3, e.value ->> 4
-            FROM json_each(?) AS e`,
-      params: [JSON.stringify(packed)],
-    };
-  },
-  one(r) {
-    return {
-      sql: `INSERT INTO session_events (session_id, seq, at, type, data)
-            VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_events WHERE session_id = ?), ?, ?, ?)`,
-      params: [r.sessionId, r.sessionId, r.at, r.type, r.json],
-    };
-  },
-};
 
 /** Rows are upserted in order, so the last value of a name in a commit wins. */
 export const VARIABLE_ROWS: RowKind<VariableWrite> = {

@@ -55,6 +55,8 @@ function composeStore(db: Db, live: LiveSessions): Store {
   return {
     close: () => db.close(),
     isWritable: () => isWritable(db),
+    // A file on this machine: a failing probe says it all.
+    databaseProblem: () => undefined,
 
     ensureAccount: (id, name) => accounts.ensureAccount(id, name),
     getAccount: (id) => accounts.getAccount(id),
@@ -82,12 +84,8 @@ function composeStore(db: Db, live: LiveSessions): Store {
     updateFlow: (accountId, id, document) => flows.updateFlow(accountId, id, document),
     deleteFlow: (accountId, id) => flows.deleteFlow(accountId, id),
 
-    createSession: (session) => sessions.createSession(session),
     createSessionWith: (session, unit, idempotency) => sessions.createSessionWith(session, unit, idempotency),
     recordSession: (sessionId, unit, urgent) => sessions.recordSession(sessionId, unit, urgent),
-    updateSession: (id, change) => sessions.updateSession(id, change),
-    setSessionVariable: (id, name, value) => sessions.setSessionVariable(id, name, value),
-    appendSessionEvent: (sessionId, type, data, at) => sessions.appendSessionEvent(sessionId, type, data, at),
 
     getSession: (accountId, id) => sessionReads.getSession(accountId, id),
     listSessions: (accountId, filter, page) => sessionReads.listSessions(accountId, filter, page),
@@ -123,7 +121,6 @@ function composeStore(db: Db, live: LiveSessions): Store {
     listDeliveries: (accountId, filter, page) => paged(page, (p) => webhooks.listDeliveries(accountId, filter, p)),
 
     getIdempotentSession: (accountId, key) => idempotency.getIdempotentSession(accountId, key),
-    saveIdempotentSession: (accountId, key, requestHash, sessionId) => idempotency.saveIdempotentSession(accountId, key, requestHash, sessionId),
   };
 }
 

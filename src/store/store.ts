@@ -8,6 +8,7 @@ import type {
 import type { FlowDocument } from '../domain/flow.js';
 import type { ExtensionStore } from './extensions-repo.js';
 import type { AccountSettingsStore } from './account-settings-repo.js';
+import { AppError } from '../domain/errors.js';
 
 export interface SessionFilter {
   state?: SessionState;
@@ -41,6 +42,40 @@ export interface NewSession {
   owner?: { id: string; leaseExpires: string };
   /** The Asterisk server its call runs on (ARI_SERVERS name); absent: not known yet. */
   asteriskServer?: string;
+  /**
+   * The account's caps, checked by the store in the transaction that creates the session (on
+   * PostgreSQL under the account's lock, so that they hold across engines): refused with
+   * `admissionRefusal`'s error.
+   */
+  admission?: Admission;
+}
+
+export interface Admission {
+  /** Live sessions of the account at most (this one included). */
+  maxLive: number;
+  /** New sessions of the account per second at most; unchecked when absent. */
+  maxPerSecond?: number;
+}
+
+/** Seconds a client refused by a cap is told to wait (the live cap: calls take a while to end). */
+export const LIVE_CAP_RETRY_AFTER_SEC = 5;
+
+/** The error of a refused admission: 429 in the API's shape, as the in-process checks answer. */
+export function admissionRefusal(cap: 'live' | 'rate', admission: Admission): AppError {
+  return cap === 'live'
+    ? new AppError('rate-limited', 'TooManyLiveCalls', `The account has ${admission.maxLive} live calls, its limit`, [], LIVE_CAP_RETRY_AFTER_SEC)
+    : new AppError('rate-limited', 'TooManyCalls', `The account may place ${admission.maxPerSecond ?? 0} calls per second`, [], 1);
+}
+
+/**
+ * createSessionWith found the Idempotency-Key live and held by another session (created by another
+ * engine meanwhile): nothing was created; the caller answers with that session.
+ */
+export class IdempotencyKeyTaken extends Error {
+  constructor(readonly sessionId: string, readonly requestHash: string) {
+    super('The Idempotency-Key is held by another session');
+    this.name = 'IdempotencyKeyTaken';
+  }
 }
 
 /** A timeline row whose seq the session's owner assigned (it alone writes the session). */
@@ -131,6 +166,8 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
   close(): Promise<void>;
   /** A cheap write-and-read probe for /ready. */
   isWritable(): Promise<boolean>;
+  /** Why the database is not usable, as last seen (for /ready; never the URL or credentials); undefined: no known problem. */
+  databaseProblem(): string | undefined;
 
   ensureAccount(id: string, name: string): Promise<Account>;
   getAccount(id: string): Promise<Account | undefined>;
@@ -155,7 +192,6 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
   /** Soft delete: sessions keep pointing at the versions they ran. */
   deleteFlow(accountId: string, id: string): Promise<boolean>;
 
-  createSession(session: NewSession): Promise<Session>;
   /** accountId undefined: any account (engine-internal use only). */
   getSession(accountId: string | undefined, id: string): Promise<Session | undefined>;
 
@@ -167,10 +203,6 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
   /** Recordings of any account created before `before`, not deleted yet (retention), oldest first. */
   recordingsCreatedBefore(before: string, limit: number): Promise<Recording[]>;
   listSessions(accountId: string, filter: SessionFilter, page: PageRequest): Promise<Page<Session>>;
-  updateSession(id: string, change: SessionUpdate): Promise<void>;
-  setSessionVariable(id: string, name: string, value: string): Promise<void>;
-  /** Appends to the timeline; seq is assigned by the store. */
-  appendSessionEvent(sessionId: string, type: string, data: Record<string, unknown>, at?: string): Promise<void>;
   listSessionEvents(sessionId: string): Promise<SessionEvent[]>;
   /** The session and its timeline read as of one commit (one consistent snapshot). */
   getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[] } | undefined>;
@@ -231,7 +263,6 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
 
   /** Idempotency keys for POST /sessions/outgoing (kept 24 h). */
   getIdempotentSession(accountId: string, key: string): Promise<{ sessionId: string; requestHash: string } | undefined>;
-  saveIdempotentSession(accountId: string, key: string, requestHash: string, sessionId: string): Promise<void>;
 }
 
 // Ports per consumer: each part of the call core gets the narrow view of the store it uses.

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Flow, Session } from '../domain/model.js';
 import { isExtension } from '../domain/extension.js';
+import { AppError } from '../domain/errors.js';
 import type { InboundStore } from '../store/store.js';
 import type { SessionDraft } from '../services/call-engine.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
@@ -80,10 +81,13 @@ export class InboundCalls {
         id: randomUUID(), accountId: number.accountId, direction: 'inbound', flowId: flow.id, flowVersion: flow.version,
         numberToDial: number.number, callerId: caller, channelId: event.channelId, endpoint: event.channelName ?? '',
         dateCreated: new Date().toISOString(), ...(event.server !== undefined ? { asteriskServer: event.server } : {}),
+        // Checked again by the store where the session is created: atomic across engines sharing PostgreSQL.
+        admission: { maxLive: this.deps.maxLiveCallsPerAccount },
       }, flow);
       log.info({ sessionId: session.id, accountId: session.accountId, flowId: flow.id }, 'inbound call accepted');
       return true;
     } catch (err) {
+      if (err instanceof AppError && err.errorCode === 'TooManyLiveCalls') return this.refuse(event.channelId, 'live-cap', log);
       log.error({ err }, 'inbound call could not be accepted');
       return this.refuse(event.channelId, 'error', log);
     }

@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { responseStatus, startHttpHarness, type HttpHarness } from '../support/http-harness.js';
+import { updateSession } from '../support/session-writers.js';
 
 describe('lists, CSV and the session and flow operations', () => {
   let h: HttpHarness;
@@ -68,7 +69,7 @@ describe('lists, CSV and the session and flow operations', () => {
     const ended = await h.request('DELETE', `/sessions/${created.body.id}`);
     assert.equal(ended.status, 200, ended.text);
     assert.deepEqual(h.engine.ended.map((s) => s.id), [created.body.id]);
-    await h.store.updateSession(created.body.id, { state: 'completed', dateEnded: new Date().toISOString(), endReason: 'done' });
+    await updateSession(h.store, created.body.id, { state: 'completed', dateEnded: new Date().toISOString(), endReason: 'done' });
     const again = await h.request('DELETE', `/xml/reply/EndSession?sessionId=${created.body.id}`);
     assert.equal(again.status, 409);
     assert.match(again.text, /<ErrorCode>SessionNotLive<\/ErrorCode>/);

@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { responseStatus, SIMPLE_FLOW, startHttpHarness, type HttpHarness } from '../support/http-harness.js';
+import { appendSessionEvent, setSessionVariable, updateSession } from '../support/session-writers.js';
 
 const MENU = {
   name: 'Menu',
@@ -165,9 +166,9 @@ describe('/sessions', () => {
       ids.push(res.body.id);
     }
     const first = ids[0] as string;
-    await h.store.updateSession(first, { state: 'completed', dateEnded: new Date().toISOString() });
-    await h.store.setSessionVariable(first, 'choice', '1');
-    await h.store.appendSessionEvent(first, 'state', { state: 'completed' });
+    await updateSession(h.store, first, { state: 'completed', dateEnded: new Date().toISOString() });
+    await setSessionVariable(h.store, first, 'choice', '1');
+    await appendSessionEvent(h.store, first, 'state', { state: 'completed' });
   });
   after(async () => { await h.close(); });
 

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { responseStatus, startHttpHarness, type HttpHarness } from '../support/http-harness.js';
 import type { Flow } from '../../src/domain/model.js';
+import { updateSession } from '../support/session-writers.js';
 
 const NS = 'http://schemas.datacontract.org/2004/07/Voice.Api.Sessions';
 const OWNED = ['+15551230000', '+15551230001', '+15551230002'];
@@ -243,7 +244,7 @@ describe('per-account caps', () => {
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
     const first = h.engine.placed[0];
     assert.ok(first);
-    await h.store.updateSession(first.session.id, { state: 'completed', dateEnded: new Date().toISOString() });
+    await updateSession(h.store, first.session.id, { state: 'completed', dateEnded: new Date().toISOString() });
     assert.equal((await place()).status, 200);
     assert.equal(h.engine.placed.length, 6);
   });

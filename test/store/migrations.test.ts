@@ -1,3 +1,4 @@
+import { createSession } from '../support/session-writers.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -5,6 +6,9 @@ import { Db } from '../../src/store/db.js';
 import { migrate, MIGRATIONS, type Migration } from '../../src/store/migrations.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir, type TempDir } from '../support/store-temp.js';
+import { PgDb } from '../../src/store/postgres/pg-db.js';
+import { migratePostgres } from '../../src/store/postgres/pg-migrate.js';
+import { freshDatabase, postgresSkip, type TestDatabase } from '../support/postgres.js';
 
 describe('migrations', () => {
   let dir: TempDir;
@@ -103,14 +107,71 @@ describe('migration 9: the session\'s Asterisk server', () => {
     const store = await openSqliteStore(dir.file('servers.sqlite'));
     try {
       const base = { accountId: 'acc', flowId: 'f', flowVersion: 1, numberToDial: '+12125550100', callerId: '+12125550101', endpoint: 'PJSIP/x' };
-      await store.createSession({ ...base, id: 's1', channelId: 'c1', asteriskServer: 'b' });
-      await store.createSession({ ...base, id: 's2', channelId: 'c2' });
+      await createSession(store, { ...base, id: 's1', channelId: 'c1', asteriskServer: 'b' });
+      await createSession(store, { ...base, id: 's2', channelId: 'c2' });
       assert.equal((await store.getSession(undefined, 's1'))?.asteriskServer, 'b');
       assert.equal((await store.getSession(undefined, 's2'))?.asteriskServer, undefined);
       const live = await store.listLiveSessionsNotOwnedBy('nobody');
       assert.deepEqual(live.map((s) => [s.id, s.asteriskServer]).sort(), [['s1', 'b'], ['s2', undefined]]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+// One history for both dialects (src/store/migrations.ts): the same versions, applied on PostgreSQL
+// under an advisory lock, and a portable migration (as 8 and 9 are) runs unchanged on both.
+const pgSkip = await postgresSkip();
+
+describe('migrations on PostgreSQL', { skip: pgSkip }, () => {
+  const databases: TestDatabase[] = [];
+  const dir2 = tempDir('store-migrations-pg-');
+  after(async () => {
+    for (const d of databases) await d.drop();
+    dir2.remove();
+  });
+  const fresh = async (): Promise<TestDatabase> => {
+    const d = await freshDatabase('t_migrations');
+    databases.push(d);
+    return d;
+  };
+
+  test('the whole history; three engines starting at once apply each migration once', async () => {
+    const { url } = await fresh();
+    const dbs = [new PgDb({ url }), new PgDb({ url }), new PgDb({ url })];
+    try {
+      const applied = await Promise.all(dbs.map((db) => migratePostgres(db)));
+      assert.deepEqual(applied.flat().sort((a, b) => a - b), MIGRATIONS.map((m) => m.version), 'each version applied by exactly one');
+      const rows = await dbs[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(await migratePostgres(dbs[1]!), []);
+    } finally {
+      for (const db of dbs) await db.close();
+    }
+  });
+
+  test('a portable ADD COLUMN migration runs unchanged on both dialects; a failing one is rolled back', async () => {
+    const portable: Migration[] = [...MIGRATIONS,
+      { version: 98, name: 'portable column', sql: 'ALTER TABLE flow_versions ADD COLUMN created_by TEXT;\nALTER TABLE sessions ADD COLUMN portable_probe TEXT;' }];
+    const { url } = await fresh();
+    const pgDb = new PgDb({ url });
+    const sqlite = await Db.open(dir2.file('portable.sqlite'));
+    try {
+      assert.deepEqual((await migratePostgres(pgDb, portable)).at(-1), 98);
+      assert.deepEqual((await migrate(sqlite, portable)).at(-1), 98);
+      const pgColumns = await pgDb.query<{ column_name: string }>(
+        "SELECT column_name FROM information_schema.columns WHERE table_name IN ('flow_versions', 'sessions') AND column_name IN ('created_by', 'portable_probe') ORDER BY column_name");
+      assert.deepEqual(pgColumns.map((c) => c.column_name), ['created_by', 'portable_probe']);
+      const sqliteColumns = await sqlite.all<{ name: string }>("SELECT name FROM pragma_table_info('sessions') WHERE name = 'portable_probe'");
+      assert.equal(sqliteColumns.length, 1);
+
+      const broken: Migration[] = [...portable, { version: 99, name: 'broken', sql: 'CREATE TABLE two (x INTEGER); INSERT INTO nowhere VALUES (1);' }];
+      await assert.rejects(migratePostgres(pgDb, broken), /migration 99 \(broken\) failed/);
+      assert.equal((await pgDb.query("SELECT 1 FROM schema_migrations WHERE version = 99")).length, 0);
+      assert.equal((await pgDb.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'two'")).length, 0, 'rolled back');
+    } finally {
+      await pgDb.close();
+      await sqlite.close();
     }
   });
 });

@@ -12,6 +12,7 @@ import type { FlowDocument } from '../../src/domain/flow.js';
 import type { Flow, Session, SessionEvent } from '../../src/domain/model.js';
 import { createTelephonyEngine, type TelephonyEngine } from '../../src/telephony/engine.js';
 import { FakePort, type FakePortOptions } from './telephony-fake-port.js';
+import { createSession } from './session-writers.js';
 
 export const ACCOUNT = 'acct';
 
@@ -68,7 +69,7 @@ export async function engineHarness(opts: {
       const { session, originated } = await engine.placeCall({
         id: randomUUID(), accountId: ACCOUNT, flowId: flow.id, flowVersion: flow.version, numberToDial: number,
         callerId: '+15551230000', channelId: `ch-${randomUUID()}`, endpoint: `PJSIP/${number}@trunk`, dateCreated: new Date().toISOString(),
-      }, flow, (s) => store.createSession(s));
+      }, flow, (s) => createSession(store, s));
       await originated;
       return { session, flow };
     },

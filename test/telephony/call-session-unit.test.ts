@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import type { TelephonyEvent } from '../../src/telephony/port.js';
 import { waitUntil } from '../support/wait-until.js';
 import { menuFlow } from '../support/flows.js';
+import { createSession, updateSession } from '../support/session-writers.js';
 
 const at = () => new Date().toISOString();
 
@@ -254,12 +255,12 @@ describe('engine faults', () => {
   test('sessions left live by a killed process are reconciled at start', async () => {
     const h = await harness();
     const flow = await h.store.createFlow('acct', MENU);
-    const stale = await h.store.createSession({
+    const stale = await createSession(h.store, {
       id: 'stale-1', accountId: 'acct', flowId: flow.id, flowVersion: 1, numberToDial: '+18144043093',
       callerId: '+15551230000', channelId: 'stale-channel', endpoint: 'PJSIP/x',
     });
     // Created before the second engine below starts: a process that was killed left it live.
-    await h.store.updateSession(stale.id, { state: 'in-progress' });
+    await updateSession(h.store, stale.id, { state: 'in-progress' });
     const port = new FakePort();
     // The engine tells stale sessions from its own by creation time (ms): let the clock move on.
     await waitUntil(() => Date.now() > Date.parse(stale.dateCreated), { message: 'the clock to pass the stale session\'s creation' });

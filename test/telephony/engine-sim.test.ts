@@ -18,6 +18,7 @@ import type { FlowDocument } from '../../src/domain/flow.js';
 import type { Session } from '../../src/domain/model.js';
 import { waitUntil } from '../support/wait-until.js';
 import { menuFlow } from '../support/flows.js';
+import { createSession } from '../support/session-writers.js';
 
 const SCALE = 0.05;
 const S = 1 / SCALE; // script milliseconds per real millisecond
@@ -79,7 +80,7 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
     const { session, originated } = await engine.placeCall({
       id: randomUUID(), accountId: ACCOUNT, flowId: flow.id, flowVersion: flow.version, numberToDial: number,
       callerId: '+15551230000', channelId: `eng-${randomUUID()}`, endpoint: engine.endpointFor(number), dateCreated: new Date().toISOString(),
-    }, flow, (s) => store.createSession(s));
+    }, flow, (s) => createSession(store, s));
     await originated;
     return session;
   }
@@ -145,7 +146,7 @@ describe('telephony engine over ari-client and the simulator', { timeout: 90_000
     const { session, originated } = await engine.placeCall({
       id: randomUUID(), accountId: ACCOUNT, flowId: flow.id, flowVersion: 1, numberToDial: '+18144043093',
       callerId: '+15551230000', channelId: `eng-${randomUUID()}`, endpoint: 'PJSIP/nosuch', dateCreated: new Date().toISOString(),
-    }, flow, (s) => store.createSession(s));
+    }, flow, (s) => createSession(store, s));
     await originated;
     const done = await waitFinal(session.id);
     assert.equal(done.state, 'failed');

@@ -40,10 +40,16 @@ export interface OperationServices {
   tts?: () => { provider: string; available: boolean; detail?: string };
   /** Database usable (a write probe), for readiness. */
   databaseReady: () => Promise<boolean>;
+  /** Why the database is not usable, when known. */
+  databaseProblem?: () => string | undefined;
   logger: Logger;
 }
 
 const READY_RETRY_AFTER_SEC = 5;
+
+function describeProblem(problem: string | undefined): string {
+  return problem ? `: ${problem}` : '';
+}
 
 function account(ctx: HandlerContext): string {
   const auth: AuthContext | undefined = ctx.auth;
@@ -203,7 +209,7 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
       }
       const ready = ari && reconciled && database;
       const reason = !ari ? 'not connected to Asterisk (ARI)'
-        : !database ? 'the database is not writable'
+        : !database ? `the database is not writable${describeProblem(s.databaseProblem?.())}`
           : !reconciled ? 'reconciling live sessions with Asterisk after a (re)connection' : undefined;
       return {
         status: ready ? 200 : 503,
