@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { cpuMs } from './lib/proc.js';
 import { round, summarize } from './lib/stats.js';
-import { postgresMissing } from '../test/support/cluster-db.js';
+import { postgresSkip } from '../test/support/postgres.js';
 import { FINAL_STATES, startCluster, type Cluster } from '../test/support/cluster-harness.js';
 import { waitUntil } from '../test/support/wait-until.js';
 
@@ -79,7 +79,7 @@ async function measure(engines: number): Promise<Row> {
 }
 
 async function main(): Promise<void> {
-  const missing = await postgresMissing();
+  const missing = await postgresSkip();
   if (missing) {
     process.stdout.write(`cluster bench skipped: ${missing}\n`);
     return;

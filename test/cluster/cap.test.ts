@@ -2,11 +2,11 @@
 // of the three engines at once, 10 placed, the rest refused with 429 whichever engine got them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { postgresMissing } from '../support/cluster-db.js';
+import { postgresSkip } from '../support/postgres.js';
 import { FINAL_STATES, startCluster, type Cluster } from '../support/cluster-harness.js';
 import { waitUntil } from '../support/wait-until.js';
 
-const missing = await postgresMissing();
+const missing = await postgresSkip();
 let cluster: Cluster;
 
 const LONG = { name: 'Long wait', steps: [{ id: 'wait', type: 'pause', ms: 120_000 }, { id: 'bye', type: 'hangup' }] };

@@ -5,11 +5,11 @@
 // engine answers 409 once the session ended.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { postgresMissing } from '../support/cluster-db.js';
+import { postgresSkip } from '../support/postgres.js';
 import { FINAL_STATES, startCluster, type Cluster } from '../support/cluster-harness.js';
 import { waitUntil } from '../support/wait-until.js';
 
-const missing = await postgresMissing();
+const missing = await postgresSkip();
 const LEASE_MS = 10_000;
 let cluster: Cluster;
 

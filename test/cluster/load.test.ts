@@ -3,11 +3,11 @@
 // Idempotency-Key sent to two engines at once places one call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { postgresMissing } from '../support/cluster-db.js';
+import { postgresSkip } from '../support/postgres.js';
 import { FINAL_STATES, startCluster, type Cluster } from '../support/cluster-harness.js';
 import { waitUntil } from '../support/wait-until.js';
 
-const missing = await postgresMissing();
+const missing = await postgresSkip();
 let cluster: Cluster;
 
 const BUSY = '+18144040002';

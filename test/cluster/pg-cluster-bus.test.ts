@@ -9,10 +9,10 @@ import { PgClusterBus } from '../../src/store/cluster/pg-cluster-bus.js';
 import type { ClusterHandlers, EventRef } from '../../src/cluster/cluster-bus.js';
 import type { ControlRequest } from '../../src/services/remote-control.js';
 import { createLogger } from '../../src/log.js';
-import { createTestDatabase, postgresMissing, type TestDatabase } from '../support/cluster-db.js';
+import { freshDatabase, postgresSkip, type TestDatabase } from '../support/postgres.js';
 import { waitUntil } from '../support/wait-until.js';
 
-const missing = await postgresMissing();
+const missing = await postgresSkip();
 const logger = createLogger('silent');
 let db: TestDatabase;
 const buses: PgClusterBus[] = [];
@@ -40,7 +40,7 @@ async function engine(id: string): Promise<{ bus: PgClusterBus; heard: Heard }> 
 }
 
 before(async () => {
-  if (!missing) db = await createTestDatabase();
+  if (!missing) db = await freshDatabase('c_bus');
 });
 
 after(async () => {

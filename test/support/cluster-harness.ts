@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CalleeScript } from '../../src/sim/index.js';
-import { createTestDatabase, type TestDatabase } from './cluster-db.js';
+import { freshDatabase, type TestDatabase } from './postgres.js';
 import { FAULTS_CALLER_ID, freePort, REPO_ROOT, spawnEngine, waitForStatus, type EngineProcess } from './faults-engine.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 import { waitUntil } from './wait-until.js';
@@ -100,7 +100,7 @@ function ariEnv(i: number, sims: readonly SimProcess[]): Record<string, string> 
 
 export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'engine-cluster-'));
-  const db = await createTestDatabase();
+  const db = await freshDatabase('c_cluster');
   const receiver = await startReceiver();
   const sims: SimProcess[] = [];
   const engines: EngineProcess[] = [];
