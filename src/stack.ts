@@ -157,8 +157,6 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   });
   deliveries = new DeliveryWorker({
     store, logger: logger.child({ component: 'webhooks' }), workerId: engine.ownerId, allowPrivate: config.allowPrivateDestinations,
-    // A dead engine's claims last as long as its sessions' lease: a survivor sends them after that.
-    claimLeaseMs: Math.max(config.sessionLeaseMs, 5_000),
     timeoutMs: config.webhooks.timeoutMs, perDestination: config.webhooks.perDestination,
     retry: { baseMs: config.webhooks.retryBaseMs, maxDelayMs: config.webhooks.retryMaxDelayMs, jitter: 0.2, maxAgeMs: config.webhooks.maxAgeMs },
     observer: webhookObserver(metrics),

@@ -41,12 +41,17 @@ export class Reconciler {
   private running: Promise<void> | undefined;
   private generation = 0;
   private readonly leaseTimer: NodeJS.Timeout;
+  /** When renewing our leases last failed (the database out of reach): see sweepOrphans. */
+  private renewFailedAt = -Infinity;
 
   constructor(private readonly deps: ReconcilerDeps) {
     // The lease on our live sessions; the same tick looks for sessions of engines that are gone.
     this.leaseTimer = setInterval(() => {
       const { store, owner, port, logger } = deps;
-      void store.renewLeases(owner.id, owner.leaseExpires()).catch((err: unknown) => logger.warn({ err }, 'renewing session leases failed'));
+      void store.renewLeases(owner.id, owner.leaseExpires()).catch((err: unknown) => {
+        this.renewFailedAt = Date.now();
+        logger.warn({ err }, 'renewing session leases failed');
+      });
       if (port.isConnected()) void this.sweepOrphans(() => this.listAri());
     }, Math.max(1_000, Math.floor(deps.leaseMs / 3)));
     this.leaseTimer.unref();
@@ -108,6 +113,9 @@ export class Reconciler {
    */
   private async sweepOrphans(ari: () => Promise<AriState | undefined>): Promise<boolean> {
     const { store, port, owner, events, logger, startedAt, calls } = this.deps;
+    // Out of reach of the database ourselves a moment ago: the other engines probably were too, and
+    // their leases lapsed for that reason only. They get a whole lease to renew before any takeover.
+    if (Date.now() - this.renewFailedAt < this.deps.leaseMs) return true;
     try {
       const started = performance.now();
       const settled = await endOrphans({

@@ -38,6 +38,8 @@ export interface ClusterSpec {
   env?: Record<string, string>;
   /** The simulators' `default` script answers every number; more by number. */
   scripts?: Record<string, CalleeScript>;
+  /** The URL the engines reach the database at (e.g. through a TCP proxy the test cuts); default: the database's own. */
+  engineDatabaseUrl?: (url: string) => string;
   /** Flow documents (as the API takes them) by a name the test uses. */
   flows: Record<string, object>;
 }
@@ -116,8 +118,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Cluster> {
     writeFileSync(scriptsFile, JSON.stringify({ default: { result: 'answer', answerAfterMs: 500 }, ...spec.scripts }));
     for (let s = 0; s < spec.simulators; s += 1) sims.push(await spawnSimulator(`asterisk-${s + 1}`, scriptsFile));
     const env = (i: number): Record<string, string> => ({
-      DATABASE_URL: db.url,
-      DATABASE_PATH: join(dir, 'engine.sqlite'),
+      DATABASE_URL: spec.engineDatabaseUrl ? spec.engineDatabaseUrl(db.url) : db.url,
       SESSION_LEASE_MS: String(spec.leaseMs ?? 30_000),
       ALLOW_PRIVATE_DESTINATIONS: 'true',
       TTS_PROVIDER: 'none',

@@ -17,7 +17,7 @@ const EVENTS_CHANNEL = 'engine_cluster_events';
 const PAYLOAD_MAX = 7000;
 const PING_MS = 5_000;
 const STATEMENT_TIMEOUT_MS = 5_000;
-const RECONNECT_MAX_MS = 5_000;
+const RECONNECT_MAX_MS = 2_000;
 
 export function channelOf(ownerId: string): string {
   return `engine_${createHash('sha256').update(ownerId).digest('hex').slice(0, 40)}`;
@@ -100,7 +100,7 @@ export class PgClusterBus implements ClusterBus {
     if (this.stopped || this.reconnect) return;
     this.failures += 1;
     if (this.failures === 1) this.o.logger.warn({ err }, 'cluster bus connection lost: reconnecting');
-    const delay = Math.min(RECONNECT_MAX_MS, 250 * 2 ** Math.min(this.failures, 5));
+    const delay = Math.min(RECONNECT_MAX_MS, 100 * 2 ** Math.min(this.failures, 5));
     this.reconnect = setTimeout(() => {
       this.reconnect = undefined;
       void this.listen();
