@@ -19,11 +19,15 @@ import { pace, sleep } from './lib/pacer.js';
 import { cpuMs, rssBytes, tasksetAvailable } from './lib/proc.js';
 import { summarize, ratio, round } from './lib/stats.js';
 import { compareSequences, normalizeTrace } from './lib/sequence.js';
-import { printReport, evaluateTargets, type BenchResults, type CpuFigures, type LatencyRow, type ThroughputStep, type MemorySample } from './lib/report.js';
+import pg from 'pg';
+import { printReport, evaluateTargets, type BenchResults, type CpuFigures, type PostgresCpu, type LatencyRow, type ThroughputStep, type MemorySample } from './lib/report.js';
 import type { LaneCounts, LaneName, LaneReport, ProxyReply, TraceEntry } from './ari-proxy.js';
 import type { FloorCalls, FloorMedia, FloorReply } from './floor.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BASE_ENV = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' };
+/** The PostgreSQL server of the CPU-per-call phase on PostgreSQL (a fresh database is created there); BENCH_POSTGRES=0 skips it. */
+const PG_BENCH_URL = process.env.PG_BENCH_URL || process.env.PG_TEST_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_CPU_PROF === '1';
 /** BENCH_HEAP_SNAPSHOTS=1: heap snapshots of the engine at the leak baseline and at the end (bench/results/). */
@@ -116,6 +120,8 @@ class Bench {
   api!: ApiClient;
   simUrl = '';
   enginePort = 0;
+  /** The proxy's port for the engine's ARI client. */
+  engineLanePort = 0;
   referenceFlowId = '';
   /** Engine calls accepted since the leak baseline. */
   callsSinceBaseline = 0;
@@ -135,7 +141,7 @@ class Bench {
       // The harness (load generator) shares CPU 0 with the simulator and the proxy.
       execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
     }
-    const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' };
+    const baseEnv = BASE_ENV;
     this.sim = new Child({
       name: 'simulator', cwd: ROOT, cpu: this.cpuFor('harness'),
       args: ['--import', 'tsx', 'bench/simulator-host.ts'],
@@ -156,6 +162,7 @@ class Bench {
       env: { ...baseEnv, PROXY_TARGET: this.simUrl },
     });
     const proxyReady = (await this.proxy.ready()) as unknown as Extract<ProxyReply, { type: 'ready' }>;
+    this.engineLanePort = proxyReady.ports.engine;
     // The proxy timestamps what it forwards: ahead of the simulator and the load generator on its
     // CPU, its clock readings lag less behind the packets (needs the right to renice; else as is).
     try {
@@ -172,6 +179,20 @@ class Bench {
     const holdStatus = await putJson(this.simUrl, `/sim/callees/${encodeURIComponent(HOLD_NUMBER)}`, { result: 'answer', answerAfterMs: ANSWER_MS });
     if (refStatus >= 300 || holdStatus >= 300) throw new Error(`simulator control API refused the callee scripts (${refStatus}, ${holdStatus})`);
 
+    await this.startEngine({ DATABASE_PATH: join(this.dir, 'engine.sqlite') });
+
+    this.floor = new Child({
+      name: 'floor', cwd: ROOT, cpu: this.cpuFor('measured'),
+      args: ['--import', 'tsx', 'bench/floor.ts'],
+      env: { ...baseEnv, ARI_URL: `http://127.0.0.1:${proxyReady.ports.floor}`, ARI_USERNAME: 'engine', ARI_PASSWORD: this.ariPassword, FLOOR_APP: 'floor' },
+    });
+    await this.floor.ready();
+    const media: FloorMedia = { welcome: [SOUNDS.welcome], prompt: [SOUNDS.prompt], thanks: [SOUNDS.thanks], other: [SOUNDS.other], gatherTimeoutMs: 3000 };
+    await this.floor.call({ cmd: 'media', media });
+  }
+
+  /** The engine as `npm start` runs it, on CPU 1, behind the proxy's engine lane; `database`: DATABASE_PATH or DATABASE_URL. */
+  async startEngine(database: Record<string, string>): Promise<void> {
     this.enginePort = await freePort();
     const engineArgs = ['--expose-gc', '--import', 'tsx', '--import', './bench/engine-probe.mjs'];
     if (PROFILE) {
@@ -183,11 +204,11 @@ class Bench {
       name: 'engine', cwd: ROOT, cpu: this.cpuFor('measured'),
       args: [...engineArgs, 'src/main.ts'],
       env: {
-        ...baseEnv,
+        ...BASE_ENV,
         PORT: String(this.enginePort), HOST: '127.0.0.1',
         JWT_SECRET: this.secret,
-        DATABASE_PATH: join(this.dir, 'engine.sqlite'),
-        ARI_URL: `http://127.0.0.1:${proxyReady.ports.engine}`,
+        ...database,
+        ARI_URL: `http://127.0.0.1:${this.engineLanePort}`,
         ARI_USERNAME: 'engine', ARI_PASSWORD: this.ariPassword, ARI_APP: 'engine',
         MAX_LIVE_CALLS_PER_ACCOUNT: '100000', MAX_CALLS_PER_SECOND_PER_ACCOUNT: '100000',
         UNAUTHENTICATED_PER_MINUTE: '1000000',
@@ -198,16 +219,15 @@ class Bench {
     const ready = await waitUntil(async () => (await getStatus(this.enginePort, '/ready')) === 200, 60000, 200);
     if (!ready) throw new Error(`engine not ready after 60 s (GET /ready):\n${this.engine.output()}`);
 
-    this.floor = new Child({
-      name: 'floor', cwd: ROOT, cpu: this.cpuFor('measured'),
-      args: ['--import', 'tsx', 'bench/floor.ts'],
-      env: { ...baseEnv, ARI_URL: `http://127.0.0.1:${proxyReady.ports.floor}`, ARI_USERNAME: 'engine', ARI_PASSWORD: this.ariPassword, FLOOR_APP: 'floor' },
-    });
-    await this.floor.ready();
-    const media: FloorMedia = { welcome: [SOUNDS.welcome], prompt: [SOUNDS.prompt], thanks: [SOUNDS.thanks], other: [SOUNDS.other], gatherTimeoutMs: 3000 };
-    await this.floor.call({ cmd: 'media', media });
-
+    this.api?.close();
     this.api = new ApiClient(this.enginePort, this.secret, ACCOUNT);
+  }
+
+  /** Stops the engine (SIGTERM, its graceful stop) and starts it again on PostgreSQL at `url`, seeded as the first. */
+  async switchToPostgres(url: string): Promise<void> {
+    await this.engine.stop('SIGTERM', 10000);
+    await this.startEngine({ DATABASE_URL: url });
+    await this.seed();
   }
 
   async seed(): Promise<void> {
@@ -458,6 +478,50 @@ async function cpuPerCall(b: Bench, lane: LaneName, lifetimeMs: number): Promise
   };
 }
 
+/**
+ * The CPU-per-call phase again, with the engine restarted on PostgreSQL (a fresh database on
+ * PG_BENCH_URL): the engine's CPU, and the CPU of the PostgreSQL backends serving it (its pool's
+ * connections; the server's shared processes, WAL writer and checkpointer, are not counted).
+ */
+async function postgresPhase(b: Bench, lifetimeMs: number, sqlite: CpuFigures, floor: CpuFigures, cleanups: Array<() => Promise<void>>): Promise<PostgresCpu | { skipped: string }> {
+  if (process.env.BENCH_POSTGRES === '0') return { skipped: 'BENCH_POSTGRES=0' };
+  const admin = new pg.Client({ connectionString: PG_BENCH_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (err) {
+    return { skipped: `no PostgreSQL at PG_BENCH_URL (${(err as Error).message})` };
+  }
+  const name = `bench_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  cleanups.push(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  });
+  const url = new URL(PG_BENCH_URL);
+  url.pathname = `/${name}`;
+  log('CPU per call on PostgreSQL: the engine restarted with DATABASE_URL (a fresh database)');
+  await b.switchToPostgres(url.toString());
+  await b.resetProxy();
+  const warm = await b.referenceCalls('engine', PLAN.warmupCalls, 100);
+  await b.drain('engine', warm.placed, 0, 30000);
+  const backends = async (): Promise<Map<number, number>> => {
+    const rows = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows;
+    return new Map(rows.map((r) => [r.pid, cpuMs(r.pid) ?? 0]));
+  };
+  const before = await backends();
+  // Without SQLite's round-trip count (the probe counts sqlite3 calls: none here).
+  const { sqlTripsPerCall: _none, ...engine } = await cpuPerCall(b, 'engine', lifetimeMs);
+  const after = await backends();
+  let serverMs = 0;
+  for (const [pid, ms] of after) serverMs += ms - (before.get(pid) ?? 0);
+  return {
+    engine,
+    serverPerCallMs: engine.calls > 0 ? round(serverMs / engine.calls) : 0,
+    vsSqlite: ratio(engine.perCallMs, sqlite.perCallMs),
+    vsFloor: ratio(engine.perCallMs, floor.perCallMs),
+  };
+}
+
 async function throughputStep(b: Bench, rate: number, lifetimeMs: number): Promise<ThroughputStep> {
   await settle(b);
   await b.resetProxy();
@@ -493,6 +557,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const t0 = performance.now();
   const b = new Bench();
+  const cleanups: Array<() => Promise<void>> = [];
   const cleanup = (): void => {
     void b.stop().finally(() => process.exit(130));
   };
@@ -589,6 +654,7 @@ async function main(): Promise<void> {
     const leakFinal = await b.memory();
     if (HEAP_SNAPSHOTS) await b.heapSnapshot('final');
     const finalReport = (await b.proxyReport()).engine;
+    const postgres = await postgresPhase(b, lifetimeMs, cpuEngine, cpuFloor, cleanups);
 
     const results: BenchResults = {
       startedAt: started.toISOString(),
@@ -606,7 +672,7 @@ async function main(): Promise<void> {
       requestSequence: { engine: engineSeq, floor: floorSeq, differences: compareSequences(engineSeq, floorSeq) },
       latency,
       cpuPerCall: {
-        engine: cpuEngine, floor: cpuFloor, ratio: ratio(cpuEngine.perCallMs, cpuFloor.perCallMs),
+        engine: cpuEngine, floor: cpuFloor, ratio: ratio(cpuEngine.perCallMs, cpuFloor.perCallMs), postgres,
       },
       throughput: { steps, maxSustainedRate: best?.rate ?? 0, completedPerSecAtMax: best?.completedPerSec ?? 0 },
       concurrency: {
@@ -653,6 +719,7 @@ async function main(): Promise<void> {
     await withTimeout(b.stop(), 20000, 'stopping the children took too long').catch((err: unknown) => {
       log(String(err));
     });
+    for (const c of cleanups) await c();
   }
 }
 

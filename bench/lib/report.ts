@@ -59,6 +59,16 @@ export interface CpuFigures {
   sqlTripsPerCall?: number;
 }
 
+/** The same CPU-per-call phase with the engine on PostgreSQL (DATABASE_URL), after the SQLite engine's phases. */
+export interface PostgresCpu {
+  engine: CpuFigures;
+  /** The PostgreSQL server processes serving the engine's connections (their backends only). */
+  serverPerCallMs: number;
+  /** engine on PostgreSQL ÷ engine on SQLite, and ÷ floor. */
+  vsSqlite: number | null;
+  vsFloor: number | null;
+}
+
 export interface Target {
   name: string;
   target: string;
@@ -74,7 +84,7 @@ export interface BenchResults {
   setup: { sessionTimelineEvents: number; soundMs: number; answerAfterMs: number; dtmfDelayMs: number; callLifetimeMs: number; referenceFlow: unknown };
   requestSequence: { engine: string[]; floor: string[]; differences: string[] };
   latency: LatencyRow[];
-  cpuPerCall: { engine: CpuFigures; floor: CpuFigures; ratio: number | null };
+  cpuPerCall: { engine: CpuFigures; floor: CpuFigures; ratio: number | null; postgres?: PostgresCpu | { skipped: string } };
   throughput: { steps: ThroughputStep[]; maxSustainedRate: number; completedPerSecAtMax: number };
   concurrency: {
     target: number;
@@ -208,6 +218,10 @@ export function printReport(r: BenchResults): void {
   const c = r.cpuPerCall;
   out.push(`CPU per completed call: engine ${c.engine.perCallMs} ms (${c.engine.calls} calls), floor ${c.floor.perCallMs} ms (${c.floor.calls} calls), ratio ${c.ratio ?? 'n/a'}×; simulator ${c.engine.simPerCallMs} ms`);
   if (c.engine.sqlTripsPerCall !== undefined) out.push(`SQLite round trips per call (engine): ${c.engine.sqlTripsPerCall}`);
+  if (c.postgres && 'skipped' in c.postgres) out.push(`On PostgreSQL: skipped (${c.postgres.skipped})`);
+  else if (c.postgres) {
+    out.push(`On PostgreSQL: engine ${c.postgres.engine.perCallMs} ms per call (${c.postgres.engine.calls} calls), ${c.postgres.vsSqlite ?? 'n/a'}× the engine on SQLite, ${c.postgres.vsFloor ?? 'n/a'}× the floor; PostgreSQL's backends ${c.postgres.serverPerCallMs} ms per call`);
+  }
   out.push('');
   out.push('Throughput (reference flow, rising rate, engine on one core)');
   out.push(`${lpad('rate/s', 7)} ${lpad('done/s', 7)} ${lpad('errors', 7)} ${pad(' API ms p50/p95/p99/max', 30)}${pad('Stasis→req p99', 15)}${lpad('maxLive', 8)} ${lpad('engCPU', 7)} ${lpad('harness', 8)}  verdict`);

@@ -68,6 +68,18 @@ export function admissionRefusal(cap: 'live' | 'rate', admission: Admission): Ap
 }
 
 /**
+ * A session's writes the store could not keep (PostgreSQL unreachable longer than it holds them in
+ * memory): the unit is rejected with this, and the store itself ends the session `failed` with the
+ * message once the database is back. The call's owner hangs the call up.
+ */
+export class SessionWritesLostError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'SessionWritesLostError';
+  }
+}
+
+/**
  * createSessionWith found the Idempotency-Key live and held by another session (created by another
  * engine meanwhile): nothing was created; the caller answers with that session.
  */

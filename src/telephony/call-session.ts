@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Flow, Session, SessionState } from '../domain/model.js';
-import type { SessionUnitWriter } from '../store/store.js';
+import { SessionWritesLostError, type SessionUnitWriter } from '../store/store.js';
 import { canTransition, isFinal } from '../domain/session-state.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
@@ -92,6 +92,8 @@ export class CallSession {
   /** Why the engine or the API ended the call (drain, EndSession). */
   private endRequest: string | undefined;
   private loopGuard: string | undefined;
+  /** The store gave up this call's writes (its database unreachable for too long): why. */
+  private writesLost: string | undefined;
   /** Where the call was transferred (phase `transferring`). */
   private transferredTo: string | undefined;
   /** Asterisk acknowledged the originate (an inbound call: from the start): only then can the channel be missing from its list. */
@@ -109,7 +111,10 @@ export class CallSession {
     this.phase = 'queued';
     this.originated = deps.inbound === true;
     this.log = deps.logger.child({ sessionId: session.id });
-    this.recorder = new SessionRecorder(session, { store: deps.store, out: deps.events, destinations: deps.destinations, log: this.log }, deps.start);
+    this.recorder = new SessionRecorder(session, {
+      store: deps.store, out: deps.events, destinations: deps.destinations, log: this.log,
+      onWriteFailed: (err) => { if (err instanceof SessionWritesLostError) this.loseWrites(err.message); },
+    }, deps.start);
     this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (type, data, at) => this.recorder.timeline(type, data, at), deps.inbound ? 'inbound' : 'originated');
     this.runtime = new CallRuntime({
       port: deps.port, sessionId: session.id, channelId: session.channelId, timing: deps.timing, timers: REAL_TIMERS,
@@ -278,6 +283,14 @@ export class CallSession {
     if (BEFORE_FLOW.has(this.phase)) void this.leg.hangup((news) => this.onNews(news));
   }
 
+  /** The call's writes cannot be kept: it is hung up and ends `failed` with the reason (written once the database is back). */
+  private loseWrites(reason: string): void {
+    if (this.isEnding()) return;
+    this.writesLost = reason;
+    if (this.recorder.state === 'queued') this.conclude('failed', reason);
+    else this.stop(reason);
+  }
+
   /** EndSession: before the originate is acknowledged there is no channel to hang up yet. */
   requestEnd(reason: string): void {
     this.recorder.timeline('session.end-requested', {});
@@ -299,6 +312,7 @@ export class CallSession {
         const failure = this.loopGuard ?? outcome?.failure;
         const answered = this.leg.answered;
         if (verdict.shutdown) this.settle(verdict, ending.at);
+        else if (this.writesLost) this.settle({ state: 'failed', reason: this.writesLost }, ending.at);
         else if (failure && answered) this.settle({ state: 'failed', reason: failure }, ending.at);
         else if (this.endRequest && !answered) this.settle({ state: 'canceled', reason: this.endRequest }, ending.at);
         else if (this.endRequest) this.settle({ state: 'completed', reason: `${this.endRequest}; ${verdict.reason}` }, ending.at);

@@ -66,6 +66,10 @@ export class PgDb {
       connectionString: options.url,
       max: options.poolSize ?? 10,
       statement_timeout: options.statementTimeoutMs ?? 10_000,
+      // A connection that stops answering (a network cut, no reset) fails its query here rather
+      // than hanging: the server's own timeout plus a margin.
+      query_timeout: (options.statementTimeoutMs ?? 10_000) + 2_000,
+      keepAlive: true,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
       application_name: 'ari-flow-engine',
@@ -74,6 +78,9 @@ export class PgDb {
     // An idle client whose connection drops (server restart) emits here; the pool discards it and
     // the next query reconnects. Without a listener the process would crash.
     this.pool.on('error', (err) => { this.lastError = describePgError(err); });
+    // A client in use whose connection drops emits 'error' too (its query rejects as well): heard
+    // here, or it would crash the process.
+    this.pool.on('connect', (client) => client.on('error', (err) => { this.lastError = describePgError(err); }));
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: PgValue[] = []): Promise<R[]> {
@@ -164,7 +171,7 @@ export function isUnavailable(err: unknown): boolean {
     if (code.startsWith('08') || code.startsWith('57P') || code === '57014' || code === '53300' || code === '40001' || code === '40P01') return true;
     return false;
   }
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable/i.test(err.message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable|Query read timeout/i.test(err.message);
 }
 
 /** A short reason for /ready and the logs: the error's code and message, never the URL or credentials. */

@@ -45,13 +45,16 @@ type SessionMethods = 'createSessionWith' | 'recordSession' | 'getSession' | 'ge
   | 'takeOver' | 'getIdempotentSession' | 'listRecordings' | 'getRecording' | 'markRecordingDeleted' | 'recordingsCreatedBefore';
 
 export class PgSessions implements Pick<Store, SessionMethods> {
+  /** Accounts whose row is committed (accounts are never deleted): their sessions skip the account's insert. */
+  private readonly knownAccounts = new Set<string>();
+
   constructor(private readonly db: PgDb, private readonly units: PgUnitWriter) {}
 
   async createSessionWith(s: NewSession, unit: SessionUnit, idempotency?: IdempotencyKey): Promise<Session> {
     const at = s.dateCreated ?? now();
     try {
       await this.db.transaction(async (q) => {
-        await ensureAccountRow(q, s.accountId, at);
+        if (!this.knownAccounts.has(s.accountId)) await ensureAccountRow(q, s.accountId, at);
         if (s.admission) await admit(q, s.accountId, s.admission);
         await q.query(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, NULL, $9, NULL, NULL, $10, $11, $12, $13, $14, $15)`,
           [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at,
@@ -67,6 +70,7 @@ export class PgSessions implements Pick<Store, SessionMethods> {
       }
       throw err;
     }
+    this.knownAccounts.add(s.accountId);
     return {
       id: s.id, accountId: s.accountId, direction: s.direction ?? 'outbound', flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
       callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},

@@ -13,7 +13,7 @@ import { PgUnitWriter } from './pg-unit-writer.js';
 import { PgWebhooks } from './pg-webhooks.js';
 
 export interface PostgresStoreOptions extends PgOptions {
-  /** How long session units may wait for company before their commit (default 10 ms; 0: next tick). */
+  /** How long session units may wait for company before their commit (default 50 ms, as on SQLite; 0: next tick). */
   rowCommitDelayMs?: number;
   /** How long a live call's writes are held through an outage before it is given up (default 60 s). */
   outageHoldMs?: number;
@@ -35,7 +35,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     throw new Error(`PostgreSQL: ${describePgError(err)}`, { cause: err });
   }
   const units = new PgUnitWriter(db, {
-    rowCommitDelayMs: options.rowCommitDelayMs ?? 10,
+    rowCommitDelayMs: options.rowCommitDelayMs ?? 50,
     holdMs: options.outageHoldMs ?? 60_000,
     maxHeldUnits: options.maxHeldUnits ?? 100_000,
     ...(options.onAvailability ? { onAvailability: options.onAvailability } : {}),

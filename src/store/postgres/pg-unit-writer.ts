@@ -7,14 +7,15 @@
 // savepoint and only the failing units are rejected, whole.
 //
 // Outage: when the database cannot be reached, the units stay queued in memory, in order, and the
-// commit is retried with backoff (100 ms doubling to 5 s); the calls go on. A session whose oldest
-// queued unit has waited longer than `holdMs` (or when more than `maxHeldUnits` wait) cannot be
-// kept: its units are rejected (the recorder reports a failed write), and in their place one small
-// unit is kept that ends the session `failed` with the reason, written once the database is back.
+// commit is retried with backoff (100 ms doubling to 5 s); the calls go on. A session whose queued
+// units have waited longer than `holdMs` (or when more than `maxHeldUnits` wait) cannot be kept:
+// those units are rejected with SessionWritesLostError, upon which the call's owner hangs it up and
+// ends it `failed` with the reason; units that end a session (its final state and session.ended)
+// are never given up, so each accepted session still gets its end once the database is back.
 // Commits run one at a time, so a session's units commit in the order they were issued.
-import type { AttemptRecord, OutboxEvent, SessionUnit, SessionUpdate } from '../store.js';
+import { SessionWritesLostError, type AttemptRecord, type OutboxEvent, type SessionUnit, type SessionUpdate } from '../store.js';
 import type { RecordingRegistration } from '../../domain/timeline.js';
-import { LIVE_SQL } from '../session-rows.js';
+import { LIVE_STATE_SET } from '../session-rows.js';
 import { describePgError, isConstraintViolation, isUnavailable, type PgDb, type Queryable } from './pg-db.js';
 
 export interface UnitWriterOptions {
@@ -45,13 +46,6 @@ interface Queued {
 const MAX_UNITS_PER_COMMIT = 2000;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
-
-export class SessionWritesLostError extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'SessionWritesLostError';
-  }
-}
 
 export class PgUnitWriter {
   private queue: Queued[] = [];
@@ -112,7 +106,8 @@ export class PgUnitWriter {
 
   /** Resolves once everything queued before the call is committed, or given up (an outage). */
   flush(): Promise<void> {
-    if (this.queue.length === 0 && !this.running) return Promise.resolve();
+    // Through an outage a read goes on at once (and fails, or answers from what is committed).
+    if ((this.queue.length === 0 && !this.running) || this.problem) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.waiters.push(resolve);
       if (!this.problem) this.schedule(true);
@@ -231,52 +226,38 @@ export class PgUnitWriter {
 
   /**
    * Sessions whose writes waited longer than the bound (or beyond the memory bound, oldest first)
-   * are given up: their units rejected, one unit ending the session `failed` kept instead.
+   * are given up: their units are rejected (the call's owner then ends it `failed` with the reason),
+   * except a unit with a final state, which is kept (one per session, with its session.ended).
    */
   private giveUpBeyondBounds(): void {
     const nowMs = Date.now();
+    const droppable = (q: Queued): boolean => !q.attempt && !endsSession(q.unit);
     const lost = new Set<string>();
-    for (const q of this.queue) {
-      if (q.attempt || isTombstone(q.unit)) continue;
-      if (nowMs - q.queuedAt > this.options.holdMs) lost.add(q.sessionId);
-    }
+    for (const q of this.queue) if (droppable(q) && nowMs - q.queuedAt > this.options.holdMs) lost.add(q.sessionId);
     let excess = this.queue.length - this.options.maxHeldUnits;
     for (const q of this.queue) {
       if (excess <= 0) break;
-      if (!lost.has(q.sessionId) && !isTombstone(q.unit) && !q.attempt) {
-        lost.add(q.sessionId);
-        excess -= this.queue.filter((o) => o.sessionId === q.sessionId).length - 1;
-      }
+      if (!droppable(q) || lost.has(q.sessionId)) continue;
+      lost.add(q.sessionId);
+      excess -= this.queue.filter((o) => o.sessionId === q.sessionId && droppable(o)).length;
     }
     if (lost.size === 0) return;
     const reason = `database unreachable for longer than the engine holds a call's writes (${this.problem ?? 'unknown'})`;
     const kept: Queued[] = [];
-    const endedAt = new Date().toISOString();
     for (const q of this.queue) {
-      if (!lost.has(q.sessionId) || isTombstone(q.unit)) {
-        kept.push(q);
-        continue;
-      }
-      q.reject(new SessionWritesLostError(reason));
-    }
-    for (const sessionId of lost) {
-      kept.push({
-        sessionId, json: [], at: endedAt, queuedAt: nowMs, resolve: () => undefined, reject: () => undefined,
-        unit: { change: { state: 'failed', endReason: reason, dateEnded: endedAt }, [TOMBSTONE]: true } as SessionUnit,
-      });
+      if (lost.has(q.sessionId) && droppable(q)) q.reject(new SessionWritesLostError(reason));
+      else kept.push(q);
     }
     this.queue = kept;
   }
 }
 
-function serialized(unit: SessionUnit): string[] {
-  return (unit.timeline ?? []).map((row) => JSON.stringify(row.data));
+function endsSession(unit: SessionUnit): boolean {
+  return unit.change?.state !== undefined && !LIVE_STATE_SET.has(unit.change.state);
 }
 
-const TOMBSTONE = Symbol('session given up');
-
-function isTombstone(unit: SessionUnit): boolean {
-  return (unit as { [TOMBSTONE]?: boolean })[TOMBSTONE] === true;
+function serialized(unit: SessionUnit): string[] {
+  return (unit.timeline ?? []).map((row) => JSON.stringify(row.data));
 }
 
 /** Writes the units' rows, one statement per kind for all of them, in the order kinds depend on. */
@@ -286,7 +267,6 @@ async function writeUnits(q: Queryable, batch: readonly Queued[]): Promise<void>
   const changes = new Map<string, SessionUpdate>();
   const recordings: Array<[string, RecordingRegistration]> = [];
   const outbox: Array<{ event: OutboxEvent; at: string }> = [];
-  const givenUp: Array<[string, string | null, string | null]> = [];
   const attempts: AttemptRecord[] = [];
   for (const { sessionId, unit, json, at, attempt } of batch) {
     if (attempt) {
@@ -296,10 +276,6 @@ async function writeUnits(q: Queryable, batch: readonly Queued[]): Promise<void>
     (unit.timeline ?? []).forEach((row, i) => timeline.push([sessionId, row.seq, row.at, row.type, json[i] ?? '{}']));
     // Last value of a name wins (one statement cannot update a row twice).
     for (const v of unit.variables ?? []) variables.set(`${sessionId}\n${v.name}`, [sessionId, v.name, v.value]);
-    if (isTombstone(unit)) {
-      givenUp.push([sessionId, unit.change?.endReason ?? null, unit.change?.dateEnded ?? null]);
-      continue;
-    }
     if (unit.change) changes.set(sessionId, { ...changes.get(sessionId), ...definedFields(unit.change) });
     for (const rec of unit.recordings ?? []) recordings.push([sessionId, rec]);
     for (const event of unit.outbox ?? []) outbox.push({ event, at });
@@ -318,12 +294,6 @@ async function writeUnits(q: Queryable, batch: readonly Queued[]): Promise<void>
         date_answered = COALESCE(u.date_answered, s.date_answered), date_ended = COALESCE(u.date_ended, s.date_ended)
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, state, end_reason, date_answered, date_ended)
       WHERE s.id = u.id`, columns(rows, 5));
-  }
-  if (givenUp.length > 0) {
-    // Only a session still live: one that another write (or engine) ended keeps its end.
-    await q.query(`UPDATE sessions s SET state = 'failed', end_reason = u.end_reason, date_ended = u.date_ended
-      FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, end_reason, date_ended)
-      WHERE s.id = u.id AND s.${LIVE_SQL}`, columns(givenUp, 3));
   }
   if (recordings.length > 0) {
     const rows = recordings.map(([sessionId, r]) => [r.id, sessionId, r.stepId, r.format, r.durationSec, r.at]);
