@@ -15,6 +15,7 @@ import { ApplicationTakenError } from '../../src/telephony/ari/app-check.js';
 import { engineClient, TEST_JWT_SECRET, type EngineClient } from '../support/e2e-stack.js';
 import { waitUntil } from '../support/wait-until.js';
 import { seedDemo, DEMO_CALLER_ID } from '../../src/demo.js';
+import WebSocket from 'ws';
 
 const PASSWORD = 'sim-password-for-the-servers-test';
 const FLOW = { name: 'long call', steps: [{ id: 'w', type: 'pause', ms: 600_000 }] };
@@ -22,7 +23,7 @@ const FLOW = { name: 'long call', steps: [{ id: 'w', type: 'pause', ms: 600_000 
 function env(dir: string, servers: Array<{ name: string; sim: RunningSimulator; weight?: number }>, extra: Record<string, string> = {}): Record<string, string> {
   return {
     JWT_SECRET: TEST_JWT_SECRET, DATABASE_PATH: join(dir, 'engine.sqlite'), PORT: '0', HOST: '127.0.0.1', ARI_APP: 'engine-a',
-    MAX_CALLS_PER_SECOND_PER_ACCOUNT: '1000', MAX_LIVE_CALLS_PER_ACCOUNT: '1000', UNAUTHENTICATED_PER_MINUTE: '100000', DRAIN_TIMEOUT_MS: '0',
+    SESSION_LEASE_MS: '3000', MAX_CALLS_PER_SECOND_PER_ACCOUNT: '1000', MAX_LIVE_CALLS_PER_ACCOUNT: '1000', UNAUTHENTICATED_PER_MINUTE: '100000', DRAIN_TIMEOUT_MS: '0',
     ARI_SERVERS: JSON.stringify(servers.map((s) => ({ name: s.name, url: s.sim.url, username: 'engine', password: PASSWORD, ...(s.weight !== undefined ? { weight: s.weight } : {}) }))),
     ...extra,
   };
@@ -107,6 +108,31 @@ describe('several Asterisk servers', () => {
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
+  });
+
+  test('a session left by an engine that is gone is hung up on the server the store names', async () => {
+    // Another engine's call on server b: its application's socket is gone (the engine died).
+    const dead = new WebSocket(`${simB.url.replace('http', 'ws')}/ari/events?app=engine-dead`, { headers: { authorization: `Basic ${Buffer.from(`engine:${PASSWORD}`).toString('base64')}` } });
+    await new Promise((resolve, reject) => { dead.once('open', resolve); dead.once('error', reject); });
+    const channelId = `orphan-${Date.now()}`;
+    const made = await fetch(`${simB.url}/ari/channels?endpoint=${encodeURIComponent('PJSIP/+18144049999@trunk')}&app=engine-dead&channelId=${channelId}`, {
+      method: 'POST', headers: { authorization: `Basic ${Buffer.from(`engine:${PASSWORD}`).toString('base64')}` },
+    });
+    assert.equal(made.status, 200, await made.text());
+    await waitUntil(() => simB.channels().some((c) => c.id === channelId && c.state === 'Up'), { timeoutMs: 10_000, message: 'the other engine\'s call answered on b' });
+    dead.terminate();
+    await stack.store.createSession({
+      id: `orphan-session-${Date.now()}`, accountId: 'demo', flowId, flowVersion: 1, numberToDial: '+18144049999', callerId: DEMO_CALLER_ID,
+      channelId, endpoint: 'PJSIP/+18144049999@trunk', owner: { id: 'another-host:4242:abcdef01', leaseExpires: new Date(Date.now() - 1_000).toISOString() }, asteriskServer: 'b',
+    }).then(async (s) => {
+      const ended = await waitUntil(async () => {
+        const now = await stack.store.getSession(undefined, s.id);
+        return now && now.state === 'failed' ? now : undefined;
+      }, { timeoutMs: 20_000, message: 'the orphan session ended failed' });
+      assert.match(ended.endReason ?? '', /hung up/);
+    });
+    await waitUntil(() => !simB.channels().some((c) => c.id === channelId), { timeoutMs: 10_000, message: 'its channel hung up on b' });
+    assert.ok(!simA.requests().some((r) => r.path.includes(channelId)), 'server a was never asked about it');
   });
 
   test('a server stopped: /ready shows it down, and every new call goes to the other', async () => {
