@@ -135,9 +135,24 @@ describe('several Asterisk servers', () => {
     assert.ok(!simA.requests().some((r) => r.path.includes(channelId)), 'server a was never asked about it');
   });
 
-  test('a server stopped: /ready shows it down, and every new call goes to the other', async () => {
+  test('a server stopped: /ready shows it down, every new call goes to the other, its own calls end failed after the grace', async () => {
+    const pair = await place(2);
+    await waitUntil(async () => {
+      for (const id of pair) if ((await client.request('GET', `/sessions/${id}`)).body.state !== 'in-progress') return false;
+      return true;
+    }, { timeoutMs: 30_000, message: 'the two calls answered' });
+    const servers = await Promise.all(pair.map(serverOf));
+    assert.deepEqual([...servers].sort(), ['a', 'b'], 'one call on each server');
+    const onB = pair[servers.indexOf('b')] as string;
+    const onA = pair[servers.indexOf('a')] as string;
     const before = simA.originateCount();
     await simB.close();
+    const lost = await waitUntil(async () => {
+      const s = (await client.request('GET', `/sessions/${onB}`)).body;
+      return s.state === 'failed' ? s : undefined;
+    }, { timeoutMs: 30_000, message: 'the call on b ended failed once b stayed unreachable past SESSION_LEASE_MS' });
+    assert.match(lost.endReason, /Asterisk server "b" unreachable for 3 s: the call was lost/);
+    assert.equal((await client.request('GET', `/sessions/${onA}`)).body.state, 'in-progress', 'the call on a goes on');
     await waitUntil(async () => (await ready()).servers?.find((s: any) => s.name === 'b')?.up === false, { timeoutMs: 20_000, message: 'server b down in /ready' });
     const body = await ready();
     assert.equal(body.status, 'ready', 'one server up is enough to take calls');
@@ -148,6 +163,6 @@ describe('several Asterisk servers', () => {
     }, { timeoutMs: 30_000, message: 'the four calls answered on server a' });
     assert.deepEqual(await Promise.all(ids.map(serverOf)), ['a', 'a', 'a', 'a']);
     assert.equal(simA.originateCount() - before, 4);
-    for (const id of ids) await client.request('DELETE', `/sessions/${id}`);
+    for (const id of [...ids, onA]) await client.request('DELETE', `/sessions/${id}`);
   });
 });
