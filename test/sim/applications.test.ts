@@ -1,8 +1,8 @@
 // Stasis application names, as Asterisk 22.10.1 treats them and the engine relies on
 // (docs/scaling.md#stasis-applications): a second events WebSocket under a name takes it over
 // (the first gets ApplicationReplaced and no more events); an application whose WebSocket is gone
-// stays registered while channels are in it (GET /applications answers it), and Stasis() into it
-// fails, so the dialplan's [engine-inbound] tries the next one (POST /sim/inbound `apps`). Then
+// stays registered (GET /applications answers it) until res_stasis' cleanup finds it empty at the
+// next unregistration, and Stasis() into it fails, so the dialplan's [engine-inbound] tries the next one (POST /sim/inbound `apps`). Then
 // the engine's start-up check (ensureApplicationIsOurs) against those answers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,7 +103,20 @@ describe('Stasis applications in the simulator', () => {
     await ensureApplicationIsOurs([{ ...servers[0]!, password: 'wrong' }], 'engine-live', deps([]));
     assert.match(warnings.at(-1) ?? '', /cannot check/, 'a server that answers no 200/404 is not checked, and says so');
 
-    for (const id of [stuck, channelId]) await raw(`${sim.url}/ari`, 'DELETE', `/channels/${id}`, { user: USER, pass: PASS });
+    // The dead engine's call hung up: its application stays registered, inactive and empty, until
+    // the next unregistration runs res_stasis' cleanup (the lab's 22.10.1 does the same). The
+    // check makes one (a throwaway socket) first, so a restarted engine takes its name back.
+    assert.equal((await raw(`${sim.url}/ari`, 'DELETE', `/channels/${stuck}`, { user: USER, pass: PASS })).status, 204);
+    await waitUntil(() => !sim.channels().some((c) => c.id === stuck), { timeoutMs: 10_000, message: 'the stuck call gone' });
+    const empty = await get('/applications/engine-gone');
+    assert.equal(empty.status, 200, 'still registered');
+    assert.deepEqual((empty.body as { channel_ids: string[] }).channel_ids, []);
+    const seen = warnings.length;
+    await ensureApplicationIsOurs(servers, 'engine-gone', deps([]));
+    assert.equal(warnings.length, seen, 'nothing to warn about: the cleanup removed it');
+    assert.equal((await get('/applications/engine-gone')).status, 404);
+
+    await raw(`${sim.url}/ari`, 'DELETE', `/channels/${channelId}`, { user: USER, pass: PASS });
     await closed(live.ws);
   });
 });
