@@ -72,8 +72,25 @@ export interface AppCheckDeps {
   warn(detail: Record<string, unknown>, message: string): void;
 }
 
-/** Throws ApplicationTakenError when another live engine holds `app` on one of the servers. */
-export async function ensureApplicationIsOurs(servers: readonly AppCheckServer[], app: string, deps: AppCheckDeps): Promise<void> {
+/**
+ * Throws ApplicationTakenError when another live engine holds `app` on one of the servers. A
+ * holder is given `settleMs` to let go first: a process killed just before this one started
+ * (a supervisor's restart) has its socket closed by its kernel, which Asterisk sees a moment later.
+ */
+export async function ensureApplicationIsOurs(servers: readonly AppCheckServer[], app: string, deps: AppCheckDeps, settleMs = 5_000): Promise<void> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    try {
+      await checkServers(servers, app, deps);
+      return;
+    } catch (err) {
+      if (!(err instanceof ApplicationTakenError) || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function checkServers(servers: readonly AppCheckServer[], app: string, deps: AppCheckDeps): Promise<void> {
   for (const server of servers) {
     await runCleanup(server, app, 5_000);
     const state = await applicationState(server, app);
