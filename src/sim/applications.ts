@@ -17,15 +17,12 @@ export function appJson(sim: SimAsterisk, name: string): Record<string, unknown>
 
 /**
  * Registered applications: those a WebSocket holds, and, as res_stasis keeps them, those whose
- * WebSocket is gone while channels or bridges are still subscribed (inactive: Stasis() into them
- * fails, STASISSTATUS=FAILED). Asterisk 22.10.1 cleans an application up only once it is both
- * inactive and without subscriptions (stasis_app_unregister, cleanup_cb in res/res_stasis.c).
+ * WebSocket is gone (inactive: Stasis() into them fails, STASISSTATUS=FAILED) until a cleanup
+ * finds them without subscriptions (stasis_app_unregister, cleanup_cb in res/res_stasis.c of
+ * 22.10.1; events-socket.ts).
  */
 function registeredApps(sim: SimAsterisk): Set<string> {
-  const names = new Set(sim.sink.apps());
-  for (const c of sim.channels.values()) for (const a of c.apps) names.add(a);
-  for (const b of sim.bridges.values()) for (const a of b.apps) names.add(a);
-  return names;
+  return new Set(sim.sink.apps());
 }
 
 export function listApps(sim: SimAsterisk): Reply {

@@ -14,7 +14,9 @@ import { startSimulator, type RunningSimulator } from '../../src/sim/index.js';
 import { ApplicationTakenError } from '../../src/telephony/ari/app-check.js';
 import { engineClient, TEST_JWT_SECRET, type EngineClient } from '../support/e2e-stack.js';
 import { waitUntil } from '../support/wait-until.js';
+import { createSession } from '../support/session-writers.js';
 import { seedDemo, DEMO_CALLER_ID } from '../../src/demo.js';
+import WebSocket from 'ws';
 
 const PASSWORD = 'sim-password-for-the-servers-test';
 const FLOW = { name: 'long call', steps: [{ id: 'w', type: 'pause', ms: 600_000 }] };
@@ -22,7 +24,7 @@ const FLOW = { name: 'long call', steps: [{ id: 'w', type: 'pause', ms: 600_000 
 function env(dir: string, servers: Array<{ name: string; sim: RunningSimulator; weight?: number }>, extra: Record<string, string> = {}): Record<string, string> {
   return {
     JWT_SECRET: TEST_JWT_SECRET, DATABASE_PATH: join(dir, 'engine.sqlite'), PORT: '0', HOST: '127.0.0.1', ARI_APP: 'engine-a',
-    MAX_CALLS_PER_SECOND_PER_ACCOUNT: '1000', MAX_LIVE_CALLS_PER_ACCOUNT: '1000', UNAUTHENTICATED_PER_MINUTE: '100000', DRAIN_TIMEOUT_MS: '0',
+    SESSION_LEASE_MS: '3000', MAX_CALLS_PER_SECOND_PER_ACCOUNT: '1000', MAX_LIVE_CALLS_PER_ACCOUNT: '1000', UNAUTHENTICATED_PER_MINUTE: '100000', DRAIN_TIMEOUT_MS: '0',
     ARI_SERVERS: JSON.stringify(servers.map((s) => ({ name: s.name, url: s.sim.url, username: 'engine', password: PASSWORD, ...(s.weight !== undefined ? { weight: s.weight } : {}) }))),
     ...extra,
   };
@@ -109,9 +111,49 @@ describe('several Asterisk servers', () => {
     }
   });
 
-  test('a server stopped: /ready shows it down, and every new call goes to the other', async () => {
+  test('a session left by an engine that is gone is hung up on the server the store names', async () => {
+    // Another engine's call on server b: its application's socket is gone (the engine died).
+    const dead = new WebSocket(`${simB.url.replace('http', 'ws')}/ari/events?app=engine-dead`, { headers: { authorization: `Basic ${Buffer.from(`engine:${PASSWORD}`).toString('base64')}` } });
+    await new Promise((resolve, reject) => { dead.once('open', resolve); dead.once('error', reject); });
+    const channelId = `orphan-${Date.now()}`;
+    const made = await fetch(`${simB.url}/ari/channels?endpoint=${encodeURIComponent('PJSIP/+18144049999@trunk')}&app=engine-dead&channelId=${channelId}`, {
+      method: 'POST', headers: { authorization: `Basic ${Buffer.from(`engine:${PASSWORD}`).toString('base64')}` },
+    });
+    assert.equal(made.status, 200, await made.text());
+    await waitUntil(() => simB.channels().some((c) => c.id === channelId && c.state === 'Up'), { timeoutMs: 10_000, message: 'the other engine\'s call answered on b' });
+    dead.terminate();
+    await createSession(stack.store, {
+      id: `orphan-session-${Date.now()}`, accountId: 'demo', flowId, flowVersion: 1, numberToDial: '+18144049999', callerId: DEMO_CALLER_ID,
+      channelId, endpoint: 'PJSIP/+18144049999@trunk', owner: { id: 'another-host:4242:abcdef01', leaseExpires: new Date(Date.now() - 1_000).toISOString() }, asteriskServer: 'b',
+    }).then(async (s) => {
+      const ended = await waitUntil(async () => {
+        const now = await stack.store.getSession(undefined, s.id);
+        return now && now.state === 'failed' ? now : undefined;
+      }, { timeoutMs: 20_000, message: 'the orphan session ended failed' });
+      assert.match(ended.endReason ?? '', /hung up/);
+    });
+    await waitUntil(() => !simB.channels().some((c) => c.id === channelId), { timeoutMs: 10_000, message: 'its channel hung up on b' });
+    assert.ok(!simA.requests().some((r) => r.path.includes(channelId)), 'server a was never asked about it');
+  });
+
+  test('a server stopped: /ready shows it down, every new call goes to the other, its own calls end failed after the grace', async () => {
+    const pair = await place(2);
+    await waitUntil(async () => {
+      for (const id of pair) if ((await client.request('GET', `/sessions/${id}`)).body.state !== 'in-progress') return false;
+      return true;
+    }, { timeoutMs: 30_000, message: 'the two calls answered' });
+    const servers = await Promise.all(pair.map(serverOf));
+    assert.deepEqual([...servers].sort(), ['a', 'b'], 'one call on each server');
+    const onB = pair[servers.indexOf('b')] as string;
+    const onA = pair[servers.indexOf('a')] as string;
     const before = simA.originateCount();
     await simB.close();
+    const lost = await waitUntil(async () => {
+      const s = (await client.request('GET', `/sessions/${onB}`)).body;
+      return s.state === 'failed' ? s : undefined;
+    }, { timeoutMs: 30_000, message: 'the call on b ended failed once b stayed unreachable past SESSION_LEASE_MS' });
+    assert.match(lost.endReason, /Asterisk server "b" unreachable for 3 s: the call was lost/);
+    assert.equal((await client.request('GET', `/sessions/${onA}`)).body.state, 'in-progress', 'the call on a goes on');
     await waitUntil(async () => (await ready()).servers?.find((s: any) => s.name === 'b')?.up === false, { timeoutMs: 20_000, message: 'server b down in /ready' });
     const body = await ready();
     assert.equal(body.status, 'ready', 'one server up is enough to take calls');
@@ -122,6 +164,6 @@ describe('several Asterisk servers', () => {
     }, { timeoutMs: 30_000, message: 'the four calls answered on server a' });
     assert.deepEqual(await Promise.all(ids.map(serverOf)), ['a', 'a', 'a', 'a']);
     assert.equal(simA.originateCount() - before, 4);
-    for (const id of ids) await client.request('DELETE', `/sessions/${id}`);
+    for (const id of [...ids, onA]) await client.request('DELETE', `/sessions/${id}`);
   });
 });

@@ -1,16 +1,20 @@
 // ARI_APP must be this engine's own on every server: Asterisk gives a Stasis application's events
 // to one WebSocket only, and a second connection under the same name takes it over from the first
 // (res_http_websocket + res_stasis: the first gets ApplicationReplaced and nothing after). So
-// before connecting, each server is asked GET /ari/applications/{app}:
+// before connecting, each server is asked GET /ari/applications/{app}, right after a throwaway
+// events WebSocket under another name was opened and closed: res_stasis removes an application
+// whose socket is gone and which nothing is subscribed to only in cleanup(), which runs at each
+// unregistration (stasis_app_unregister in res/res_stasis.c of 22.10.1); without it, the empty
+// application of an engine that died stays listed (seen on the lab's 22.10.1). Then:
 //   - 404: nobody holds it;
-//   - 200 without channels: a live WebSocket holds it (res_stasis cleans an
-//     application up as soon as it is inactive and has nothing subscribed; stasis_app_unregister
-//     then cleanup() in res/res_stasis.c of 22.10.1), so another engine uses the name: refuse;
+//   - 200 without channels: a live WebSocket holds it, another engine uses the name: refuse;
 //   - 200 with channels: either a live engine with calls, or the calls an engine that died left
 //     in its (inactive) application. The store tells: refuse if one of those channels is a live
 //     session whose owner still holds its lease; otherwise they are orphans the sweep settles.
 // A server that cannot be reached is not checked (it is down); its adapter logs loudly if the
 // name is taken over later (ApplicationReplaced).
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
 import type { Session } from '../../domain/model.js';
 import { ownerIsGone } from '../owner.js';
 
@@ -20,10 +24,29 @@ export class ApplicationTakenError extends Error {}
 
 export type AppState = { kind: 'free' } | { kind: 'held'; channelIds: string[] } | { kind: 'unreachable'; why: string };
 
+const authorizationOf = (server: AppCheckServer): string => `Basic ${Buffer.from(`${server.username}:${server.password}`).toString('base64')}`;
+
+/** Registers and unregisters a throwaway application: Asterisk's cleanup() then drops the dead, empty ones. */
+async function runCleanup(server: AppCheckServer, app: string, timeoutMs: number): Promise<void> {
+  const probe = `${app.slice(0, 40)}.check-${randomBytes(4).toString('hex')}`;
+  const url = new URL(`/ari/events?app=${encodeURIComponent(probe)}`, server.url);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  await new Promise<void>((resolve) => {
+    const ws = new WebSocket(url, { headers: { authorization: authorizationOf(server) }, handshakeTimeout: timeoutMs });
+    ws.once('open', () => ws.close());
+    ws.once('close', () => resolve());
+    ws.once('error', () => resolve());
+  });
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+    if ((await applicationState(server, probe, timeoutMs)).kind !== 'held') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** What the server says about the application (bounded, no credentials in what it returns). */
 export async function applicationState(server: AppCheckServer, app: string, timeoutMs = 5_000): Promise<AppState> {
   const url = new URL(`/ari/applications/${encodeURIComponent(app)}`, server.url);
-  const authorization = `Basic ${Buffer.from(`${server.username}:${server.password}`).toString('base64')}`;
+  const authorization = authorizationOf(server);
   let res: Response;
   try {
     res = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(timeoutMs) });
@@ -49,9 +72,27 @@ export interface AppCheckDeps {
   warn(detail: Record<string, unknown>, message: string): void;
 }
 
-/** Throws ApplicationTakenError when another live engine holds `app` on one of the servers. */
-export async function ensureApplicationIsOurs(servers: readonly AppCheckServer[], app: string, deps: AppCheckDeps): Promise<void> {
+/**
+ * Throws ApplicationTakenError when another live engine holds `app` on one of the servers. A
+ * holder is given `settleMs` to let go first: a process killed just before this one started
+ * (a supervisor's restart) has its socket closed by its kernel, which Asterisk sees a moment later.
+ */
+export async function ensureApplicationIsOurs(servers: readonly AppCheckServer[], app: string, deps: AppCheckDeps, settleMs = 5_000): Promise<void> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    try {
+      await checkServers(servers, app, deps);
+      return;
+    } catch (err) {
+      if (!(err instanceof ApplicationTakenError) || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function checkServers(servers: readonly AppCheckServer[], app: string, deps: AppCheckDeps): Promise<void> {
   for (const server of servers) {
+    await runCleanup(server, app, 5_000);
     const state = await applicationState(server, app);
     if (state.kind === 'free') continue;
     if (state.kind === 'unreachable') {
