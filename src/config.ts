@@ -127,6 +127,60 @@ const ariUrl: Setting<string | undefined> = {
   },
 };
 
+/** One Asterisk server of ARI_SERVERS (docs/scaling.md). Its name is what logs, /ready and metrics show. */
+export interface AriServerConfig {
+  name: string;
+  url: string;
+  username: string;
+  password: string;
+  /** Share of new outgoing calls relative to the others (default 1; 0: takes no new calls). */
+  weight: number;
+}
+
+/** The name of the one server of ARI_URL (and of the built-in simulator). */
+export const SINGLE_SERVER_NAME = 'asterisk';
+
+const SERVER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const MAX_SERVERS = 64;
+
+/** A JSON array of servers. Errors never quote the text: it holds passwords. */
+const ariServers: Setting<AriServerConfig[] | undefined> = {
+  default: '',
+  description: 'Several Asterisk servers instead of `ARI_URL`: a JSON array of `{"name","url","username","password","weight"}` (weight optional, default 1) ([scaling](docs/scaling.md)).',
+  secret: true,
+  parse(raw, name) {
+    if (!raw || raw.trim() === '') return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`${name} is not valid JSON (a JSON array of {"name","url","username","password"} is expected)`);
+    }
+    if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > MAX_SERVERS) {
+      throw new ConfigError(`${name} must be a JSON array of 1 to ${MAX_SERVERS} servers`);
+    }
+    const names = new Set<string>();
+    return parsed.map((item: unknown, i): AriServerConfig => {
+      const at = `${name}[${i}]`;
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ConfigError(`${at} must be an object`);
+      const o = item as Record<string, unknown>;
+      if (typeof o.name !== 'string' || !SERVER_NAME.test(o.name)) throw new ConfigError(`${at}.name must be 1 to 64 letters, digits, _ . -`);
+      if (names.has(o.name)) throw new ConfigError(`${at}.name "${o.name}" is used twice`);
+      names.add(o.name);
+      const url = typeof o.url === 'string' ? ariUrl.parse(o.url, `${at}.url`) : undefined;
+      if (!url) throw new ConfigError(`${at}.url must be Asterisk's http(s)://host:port`);
+      if (typeof o.username !== 'string' || o.username === '') throw new ConfigError(`${at}.username must be a non-empty string`);
+      if (typeof o.password !== 'string' || o.password === '') throw new ConfigError(`${at}.password must be a non-empty string`);
+      const weight = o.weight ?? 1;
+      if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 1000) throw new ConfigError(`${at}.weight must be an integer from 0 to 1000`);
+      const known = new Set(['name', 'url', 'username', 'password', 'weight']);
+      const extra = Object.keys(o).find((k) => !known.has(k));
+      if (extra !== undefined) throw new ConfigError(`${at} has an unknown field "${extra.slice(0, 32)}"`);
+      return { name: o.name, url, username: o.username, password: o.password, weight };
+    });
+  },
+};
+
 const simTimeScale: Setting<number> = {
   default: '1',
   description: 'Speed of the built-in simulator (0.1 = ten times faster).',
@@ -192,6 +246,7 @@ export const SETTINGS = {
   DATABASE_POOL_SIZE: int('With `DATABASE_URL`: PostgreSQL connections of this engine at most.', 10, 1, 1000),
   DATABASE_STATEMENT_TIMEOUT_MS: int('With `DATABASE_URL`: longest statement before PostgreSQL cancels it.', 10000, 100, 600000),
   DATABASE_OUTAGE_HOLD_MS: int('With `DATABASE_URL`: how long a live call\'s writes are held in memory while PostgreSQL is unreachable; beyond, the call ends `failed`.', 60000, 1000, 3600000),
+  CLUSTER_CONTROL_TIMEOUT_MS: int('How long a control of a session another engine runs waits for that engine\'s answer (503 beyond) ([cluster](docs/cluster.md)).', 5000, 100, 60000),
   LOG_LEVEL: oneOf('pino level of the JSON log lines on stdout.', LOG_LEVELS, 'info'),
   JWT_ALGORITHM: oneOf('The one algorithm tokens are accepted with: HS256 (`JWT_SECRET`), RS256 or ES256 (`JWT_PUBLIC_KEY`).', ['HS256', 'RS256', 'ES256'], 'HS256'),
   JWT_SECRET: secretText('HS256 secret (at least 32 characters). Unset: **demo mode**, a public secret, logged loudly.', '(demo mode)'),
@@ -201,7 +256,8 @@ export const SETTINGS = {
   ARI_URL: ariUrl,
   ARI_USERNAME: text('ARI user (`ari.conf`).', 'engine'),
   ARI_PASSWORD: secretText('ARI password; required with `ARI_URL`.'),
-  ARI_APP: text('Stasis application name.', 'engine', { pattern: /^[A-Za-z0-9_.-]{1,64}$/, message: 'may hold letters, digits, _ . - only' }),
+  ARI_SERVERS: ariServers,
+  ARI_APP: text('This engine\'s own Stasis application name: each engine on an Asterisk needs its own; the engine refuses to start when another holds it ([scaling](docs/scaling.md#stasis-applications)).', 'engine', { pattern: /^[A-Za-z0-9_.-]{1,64}$/, message: 'may hold letters, digits, _ . - only' }),
   ARI_SIM_PORT: int('Port of the built-in simulator when `ARI_URL` is empty (0: any free port).', 0, 0, 65535),
   SIM_TIME_SCALE: simTimeScale,
   ROUTES_FILE: optionalText('JSON routing rules (number ranges to endpoints); unset: everything to `PJSIP/{number}@trunk`.'),
@@ -289,10 +345,11 @@ export function loadConfig(env: Env = process.env) {
     key = v.JWT_PUBLIC_KEY;
   }
 
-  let ari: { url: string; username: string; password: string; app: string } | undefined;
+  let ariServers: AriServerConfig[] | undefined = v.ARI_SERVERS;
   if (v.ARI_URL) {
+    if (ariServers) throw new ConfigError('ARI_URL and ARI_SERVERS are exclusive: list every server in ARI_SERVERS');
     if (!v.ARI_PASSWORD) throw new ConfigError('ARI_PASSWORD (or ARI_PASSWORD_FILE) is required with ARI_URL');
-    ari = { url: v.ARI_URL, username: v.ARI_USERNAME, password: v.ARI_PASSWORD, app: v.ARI_APP };
+    ariServers = [{ name: SINGLE_SERVER_NAME, url: v.ARI_URL, username: v.ARI_USERNAME, password: v.ARI_PASSWORD, weight: 1 }];
   }
   if (v.TTS_PROVIDER === 'http' && !v.TTS_HTTP_URL) throw new ConfigError('TTS_HTTP_URL is required with TTS_PROVIDER=http');
 
@@ -305,11 +362,12 @@ export function loadConfig(env: Env = process.env) {
     postgres: v.DATABASE_URL === undefined ? undefined : {
       url: v.DATABASE_URL, poolSize: v.DATABASE_POOL_SIZE, statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS, outageHoldMs: v.DATABASE_OUTAGE_HOLD_MS,
     },
+    clusterControlTimeoutMs: v.CLUSTER_CONTROL_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
     /** HMAC secret (HS256) or PEM public key (RS256/ES256). */
     jwt: { algorithm, key, issuer: v.JWT_ISSUER, audience: v.JWT_AUDIENCE },
-    /** Undefined: start the built-in simulator and connect to it (embedded default). */
-    ari,
+    /** The Asterisk servers (ARI_URL: one, named "asterisk"); undefined: start the built-in simulator (embedded default). */
+    ariServers,
     ariApp: v.ARI_APP,
     simulator: { port: v.ARI_SIM_PORT, timeScale: v.SIM_TIME_SCALE },
     routesFile: v.ROUTES_FILE,

@@ -8,6 +8,10 @@ import type { Store } from './store/store.js';
 import { loadRouter } from './domain/routing.js';
 import { createAriClientPort } from './telephony/ari/ari-client-adapter.js';
 import { createAriStreamMedia } from './telephony/ari/ari-stream-media.js';
+import { createServersPort, type AriServer } from './telephony/ari/ari-servers.js';
+import type { ServerPlacement } from './telephony/port.js';
+import { ensureApplicationIsOurs } from './telephony/ari/app-check.js';
+import { SINGLE_SERVER_NAME, type AriServerConfig } from './config.js';
 import { StreamService } from './streams/streams.js';
 import { streamMetrics } from './metrics/stream-metrics.js';
 import { createTelephonyEngine } from './telephony/engine.js';
@@ -24,7 +28,14 @@ import { createEngineMetrics } from './metrics/engine-metrics.js';
 import { instrument } from './metrics/instrument.js';
 import { webhookObserver } from './metrics/webhook-observer.js';
 import { startMetricsServer } from './http/metrics-route.js';
+import type { ClusterBus } from './cluster/cluster-bus.js';
+import { InProcessClusterBus } from './cluster/in-process.js';
+import { Cluster } from './cluster/control-forwarder.js';
+import { RemoteEvents } from './cluster/remote-events.js';
+import { PgClusterBus } from './store/cluster/pg-cluster-bus.js';
 
+/** How long an engine whose lease expired has to answer before its sessions are taken over. */
+const OWNER_PING_MS = 2_000;
 /** How often recordings past RECORDING_RETENTION_DAYS are looked for. */
 const RETENTION_SWEEP_MS = 10 * 60_000;
 
@@ -54,8 +65,8 @@ export interface StackOptions {
 
 export async function startStack(config: Config, logger: Logger, options: StackOptions = {}): Promise<RunningStack> {
   let simulator: RunningSimulator | undefined;
-  let ari = config.ari;
-  if (!ari) {
+  let ariServers: AriServerConfig[] | undefined = config.ariServers;
+  if (!ariServers) {
     // Embedded default: a private simulator on a loopback port with a random password.
     const password = randomBytes(18).toString('base64url');
     simulator = await startSimulator({
@@ -67,7 +78,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       scripts: options.simulatorScripts ?? {},
       logger: logger.child({ component: 'simulator' }),
     });
-    ari = { url: simulator.url, username: 'engine', password, app: config.ariApp };
+    ariServers = [{ name: SINGLE_SERVER_NAME, url: simulator.url, username: 'engine', password, weight: 1 }];
     logger.info({ ariUrl: simulator.url }, 'no ARI_URL: started the built-in Asterisk simulator');
   }
 
@@ -80,9 +91,33 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   if (config.demoMode || simulator) await seedDemo(opened);
 
   const router = loadRouter(config.routesFile);
-  const metrics = createEngineMetrics({ outboxPending: () => opened.pendingDeliveries() });
-  const { store, port } = instrument(metrics, { store: opened, port: createAriClientPort({ ...ari, logger: logger.child({ component: 'ari' }) }) });
+  let servers: () => ReturnType<ServerPlacement['servers']> = () => [];
+  const metrics = createEngineMetrics({ outboxPending: () => opened.pendingDeliveries(), servers: () => servers() });
+  // Before connecting: a WebSocket under a name another engine holds would take its calls' events.
+  try {
+    await ensureApplicationIsOurs(ariServers, config.ariApp, {
+      liveSessions: () => opened.listLiveSessionsNotOwnedBy(''),
+      warn: (detail, message) => logger.warn({ app: config.ariApp, ...detail }, message),
+    });
+  } catch (err) {
+    await opened.close();
+    await simulator?.close();
+    throw err;
+  }
+  const serverPorts = ariServers.map((s): AriServer => ({
+    name: s.name, weight: s.weight,
+    port: createAriClientPort({ url: s.url, username: s.username, password: s.password, app: config.ariApp, logger: logger.child({ component: 'ari', server: s.name }) }),
+    media: createAriStreamMedia({ url: s.url, username: s.username, password: s.password, app: config.ariApp }),
+  }));
+  const serversPort = createServersPort(serverPorts, logger.child({ component: 'ari' }));
+  servers = () => serversPort.placement.servers();
+  const { store, port } = instrument(metrics, { store: opened, port: serversPort });
   const bus = new EventBus();
+  // Made once the engine (and its owner id) exists; the engine asks it only from its lease timer.
+  let cluster: Cluster | undefined;
+  const clusterBus: ClusterBus = config.postgres
+    ? new PgClusterBus({ url: config.postgres.url, logger: logger.child({ component: 'cluster' }) })
+    : new InProcessClusterBus();
   const recordings = new RecordingService(store, port, logger.child({ component: 'recordings' }));
   const retention = config.recordingRetentionMs > 0 ? setInterval(() => {
     recordings.sweep(config.recordingRetentionMs).catch((err: unknown) => logger.warn({ err }, 'recording retention sweep failed'));
@@ -96,7 +131,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   await speech?.start();
   let deliveries: DeliveryWorker | undefined;
   const streams = new StreamService({
-    port, media: createAriStreamMedia(ari), allowPrivate: config.allowPrivateDestinations,
+    port, media: serversPort.media, allowPrivate: config.allowPrivateDestinations,
     logger: logger.child({ component: 'streams' }), observer: streamMetrics(metrics.registry),
   });
   const engine = createTelephonyEngine({
@@ -104,9 +139,15 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     onInboundRefused: (reason) => metrics.inboundRefused.inc({ reason }),
     ...(speech ? { speaker: speech } : {}),
     streams,
+    // Asked before a takeover: an engine whose lease lapsed (the database was out of reach) but that answers keeps its calls.
+    ownerAnswers: (ownerId) => cluster?.ownerAnswers(ownerId, OWNER_PING_MS) ?? Promise.resolve(true),
     events: {
-      listening: (accountId, sessionId) => bus.listening(accountId, sessionId),
-      published: (event) => bus.publish(event),
+      // Other engines' streams may follow this engine's sessions: every event is announced then.
+      listening: (accountId, sessionId) => clusterBus.shared || bus.listening(accountId, sessionId),
+      published: (event) => {
+        bus.publish(event);
+        if (clusterBus.shared) clusterBus.announce({ accountId: event.accountId, sessionId: event.sessionId, seq: event.sequence });
+      },
       claim: () => deliveries?.claim(),
       outboxCommitted: (committed) => {
         options.onOutboxCommitted?.(committed.map((e) => e.id));
@@ -123,9 +164,16 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   // Claims of a worker of this host that is gone (killed) are free at once, not after their lease.
   await store.releaseClaims((await store.owners()).filter((o) => ownerIsGone(o, null)));
   deliveries.start();
+  const remoteEvents = new RemoteEvents(store, bus, logger.child({ component: 'cluster' }));
+  const cl = new Cluster({
+    bus: clusterBus, getSession: (accountId, id) => store.getSession(accountId, id), selfId: engine.ownerId,
+    timeoutMs: config.clusterControlTimeoutMs, logger: logger.child({ component: 'cluster' }), events: (refs) => remoteEvents.receive(refs),
+  });
+  cluster = cl;
+  await cl.start();
   const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(),
     databaseProblem: () => store.databaseProblem(), bus, metrics,
-    media: publisher, recordings, ...(speech ? { tts: () => speech.readiness(), speech } : {}), soundSources: () => [port] });
+    media: publisher, recordings, cluster: cl, ...(speech ? { tts: () => speech.readiness(), speech } : {}), soundSources: () => [port] });
   const http = await startHttpServer(app, config);
   httpPort = http.port;
   const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config, config.metrics.port);
@@ -141,6 +189,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       await http.close();
       await metricsServer?.close();
       await engine.stop({ drainMs });
+      await cl.stop();
       await deliveries.stop();
       await store.close();
       await simulator?.close();

@@ -117,6 +117,8 @@ export interface Session {
   ownerId: string | null;
   /** Until when the owner's claim holds (renewed while it runs). */
   leaseExpires: string | null;
+  /** The Asterisk server its call runs on, by name (docs/scaling.md); absent when not known (single server before migration 9). */
+  asteriskServer?: string;
 }
 
 /** An account's webhook subscription. */

@@ -28,6 +28,7 @@ import { createHandlers } from './operations/handlers.js';
 import { buildOperationRouters } from './operations/router.js';
 import { metadataRoutes } from './metadata/pages.js';
 import { WebhookService } from '../services/webhooks.js';
+import type { ClusterLink } from '../services/remote-control.js';
 import { LiveControlService } from '../services/live-control.js';
 import { EventStreams } from '../services/event-streams.js';
 import { EventBus } from '../events/event-bus.js';
@@ -61,6 +62,8 @@ export interface AppDeps {
   soundSources?: () => readonly SoundSource[];
   /** Prometheus metrics: HTTP requests counted, and GET /metrics here unless METRICS_PORT. */
   metrics?: EngineMetrics;
+  /** Several engines on one database: controls forwarded to a session's owner, and served here. */
+  cluster?: ClusterLink;
 }
 
 /**
@@ -85,6 +88,14 @@ export function buildApp(deps: AppDeps): express.Express {
   const limiter = new IpRateLimiter(config.limits.unauthenticatedPerMinute, 60_000, deps.now);
   const clientAddress = clientAddressOf(config.trustProxy);
   const accounts = new AccountAccess(store);
+  const control = new SessionControl(store, engine, deps.cluster);
+  const live = new LiveControlService(store, engine, deps.cluster);
+  const streams = new EventStreams(store, deps.bus ?? new EventBus(), config.events.maxStreamsPerAccount);
+  deps.cluster?.serve(async (request) => {
+    if (request.op === 'end') await control.end(request.accountId, request.sessionId, false);
+    else await live.execute(request);
+  });
+  deps.cluster?.onGap(() => streams.closeAll());
   const { publicRoutes, routes } = buildOperationRouters(createHandlers({
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
     flows: new FlowService(store, config.allowPrivateDestinations),
@@ -96,10 +107,10 @@ export function buildApp(deps: AppDeps): express.Express {
     sounds: new SoundCatalog(deps.soundSources ?? (() => [])),
     speech: new SpeechPreview(deps.speech),
     sessions: new SessionQueries(store),
-    control: new SessionControl(store, engine),
+    control,
     webhooks: new WebhookService(store, config.allowPrivateDestinations),
-    live: new LiveControlService(store, engine),
-    streams: new EventStreams(store, deps.bus ?? new EventBus(), config.events.maxStreamsPerAccount),
+    live,
+    streams,
     streamHeartbeatMs: config.events.heartbeatMs,
     engine,
     ...(deps.tts ? { tts: deps.tts } : {}),

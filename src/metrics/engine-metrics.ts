@@ -8,6 +8,8 @@ export interface EngineMetrics {
   readonly callsPlaced: Counter;
   readonly callsEnded: Counter<'state'>;
   readonly liveCalls: Gauge;
+  readonly serverUp: Gauge<'server'>;
+  readonly serverLiveCalls: Gauge<'server'>;
   readonly originateSeconds: Histogram<'outcome'>;
   readonly stasisToFirstStepSeconds: Histogram;
   readonly stepSeconds: Histogram<'type' | 'result'>;
@@ -29,6 +31,8 @@ export interface EngineMetrics {
 export interface ScrapedSources {
   /** The outbox backlog (every worker's rows: the store's count). */
   outboxPending?: () => Promise<number>;
+  /** Each Asterisk server by name (never by URL): up or down, and its live calls. */
+  servers?: () => ReadonlyArray<{ name: string; up: boolean; liveCalls: number }>;
 }
 
 const LINT_REFUSED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -45,6 +49,20 @@ export function createEngineMetrics(sources: ScrapedSources = {}): EngineMetrics
     callsPlaced: new Counter({ name: 'engine_calls_placed_total', help: 'Outgoing sessions accepted (POST /sessions/outgoing created a session).', registers }),
     callsEnded: new Counter({ name: 'engine_calls_ended_total', help: 'Sessions that reached a final state, by that state.', labelNames: ['state'], registers }),
     liveCalls: new Gauge({ name: 'engine_live_calls', help: 'Sessions placed by this process and not ended yet.', registers }),
+    serverUp: new Gauge({
+      name: 'engine_asterisk_server_up', help: '1 while this engine\'s events WebSocket to the Asterisk server is connected (it takes new calls), else 0; by server name.',
+      labelNames: ['server'], registers,
+      collect() {
+        for (const s of sources.servers?.() ?? []) this.set({ server: s.name }, s.up ? 1 : 0);
+      },
+    }),
+    serverLiveCalls: new Gauge({
+      name: 'engine_asterisk_server_live_calls', help: 'Calls this engine runs on each Asterisk server, by server name.',
+      labelNames: ['server'], registers,
+      collect() {
+        for (const s of sources.servers?.() ?? []) this.set({ server: s.name }, s.liveCalls);
+      },
+    }),
     originateSeconds: new Histogram({
       name: 'engine_originate_duration_seconds', help: 'From the originate request (dialing) to Asterisk accepting it, retries included; outcome failed: to the session failing instead.',
       labelNames: ['outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,

@@ -55,10 +55,9 @@ export function observePort<P extends TelephonyPort>(port: P, metrics: EngineMet
     if (event.type === 'connected') {
       if (everConnected) metrics.ariReconnects.inc();
       everConnected = true;
-      metrics.ariConnected.set(1);
-    } else {
-      metrics.ariConnected.set(0);
     }
+    // Behind several servers: 1 while one of them is (engine_asterisk_server_up tells which).
+    metrics.ariConnected.set(port.isConnected() ? 1 : 0);
   });
   port.onEvent((event) => {
     if (event.type === 'stasis-start') calls.stasisStart(event.channelId);

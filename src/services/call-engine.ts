@@ -26,6 +26,9 @@ export interface LiveControl {
   sendDtmf(digits: string): Promise<ControlResult>;
 }
 
+/** One Asterisk server as /ready shows it: by name only (never its URL or credentials). */
+export interface AsteriskServerStatus { name: string; up: boolean; liveCalls: number }
+
 export interface CallEngine {
   /** True while ARI is connected: POST /sessions/outgoing answers 503 otherwise. */
   isReady(): boolean;
@@ -33,7 +36,7 @@ export interface CallEngine {
    * For /ready: ARI connected, and the reconciliation that follows every (re)connection done
    * (sessions left live by a previous run settled, this process's calls checked against ARI).
    */
-  readiness(): { ari: boolean; reconciled: boolean };
+  readiness(): { ari: boolean; reconciled: boolean; servers?: AsteriskServerStatus[] };
   /** ARI endpoint for an E.164 number, from the routing rules. */
   endpointFor(numberToDial: string): string;
   /**

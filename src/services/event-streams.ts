@@ -21,6 +21,7 @@ const RESUME_SESSIONS_MAX = 500;
 
 export class EventStreams {
   private readonly open = new Map<string, number>();
+  private readonly sinks = new Set<StreamSink>();
 
   constructor(private readonly store: Store, private readonly bus: EventBus, private readonly maxPerAccount: number) {}
 
@@ -31,11 +32,20 @@ export class EventStreams {
       throw new AppError('rate-limited', 'TooManyStreams', `The account has ${this.maxPerAccount} event streams open, its limit`, [], 5);
     }
     this.open.set(accountId, n + 1);
-    return (sink) => sink.onClose(() => {
-      const left = (this.open.get(accountId) ?? 1) - 1;
-      if (left > 0) this.open.set(accountId, left);
-      else this.open.delete(accountId);
-    });
+    return (sink) => {
+      this.sinks.add(sink);
+      sink.onClose(() => {
+        this.sinks.delete(sink);
+        const left = (this.open.get(accountId) ?? 1) - 1;
+        if (left > 0) this.open.set(accountId, left);
+        else this.open.delete(accountId);
+      });
+    };
+  }
+
+  /** Closes every stream (events may have been missed): clients resume with Last-Event-ID. */
+  closeAll(): void {
+    for (const sink of [...this.sinks]) sink.close();
   }
 
   /** Checks the session and the cap (errors before any byte is sent), then returns the runner. */

@@ -15,13 +15,23 @@ export function appJson(sim: SimAsterisk, name: string): Record<string, unknown>
   };
 }
 
+/**
+ * Registered applications: those a WebSocket holds, and, as res_stasis keeps them, those whose
+ * WebSocket is gone (inactive: Stasis() into them fails, STASISSTATUS=FAILED) until a cleanup
+ * finds them without subscriptions (stasis_app_unregister, cleanup_cb in res/res_stasis.c of
+ * 22.10.1; events-socket.ts).
+ */
+function registeredApps(sim: SimAsterisk): Set<string> {
+  return new Set(sim.sink.apps());
+}
+
 export function listApps(sim: SimAsterisk): Reply {
-  return { status: 200, body: sim.sink.apps().sort().map((a) => appJson(sim, a)) };
+  return { status: 200, body: [...registeredApps(sim)].sort().map((a) => appJson(sim, a)) };
 }
 
 export function getApp(sim: SimAsterisk, args: Args): Reply {
   const name = args.str('applicationName') ?? '';
-  if (!sim.sink.hasApp(name)) fail(404, 'Application not found');
+  if (!registeredApps(sim).has(name)) fail(404, 'Application not found');
   return { status: 200, body: appJson(sim, name) };
 }
 
@@ -29,7 +39,7 @@ export function subscribe(sim: SimAsterisk, args: Args, on: boolean): Reply {
   const name = args.str('applicationName') ?? '';
   const sources = args.list('eventSource');
   if (sources.length === 0) fail(400, 'Missing parameter eventSource');
-  if (!sim.sink.hasApp(name)) fail(404, 'Application not found');
+  if (!registeredApps(sim).has(name)) fail(404, 'Application not found');
   const targets: Array<Set<string>> = [];
   for (const source of sources) {
     const colon = source.indexOf(':');

@@ -145,10 +145,14 @@ export function controlApi(deps: ControlDeps): (req: IncomingMessage, res: Serve
     if (a === 'inbound' && method === 'POST') {
       const from = typeof obj.from === 'string' ? obj.from : 'PJSIP/phone1';
       const exten = typeof obj.exten === 'string' ? obj.exten : 's';
-      if (typeof obj.app !== 'string' || obj.app === '') return bad('app: the Stasis application to enter');
+      // `apps`: the dialplan's fallback (asterisk-config/extensions.conf [engine-inbound]): Stasis()
+      // into each in turn while it fails (STASISSTATUS=FAILED: no WebSocket holds the application).
+      const apps = Array.isArray(obj.apps) ? obj.apps.filter((a): a is string => typeof a === 'string' && a !== '') : typeof obj.app === 'string' && obj.app !== '' ? [obj.app] : [];
+      if (apps.length === 0) return bad('app: the Stasis application to enter (or apps: the applications to try in turn)');
+      const app = apps.find((a) => ast.sink.hasApp(a)) ?? (apps[0] as string);
       const args = Array.isArray(obj.args) ? obj.args.map(String) : [exten];
-      const id = dialing.inbound(ast, from, exten, obj.app, args, parseCallerId(typeof obj.callerId === 'string' ? obj.callerId : ''));
-      return send(res, 200, { channelId: id });
+      const id = dialing.inbound(ast, from, exten, app, args, parseCallerId(typeof obj.callerId === 'string' ? obj.callerId : ''));
+      return send(res, 200, { channelId: id, app });
     }
     if (a === 'faults') {
       if (b === undefined && method === 'DELETE') {

@@ -26,6 +26,16 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string, body: str
 export class EventSockets {
   private readonly conns = new Set<Conn>();
   private readonly owners = new Map<string, Conn>();
+  /**
+   * Applications whose WebSocket is gone, still registered: res_stasis (22.10.1) deactivates an
+   * application when its socket goes and removes it only in cleanup(), run at each unregistration
+   * (any application's socket closing), for the inactive ones nothing is subscribed to any more.
+   * So an application can stay listed, inactive and empty, until another socket closes (seen on
+   * the lab's Asterisk 22.10.1).
+   */
+  private readonly inactive = new Set<string>();
+  /** True while a channel or bridge is subscribed to the application (set by the server). */
+  inUse: (app: string) => boolean = () => false;
   private readonly wss = new WebSocketServer({
     noServer: true, perMessageDeflate: false,
     // A media client asks for the `media` subprotocol (chan_websocket's), which Asterisk accepts.
@@ -51,7 +61,7 @@ export class EventSockets {
       }
     },
     hasApp: (app) => this.owners.has(app),
-    apps: () => [...this.owners.keys()],
+    apps: () => [...new Set([...this.owners.keys(), ...this.inactive])],
   };
 
   constructor(
@@ -119,10 +129,16 @@ export class EventSockets {
         previous.ws.send(JSON.stringify({ type: 'ApplicationReplaced', timestamp: ariTimestamp(), application: app, asterisk_id: '02:42:ac:11:00:02' }));
       }
       this.owners.set(app, conn);
+      this.inactive.delete(app);
     }
     conn.ws.on('close', () => {
       this.conns.delete(conn);
-      for (const app of conn.apps) if (this.owners.get(app) === conn) this.owners.delete(app);
+      for (const app of conn.apps) {
+        if (this.owners.get(app) !== conn) continue;
+        this.owners.delete(app);
+        this.inactive.add(app);
+      }
+      for (const app of [...this.inactive]) if (!this.inUse(app)) this.inactive.delete(app);
     });
     conn.ws.on('error', () => conn.ws.terminate());
     // Asterisk ignores anything a client sends on the events socket.
@@ -148,6 +164,7 @@ export class EventSockets {
   forgetAll(): void {
     this.conns.clear();
     this.owners.clear();
+    this.inactive.clear();
   }
 
   /** Closes every events socket with 1000, waiting at most a second for each. */

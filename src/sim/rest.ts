@@ -14,7 +14,9 @@ export const fail = (status: number, message: string): never => {
 /** Where events go: the server routes them to the WebSockets of the given applications. */
 export interface EventSink {
   deliver(apps: ReadonlySet<string>, event: Record<string, unknown>): void;
+  /** Active: a WebSocket holds it (Stasis() into it works). */
   hasApp(app: string): boolean;
+  /** Registered: active ones, and inactive ones res_stasis has not cleaned up yet (GET /applications). */
   apps(): string[];
 }
 

@@ -68,6 +68,7 @@ export async function startServer(options: SimulatorOptions = {}): Promise<Runni
     has: (id): boolean => ast.mediaSockets.has(id),
     connect: (id, ws): boolean => externalMedia.connectMediaSocket(ast, id, ws),
   });
+  events.inUse = (app) => [...ast.channels.values()].some((c) => c.apps.has(app)) || [...ast.bridges.values()].some((b) => b.apps.has(app));
   const ast: SimAsterisk = new SimAsterisk({
     scripts: options.scripts ?? {},
     defaultScript: options.defaultScript ?? { result: 'answer', answerAfterMs: 1000 },

@@ -305,6 +305,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: 'ALTER TABLE flow_versions ADD COLUMN created_by TEXT;',
   },
   {
+    // Issue 22: the Asterisk server (ARI_SERVERS name) a session's call runs on, so that a
+    // reconciliation or another engine after a crash hangs its channel up on the right server.
+    // Portable SQL: the same statement runs on SQLite and PostgreSQL.
+    version: 9,
+    name: 'session asterisk server',
+    sql: 'ALTER TABLE sessions ADD COLUMN asterisk_server TEXT;',
+  },
+  {
     // Issue 22 (several engines on one PostgreSQL). The calls-per-second cap held across engines:
     // one counter row per account and second, counted under the account's lock in the transaction
     // that admits a session. PostgreSQL also gets SQLite's implicit `rowid` as a column, so that

@@ -7,7 +7,7 @@ export const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')
 export const LIVE_STATE_SET: ReadonlySet<string> = new Set(LIVE_STATES);
 
 export const SESSION_COLUMNS = `id, account_id, flow_id, flow_version, number_to_dial, caller_id, state, channel_id,
-  endpoint, end_reason, date_created, date_answered, date_ended, status_callback, status_callback_events, owner_id, lease_expires, direction`;
+  endpoint, end_reason, date_created, date_answered, date_ended, status_callback, status_callback_events, owner_id, lease_expires, direction, asterisk_server`;
 
 export interface SessionRow extends Row {
   id: string; account_id: string; flow_id: string; flow_version: number; number_to_dial: string; caller_id: string;
@@ -15,6 +15,7 @@ export interface SessionRow extends Row {
   date_answered: string | null; date_ended: string | null;
   status_callback: string | null; status_callback_events: string | null; owner_id: string | null; lease_expires: string | null;
   direction: string;
+  asterisk_server: string | null;
 }
 interface VariableRow extends Row { session_id: string; name: string; value: string }
 
@@ -27,6 +28,7 @@ export function toSession(r: SessionRow, variables: Record<string, string>): Ses
     statusCallback: r.status_callback,
     statusCallbackEvents: r.status_callback_events === null ? null : JSON.parse(r.status_callback_events) as string[],
     ownerId: r.owner_id, leaseExpires: r.lease_expires,
+    ...(r.asterisk_server !== null ? { asteriskServer: r.asterisk_server } : {}),
   };
 }
 

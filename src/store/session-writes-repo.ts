@@ -24,10 +24,10 @@ export class SessionWritesRepo implements Pick<Store, 'createSessionWith' | 'rec
   async createSessionWith(s: NewSession, unit: SessionUnit, idempotency?: IdempotencyKey): Promise<Session> {
     const at = s.dateCreated ?? now();
     const insert: SqlStep = {
-      sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?)`,
+      sql: `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)`,
       params: [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at,
         s.statusCallback ?? null, s.statusCallbackEvents ? JSON.stringify(s.statusCallbackEvents) : null,
-        s.owner?.id ?? null, s.owner?.leaseExpires ?? null, s.direction ?? 'outbound'],
+        s.owner?.id ?? null, s.owner?.leaseExpires ?? null, s.direction ?? 'outbound', s.asteriskServer ?? null],
     };
     const accountKnown = this.knownAccounts.has(s.accountId);
     // Counted at once: the API checks the live count before the next create of the account.
@@ -55,7 +55,7 @@ export class SessionWritesRepo implements Pick<Store, 'createSessionWith' | 'rec
       callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
       endReason: null, dateCreated: at, dateAnswered: null, dateEnded: null,
       statusCallback: s.statusCallback ?? null, statusCallbackEvents: s.statusCallbackEvents ?? null, ownerId: s.owner?.id ?? null,
-      leaseExpires: s.owner?.leaseExpires ?? null,
+      leaseExpires: s.owner?.leaseExpires ?? null, ...(s.asteriskServer !== undefined ? { asteriskServer: s.asteriskServer } : {}),
     };
   }
 

@@ -40,6 +40,8 @@ export interface NewSession {
   dateCreated?: string;
   /** The process that will run it, and until when its lease holds. */
   owner?: { id: string; leaseExpires: string };
+  /** The Asterisk server its call runs on (ARI_SERVERS name); absent: not known yet. */
+  asteriskServer?: string;
   /**
    * The account's caps, checked by the store in the transaction that creates the session (on
    * PostgreSQL under the account's lock, so that they hold across engines): refused with
@@ -284,7 +286,7 @@ export type SessionUnitWriter = Pick<Store, 'recordSession'>;
 /** Calls that come in (telephony/inbound.ts): what was called, its flow, the account's live count. */
 export type InboundStore = Pick<Store, 'getFlow' | 'countLiveSessions' | 'extensionCalled' | 'phoneNumberCalled'>;
 /** Sessions of engines that are gone (telephony/orphans.ts, reconciler.ts): leases and takeovers. */
-export type OwnershipStore = SessionUnitWriter & Pick<Store, 'renewLeases' | 'listLiveSessionsNotOwnedBy' | 'takeOver' | 'lastSeqs'>;
+export type OwnershipStore = SessionUnitWriter & Pick<Store, 'renewLeases' | 'listLiveSessionsNotOwnedBy' | 'takeOver' | 'lastSeqs' | 'releaseClaims'>;
 /** Everything the telephony engine uses (telephony/engine.ts and the modules it composes). */
 export type CallCoreStore = InboundStore & OwnershipStore & Pick<Store,
   'createSessionWith' | 'activeWebhooks' | 'signingSecret' | 'findPhoneNumberByNumber' | 'getAccountSettings'>;

@@ -108,7 +108,7 @@ export class MediaLeg {
 
 function connectMedia(media: StreamMediaPort, connectionId: string): Promise<PortResult<WebSocket>> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(media.mediaSocketUrl(connectionId), 'media', { headers: media.mediaSocketHeaders(), handshakeTimeout: MEDIA_START_TIMEOUT_MS });
+    const socket = new WebSocket(media.mediaSocketUrl(connectionId), 'media', { headers: media.mediaSocketHeaders(connectionId), handshakeTimeout: MEDIA_START_TIMEOUT_MS });
     let settled = false;
     const settle = (result: PortResult<WebSocket>): void => {
       if (settled) return;

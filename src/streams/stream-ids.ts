@@ -14,5 +14,11 @@ export function isStreamResource(id: string): boolean {
   return id.includes(STREAM_MARK);
 }
 
+/** The call channel a stream resource was made for (undefined for any other id). */
+export function callChannelOfStreamResource(id: string): string | undefined {
+  const at = id.lastIndexOf(STREAM_MARK);
+  return at > 0 ? id.slice(0, at) : undefined;
+}
+
 /** Twilio's stream ids are `MZ` and 32 hex digits. */
 export const newStreamSid = (): string => `MZ${randomUUID().replace(/-/g, '')}`;

@@ -8,7 +8,7 @@ import type { TelephonyPort } from './port.js';
 import { MEDIA_SCHEMES } from '../domain/steps/media-uri.js';
 
 /** The port's operations on Asterisk (connection management aside). */
-export type PortOperation = Exclude<keyof TelephonyPort, 'start' | 'close' | 'isConnected' | 'onEvent' | 'onConnection'>;
+export type PortOperation = Exclude<keyof TelephonyPort, 'start' | 'close' | 'isConnected' | 'onEvent' | 'onConnection' | 'placement'>;
 
 /** What being connected at all takes: ARI over HTTP, its events WebSocket, Stasis. */
 export const CONNECTION_MODULES = ['res_ari', 'res_http_websocket', 'res_ari_events', 'res_ari_applications', 'res_ari_asterisk', 'res_stasis', 'app_stasis'] as const;

@@ -3,6 +3,7 @@
 //   inbound.ts     calls that come in (looked up, stored, answered)
 //   live-calls.ts  routing ARI events to their call (call-session.ts: one call's state machine)
 //   reconciler.ts  reconciliation with ARI after every (re)connect, leases, orphans of dead engines
+//   server-loss.ts the calls of an Asterisk server that stays unreachable, among several
 //   drain.ts       stopping: live calls finish, or are hung up
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -24,6 +25,7 @@ import { routeNumber } from './dial-target.js';
 import { placeCall, startCall, type PlacingDeps } from './placing.js';
 import { Reconciler } from './reconciler.js';
 import { drainCalls } from './drain.js';
+import { ServerLoss } from './server-loss.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
 export { SESSION_ID_VARIABLE } from './placing.js';
@@ -50,6 +52,8 @@ export interface TelephonyEngineDeps {
   speaker?: Speaker;
   /** Media streams to WebSocket agents (absent: stream steps fail, saying why). */
   streams?: StreamService;
+  /** Whether another engine whose lease expired still answers (several engines on one database). */
+  ownerAnswers?: (ownerId: string) => Promise<boolean>;
 }
 
 export interface TelephonyEngineStats {
@@ -112,6 +116,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   const reconciler = new Reconciler({
     port, store, owner, events, logger, calls, retry, stopping: stopping.signal, destinationsFor,
     startedAt: new Date().toISOString(), leaseMs: deps.leaseMs ?? 30_000,
+    ...(deps.ownerAnswers ? { ownerAnswers: deps.ownerAnswers } : {}),
   });
 
   const inbound = new InboundCalls({
@@ -138,14 +143,19 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     }
     calls.dispatch(event);
   });
+  const serverLoss = new ServerLoss({ port, calls, graceMs: deps.leaseMs ?? 30_000, logger });
   port.onConnection((event) => {
+    serverLoss.onConnection(event);
     if (event.type === 'connected') void reconciler.reconcile();
-    else logger.warn({ reason: event.reason, liveCalls: calls.size() }, 'ARI disconnected; calls continue once it is back');
+    else logger.warn({ reason: event.reason, server: event.server, liveCalls: calls.size() }, 'ARI disconnected; calls continue once it is back');
   });
 
   return {
     isReady: () => accepting && port.isConnected(),
-    readiness: () => ({ ari: accepting && port.isConnected(), reconciled: reconciler.reconciled }),
+    readiness: () => ({
+      ari: accepting && port.isConnected(), reconciled: reconciler.reconciled,
+      ...(port.placement ? { servers: port.placement.servers().map(({ name, up, liveCalls }) => ({ name, up, liveCalls })) } : {}),
+    }),
     endpointFor: (numberToDial) => router.endpointFor(numberToDial),
     placeCall: (draft, flow, commit) => placeCall(placing, draft, flow, commit),
     live: (sessionId) => calls.get(sessionId),
@@ -163,6 +173,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       accepting = false;
       stopping.abort('engine stopping');
       const passes = reconciler.stop();
+      serverLoss.stop();
       await drainCalls(calls, { drainMs, hangupConfirmMs, logger });
       await passes;
       await port.close();

@@ -64,7 +64,7 @@ export class InboundCalls {
   private async accept(event: Extract<TelephonyEvent, { type: 'stasis-start' }>): Promise<boolean> {
     const [first, dialed = '', callerArg] = event.args;
     const caller = callerArg || event.caller || '';
-    const log = this.deps.logger.child({ channelId: event.channelId, dialed, caller });
+    const log = this.deps.logger.child({ channelId: event.channelId, dialed, caller, ...(event.server !== undefined ? { server: event.server } : {}) });
     if (first !== INBOUND_ARG) return this.refuse(event.channelId, 'not-inbound', log, { args: event.args });
     if (!this.deps.accepting()) return this.refuse(event.channelId, 'engine-stopping', log);
     try {
@@ -80,7 +80,7 @@ export class InboundCalls {
       const session = await this.deps.start({
         id: randomUUID(), accountId: number.accountId, direction: 'inbound', flowId: flow.id, flowVersion: flow.version,
         numberToDial: number.number, callerId: caller, channelId: event.channelId, endpoint: event.channelName ?? '',
-        dateCreated: new Date().toISOString(),
+        dateCreated: new Date().toISOString(), ...(event.server !== undefined ? { asteriskServer: event.server } : {}),
         // Checked again by the store where the session is created: atomic across engines sharing PostgreSQL.
         admission: { maxLive: this.deps.maxLiveCallsPerAccount },
       }, flow);

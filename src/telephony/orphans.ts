@@ -1,7 +1,7 @@
 // Sessions left live by an engine that is gone (SIGKILL, crash, a lost host): once its lease
 // expired, or at once when it was a process of this host, this engine takes them over (one
 // compare-and-set on the owner for all of them, so two engines never both settle one) and settles
-// them in bulk (reconcile.ts): a call still up is hung up (with what its dial step had made: the
+// them in bulk (reconcile.ts), freeing their webhook claims: a call still up is hung up (with what its dial step had made: the
 // dialed party and the bridge), and each session ends `failed` through
 // a recorder, so it gets its one `session.ended` event like any other session.
 import type { Logger } from '../log.js';
@@ -24,6 +24,12 @@ export interface OrphanDeps {
   /** Sessions this process runs (they are never orphans). */
   isOurs(sessionId: string): boolean;
   destinationsFor(session: Session): Promise<Destinations>;
+  /**
+   * Whether an owner whose lease expired still answers (several engines: over the cluster bus).
+   * After the database was out of reach for longer than the lease, every engine's lease has
+   * lapsed: an engine that answers keeps its calls.
+   */
+  ownerAnswers?(ownerId: string): Promise<boolean>;
 }
 
 export interface OrphanSweep extends OrphanSettlement {
@@ -41,14 +47,24 @@ export interface OrphanSweep extends OrphanSettlement {
 export async function endOrphans(deps: OrphanDeps, ari: () => Promise<AriState | undefined>): Promise<OrphanSweep> {
   const { store, owner } = deps;
   const none: OrphanSweep = { hungUp: 0, gone: 0, failedWrites: 0, bridgesDestroyed: 0, taken: 0, complete: true };
-  const candidates = (await store.listLiveSessionsNotOwnedBy(owner.id)).filter((s) => !deps.isOurs(s.id)
-    && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires)));
+  const placement = deps.port.placement;
+  const down = new Set(placement?.servers().filter((x) => !x.up).map((x) => x.name));
+  const expired = (await store.listLiveSessionsNotOwnedBy(owner.id)).filter((s) => !deps.isOurs(s.id)
+    && (s.ownerId === null ? s.dateCreated < deps.startedAt : ownerIsGone(s.ownerId, s.leaseExpires))
+    // A call on a server that is down now is settled once it is back (its channel may still be up there).
+    && !(s.asteriskServer !== undefined && down.has(s.asteriskServer)));
+  const candidates = await withoutLiveOwners(expired, deps);
   if (candidates.length === 0) return none;
   const present = await ari();
   if (!present) return { ...none, complete: false };
   const taken = new Set(await store.takeOver(candidates.map((s) => ({ id: s.id, previousOwner: s.ownerId })), owner.id, owner.leaseExpires()));
   const orphans = candidates.filter((s) => taken.has(s.id));
   if (orphans.length === 0) return none;
+  // The gone owners' webhook claims (worker id = owner id) would hold each session's chain, its
+  // `session.ended` included, until the claim lease ran out: freed now.
+  await store.releaseClaims([...new Set(orphans.flatMap((s) => (s.ownerId === null ? [] : [s.ownerId])))]);
+  // The server the store names is where its channels (and what its dial step made) are hung up.
+  for (const s of orphans) if (s.asteriskServer !== undefined) placement?.pin(s.asteriskServer, s.channelId);
   const seqs = await store.lastSeqs(orphans.map((s) => s.id));
   const settled = await settleOrphans(orphans, present, {
     port: deps.port,
@@ -56,6 +72,16 @@ export async function endOrphans(deps: OrphanDeps, ari: () => Promise<AriState |
     end: (s, reason) => endOne(deps, s, seqs.get(s.id) ?? 0, reason),
   });
   return { ...settled, taken: orphans.length, complete: settled.failedWrites === 0 };
+}
+
+/** Leaves out the sessions of owners that still answer (only a lease expired, not a dead process of this host). */
+async function withoutLiveOwners(sessions: Session[], deps: OrphanDeps): Promise<Session[]> {
+  const ask = deps.ownerAnswers;
+  if (!ask) return sessions;
+  const owners = [...new Set(sessions.flatMap((s) => (s.ownerId !== null && !ownerIsGone(s.ownerId, null) ? [s.ownerId] : [])))];
+  const alive = new Set((await Promise.all(owners.map(async (o) => ((await ask(o)) ? [o] : [])))).flat());
+  if (alive.size > 0) deps.logger.info({ owners: [...alive] }, 'lease expired but the engine answers: its sessions are left to it');
+  return sessions.filter((s) => s.ownerId === null || !alive.has(s.ownerId));
 }
 
 async function endOne(deps: OrphanDeps, s: Session, seq: number, reason: string): Promise<void> {

@@ -52,7 +52,10 @@ export async function startCall(deps: PlacingDeps, draft: SessionDraft, flow: Fl
 
 /** An outgoing call: stored, then originated (in the background: `originated` says when Asterisk answered). */
 export async function placeCall(deps: PlacingDeps, draft: SessionDraft, flow: Flow, commit: CommitSession): Promise<PlacedCall> {
-  const call = await startCall(deps, draft, flow, commit, false);
+  // The server is chosen before the commit, so the stored session names it (none up: originate
+  // retries, choosing again, and the session ends `failed` as with one server that is down).
+  const placed = deps.port.placement?.placeOn(draft.channelId);
+  const call = await startCall(deps, placed?.ok ? { ...draft, asteriskServer: placed.value } : draft, flow, commit, false);
   const originated = originate(deps, call).catch((err: unknown) => {
     deps.logger.error({ err, sessionId: call.id }, 'placing the call failed');
     call.conclude('failed', 'internal error while placing the call');

@@ -56,7 +56,7 @@ export type PlaybackEndState = 'done' | 'failed' | 'cancelled';
  */
 export type TelephonyEvent =
   | { type: 'dial'; channelId: string; dialstatus: string; at: string }
-  | { type: 'stasis-start'; channelId: string; args: string[]; state: ChannelState; caller?: string; channelName?: string; at: string }
+  | { type: 'stasis-start'; channelId: string; args: string[]; state: ChannelState; caller?: string; channelName?: string; server?: string; at: string }
   | { type: 'stasis-end'; channelId: string; at: string }
   | { type: 'state-change'; channelId: string; state: ChannelState; at: string }
   | { type: 'dtmf'; channelId: string; digit: string; durationMs: number; at: string }
@@ -69,10 +69,36 @@ export type TelephonyEvent =
   | { type: 'bridge-entered' | 'bridge-left'; bridgeId: string; channelId: string; at: string }
   | { type: 'bridge-destroyed'; bridgeId: string; at: string };
 
-/** Connection-level news: the engine reconnects and reconciles on these. */
+/** Connection-level news: the engine reconnects and reconciles on these (`server`: which one, behind a port of several). */
 export type ConnectionEvent =
-  | { type: 'connected' }
-  | { type: 'disconnected'; reason: string };
+  | { type: 'connected'; server?: string }
+  | { type: 'disconnected'; reason: string; server?: string };
+
+/** One Asterisk server as /ready and the metrics report it: by name, never by URL or credentials. */
+export interface ServerHealth {
+  name: string;
+  /** Its events WebSocket is connected (the application registered): it takes new calls if its weight is above 0. */
+  up: boolean;
+  /** Calls running on it (first channels; dialed legs and stream channels are part of their call). */
+  liveCalls: number;
+  weight: number;
+}
+
+/**
+ * Which Asterisk server a call runs on, for a port in front of several (ari/ari-servers.ts): the
+ * engine stores a session's server so that a reconciliation, or another engine after a crash,
+ * hangs its channel up on the right one. A session's other channels, bridges, playbacks and
+ * recordings follow its first channel.
+ */
+export interface ServerPlacement {
+  servers(): ServerHealth[];
+  /** Chooses the server of a new outgoing call (docs/scaling.md#placing-calls) and keeps the channel on it. */
+  placeOn(channelId: string): PortResult<string>;
+  /** A channel whose server the store knows (a session of an engine that is gone); false when no such server is configured. */
+  pin(server: string, channelId: string): boolean;
+  /** True while that server's events WebSocket is connected. */
+  isUp(server: string): boolean;
+}
 
 export interface TelephonyPort {
   /** Connects (REST + events WebSocket) and keeps reconnecting until `close()`. Resolves on first connect. */
@@ -83,6 +109,8 @@ export interface TelephonyPort {
   /** One listener for all call events; the live-call registry routes them by channel id (no per-channel listeners). */
   onEvent(listener: (event: TelephonyEvent) => void): void;
   onConnection(listener: (event: ConnectionEvent) => void): void;
+  /** Present when the port fronts several Asterisk servers (always, in the stack). */
+  readonly placement?: ServerPlacement;
 
   originate(req: OriginateRequest): Promise<PortResult>;
   answer(channelId: string): Promise<PortResult>;
@@ -138,8 +166,8 @@ export interface StreamMediaPort {
   externalMediaSocket(channelId: string): Promise<PortResult<{ connectionId: string }>>;
   /** Where the engine connects for that channel's audio: ws(s)://asterisk/media/{connection id}. */
   mediaSocketUrl(connectionId: string): string;
-  /** Headers of that connection (Asterisk's HTTP server authenticates like ARI). */
-  mediaSocketHeaders(): Record<string, string>;
+  /** Headers of that connection (Asterisk's HTTP server authenticates like ARI, with that server's credentials). */
+  mediaSocketHeaders(connectionId: string): Record<string, string>;
   /** POST /channels/{id}/snoop: a channel hearing `spy` (in: what the caller says, out: what the caller hears). */
   snoop(channelId: string, snoopId: string, spy: 'in' | 'out'): Promise<PortResult>;
 }

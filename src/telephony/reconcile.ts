@@ -39,9 +39,11 @@ export interface OrphanSettlement {
 }
 
 export const ORPHAN_REASONS = {
-  hungUp: 'engine restarted during the call: the call was hung up',
-  hangupUnconfirmed: 'engine restarted during the call: hung up, but Asterisk did not confirm it',
-  gone: 'engine restarted: the call no longer exists in Asterisk',
+  // The engine that ran the call stopped, restarted, was killed or lost the database; another
+  // engine (or its own next run) settled the call. The lost owner is in the row's data.
+  hungUp: 'engine lost during the call (restarted, killed or cut off): the call was hung up',
+  hangupUnconfirmed: 'engine lost during the call (restarted, killed or cut off): hung up, but Asterisk did not confirm it',
+  gone: 'engine lost during the call (restarted, killed or cut off): the call no longer exists in Asterisk',
 } as const;
 
 const DEFAULT_CONCURRENCY = 32;

@@ -30,6 +30,8 @@ export interface ReconcilerDeps {
   startedAt: string;
   leaseMs: number;
   destinationsFor(session: Session): Promise<Destinations>;
+  /** Whether an engine whose lease expired still answers (orphans.ts). */
+  ownerAnswers?(ownerId: string): Promise<boolean>;
 }
 
 export class Reconciler {
@@ -39,12 +41,17 @@ export class Reconciler {
   private running: Promise<void> | undefined;
   private generation = 0;
   private readonly leaseTimer: NodeJS.Timeout;
+  /** When renewing our leases last failed (the database out of reach): see sweepOrphans. */
+  private renewFailedAt = -Infinity;
 
   constructor(private readonly deps: ReconcilerDeps) {
     // The lease on our live sessions; the same tick looks for sessions of engines that are gone.
     this.leaseTimer = setInterval(() => {
       const { store, owner, port, logger } = deps;
-      void store.renewLeases(owner.id, owner.leaseExpires()).catch((err: unknown) => logger.warn({ err }, 'renewing session leases failed'));
+      void store.renewLeases(owner.id, owner.leaseExpires()).catch((err: unknown) => {
+        this.renewFailedAt = Date.now();
+        logger.warn({ err }, 'renewing session leases failed');
+      });
       if (port.isConnected()) void this.sweepOrphans(() => this.listAri());
     }, Math.max(1_000, Math.floor(deps.leaseMs / 3)));
     this.leaseTimer.unref();
@@ -106,12 +113,16 @@ export class Reconciler {
    */
   private async sweepOrphans(ari: () => Promise<AriState | undefined>): Promise<boolean> {
     const { store, port, owner, events, logger, startedAt, calls } = this.deps;
+    // Out of reach of the database ourselves a moment ago: the other engines probably were too, and
+    // their leases lapsed for that reason only. They get a whole lease to renew before any takeover.
+    if (Date.now() - this.renewFailedAt < this.deps.leaseMs) return true;
     try {
       const started = performance.now();
       const settled = await endOrphans({
         store, port, owner, events, logger, startedAt,
         destinationsFor: (s) => this.deps.destinationsFor(s),
         isOurs: (id) => calls.get(id) !== undefined,
+        ...(this.deps.ownerAnswers ? { ownerAnswers: this.deps.ownerAnswers } : {}),
       }, ari);
       if (settled.taken > 0) logger.info({ ...settled, ms: Math.round(performance.now() - started) }, 'sessions left live by a previous run settled');
       return settled.complete;

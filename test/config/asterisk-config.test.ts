@@ -95,13 +95,13 @@ describe('asterisk-config files', () => {
 
 describe('ARI: Asterisk and the engine agree', () => {
   test('the compose lab starts the engine against the real Asterisk, not the simulator', () => {
-    assert.ok(engineConfig.ari, 'ARI_URL is set for the engine');
-    assert.equal(engineConfig.ari.url, 'http://asterisk:8088');
+    assert.ok(engineConfig.ariServers?.[0], 'ARI_URL is set for the engine');
+    assert.equal(engineConfig.ariServers?.[0].url, 'http://asterisk:8088');
     assert.ok('asterisk' in services, 'ARI_URL names the asterisk service');
   });
 
   test('the engine\'s ARI user and password exist in ari.conf', () => {
-    const ari = engineConfig.ari;
+    const ari = engineConfig.ariServers?.[0];
     assert.ok(ari);
     const sections = conf('ari.conf');
     assert.equal(get(section(sections, 'general'), 'enabled'), 'yes');
@@ -115,7 +115,7 @@ describe('ARI: Asterisk and the engine agree', () => {
   });
 
   test('the ARI user file the container generates matches what the engine is given', () => {
-    const ari = engineConfig.ari;
+    const ari = engineConfig.ariServers?.[0];
     assert.ok(ari);
     const dir = mkdtempSync(join(tmpdir(), 'ari-users-'));
     try {
@@ -141,7 +141,7 @@ describe('ARI: Asterisk and the engine agree', () => {
   });
 
   test('http.conf serves ARI where ARI_URL points', () => {
-    const ari = engineConfig.ari;
+    const ari = engineConfig.ariServers?.[0];
     assert.ok(ari);
     const url = new URL(ari.url);
     const general = section(conf('http.conf'), 'general');
@@ -158,11 +158,15 @@ describe('ARI: Asterisk and the engine agree', () => {
   test('the dialplan\'s Stasis application is the engine\'s ARI_APP ([test-inbound]: the scenarios\' app)', () => {
     const dialplan = conf('extensions.conf');
     const apps = stasisApps(dialplan.filter((s) => s.name !== 'test-inbound'));
-    assert.ok(apps.length > 0, 'phones reach the engine through Stasis()');
-    for (const app of apps) {
-      assert.equal(app, engineConfig.ariApp);
-      assert.equal(app, loadConfig({}).ariApp, 'and the engine\'s default ARI_APP');
-    }
+    // Phones reach the engines through [engine-inbound] alone: one Stasis() into an application
+    // of ENGINE_APPS (docs/scaling.md), `engine` when it is unset: the default ARI_APP.
+    assert.deepEqual(apps, ['${CUT(ENGINE_APPS_TRY'], 'one Stasis() line, into an application of ENGINE_APPS');
+    const inbound = section(dialplan, 'engine-inbound').entries.map((e) => e.value);
+    const fallback = /\?([A-Za-z0-9_.-]+):\$\{ENV\(ENGINE_APPS\)\}/.exec(inbound[0] ?? '')?.[1];
+    assert.equal(fallback, engineConfig.ariApp, 'ENGINE_APPS unset: the compose engine\'s ARI_APP');
+    assert.equal(fallback, loadConfig({}).ariApp, 'and the engine\'s default ARI_APP');
+    assert.ok(inbound.some((v) => /GotoIf\(\$\["\$\{STASISSTATUS\}" != "FAILED"\]\?done\)/.test(v)), 'a failed Stasis() tries the next application');
+    for (const v of inbound) assert.doesNotMatch(v, /\b(Dial|Goto|Gosub)\(/, v);
     const scenarioApps = stasisApps(dialplan.filter((s) => s.name === 'test-inbound'));
     assert.ok(scenarioApps.length >= 2, 'E.164 numbers and lab extensions');
     assert.deepEqual([...new Set(scenarioApps)], [SCENARIO_APP], 'the inbound scenarios\' calls enter the scenarios\' application');
@@ -301,7 +305,8 @@ describe('no guest reaches the trunk', () => {
     // reached only by the engine's POST /channels/{id}/continue (transfer step); it dials nothing
     // but the endpoint the engine put in ENGINE_TRANSFER_TO.
     // [test-inbound] is reached only by Local channels the scenarios originate; it enters Stasis only.
-    assert.deepEqual(contexts, [...used, 'engine-transfer', 'test-callees', 'test-inbound'].sort());
+    // [engine-inbound] is reached only by Goto from [from-phones]; it enters Stasis only.
+    assert.deepEqual(contexts, [...used, 'engine-inbound', 'engine-transfer', 'test-callees', 'test-inbound'].sort());
     for (const e of section(dialplan, 'test-callees').entries) assert.doesNotMatch(e.value, /\b(Dial|Goto|Gosub|Stasis)\(/, e.value);
     for (const e of section(dialplan, 'test-inbound').entries) assert.doesNotMatch(e.value, /\b(Dial|Goto|Gosub)\(/, e.value);
     for (const e of section(dialplan, 'engine-transfer').entries) {
@@ -317,7 +322,8 @@ describe('no guest reaches the trunk', () => {
     assert.equal(fromPhones.filter((e) => e.value.startsWith('_8XXX,')).length, 1, 'one _8XXX line');
     const lines = section(dialplan, 'from-phones').entries.map((e) => e.value);
     const start = lines.findIndex((v) => v.startsWith('_8XXX,'));
-    assert.match(lines[start + 1] ?? '', /^n,Stasis\(engine,inbound,\$\{EXTEN\},\$\{CALLERID\(num\)\}\)$/);
+    assert.match(lines[start + 1] ?? '', /^n,Set\(ENGINE_DIALED=\$\{EXTEN\}\)$/);
+    assert.match(lines[start + 2] ?? '', /^n,Goto\(engine-inbound,s,1\)$/);
     for (const e of fromPhones) {
       const exten = e.value.split(',')[0] ?? '';
       if (exten !== '_8XXX') assert.ok(!exten.startsWith('8') && !exten.startsWith('_8'), `${exten} overlaps the engine's block`);

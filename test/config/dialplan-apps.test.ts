@@ -15,6 +15,8 @@ const CORE_APPS = new Set([
   'Answer', 'BackGround', 'Busy', 'Congestion', 'ExecIfTime', 'Goto', 'GotoIf', 'GotoIfTime', 'Hangup', 'Incomplete',
   'NoOp', 'Proceeding', 'Progress', 'RaiseException', 'Ringing', 'SayAlpha', 'SayAlphaCase', 'SayDigits', 'SayMoney',
   'SayNumber', 'SayOrdinal', 'SayPhonetic', 'Wait', 'WaitDigit', 'WaitExten',
+  // main/pbx_variables.c registers Set and MSet.
+  'Set', 'MSet',
 ]);
 /** Applications of loadable modules (apps/app_*.c of 22.10.1). Add an application here before using it. */
 const MODULE_APPS: Record<string, string> = {

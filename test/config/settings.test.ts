@@ -63,7 +63,7 @@ test('secrets come from <NAME>_FILE; an unreadable file is a clear error', () =>
   writeFileSync(file, 'a-secret-that-is-long-enough-0123456789\n');
   const config = loadConfig({ JWT_SECRET_FILE: file, ARI_URL: 'http://asterisk:8088', ARI_PASSWORD_FILE: file, METRICS_TOKEN_FILE: file });
   assert.equal(config.jwt.key, 'a-secret-that-is-long-enough-0123456789');
-  assert.equal(config.ari?.password, 'a-secret-that-is-long-enough-0123456789');
+  assert.equal(config.ariServers?.[0]?.password, 'a-secret-that-is-long-enough-0123456789');
   assert.equal(config.metrics.token, 'a-secret-that-is-long-enough-0123456789');
   assert.equal(config.demoMode, false);
   assert.throws(() => loadConfig({ JWT_SECRET_FILE: join(dir, 'missing') }), (err: unknown) => err instanceof ConfigError && /^JWT_SECRET_FILE: cannot read/.test(err.message));

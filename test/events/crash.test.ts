@@ -118,6 +118,6 @@ describe('SIGKILL with undelivered events, then a restart', { timeout: 120000 },
     assert.equal(busyEvents.filter((t) => t === 'session.ended').length >= 1, true);
     const answeredEnd = receiver.received.find((r) => r.json.sessionId === answered && r.json.type === 'session.ended')!;
     assert.equal(answeredEnd.json.data.state, 'failed');
-    assert.match(answeredEnd.json.data.reason, /engine restarted/);
+    assert.match(answeredEnd.json.data.reason, /engine lost during the call/);
   });
 });

@@ -111,6 +111,6 @@ describe('SIGKILL during a bridged dial, then a restart', { timeout: 120000 }, (
     await waitUntil(() => !sim.channels().some((c) => c.id === session.channelId || c.id === dialedLeg), { message: 'both channels gone from Asterisk' });
     const ended = (await restarted.request('GET', `/sessions/${id}`)).body;
     assert.equal(ended.state, 'failed');
-    assert.match(ended.endReason, /engine restarted/);
+    assert.match(ended.endReason, /engine lost during the call/);
   });
 });

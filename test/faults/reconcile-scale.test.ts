@@ -105,7 +105,7 @@ describe('reconciliation at scale after a SIGKILL', { timeout: 240000 }, () => {
       for (const id of accepted) {
         const s = await store.getSession(FAULTS_ACCOUNT, id);
         assert.equal(s?.state, 'failed', `${id}: ${s?.state}`);
-        assert.equal(s?.endReason, 'engine restarted during the call: the call was hung up');
+        assert.equal(s?.endReason, 'engine lost during the call (restarted, killed or cut off): the call was hung up');
       }
       const events = await store.listSessionEvents(accepted[0]!);
       assert.ok(events.some((e) => e.type === 'state' && e.data.state === 'failed'));

@@ -1,3 +1,4 @@
+import { createSession } from '../support/session-writers.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -121,6 +122,29 @@ describe('migrations', () => {
   });
 });
 
+describe('migration 9: the session\'s Asterisk server', () => {
+  let dir: TempDir;
+  before(() => {
+    dir = tempDir('migration-9-');
+  });
+  after(() => dir.remove());
+
+  test('a session created with its server reads it back; one without has none', async () => {
+    const store = await openSqliteStore(dir.file('servers.sqlite'));
+    try {
+      const base = { accountId: 'acc', flowId: 'f', flowVersion: 1, numberToDial: '+12125550100', callerId: '+12125550101', endpoint: 'PJSIP/x' };
+      await createSession(store, { ...base, id: 's1', channelId: 'c1', asteriskServer: 'b' });
+      await createSession(store, { ...base, id: 's2', channelId: 'c2' });
+      assert.equal((await store.getSession(undefined, 's1'))?.asteriskServer, 'b');
+      assert.equal((await store.getSession(undefined, 's2'))?.asteriskServer, undefined);
+      const live = await store.listLiveSessionsNotOwnedBy('nobody');
+      assert.deepEqual(live.map((s) => [s.id, s.asteriskServer]).sort(), [['s1', 'b'], ['s2', undefined]]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 // One history for both dialects (src/store/migrations.ts): the same versions, applied on PostgreSQL
 // under an advisory lock, and a portable migration (as 8 and 9 are) runs unchanged on both.
 const pgSkip = await postgresSkip();
@@ -154,7 +178,7 @@ describe('migrations on PostgreSQL', { skip: pgSkip }, () => {
 
   test('a portable ADD COLUMN migration runs unchanged on both dialects; a failing one is rolled back', async () => {
     const portable: Migration[] = [...MIGRATIONS,
-      { version: 98, name: 'portable column', sql: 'ALTER TABLE flow_versions ADD COLUMN created_by TEXT;\nALTER TABLE sessions ADD COLUMN asterisk_server TEXT;' }];
+      { version: 98, name: 'portable column', sql: 'ALTER TABLE flow_versions ADD COLUMN created_by TEXT;\nALTER TABLE sessions ADD COLUMN portable_probe TEXT;' }];
     const { url } = await fresh();
     const pgDb = new PgDb({ url });
     const sqlite = await Db.open(dir2.file('portable.sqlite'));
@@ -162,9 +186,9 @@ describe('migrations on PostgreSQL', { skip: pgSkip }, () => {
       assert.deepEqual((await migratePostgres(pgDb, portable)).at(-1), 98);
       assert.deepEqual((await migrate(sqlite, portable)).at(-1), 98);
       const pgColumns = await pgDb.query<{ column_name: string }>(
-        "SELECT column_name FROM information_schema.columns WHERE table_name IN ('flow_versions', 'sessions') AND column_name IN ('created_by', 'asterisk_server') ORDER BY column_name");
-      assert.deepEqual(pgColumns.map((c) => c.column_name), ['asterisk_server', 'created_by']);
-      const sqliteColumns = await sqlite.all<{ name: string }>("SELECT name FROM pragma_table_info('sessions') WHERE name = 'asterisk_server'");
+        "SELECT column_name FROM information_schema.columns WHERE table_name IN ('flow_versions', 'sessions') AND column_name IN ('created_by', 'portable_probe') ORDER BY column_name");
+      assert.deepEqual(pgColumns.map((c) => c.column_name), ['created_by', 'portable_probe']);
+      const sqliteColumns = await sqlite.all<{ name: string }>("SELECT name FROM pragma_table_info('sessions') WHERE name = 'portable_probe'");
       assert.equal(sqliteColumns.length, 1);
 
       const broken: Migration[] = [...portable, { version: 99, name: 'broken', sql: 'CREATE TABLE two (x INTEGER); INSERT INTO nowhere VALUES (1);' }];

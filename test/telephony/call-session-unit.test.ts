@@ -269,7 +269,7 @@ describe('engine faults', () => {
     await engine.stop({ drainMs: 0 });
     const done = await h.waitFinal(stale.id);
     assert.equal(done.state, 'failed');
-    assert.match(done.endReason ?? '', /engine restarted/);
+    assert.match(done.endReason ?? '', /engine lost during the call/);
   });
 
   test('stop drains: a call that ends within drainMs completes normally', async () => {

@@ -482,6 +482,7 @@ const DTO_LIST: readonly Dto[] = [
       { name: 'database', type: 'bool', description: 'The database is writable' },
       { name: 'reconciled', type: 'bool', description: 'Live sessions reconciled with Asterisk since the last (re)connection' },
       { name: 'reason', type: 'string', description: 'Why it is not ready (absent when ready)' },
+      { name: 'servers', type: { list: 'object' }, description: 'Each Asterisk server by name: {name, up, liveCalls}; ready while at least one is up (docs/scaling.md)' },
       { name: 'tts', type: 'object', description: 'Text to speech for say text: provider, available, detail (what is wrong); absent with TTS_PROVIDER=none. Unavailable TTS fails say-text steps only, so it does not make the engine unready' },
     ],
   },

@@ -215,7 +215,7 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
 
     GetHealth: async () => ({ status: 200, body: { status: 'ok' } }),
     GetReadiness: async () => {
-      const { ari, reconciled } = s.engine.readiness();
+      const { ari, reconciled, servers } = s.engine.readiness();
       let database = false;
       try {
         database = await s.databaseReady();
@@ -229,7 +229,7 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
       return {
         status: ready ? 200 : 503,
         body: {
-          status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}),
+          status: ready ? 'ready' : 'unavailable', ari, database, reconciled, ...(reason ? { reason } : {}), ...(servers ? { servers } : {}),
           ...(s.tts ? { tts: s.tts() } : {}),
         },
         ...(ready ? {} : { headers: { 'Retry-After': String(READY_RETRY_AFTER_SEC) } }),

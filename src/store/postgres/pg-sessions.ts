@@ -56,10 +56,10 @@ export class PgSessions implements Pick<Store, SessionMethods> {
       await this.db.transaction(async (q) => {
         if (!this.knownAccounts.has(s.accountId)) await ensureAccountRow(q, s.accountId, at);
         if (s.admission) await admit(q, s.accountId, s.admission);
-        await q.query(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, NULL, $9, NULL, NULL, $10, $11, $12, $13, $14)`,
+        await q.query(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, NULL, $9, NULL, NULL, $10, $11, $12, $13, $14, $15)`,
           [s.id, s.accountId, s.flowId, s.flowVersion, s.numberToDial, s.callerId, s.channelId, s.endpoint, at,
             s.statusCallback ?? null, s.statusCallbackEvents ? JSON.stringify(s.statusCallbackEvents) : null,
-            s.owner?.id ?? null, s.owner?.leaseExpires ?? null, s.direction ?? 'outbound']);
+            s.owner?.id ?? null, s.owner?.leaseExpires ?? null, s.direction ?? 'outbound', s.asteriskServer ?? null]);
         if (idempotency) await saveKey(q, s.accountId, idempotency, s.id);
         // The first unit in the same transaction: the session is never stored without its first events.
         await this.units.writeNow(q, s.id, unit, at);
@@ -76,7 +76,7 @@ export class PgSessions implements Pick<Store, SessionMethods> {
       callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
       endReason: null, dateCreated: at, dateAnswered: null, dateEnded: null,
       statusCallback: s.statusCallback ?? null, statusCallbackEvents: s.statusCallbackEvents ?? null, ownerId: s.owner?.id ?? null,
-      leaseExpires: s.owner?.leaseExpires ?? null,
+      leaseExpires: s.owner?.leaseExpires ?? null, ...(s.asteriskServer !== undefined ? { asteriskServer: s.asteriskServer } : {}),
     };
   }
 

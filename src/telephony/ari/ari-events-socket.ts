@@ -160,6 +160,11 @@ export class AriEventsSocket {
       }
       return;
     }
+    if (type === 'ApplicationReplaced') {
+      // Another WebSocket took this application name: its events now go there, not here.
+      this.opts.logger.error({ app: this.opts.app }, 'ARI_APP taken over: another client connected with the same Stasis application name; this engine receives no more events for it. Give every engine its own ARI_APP (docs/scaling.md)');
+      return;
+    }
     // A valid ARI event the engine does not consume: nothing to do.
     if (typeof type !== 'string' || !this.knownTypes?.has(type)) this.drop(type, 'malformed or unknown event type');
   }

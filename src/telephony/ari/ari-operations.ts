@@ -18,7 +18,7 @@ export interface AriRequests {
   download(path: string, maxBytes: number): Promise<PortResult<StoredFile>>;
 }
 
-export type AriOperations = Omit<TelephonyPort, 'start' | 'close' | 'isConnected' | 'onEvent' | 'onConnection'>;
+export type AriOperations = Omit<TelephonyPort, 'start' | 'close' | 'isConnected' | 'onEvent' | 'onConnection' | 'placement'>;
 
 /** A stored recording is read whole (an hour of 8 kHz WAV is 58 MB); longer ones are refused. */
 const MAX_RECORDING_BYTES = 100 * 1024 * 1024;
