@@ -17,6 +17,9 @@ optional:
   ASTERISK_RESTART_COMMAND
                  a shell command that restarts that Asterisk (e.g. docker compose exec -T asterisk
                  asterisk -rx "core restart now"); without it the restart scenario is skipped
+  SCENARIO_POSTGRES=1
+                 the engine runs on a fresh PostgreSQL database (on PG_TEST_URL's server, default
+                 postgres://postgres@127.0.0.1:5432/test) instead of SQLite
 Against the simulator instead: npm run sim -- --port 8088, then ARI_URL=http://127.0.0.1:8088
 ARI_USERNAME=asterisk ARI_PASSWORD=asterisk npm run test:asterisk. Details: docs/lab.md.`;
 

@@ -7,6 +7,7 @@
 // config/test-callees.sim.json (scenario-lab.ts). Time is real: the callees' timings are the
 // dialplan's, with seconds of margin on both sides. Calls with two legs: scenarios-dial.ts;
 // calls that come in through the dialplan: scenarios-inbound.ts.
+import { freshDatabase } from './postgres.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -60,9 +61,13 @@ const FLOWS = {
 
 async function startEngine(target: ScenarioTarget): Promise<RunningEngine> {
   const dir = mkdtempSync(join(tmpdir(), 'engine-scenarios-'));
+  // SCENARIO_POSTGRES=1: the engine runs on a fresh PostgreSQL database (PG_TEST_URL's server), the
+  // same scenarios checking the PostgreSQL store against a real Asterisk.
+  const database = process.env.SCENARIO_POSTGRES === '1' ? await freshDatabase('scenarios') : undefined;
   const config = loadConfig({
     JWT_SECRET: TEST_JWT_SECRET,
     DATABASE_PATH: join(dir, 'engine.sqlite'),
+    ...(database ? { DATABASE_URL: database.url } : {}),
     PORT: '0',
     HOST: '127.0.0.1',
     ARI_URL: target.ari.url,
@@ -84,7 +89,7 @@ async function startEngine(target: ScenarioTarget): Promise<RunningEngine> {
   // A real Asterisk gets no demo seeding from startStack (that is for the built-in simulator).
   await seedDemo(stack.store);
   const base = `http://127.0.0.1:${stack.httpPort}`;
-  return { stack, client: engineClient(base), base, dir };
+  return { stack, client: engineClient(base), base, dir, database };
 }
 
 /** Registers the scenario tests (node:test) against `target`. */
@@ -152,6 +157,7 @@ export function defineEngineScenarios(target: ScenarioTarget): void {
       await webhooks?.close();
       await engine?.stack.stop(0);
       if (engine) rmSync(engine.dir, { recursive: true, force: true });
+      await engine?.database?.drop();
     });
 
     describe('calls', { concurrency: true }, () => {

@@ -2,6 +2,7 @@
 // and their routing (config/routes.test-callees.json), the simulator's stand-ins for the
 // dialplan (config/test-callees.sim.json), the scenarios' Stasis application, the target
 // Asterisk, and the running engine the scenario modules share.
+import type { TestDatabase } from './postgres.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RunningStack } from '../../src/stack.js';
@@ -60,7 +61,7 @@ export interface ScenarioTarget {
 }
 
 /** The engine under test, in this process (as `npm start` wires it). */
-export interface RunningEngine { stack: RunningStack; client: EngineClient; base: string; dir: string }
+export interface RunningEngine { stack: RunningStack; client: EngineClient; base: string; dir: string; database?: TestDatabase }
 
 /** What a scenario module gets from engine-scenarios.ts. */
 export interface ScenarioContext {
