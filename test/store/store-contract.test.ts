@@ -111,6 +111,17 @@ for (const dialect of await storeDialects('contract')) {
         assert.equal(await store.getFlow('acc-f', created.id, 3), undefined);
       });
 
+      test('each version keeps who saved it; a version saved by nobody has no author', async () => {
+        const created = await store.createFlow('acc-fa', sampleFlow('A1'), undefined, 'alice');
+        assert.equal(created.createdBy, 'alice');
+        const updated = await store.updateFlow('acc-fa', created.id, sampleFlow('A2'), 'bob');
+        assert.equal(updated?.createdBy, 'bob');
+        assert.equal((await store.getFlow('acc-fa', created.id, 1))?.createdBy, 'alice');
+        const anonymous = await store.updateFlow('acc-fa', created.id, sampleFlow('A3'));
+        assert.equal(anonymous?.createdBy, undefined);
+        assert.equal((await store.listFlows('acc-fa', { page: 1, countPerPage: 10 })).items[0]?.createdBy, undefined, 'the latest version, saved by nobody');
+      });
+
       test('reads kept in memory follow every write (flows and owned numbers, read before each change)', async () => {
         const flow = await store.createFlow('acc-cache', sampleFlow('C1'));
         assert.equal((await store.getFlow('acc-cache', flow.id))?.name, 'C1');

@@ -104,10 +104,10 @@ function composeStore(db: PgDb, units: PgUnitWriter): Store {
     deleteExtension: (accountId, id) => catalog.deleteExtension(accountId, id),
     getAccountSettings: (accountId) => catalog.getAccountSettings(accountId),
     updateAccountSettings: (accountId, change) => catalog.updateAccountSettings(accountId, change),
-    createFlow: (accountId, document, id) => catalog.createFlow(accountId, document, id),
+    createFlow: (accountId, document, id, createdBy) => catalog.createFlow(accountId, document, id, createdBy),
     getFlow: (accountId, id, version) => catalog.getFlow(accountId, id, version),
     listFlows: (accountId, page) => catalog.listFlows(accountId, page),
-    updateFlow: (accountId, id, document) => catalog.updateFlow(accountId, id, document),
+    updateFlow: (accountId, id, document, createdBy) => catalog.updateFlow(accountId, id, document, createdBy),
     deleteFlow: (accountId, id) => catalog.deleteFlow(accountId, id),
 
     createSessionWith: (session, unit, idempotency) => sessions.createSessionWith(session, unit, idempotency),
