@@ -9,23 +9,7 @@ import { ensureAccountStep } from './accounts-repo.js';
 import { now } from './clock.js';
 import { idFilter, orderBy, pageOf, paging, type CountRow } from './paging.js';
 import { CACHED_ROWS, ReadCache } from './read-cache.js';
-
-const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.name, v.document,
-  v.date_created AS version_created, v.created_by
-  FROM flows f JOIN flow_versions v ON v.flow_id = f.id`;
-
-interface FlowRow extends Row {
-  id: string; account_id: string; date_created: string; version: number; name: string; document: string; version_created: string; created_by: string | null;
-}
-
-function toFlow(r: FlowRow): Flow {
-  // Our own JSON, written from a validated document.
-  const document = JSON.parse(r.document) as FlowDocument;
-  return {
-    id: r.id, accountId: r.account_id, name: r.name, version: r.version, document,
-    dateCreated: r.date_created, dateModified: r.version_created, ...(r.created_by !== null ? { createdBy: r.created_by } : {}),
-  };
-}
+import { FLOW_SELECT, toFlow, type FlowRow } from './flow-rows.js';
 
 export class FlowsRepo implements Pick<Store, 'createFlow' | 'getFlow' | 'listFlows' | 'updateFlow' | 'deleteFlow'> {
   /** Current versions, read on every outgoing session. */

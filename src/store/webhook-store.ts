@@ -6,26 +6,14 @@ import type { Db, Row, SqlValue } from './db.js';
 import type { AttemptRecord, ClaimedDelivery, WebhookInput } from './store.js';
 import { attemptRows } from './session-units.js';
 import type { Paging } from './paging.js';
+import { WEBHOOK_COLUMNS, toWebhook, type WebhookRow } from './webhook-rows.js';
 
-interface WebhookRow extends Row {
-  id: string; account_id: string; url: string; events: string; enabled: number; secret: string;
-  date_created: string; date_modified: string;
-}
 interface DeliveryRow extends Row {
   event_id: string; target: string; session_id: string; seq: number; url: string; status: string; attempts: number;
   next_attempt_at: string; date_created: string; date_finished: string | null; type: string;
 }
 interface AttemptRow extends Row {
   event_id: string; target: string; attempt: number; at: string; status_code: number | null; error: string | null; duration_ms: number;
-}
-
-const WEBHOOK_COLUMNS = 'id, account_id, url, events, enabled, secret, date_created, date_modified';
-
-function toWebhook(r: WebhookRow): Webhook {
-  return {
-    id: r.id, accountId: r.account_id, url: r.url, events: JSON.parse(r.events) as string[], enabled: r.enabled === 1,
-    secret: r.secret, dateCreated: r.date_created, dateModified: r.date_modified,
-  };
 }
 
 export class WebhookStore {

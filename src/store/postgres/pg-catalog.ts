@@ -12,6 +12,7 @@ import type { AccountSettingsStore, SettingsChange } from '../account-settings-r
 import { now } from '../clock.js';
 import { orderBy, pageOf, paging } from '../paging.js';
 import { isUniqueViolation, type PgDb, type PgValue, type Queryable } from './pg-db.js';
+import { FLOW_SELECT, toFlow, type FlowRow } from '../flow-rows.js';
 
 /** The first write of an account creates its row (accounts come from token claims). */
 export async function ensureAccountRow(q: Queryable, accountId: string, at: string): Promise<void> {
@@ -46,20 +47,6 @@ function toExtension(r: ExtensionRow): Extension {
   return {
     id: r.id, accountId: r.account_id, number: r.extension, name: r.name, enabled: r.enabled === 1,
     inboundFlowId: r.inbound_flow_id, dateCreated: r.date_created, dateModified: r.date_modified,
-  };
-}
-
-const FLOW_SELECT = `SELECT f.id, f.account_id, f.date_created, v.version, v.name, v.document, v.date_created AS version_created, v.created_by
-  FROM flows f JOIN flow_versions v ON v.flow_id = f.id`;
-
-interface FlowRow {
-  id: string; account_id: string; date_created: string; version: number; name: string; document: string; version_created: string; created_by: string | null;
-}
-
-function toFlow(r: FlowRow): Flow {
-  return {
-    id: r.id, accountId: r.account_id, name: r.name, version: r.version, document: JSON.parse(r.document) as FlowDocument,
-    dateCreated: r.date_created, dateModified: r.version_created, ...(r.created_by !== null ? { createdBy: r.created_by } : {}),
   };
 }
 

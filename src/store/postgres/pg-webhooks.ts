@@ -8,25 +8,15 @@ import type { Paging } from '../paging.js';
 import { ensureAccountRow } from './pg-catalog.js';
 import type { PgDb, PgValue } from './pg-db.js';
 import type { PgUnitWriter } from './pg-unit-writer.js';
+import { WEBHOOK_COLUMNS, toWebhook, type WebhookRow } from '../webhook-rows.js';
 
-interface WebhookRow {
-  id: string; account_id: string; url: string; events: string; enabled: number; secret: string; date_created: string; date_modified: string;
-}
+
 interface DeliveryRow {
   event_id: string; target: string; session_id: string; seq: number; url: string; status: string; attempts: number;
   next_attempt_at: string; date_created: string; date_finished: string | null; type: string;
 }
 interface AttemptRow { event_id: string; target: string; attempt: number; at: string; status_code: number | null; error: string | null; duration_ms: number }
 interface ClaimRow { event_id: string; target: string; session_id: string; seq: number; url: string; attempts: number; body: string; at: string; secret: string | null }
-
-const WEBHOOK_COLUMNS = 'id, account_id, url, events, enabled, secret, date_created, date_modified';
-
-function toWebhook(r: WebhookRow): Webhook {
-  return {
-    id: r.id, accountId: r.account_id, url: r.url, events: JSON.parse(r.events) as string[], enabled: r.enabled === 1,
-    secret: r.secret, dateCreated: r.date_created, dateModified: r.date_modified,
-  };
-}
 
 export class PgWebhooks {
   /** Signing secrets never change once created: read once per account. */
