@@ -123,6 +123,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     port, store, logger,
     maxLiveCallsPerAccount: config.limits.maxLiveCallsPerAccount,
     accepting: () => accepting,
+    retry, stopping: stopping.signal,
     start: async (draft, flow) => {
       const call = await startCall(placing, draft, flow, (s, unit) => store.createSessionWith(s, unit), true);
       calls.register(call);

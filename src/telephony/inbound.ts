@@ -14,6 +14,7 @@ import { AppError } from '../domain/errors.js';
 import type { InboundStore } from '../store/store.js';
 import type { SessionDraft } from '../services/call-engine.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
+import { hangUpUnowned, type RetryPolicy } from './retry.js';
 
 /** The first argument the dialplan passes for a call into the engine (asterisk-config/extensions.conf). */
 export const INBOUND_ARG = 'inbound';
@@ -27,6 +28,9 @@ export interface InboundDeps {
   logger: Logger;
   maxLiveCallsPerAccount: number;
   accepting(): boolean;
+  /** Hang-ups of refused calls are retried by it while ARI is unreachable, until the engine stops. */
+  retry: RetryPolicy;
+  stopping: AbortSignal;
   /** Stores the session, then registers and starts its call (answer, then the flow). */
   start(draft: SessionDraft, flow: Flow): Promise<Session>;
   /** Told of every refusal (metrics). */
@@ -107,7 +111,7 @@ export class InboundCalls {
     this.refusals[reason] += 1;
     this.deps.refused(reason);
     log.info({ reason, ...detail }, 'inbound call refused (hung up with cause congestion)');
-    void this.deps.port.hangup(channelId, 'congestion').then((res) => {
+    void hangUpUnowned(this.deps.port, channelId, 'congestion', this.deps.retry, this.deps.stopping).then((res) => {
       if (!res.ok && res.kind !== 'not-found') log.warn({ kind: res.kind }, 'could not hang up a refused call');
     });
     return false;

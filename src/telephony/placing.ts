@@ -12,7 +12,7 @@ import type { CallSession } from './call-session.js';
 import type { LiveCalls } from './live-calls.js';
 import type { Owner } from './owner.js';
 import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
-import { waitRetry, type RetryPolicy } from './retry.js';
+import { hangUpUnowned, waitRetry, type RetryPolicy } from './retry.js';
 
 /** The variable carrying the session id on the channel (visible in Asterisk's CDRs and logs). */
 export const SESSION_ID_VARIABLE = 'ENGINE_SESSION_ID';
@@ -91,7 +91,7 @@ async function originate(deps: PlacingDeps, call: CallSession): Promise<void> {
     if (res.kind === 'unavailable' && attempt + 1 < deps.retry.attempts && (await waitRetry(attempt, deps.retry, deps.stopping))) continue;
     if (res.kind === 'unavailable') {
       // A timed-out request may still have created the channel: make sure no call goes on unowned.
-      void deps.port.hangup(session.channelId, 'normal');
+      void hangUpUnowned(deps.port, session.channelId, 'normal', deps.retry, deps.stopping);
       call.conclude('failed', `originate failed: ARI unavailable (${res.message})`);
     } else {
       call.conclude('failed', `originate refused by Asterisk (${res.kind}): ${res.message}`);
