@@ -2,6 +2,7 @@
 import type { Session, SessionState } from '../domain/model.js';
 import { LIVE_STATES } from '../domain/model.js';
 import type { Db, Row } from './db.js';
+import type { NewSession } from './store.js';
 
 export const LIVE_SQL = `state IN (${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 export const LIVE_STATE_SET: ReadonlySet<string> = new Set(LIVE_STATES);
@@ -46,4 +47,15 @@ export async function withVariables(db: Db, rows: SessionRow[]): Promise<Session
     if (bag) bag[v.name] = v.value;
   }
   return rows.map((r) => toSession(r, byId.get(r.id) ?? {}));
+}
+
+/** A session as its creation stores it (`queued`, nothing else yet), without reading it back. */
+export function queuedSession(s: NewSession, at: string): Session {
+  return {
+    id: s.id, accountId: s.accountId, direction: s.direction ?? 'outbound', flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
+    callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
+    endReason: null, dateCreated: at, dateAnswered: null, dateEnded: null,
+    statusCallback: s.statusCallback ?? null, statusCallbackEvents: s.statusCallbackEvents ?? null, ownerId: s.owner?.id ?? null,
+    leaseExpires: s.owner?.leaseExpires ?? null, ...(s.asteriskServer !== undefined ? { asteriskServer: s.asteriskServer } : {}),
+  };
 }

@@ -12,7 +12,7 @@ import { ensureAccountStep } from './accounts-repo.js';
 import { now } from './clock.js';
 import type { LiveSessions } from './live-sessions.js';
 import type { PendingWrites } from './pending-writes.js';
-import { LIVE_STATE_SET, SESSION_COLUMNS } from './session-rows.js';
+import { LIVE_STATE_SET, SESSION_COLUMNS, queuedSession } from './session-rows.js';
 import { unitRows } from './session-units.js';
 
 export class SessionWritesRepo implements Pick<Store, 'createSessionWith' | 'recordSession'> {
@@ -50,13 +50,7 @@ export class SessionWritesRepo implements Pick<Store, 'createSessionWith' | 'rec
       throw new AppError('conflict', 'Conflict', `session ${s.id} already exists`);
     }
     this.knownAccounts.add(s.accountId);
-    return {
-      id: s.id, accountId: s.accountId, direction: s.direction ?? 'outbound', flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
-      callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
-      endReason: null, dateCreated: at, dateAnswered: null, dateEnded: null,
-      statusCallback: s.statusCallback ?? null, statusCallbackEvents: s.statusCallbackEvents ?? null, ownerId: s.owner?.id ?? null,
-      leaseExpires: s.owner?.leaseExpires ?? null, ...(s.asteriskServer !== undefined ? { asteriskServer: s.asteriskServer } : {}),
-    };
+    return queuedSession(s, at);
   }
 
   private keyHolder(accountId: string, key: string): Promise<{ session_id: string; request_hash: string } | undefined> {

@@ -7,7 +7,7 @@ import type { IdempotencyKey, NewSession, SessionFilter, SessionUnit, Store } fr
 import { IdempotencyKeyTaken, admissionRefusal } from '../store.js';
 import { now } from '../clock.js';
 import { orderBy, pageOf, paging } from '../paging.js';
-import { LIVE_SQL, SESSION_COLUMNS, toSession, type SessionRow } from '../session-rows.js';
+import { LIVE_SQL, SESSION_COLUMNS, queuedSession, toSession, type SessionRow } from '../session-rows.js';
 import { ensureAccountRow } from './pg-catalog.js';
 import type { PgDb, PgValue, Queryable } from './pg-db.js';
 import { isUniqueViolation } from './pg-db.js';
@@ -71,13 +71,7 @@ export class PgSessions implements Pick<Store, SessionMethods> {
       throw err;
     }
     this.knownAccounts.add(s.accountId);
-    return {
-      id: s.id, accountId: s.accountId, direction: s.direction ?? 'outbound', flowId: s.flowId, flowVersion: s.flowVersion, numberToDial: s.numberToDial,
-      callerId: s.callerId, state: 'queued', channelId: s.channelId, endpoint: s.endpoint, variables: {},
-      endReason: null, dateCreated: at, dateAnswered: null, dateEnded: null,
-      statusCallback: s.statusCallback ?? null, statusCallbackEvents: s.statusCallbackEvents ?? null, ownerId: s.owner?.id ?? null,
-      leaseExpires: s.owner?.leaseExpires ?? null, ...(s.asteriskServer !== undefined ? { asteriskServer: s.asteriskServer } : {}),
-    };
+    return queuedSession(s, at);
   }
 
   recordSession(sessionId: string, unit: SessionUnit, urgent = false): Promise<void> {
