@@ -1,20 +1,12 @@
 // Webhook subscriptions, signing secrets and the delivery side of the outbox (claims, attempts,
 // listings). The outbox rows themselves are written with their session change (session-units.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DeliveryAttempt, Webhook, WebhookDelivery } from '../domain/model.js';
+import type { Webhook, WebhookDelivery } from '../domain/model.js';
 import type { Db, Row, SqlValue } from './db.js';
 import type { AttemptRecord, ClaimedDelivery, WebhookInput } from './store.js';
 import { attemptRows } from './session-units.js';
 import type { Paging } from './paging.js';
-import { WEBHOOK_COLUMNS, toWebhook, type WebhookRow } from './webhook-rows.js';
-
-interface DeliveryRow extends Row {
-  event_id: string; target: string; session_id: string; seq: number; url: string; status: string; attempts: number;
-  next_attempt_at: string; date_created: string; date_finished: string | null; type: string;
-}
-interface AttemptRow extends Row {
-  event_id: string; target: string; attempt: number; at: string; status_code: number | null; error: string | null; duration_ms: number;
-}
+import { WEBHOOK_COLUMNS, toDeliveries, toWebhook, type AttemptRow, type DeliveryRow, type WebhookRow } from './webhook-rows.js';
 
 export class WebhookStore {
   /** Enabled subscriptions per account: read on every event fan-out, cleared on every write. */
@@ -208,20 +200,9 @@ export class WebhookStore {
       `SELECT event_id, target, attempt, at, status_code, error, duration_ms FROM webhook_attempts
        WHERE (event_id, target) IN (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) AS j) ORDER BY attempt`,
       [JSON.stringify(rows.map((r) => [r.event_id, r.target]))]);
-    const byKey = new Map<string, DeliveryAttempt[]>();
-    for (const a of attempts) {
-      const key = `${a.event_id}\n${a.target}`;
-      const list = byKey.get(key) ?? [];
-      list.push({ attempt: a.attempt, at: a.at, statusCode: a.status_code, error: a.error, durationMs: a.duration_ms });
-      byKey.set(key, list);
-    }
     return {
       total,
-      items: rows.map((r) => ({
-        eventId: r.event_id, target: r.target, sessionId: r.session_id, sequence: r.seq, type: r.type, url: r.url,
-        status: r.status as WebhookDelivery['status'], attempts: byKey.get(`${r.event_id}\n${r.target}`) ?? [],
-        nextAttemptAt: r.status === 'pending' ? r.next_attempt_at : null, dateCreated: r.date_created, dateFinished: r.date_finished,
-      })),
+      items: toDeliveries(rows, attempts),
     };
   }
 }

@@ -2,20 +2,15 @@
 // every engine: claims with FOR UPDATE SKIP LOCKED that keep each chain (session, destination) in
 // order across engines. Attempt results go through the unit writer (held through an outage).
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DeliveryAttempt, Webhook, WebhookDelivery } from '../../domain/model.js';
+import type { Webhook, WebhookDelivery } from '../../domain/model.js';
 import type { AttemptRecord, ClaimedDelivery, WebhookInput } from '../store.js';
 import type { Paging } from '../paging.js';
 import { ensureAccountRow } from './pg-catalog.js';
 import type { PgDb, PgValue } from './pg-db.js';
 import type { PgUnitWriter } from './pg-unit-writer.js';
-import { WEBHOOK_COLUMNS, toWebhook, type WebhookRow } from '../webhook-rows.js';
+import { WEBHOOK_COLUMNS, toDeliveries, toWebhook, type AttemptRow, type DeliveryRow, type WebhookRow } from '../webhook-rows.js';
 
 
-interface DeliveryRow {
-  event_id: string; target: string; session_id: string; seq: number; url: string; status: string; attempts: number;
-  next_attempt_at: string; date_created: string; date_finished: string | null; type: string;
-}
-interface AttemptRow { event_id: string; target: string; attempt: number; at: string; status_code: number | null; error: string | null; duration_ms: number }
 interface ClaimRow { event_id: string; target: string; session_id: string; seq: number; url: string; attempts: number; body: string; at: string; secret: string | null }
 
 export class PgWebhooks {
@@ -183,20 +178,9 @@ export class PgWebhooks {
       `SELECT event_id, target, attempt, at, status_code, error, duration_ms FROM webhook_attempts
        WHERE (event_id, target) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY attempt`,
       [rows.map((r) => r.event_id), rows.map((r) => r.target)]);
-    const byKey = new Map<string, DeliveryAttempt[]>();
-    for (const a of attempts) {
-      const key = `${a.event_id}\n${a.target}`;
-      const list = byKey.get(key) ?? [];
-      list.push({ attempt: a.attempt, at: a.at, statusCode: a.status_code, error: a.error, durationMs: a.duration_ms });
-      byKey.set(key, list);
-    }
     return {
       total: count?.n ?? 0,
-      items: rows.map((r) => ({
-        eventId: r.event_id, target: r.target, sessionId: r.session_id, sequence: r.seq, type: r.type, url: r.url,
-        status: r.status as WebhookDelivery['status'], attempts: byKey.get(`${r.event_id}\n${r.target}`) ?? [],
-        nextAttemptAt: r.status === 'pending' ? r.next_attempt_at : null, dateCreated: r.date_created, dateFinished: r.date_finished,
-      })),
+      items: toDeliveries(rows, attempts),
     };
   }
 }
