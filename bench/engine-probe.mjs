@@ -2,9 +2,8 @@
 // benchmark: answers, over the IPC channel bench/run.ts opened, with what only the process itself
 // knows: heap figures (after a forced GC when the process runs with --expose-gc), event-loop
 // delay while asked to watch it, a count of live EventEmitter listeners (to see per-channel
-// listeners left behind) and a count of SQLite round trips (each statement run, each exec: one
-// trip to libuv's pool). It does nothing without an IPC channel, and it never keeps the process
-// alive on its own.
+// listeners left behind) and a count of SQLite statements (each statement run, each exec). It
+// does nothing without an IPC channel, and it never keeps the process alive on its own.
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -84,20 +83,23 @@ if (typeof process.send === 'function') {
   proto.off = remove;
   proto.removeAllListeners = counted(proto.removeAllListeners, true);
 
-  // The engine's own sqlite3 (resolved from its directory): every statement the store runs goes
-  // through Statement#run/all/get, every multi-statement exec through Database#exec.
+  // The engine's own better-sqlite3 (resolved from its directory): every statement the store runs
+  // goes through Statement#run/all/get, every multi-statement exec through Database#exec.
   let sqlTrips = 0;
   try {
-    const sqlite3 = createRequire(`${process.cwd()}/`)('sqlite3');
+    const Database = createRequire(`${process.cwd()}/`)('better-sqlite3');
+    const probe = new Database(':memory:');
+    const statementProto = Object.getPrototypeOf(probe.prepare('SELECT 1'));
+    probe.close();
     const countTrip = (proto, name) => {
       const original = proto[name];
-      proto[name] = function countedTrip(...args) {
+      proto[name] = function countedStatement(...args) {
         sqlTrips += 1;
         return original.apply(this, args);
       };
     };
-    for (const name of ['run', 'all', 'get']) countTrip(sqlite3.Statement.prototype, name);
-    countTrip(sqlite3.Database.prototype, 'exec');
+    for (const name of ['run', 'all', 'get']) countTrip(statementProto, name);
+    countTrip(Database.prototype, 'exec');
   } catch {
     sqlTrips = -1;
   }

@@ -267,7 +267,7 @@ class Bench {
     };
   }
 
-  /** SQLite round trips the engine made so far (bench/engine-probe.mjs); -1 when it cannot count them. */
+  /** SQLite statements the engine ran so far (bench/engine-probe.mjs); -1 when it cannot count them. */
   async sqlTrips(): Promise<number> {
     const reply = await this.engine.call<{ sqlTrips?: number }>({ probe: 'sql-trips' });
     return reply.sqlTrips ?? -1;
@@ -499,7 +499,7 @@ async function postgresPhase(b: Bench, lifetimeMs: number, sqlite: CpuFigures, f
     return new Map(rows.map((r) => [r.pid, cpuMs(r.pid) ?? 0]));
   };
   const before = await backends();
-  // Without SQLite's round-trip count (the probe counts sqlite3 calls: none here).
+  // Without SQLite's statement count (the probe counts better-sqlite3 statements: none here).
   const { sqlTripsPerCall: _none, ...engine } = await cpuPerCall(b, 'engine', lifetimeMs);
   const after = await backends();
   let serverMs = 0;

@@ -55,7 +55,7 @@ export interface CpuFigures {
   cpuMs: number;
   perCallMs: number;
   simPerCallMs: number;
-  /** The engine's SQLite round trips per call (statements run, execs): each is a trip to libuv's pool. */
+  /** The engine's SQLite statements per call (statements run, execs). */
   sqlTripsPerCall?: number;
 }
 
@@ -217,7 +217,7 @@ export function printReport(r: BenchResults): void {
   out.push('');
   const c = r.cpuPerCall;
   out.push(`CPU per completed call: engine ${c.engine.perCallMs} ms (${c.engine.calls} calls), floor ${c.floor.perCallMs} ms (${c.floor.calls} calls), ratio ${c.ratio ?? 'n/a'}×; simulator ${c.engine.simPerCallMs} ms`);
-  if (c.engine.sqlTripsPerCall !== undefined) out.push(`SQLite round trips per call (engine): ${c.engine.sqlTripsPerCall}`);
+  if (c.engine.sqlTripsPerCall !== undefined) out.push(`SQLite statements per call (engine): ${c.engine.sqlTripsPerCall}`);
   if (c.postgres && 'skipped' in c.postgres) out.push(`On PostgreSQL: skipped (${c.postgres.skipped})`);
   else if (c.postgres) {
     out.push(`On PostgreSQL: engine ${c.postgres.engine.perCallMs} ms per call (${c.postgres.engine.calls} calls), ${c.postgres.vsSqlite ?? 'n/a'}× the engine on SQLite, ${c.postgres.vsFloor ?? 'n/a'}× the floor; PostgreSQL's backends ${c.postgres.serverPerCallMs} ms per call`);

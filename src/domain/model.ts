@@ -1,5 +1,5 @@
 // Entities shared by the store, the services, the HTTP layer and the telephony runner.
-// Pure types: nothing here imports express, ari-client or sqlite3.
+// Pure types: nothing here imports express, ari-client or a database driver.
 import type { FlowDocument } from './flow.js';
 
 export interface Account {

@@ -1,18 +1,19 @@
-// A small promise wrapper around one sqlite3 connection.
+// A promise API around one better-sqlite3 connection, the same shape as the PostgreSQL store's.
+// better-sqlite3 runs each statement synchronously on the calling thread: a small write costs
+// tens of microseconds, where the asynchronous sqlite3 driver spent several times that per
+// statement on its trip through libuv's thread pool (docs/benchmarks.md: 5-7× less CPU per group
+// commit, measured side by side). What is asynchronous here is the write lane only.
 // Writes go through one FIFO lane (`exclusive`) so a transaction never interleaves with another
 // write on the shared connection. Writes queued with `enqueue` / `enqueueRow` are grouped: every
 // write queued during one tick is committed in a single transaction (group commit);
-// `flush()` resolves once everything queued before it is committed.
-// Each statement run is a round trip to libuv's thread pool, which is the cost that matters
-// under load, so rows of one kind (`RowKind`: timeline events, variables, state updates) are
-// written by one statement per group commit, whatever their number, and may wait a few
-// milliseconds for company (`configureRowCommitDelay`): ARI events arrive one per tick, so
-// without that delay most commits would carry a single row. The group commit itself is
-// group-commit.ts; this file is the connection, its statement cache and the write lane.
-import sqlite3 from 'sqlite3';
-import type { Database, RunResult, Statement } from 'sqlite3';
+// `flush()` resolves once everything queued before it is committed. Rows of one kind
+// (`RowKind`: timeline events, variables, state updates) are written by one statement per group
+// commit, whatever their number, and may wait a few milliseconds for company
+// (`configureRowCommitDelay`). The group commit itself is group-commit.ts; this file is the
+// connection, its statement cache and the write lane.
+import Database from 'better-sqlite3';
 import { GroupCommit } from './group-commit.js';
-import { DbClosedError } from './sqlite-errors.js';
+import { DbClosedError, isBusyError } from './sqlite-errors.js';
 
 export { DbClosedError, isConstraintError } from './sqlite-errors.js';
 
@@ -27,27 +28,40 @@ export class Db {
   /** The connection itself is closed. */
   private rawClosed = false;
   private closing: Promise<void> | undefined;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, Database.Statement>();
+  private busyTimeoutMs = 0;
   /** A second, read-only connection for `consistentRead`. */
   private reader: Db | undefined;
 
-  private constructor(private readonly raw: Database) {}
+  private constructor(private readonly raw: Database.Database) {}
 
-  static open(path: string): Promise<Db> {
-    return Db.openWith(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX);
+  static async open(path: string): Promise<Db> {
+    return new Db(new Database(path));
   }
 
-  private static openWith(path: string, mode: number): Promise<Db> {
-    return new Promise((resolve, reject) => {
-      const raw = new sqlite3.Database(path, mode, (err) => {
-        if (err) reject(err);
-        else resolve(new Db(raw));
-      });
-    });
-  }
-
+  /**
+   * How long a statement waits for a lock another connection holds. SQLite's own busy handler
+   * would sleep on this thread, and when that connection is another one of this process (a test,
+   * a tool) waiting for this thread, both would stall until the timeout: the wait is polled
+   * with timers instead (`unlocked`).
+   */
   configureBusyTimeout(ms: number): void {
-    this.raw.configure('busyTimeout', ms);
+    this.raw.pragma('busy_timeout = 0');
+    this.busyTimeoutMs = Math.max(0, ms);
+  }
+
+  private async unlocked<T>(fn: () => T): Promise<T> {
+    if (this.rawClosed) throw new DbClosedError();
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let delayMs = 2; ; delayMs = Math.min(delayMs * 2, 50)) {
+      try {
+        return fn();
+      } catch (err) {
+        if (!isBusyError(err) || Date.now() >= deadline) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (this.rawClosed) throw new DbClosedError();
+    }
   }
 
   /**
@@ -59,66 +73,47 @@ export class Db {
   }
 
   /**
-   * Reads (and pragmas) outside the write lane, through cached prepared statements: a
-   * `Database#get` would prepare and finalize the statement on every call. `get` is the first
-   * row of `all`, for queries of one row: a statement left mid-result would hold its read
-   * transaction open.
+   * Reads (and pragmas) outside the write lane, through cached prepared statements. `get` is the
+   * first row of `all`, for queries of one row.
    */
   async get<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
     const rows = await this.all<T>(sql, params);
     return rows[0];
   }
 
-  async all<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    if (this.rawClosed) throw new DbClosedError();
-    const stmt = this.statements.get(sql) ?? await this.prepare(sql);
-    return new Promise((resolve, reject) => {
-      // Runs to SQLITE_DONE (and resets first), so the read transaction ends with it.
-      stmt.all(params, (err: Error | null, rows: unknown[]) => {
-        if (err) reject(err);
-        else resolve(rows as T[]);
-      });
+  all<T extends Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.unlocked(() => {
+      const stmt = this.statement(sql);
+      if (!stmt.reader) {
+        // A pragma that sets without answering (`PRAGMA synchronous = NORMAL`).
+        stmt.run(...params);
+        return [];
+      }
+      return stmt.all(...params) as T[];
     });
   }
 
   /** Multi-statement SQL without parameters (migrations only). Call inside `exclusive`. */
   execRaw(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.raw.exec(sql, (err) => (err ? reject(err) : resolve()));
+    return this.unlocked(() => {
+      this.raw.exec(sql);
     });
   }
 
   /** One statement; resolves with the number of changed rows. Call inside `exclusive`. */
-  async runRaw(sql: string, params: SqlValue[] = []): Promise<number> {
-    const prepared = this.statements.get(sql) ?? await this.prepare(sql);
-    return new Promise((resolve, reject) => {
-      prepared.run(params, function (this: RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve(this.changes);
-      });
-    });
+  runRaw(sql: string, params: SqlValue[] = []): Promise<number> {
+    return this.unlocked(() => this.statement(sql).run(...params).changes);
   }
 
-  /** Cached once prepared; a statement that fails to prepare rejects (and is not kept). */
-  private prepare(sql: string): Promise<Statement> {
-    if (this.rawClosed) return Promise.reject(new DbClosedError());
-    return new Promise((resolve, reject) => {
-      // With a callback, a prepare error goes to it instead of an unhandled 'error' event.
-      const stmt = this.raw.prepare(sql, (err: Error | null) => {
-        if (err) {
-          reject(err);
-          return;
-        }
-        const cached = this.statements.get(sql);
-        if (cached) {
-          stmt.finalize();
-          resolve(cached);
-          return;
-        }
-        this.statements.set(sql, stmt);
-        resolve(stmt);
-      });
-    });
+  /** Cached once prepared; a statement that fails to prepare throws (and is not kept). */
+  private statement(sql: string): Database.Statement {
+    if (this.rawClosed) throw new DbClosedError();
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.raw.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   /** Runs `fn` alone on the write lane (FIFO). */
@@ -147,7 +142,7 @@ export class Db {
 
   /** Opens the read-only connection of `consistentRead` (a file database in WAL mode). */
   async openReader(path: string, busyTimeoutMs: number): Promise<void> {
-    this.reader = await Db.openWith(path, sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX);
+    this.reader = new Db(new Database(path, { readonly: true }));
     this.reader.configureBusyTimeout(busyTimeoutMs);
   }
 
@@ -212,11 +207,8 @@ export class Db {
     this.closed = true;
     await this.onLane(() => this.commits.runPending());
     await this.reader?.close();
-    for (const stmt of this.statements.values()) {
-      await new Promise<void>((resolve) => stmt.finalize(() => resolve()));
-    }
     this.statements.clear();
     this.rawClosed = true;
-    await new Promise<void>((resolve, reject) => this.raw.close((err) => (err ? reject(err) : resolve())));
+    this.raw.close();
   }
 }

@@ -6,9 +6,19 @@ export class DbClosedError extends Error {
   }
 }
 
-/** SQLITE_CONSTRAINT and friends: the statement alone failed, the transaction stays usable. */
+/**
+ * SQLITE_CONSTRAINT and its extended codes (better-sqlite3 reports SQLITE_CONSTRAINT_UNIQUE,
+ * _PRIMARYKEY …): the statement alone failed, the transaction stays usable.
+ */
 export function isConstraintError(err: unknown): boolean {
-  return err instanceof Error && (err as Error & { code?: unknown }).code === 'SQLITE_CONSTRAINT';
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
+}
+
+/** SQLITE_BUSY and its extended codes: another connection holds the lock; worth a retry. */
+export function isBusyError(err: unknown): boolean {
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 export function asError(err: unknown): Error {

@@ -1,4 +1,4 @@
-// The Store over SQLite (sqlite3 package): opening the database, and the Store composed of one
+// The Store over SQLite (better-sqlite3 package): opening the database, and the Store composed of one
 // repository per entity, each with its row types, mapping and SQL (accounts-repo.ts,
 // phone-numbers-repo.ts, flows-repo.ts, session-*-repo.ts, recordings-repo.ts, idempotency-repo.ts,
 // webhook-store.ts).
@@ -139,35 +139,19 @@ async function isWritable(db: Db): Promise<boolean> {
 }
 
 /**
- * SQLite answers SQLITE_BUSY at once, without its busy handler, when two connections switch a new
- * file to WAL together (one holds the lock while it creates the -wal file): retried here.
- */
-async function busyRetried<T>(fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
-  for (let delayMs = 5; ; delayMs = Math.min(delayMs * 2, 100)) {
-    try {
-      return await fn();
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, delayMs));
-    }
-  }
-}
-
-/**
  * Opens (creating folder and file if needed) and migrates the database. WAL with
  * synchronous=NORMAL: a commit survives a process crash (SIGKILL); only an OS crash or power
  * loss may drop the last commits.
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const inMemory = path === ':memory:' || path === '';
-  if (!inMemory && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   const db = await Db.open(path);
   try {
     db.configureBusyTimeout(BUSY_TIMEOUT_MS);
     db.configureRowCommitDelay(options.rowCommitDelayMs ?? DEFAULT_ROW_COMMIT_DELAY_MS);
     if (!inMemory) {
-      const mode = await busyRetried(() => db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL'));
+      const mode = await db.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL');
       if (mode?.journal_mode !== 'wal') throw new Error(`cannot switch ${path} to WAL mode (got ${mode?.journal_mode ?? 'nothing'})`);
     }
     await db.get('PRAGMA synchronous = NORMAL');

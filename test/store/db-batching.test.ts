@@ -90,7 +90,7 @@ describe('db group commit', () => {
     for (const id of rejected) {
       const r = results[id - 1];
       assert.ok(r?.status === 'rejected');
-      assert.equal((r.reason as { code?: unknown }).code, 'SQLITE_CONSTRAINT');
+      assert.equal((r.reason as { code?: unknown }).code, 'SQLITE_CONSTRAINT_CHECK');
     }
     assert.deepEqual((await rows(name)).map((r) => r.id), range(50).filter((id) => id !== 17 && id !== 40));
   });

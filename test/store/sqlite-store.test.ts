@@ -3,24 +3,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import type { Store } from '../../src/store/store.js';
 import { newSession, sampleFlow, tempDir, type TempDir } from '../support/store-temp.js';
 import { appendSessionEvent, createSession, setSessionVariable } from '../support/session-writers.js';
 
-function rawQuery<T>(file: string, sql: string): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (openErr) => {
-      if (openErr) return reject(openErr);
-      db.all(sql, (err: Error | null, rows: T[]) => {
-        db.close();
-        if (err) reject(err);
-        else resolve(rows);
-      });
-    });
-  });
+async function rawQuery<T>(file: string, sql: string): Promise<T[]> {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
 }
 
 // What only SQLite does: its WAL file, reopening it, and surviving a SIGKILL. The Store contract

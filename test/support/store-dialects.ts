@@ -10,7 +10,7 @@
 //
 // `open()` opens one more store on the dialect's database: two opens are two engines sharing it
 // (or a reopen after close). `open({ database: 'x' })` uses another, separate database of this file.
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/pg-store.js';
@@ -54,17 +54,14 @@ function sqliteDialect(prefix: string): StoreDialect {
       opened.push(store);
       return store;
     },
-    exec(sql, database) {
-      return new Promise((resolve, reject) => {
-        const db = new sqlite3.Database(file(database), (openErr) => {
-          if (openErr) return reject(openErr);
-          db.exec(sql, (err) => {
-            db.close();
-            if (err) reject(err);
-            else resolve();
-          });
-        });
-      });
+    async exec(sql, database) {
+      const db = new Database(file(database));
+      try {
+        db.pragma('busy_timeout = 5000');
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
     },
     url: () => Promise.reject(new Error('sqlite has no URL')),
     async cleanup() {
