@@ -14,6 +14,7 @@
 import Database from 'better-sqlite3';
 import { GroupCommit } from './group-commit.js';
 import { DbClosedError, isBusyError } from './sqlite-errors.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export { DbClosedError, isConstraintError } from './sqlite-errors.js';
 
@@ -32,6 +33,7 @@ export class Db {
   private busyTimeoutMs = 0;
   /** A second, read-only connection for `consistentRead`. */
   private reader: Db | undefined;
+  private checkpointer: WalCheckpointer | undefined;
 
   private constructor(private readonly raw: Database.Database) {}
 
@@ -146,6 +148,19 @@ export class Db {
     this.reader.configureBusyTimeout(busyTimeoutMs);
   }
 
+  /**
+   * Moves the WAL's checkpoints off this thread (wal-checkpointer.ts): a file database in WAL
+   * mode. Returns the checkpointer, which tests may watch.
+   */
+  startCheckpointer(path: string, intervalMs = 1000): WalCheckpointer {
+    this.raw.pragma('wal_autocheckpoint = 0');
+    this.checkpointer = WalCheckpointer.start(path, intervalMs, () => {
+      this.checkpointer = undefined;
+      if (!this.rawClosed) this.raw.pragma('wal_autocheckpoint = 1000');
+    });
+    return this.checkpointer;
+  }
+
   /** Runs `fn` in a transaction on the write lane; rolled back if it throws. */
   transaction<T>(fn: () => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
@@ -207,6 +222,7 @@ export class Db {
     this.closed = true;
     await this.onLane(() => this.commits.runPending());
     await this.reader?.close();
+    await this.checkpointer?.close();
     this.statements.clear();
     this.rawClosed = true;
     this.raw.close();

@@ -157,7 +157,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     await db.get('PRAGMA synchronous = NORMAL');
     await db.get('PRAGMA foreign_keys = ON');
     await migrate(db);
-    if (!inMemory) await db.openReader(path, BUSY_TIMEOUT_MS);
+    if (!inMemory) {
+      await db.openReader(path, BUSY_TIMEOUT_MS);
+      db.startCheckpointer(path);
+    }
     return composeStore(db, await LiveSessions.load(db));
   } catch (err) {
     await db.close().catch(() => undefined);
