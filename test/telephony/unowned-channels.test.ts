@@ -10,10 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startE2E, type E2E } from '../support/e2e-stack.js';
+import { startE2E, TEST_JWT_SECRET, type E2E } from '../support/e2e-stack.js';
 import { waitUntil } from '../support/wait-until.js';
 import { sample } from '../metrics/prom-text.js';
 import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startStack, type RunningStack } from '../../src/stack.js';
+import { startSimulator, type RunningSimulator } from '../../src/sim/index.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { createAriClientPort } from '../../src/telephony/ari/ari-client-adapter.js';
@@ -23,7 +26,34 @@ const GRACE_MS = 2_000;
 const CALLER = '+18144043093';
 const ANSWERS = '+13125550001';
 const PLAIN = '+13125550004';
+const SIM_PASSWORD = 'sim-password-for-the-sweep-test';
 const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
+
+type Listed = { id: string; dialplan: { app_name: string; app_data: string }; creationtime: string };
+
+/** What GET /ari/channels says of a channel, as the engine reads it. */
+async function listedChannel(sim: RunningSimulator, id: string): Promise<Listed | undefined> {
+  const res = await fetch(`${sim.url}/ari/channels`, { headers: { authorization: `Basic ${Buffer.from(`${sim.username}:${sim.password}`).toString('base64')}` } });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as Listed[]).find((c) => c.id === id);
+}
+
+/** A call into `app` whose StasisStart is lost: in the application, known to no session. */
+async function unseenCall(sim: RunningSimulator, app: string): Promise<{ id: string; createdMs: number }> {
+  const res = await fetch(`${sim.url}/sim/inbound`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: 'PJSIP/phone1', exten: '+12125550100', app, args: ['inbound', '+12125550100', '1001'], unseen: true }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const { channelId } = (await res.json()) as { channelId: string };
+  const entry = await waitUntil(async () => {
+    const c = await listedChannel(sim, channelId);
+    return c?.dialplan.app_name === 'Stasis' && c;
+  }, { message: `channel ${channelId} in Stasis(${app})` });
+  return { id: channelId, createdMs: Date.parse(entry.creationtime) };
+}
+
+const hangUpRequest = (sim: RunningSimulator, id: string) => sim.requests().find((r) => r.method === 'DELETE' && r.path === `/ari/channels/${id}`);
 
 describe('the sweep of channels in the application that no call owns', { timeout: 120_000 }, () => {
   let e2e: E2E;
@@ -56,29 +86,10 @@ describe('the sweep of channels in the application that no call owns', { timeout
   });
 
   const present = (id: string): boolean => e2e.sim.channels().some((c) => c.id === id);
-  const hangUpRequest = (id: string) => e2e.sim.requests().find((r) => r.method === 'DELETE' && r.path === `/ari/channels/${id}`);
+  const hangUpRequestOf = (id: string) => hangUpRequest(e2e.sim, id);
   const sweeps = (): number => e2e.stack.engine.stats().unownedChannelSweeps;
-  /** What GET /ari/channels says of a channel, as the engine reads it. */
-  const listed = async (id: string): Promise<{ dialplan: { app_name: string; app_data: string }; creationtime: string } | undefined> => {
-    const res = await fetch(`${e2e.sim.url}/ari/channels`, { headers: { authorization: `Basic ${Buffer.from(`${e2e.sim.username}:${e2e.sim.password}`).toString('base64')}` } });
-    assert.equal(res.status, 200);
-    return ((await res.json()) as Array<{ id: string; dialplan: { app_name: string; app_data: string }; creationtime: string }>).find((c) => c.id === id);
-  };
-
-  /** A call into `app` whose StasisStart is lost: in the application, known to no session. */
-  const orphan = async (app: string): Promise<{ id: string; createdMs: number }> => {
-    const res = await fetch(`${e2e.sim.url}/sim/inbound`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ from: 'PJSIP/phone1', exten: '+12125550100', app, args: ['inbound', '+12125550100', '1001'], unseen: true }),
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    const { channelId } = (await res.json()) as { channelId: string };
-    const entry = await waitUntil(async () => {
-      const c = await listed(channelId);
-      return c?.dialplan.app_name === 'Stasis' && c;
-    }, { message: `channel ${channelId} in Stasis(${app})` });
-    return { id: channelId, createdMs: Date.parse(entry.creationtime) };
-  };
+  const listed = (id: string) => listedChannel(e2e.sim, id);
+  const orphan = (app: string) => unseenCall(e2e.sim, app);
 
   /** Waits until the sweep hung up a fresh channel of ours, then for two more sweeps: whatever it would touch, it has. */
   const sweptPastAnOrphan = async (): Promise<void> => {
@@ -93,7 +104,7 @@ describe('the sweep of channels in the application that no call owns', { timeout
     const { id, createdMs } = await orphan('engine');
     assert.equal((await listed(id))?.dialplan.app_data, 'engine,inbound,+12125550100,1001');
     await waitUntil(() => !present(id), { message: `the sweep hanging up ${id}`, timeoutMs: 20_000 });
-    const request = hangUpRequest(id);
+    const request = hangUpRequestOf(id);
     assert.ok(request, 'hung up over ARI (DELETE /channels/{id})');
     // Left alone while young: the hang-up came only once the grace had passed since its creation.
     assert.ok(Date.parse(request.at) - createdMs >= GRACE_MS, `hung up ${Date.parse(request.at) - createdMs} ms after its creation`);
@@ -107,7 +118,7 @@ describe('the sweep of channels in the application that no call owns', { timeout
     const seen = sweeps();
     await waitUntil(() => sweeps() >= seen + 3, { message: 'three sweeps' });
     await waitUntil(() => !present(id), { message: `the sweep hanging up ${id}`, timeoutMs: 20_000 });
-    const request = hangUpRequest(id);
+    const request = hangUpRequestOf(id);
     assert.ok(request && Date.parse(request.at) - createdMs >= GRACE_MS, `hung up ${request && Date.parse(request.at) - createdMs} ms after its creation`);
   });
 
@@ -127,7 +138,7 @@ describe('the sweep of channels in the application that no call owns', { timeout
     assert.ok(Date.now() - Date.parse(now.dateCreated) > GRACE_MS, 'the call is older than the grace');
     for (const id of [bridged.channelId, leg]) {
       assert.ok(present(id), `${id} still up`);
-      assert.equal(hangUpRequest(id), undefined, `no hang-up of ${id}`);
+      assert.equal(hangUpRequestOf(id), undefined, `no hang-up of ${id}`);
     }
     assert.equal(e2e.sim.hangupFromFarEnd(bridged.channelId), true);
     await e2e.waitForSession(placed.body.id, (s) => FINAL.has(s.state));
@@ -148,11 +159,47 @@ describe('the sweep of channels in the application that no call owns', { timeout
     assert.ok(Date.now() - theirs.createdMs > GRACE_MS, 'older than the grace');
     for (const id of [theirs.id, plain]) {
       assert.ok(present(id), `${id} still up`);
-      assert.equal(hangUpRequest(id), undefined, `no hang-up of ${id}`);
+      assert.equal(hangUpRequestOf(id), undefined, `no hang-up of ${id}`);
     }
     // engine-b's own channel, unowned and past the grace: its engine, sweep off, never listed anything.
     assert.equal(other.stats().unownedChannelSweeps, 0);
     assert.equal(other.stats().unownedChannelsHungUp, 0);
     assert.ok(e2e.sim.requests().every((r) => !(r.method === 'DELETE' && r.path === `/ari/channels/${theirs.id}`)));
+  });
+});
+
+describe('the sweep with several Asterisk servers', { timeout: 60_000 }, () => {
+  let dir: string;
+  let simA: RunningSimulator;
+  let simB: RunningSimulator;
+  let stack: RunningStack;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'unowned-servers-'));
+    simA = await startSimulator({ username: 'engine', password: SIM_PASSWORD, timeScale: 0.05 });
+    simB = await startSimulator({ username: 'engine', password: SIM_PASSWORD, timeScale: 0.05 });
+    stack = await startStack(loadConfig({
+      JWT_SECRET: TEST_JWT_SECRET, DATABASE_PATH: join(dir, 'engine.sqlite'), PORT: '0', HOST: '127.0.0.1', ARI_APP: 'engine-a', DRAIN_TIMEOUT_MS: '0',
+      ORPHAN_CHANNEL_SWEEP_MS: '100', ORIGINATE_TIMEOUT_SEC: '1',
+      ARI_SERVERS: JSON.stringify([{ name: 'a', url: simA.url, username: 'engine', password: SIM_PASSWORD }, { name: 'b', url: simB.url, username: 'engine', password: SIM_PASSWORD }]),
+    }), createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+    await stack.ariConnected;
+    await waitUntil(() => stack.engine.readiness().servers?.every((s) => s.up), { message: 'both servers up' });
+  });
+  after(async () => {
+    await stack?.stop(0);
+    await simA?.close();
+    await simB?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a channel no call owns on one server is hung up there, and counted under that server\'s name', async () => {
+    const { id } = await unseenCall(simB, 'engine-a');
+    await waitUntil(() => !simB.channels().some((c) => c.id === id), { message: `the sweep hanging up ${id} on b`, timeoutMs: 20_000 });
+    assert.ok(hangUpRequest(simB, id), 'DELETE /channels/{id} on b');
+    assert.equal(hangUpRequest(simA, id), undefined, 'nothing asked of a');
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.httpPort}/metrics`)).text();
+    assert.equal(sample(metrics, 'engine_unowned_channels_hung_up_total', { server: 'b' }), 1);
+    assert.equal(sample(metrics, 'engine_unowned_channels_hung_up_total', { server: 'a' }), 0);
   });
 });
