@@ -83,7 +83,7 @@ export function createEngineMetrics(sources: ScrapedSources = {}): EngineMetrics
       labelNames: ['reason'], registers,
     }),
     unownedChannelsHungUp: new Counter({
-      name: 'engine_unowned_channels_hung_up_total', help: 'Channels in this engine\'s Stasis application that none of its calls ran, hung up by the periodic sweep (ORPHAN_CHANNEL_SWEEP_MS), by server name.',
+      name: 'engine_unowned_channels_hung_up_total', help: 'Channels in this engine\'s Stasis application that none of its calls ran, hung up by the periodic sweep (UNOWNED_CHANNEL_SWEEP_MS), by server name.',
       labelNames: ['server'], registers,
     }),
     ariReconnects: new Counter({ name: 'engine_ari_reconnects_total', help: 'ARI connections made again after a loss.', registers }),

@@ -73,7 +73,7 @@ export interface TelephonyEngineStats {
   inboundRefusals: Record<InboundRefusal, number>;
   /** Inbound calls accepted (sessions created). */
   inboundAccepted: number;
-  /** Sweeps of the channels no call owns that listed the channels (ORPHAN_CHANNEL_SWEEP_MS). */
+  /** Sweeps for channels no call owns (UNOWNED_CHANNEL_SWEEP_MS) that could list the channels. */
   unownedChannelSweeps: number;
   /** Channels in the application that no call ran, hung up by those sweeps. */
   unownedChannelsHungUp: number;
@@ -144,7 +144,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
   });
 
   const unowned = new UnownedChannelSweep({
-    port, app: config.ariApp, periodMs: config.orphanChannelSweepMs, retry, stopping: stopping.signal, logger,
+    port, app: config.ariApp, periodMs: config.unownedChannelSweepMs, retry, stopping: stopping.signal, logger,
     // Twice the ring time: far more than an inbound lookup or an event lagging behind GET /channels takes.
     graceMs: 2 * config.originateTimeoutSec * 1000,
     // A dialed leg's or a stream's channel belongs to the call it derives from (leg-ids.ts).

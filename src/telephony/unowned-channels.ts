@@ -1,7 +1,7 @@
 // Channels in this engine's Stasis application that none of its calls runs: a call Asterisk
 // answered after the engine had given up on it (originate timed out), a refused call whose
 // hang-up failed, a StasisStart lost while the WebSocket reconnected. Nothing else would ever end
-// them, so every ORPHAN_CHANNEL_SWEEP_MS the port's channel list (GET /channels on each connected
+// them, so every UNOWNED_CHANNEL_SWEEP_MS the port's channel list (GET /channels on each connected
 // server, the list the reconciliation takes) is compared with the live calls, and those found
 // unowned are hung up, with the retries of hangUpUnowned. Never touched: another engine's
 // channels (another application: the name must match whole, `engine` is not `engine-b`) and

@@ -1,4 +1,4 @@
-// The sweep of channels no call owns (ORPHAN_CHANNEL_SWEEP_MS), on the real runtime: the stack as
+// The sweep of channels no call owns (UNOWNED_CHANNEL_SWEEP_MS), on the real runtime: the stack as
 // `npm start` wires it (HTTP, ari-client, its built-in simulator over real sockets, SQLite), with
 // a 100 ms sweep and a 2 s grace (twice ORIGINATE_TIMEOUT_SEC=1). A channel no session knows is
 // made as it happens for real: a call enters the application and its StasisStart is lost
@@ -62,7 +62,7 @@ describe('the sweep of channels in the application that no call owns', { timeout
   let other: TelephonyEngine;
 
   before(async () => {
-    e2e = await startE2E({ ORPHAN_CHANNEL_SWEEP_MS: '100', ORIGINATE_TIMEOUT_SEC: '1' }, {
+    e2e = await startE2E({ UNOWNED_CHANNEL_SWEEP_MS: '100', ORIGINATE_TIMEOUT_SEC: '1' }, {
       [CALLER]: { result: 'answer', answerAfterMs: 100 },
       [ANSWERS]: { result: 'answer', answerAfterMs: 100 },
       [PLAIN]: { result: 'answer', answerAfterMs: 100 },
@@ -70,7 +70,7 @@ describe('the sweep of channels in the application that no call owns', { timeout
     dir = mkdtempSync(join(tmpdir(), 'unowned-channels-'));
     otherStore = await openSqliteStore(join(dir, 'other.sqlite'));
     const logger = pino({ level: 'silent' });
-    const config = loadConfig({ JWT_SECRET: 'x'.repeat(40), ARI_APP: 'engine-b', ORPHAN_CHANNEL_SWEEP_MS: '0', ORIGINATE_TIMEOUT_SEC: '1' });
+    const config = loadConfig({ JWT_SECRET: 'x'.repeat(40), ARI_APP: 'engine-b', UNOWNED_CHANNEL_SWEEP_MS: '0', ORIGINATE_TIMEOUT_SEC: '1' });
     other = createTelephonyEngine({
       port: createAriClientPort({ url: e2e.sim.url, username: e2e.sim.username, password: e2e.sim.password, app: config.ariApp, logger }),
       store: otherStore, config, logger,
@@ -180,7 +180,7 @@ describe('the sweep with several Asterisk servers', { timeout: 60_000 }, () => {
     simB = await startSimulator({ username: 'engine', password: SIM_PASSWORD, timeScale: 0.05 });
     stack = await startStack(loadConfig({
       JWT_SECRET: TEST_JWT_SECRET, DATABASE_PATH: join(dir, 'engine.sqlite'), PORT: '0', HOST: '127.0.0.1', ARI_APP: 'engine-a', DRAIN_TIMEOUT_MS: '0',
-      ORPHAN_CHANNEL_SWEEP_MS: '100', ORIGINATE_TIMEOUT_SEC: '1',
+      UNOWNED_CHANNEL_SWEEP_MS: '100', ORIGINATE_TIMEOUT_SEC: '1',
       ARI_SERVERS: JSON.stringify([{ name: 'a', url: simA.url, username: 'engine', password: SIM_PASSWORD }, { name: 'b', url: simB.url, username: 'engine', password: SIM_PASSWORD }]),
     }), createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
     await stack.ariConnected;
