@@ -273,6 +273,7 @@ export const SETTINGS = {
   DRAIN_TIMEOUT_MS: int('On SIGTERM/SIGINT, how long live calls may go on before they are hung up.', 30000, 0, 3600000),
   TRUST_PROXY: trustProxy,
   ALLOW_PRIVATE_DESTINATIONS: bool('`true`: webhooks and media URLs may reach loopback, private and link-local addresses (labs, tests); cloud metadata addresses stay refused.'),
+  UNOWNED_CHANNEL_SWEEP_MS: int('Every this long, channels in this engine\'s Stasis application that none of its calls runs (a call Asterisk answered after the engine gave up on it) are hung up, once seen so on two sweeps in a row and older than twice `ORIGINATE_TIMEOUT_SEC` ([operations](docs/operations.md#channels-no-call-owns)); 0: never.', 60000, 0, 3600000),
   SESSION_LEASE_MS: int('Lease of an engine on its live sessions, renewed every third of it; another engine ends them once it expired ([owners](docs/webhooks.md#owners-and-claims)).', 30000, 3000, 3600000),
   WEBHOOK_TIMEOUT_MS: int('Deadline of one webhook attempt ([webhooks](docs/webhooks.md#delivery-and-retries)).', 10000, 100, 120000),
   WEBHOOK_RETRY_BASE_MS: int('First retry delay; doubles per attempt (±20% jitter).', 1000, 1, 3600000),
@@ -389,6 +390,8 @@ export function loadConfig(env: Env = process.env) {
     trustProxy: v.TRUST_PROXY,
     allowPrivateDestinations: v.ALLOW_PRIVATE_DESTINATIONS,
     sessionLeaseMs: v.SESSION_LEASE_MS,
+    /** 0: no sweep. */
+    unownedChannelSweepMs: v.UNOWNED_CHANNEL_SWEEP_MS,
     webhooks: {
       timeoutMs: v.WEBHOOK_TIMEOUT_MS,
       retryBaseMs: v.WEBHOOK_RETRY_BASE_MS,

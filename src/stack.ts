@@ -137,6 +137,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   const engine = createTelephonyEngine({
     port, store, router, config, logger: logger.child({ component: 'engine' }), leaseMs: config.sessionLeaseMs,
     onInboundRefused: (reason) => metrics.inboundRefused.inc({ reason }),
+    onUnownedChannelHungUp: (server) => metrics.unownedChannelsHungUp.inc({ server: server ?? SINGLE_SERVER_NAME }),
     ...(speech ? { speaker: speech } : {}),
     streams,
     // Asked before a takeover: an engine whose lease lapsed (the database was out of reach) but that answers keeps its calls.

@@ -15,6 +15,7 @@ export interface EngineMetrics {
   readonly stepSeconds: Histogram<'type' | 'result'>;
   readonly gatherOutcomes: Counter<'outcome'>;
   readonly inboundRefused: Counter<'reason'>;
+  readonly unownedChannelsHungUp: Counter<'server'>;
   readonly ariConnected: Gauge;
   readonly ariReconnects: Counter;
   readonly ariRequestSeconds: Histogram<'operation'>;
@@ -80,6 +81,10 @@ export function createEngineMetrics(sources: ScrapedSources = {}): EngineMetrics
     inboundRefused: new Counter({
       name: 'engine_inbound_refused_total', help: 'Calls into the application refused (hung up, cause congestion), by reason: unknown-number, no-inbound-flow, ...',
       labelNames: ['reason'], registers,
+    }),
+    unownedChannelsHungUp: new Counter({
+      name: 'engine_unowned_channels_hung_up_total', help: 'Channels in this engine\'s Stasis application that none of its calls ran, hung up by the periodic sweep (UNOWNED_CHANNEL_SWEEP_MS), by server name.',
+      labelNames: ['server'], registers,
     }),
     ariReconnects: new Counter({ name: 'engine_ari_reconnects_total', help: 'ARI connections made again after a loss.', registers }),
     ariRequestSeconds: new Histogram({

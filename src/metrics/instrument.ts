@@ -8,7 +8,7 @@ import { CallObserver } from './call-observer.js';
 
 /** The port's REST operations, the `operation` label of the ARI request metrics. */
 const ARI_OPERATIONS = new Set([
-  'originate', 'answer', 'play', 'stopPlayback', 'playbackState', 'record', 'hangup', 'setVariable', 'listChannelIds', 'listBridgeIds', 'listSounds',
+  'originate', 'answer', 'play', 'stopPlayback', 'playbackState', 'record', 'hangup', 'setVariable', 'listChannels', 'listBridgeIds', 'listSounds',
   'startMoh', 'stopMoh', 'sendDtmf', 'createChannel', 'dial', 'createBridge', 'addToBridge', 'destroyBridge', 'playOnBridge',
   'startBridgeMoh', 'stopBridgeMoh', 'recordBridge', 'continueInDialplan',
 ]);

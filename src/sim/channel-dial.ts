@@ -319,8 +319,12 @@ export function farEndDtmf(sim: SimAsterisk, channelId: string, digits: string, 
   return true;
 }
 
-/** A phone calls in (trace l): StasisStart in state Ring, with the dialed extension as argument. */
-export function inbound(sim: SimAsterisk, from: string, exten: string, app: string, args: string[], caller: CallerId): string {
+/**
+ * A phone calls in (trace l): StasisStart in state Ring, with the dialed extension as argument.
+ * `unseen`: the StasisStart is lost, as when it was sent while the application's WebSocket was
+ * reconnecting: the channel is in the application, and the application never heard of it.
+ */
+export function inbound(sim: SimAsterisk, from: string, exten: string, app: string, args: string[], caller: CallerId, unseen = false): string {
   const endpointName = from.replace(/^pjsip\//i, '');
   const c = makeChan(sim, {
     id: newId(sim), name: `PJSIP/${endpointName}-${(sim.pjsipSeq++).toString(16).padStart(8, '0')}`, tech: 'PJSIP', endpoint: `PJSIP/${endpointName}`,
@@ -341,7 +345,7 @@ export function inbound(sim: SimAsterisk, from: string, exten: string, app: stri
     }
     c.inStasis = true;
     c.answered = true;
-    sim.chanEvent(c, 'StasisStart', { args });
+    if (!unseen) sim.chanEvent(c, 'StasisStart', { args });
   });
   return c.id;
 }

@@ -151,7 +151,8 @@ export function controlApi(deps: ControlDeps): (req: IncomingMessage, res: Serve
       if (apps.length === 0) return bad('app: the Stasis application to enter (or apps: the applications to try in turn)');
       const app = apps.find((a) => ast.sink.hasApp(a)) ?? (apps[0] as string);
       const args = Array.isArray(obj.args) ? obj.args.map(String) : [exten];
-      const id = dialing.inbound(ast, from, exten, app, args, parseCallerId(typeof obj.callerId === 'string' ? obj.callerId : ''));
+      if (obj.unseen !== undefined && typeof obj.unseen !== 'boolean') return bad('unseen: true or false');
+      const id = dialing.inbound(ast, from, exten, app, args, parseCallerId(typeof obj.callerId === 'string' ? obj.callerId : ''), obj.unseen === true);
       return send(res, 200, { channelId: id, app });
     }
     if (a === 'faults') {

@@ -6,7 +6,7 @@
 import type { CalleeScript, DtmfStep } from '../sim/types.js';
 import { BUILTIN_SOUNDS_MS } from '../sim/asterisk.js';
 import { asteriskMedia } from '../domain/steps/media-uri.js';
-import type { CreateChannelRequest, PortResult, TelephonyEvent, TelephonyPort } from '../telephony/port.js';
+import type { ChannelListing, CreateChannelRequest, PortResult, TelephonyEvent, TelephonyPort } from '../telephony/port.js';
 import type { VirtualClock } from './virtual-clock.js';
 import { DialedParties } from './dialed-parties.js';
 import { partyFor, type SimulationScript } from './script.js';
@@ -41,7 +41,7 @@ function mediaLength(written: string): { ms: number; estimated: boolean } {
   }
 }
 
-type Unsupported = 'originate' | 'answer' | 'listChannelIds' | 'listBridgeIds' | 'listSounds' | 'storedRecordingFile' | 'deleteStoredRecording';
+type Unsupported = 'originate' | 'answer' | 'listChannels' | 'listBridgeIds' | 'listSounds' | 'storedRecordingFile' | 'deleteStoredRecording';
 
 const OK: Promise<PortResult> = Promise.resolve({ ok: true, value: undefined });
 const notFound = (message: string): Promise<PortResult<never>> => Promise.resolve({ ok: false, kind: 'not-found', message });
@@ -116,7 +116,7 @@ export class ScriptedCall implements TelephonyPort {
 
   originate(): Promise<PortResult> { return this.unsupported('originate'); }
   answer(): Promise<PortResult> { return this.unsupported('answer'); }
-  listChannelIds(): Promise<PortResult<string[]>> { return this.unsupported('listChannelIds'); }
+  listChannels(): Promise<PortResult<ChannelListing[]>> { return this.unsupported('listChannels'); }
   listBridgeIds(): Promise<PortResult<string[]>> { return this.unsupported('listBridgeIds'); }
   listSounds(): Promise<PortResult<never>> { return this.unsupported('listSounds'); }
   storedRecordingFile(): Promise<PortResult<{ data: Buffer; contentType: string }>> { return this.unsupported('storedRecordingFile'); }

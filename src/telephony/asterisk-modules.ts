@@ -47,7 +47,7 @@ export const PORT_OPERATION_MODULES: Record<PortOperation, readonly string[]> = 
   continueInDialplan: [CHANNELS, 'pbx_config'],
   storedRecordingFile: ['res_ari_recordings'],
   deleteStoredRecording: ['res_ari_recordings'],
-  listChannelIds: [CHANNELS],
+  listChannels: [CHANNELS],
   listBridgeIds: [BRIDGES],
   listSounds: ['res_ari_sounds'],
 };

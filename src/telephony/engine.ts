@@ -4,6 +4,7 @@
 //   live-calls.ts  routing ARI events to their call (call-session.ts: one call's state machine)
 //   reconciler.ts  reconciliation with ARI after every (re)connect, leases, orphans of dead engines
 //   server-loss.ts the calls of an Asterisk server that stays unreachable, among several
+//   unowned-channels.ts  the periodic sweep of channels in the application that no call runs
 //   drain.ts       stopping: live calls finish, or are hung up
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -27,6 +28,8 @@ import { Reconciler } from './reconciler.js';
 import { drainCalls } from './drain.js';
 import { ServerLoss } from './server-loss.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { UnownedChannelSweep } from './unowned-channels.js';
+import { callChannelOf } from './leg-ids.js';
 
 export { SESSION_ID_VARIABLE } from './placing.js';
 
@@ -54,6 +57,8 @@ export interface TelephonyEngineDeps {
   streams?: StreamService;
   /** Whether another engine whose lease expired still answers (several engines on one database). */
   ownerAnswers?: (ownerId: string) => Promise<boolean>;
+  /** Told of each channel in the application that no call ran, hung up by the sweep (metrics). */
+  onUnownedChannelHungUp?: (server: string | undefined) => void;
 }
 
 export interface TelephonyEngineStats {
@@ -68,6 +73,10 @@ export interface TelephonyEngineStats {
   inboundRefusals: Record<InboundRefusal, number>;
   /** Inbound calls accepted (sessions created). */
   inboundAccepted: number;
+  /** Sweeps for channels no call owns (UNOWNED_CHANNEL_SWEEP_MS) that could list the channels. */
+  unownedChannelSweeps: number;
+  /** Channels in the application that no call ran, hung up by those sweeps. */
+  unownedChannelsHungUp: number;
 }
 
 export type TelephonyEngine = CallEngine & {
@@ -134,6 +143,15 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     refused: (reason) => deps.onInboundRefused?.(reason),
   });
 
+  const unowned = new UnownedChannelSweep({
+    port, app: config.ariApp, periodMs: config.unownedChannelSweepMs, retry, stopping: stopping.signal, logger,
+    // Twice the ring time: far more than an inbound lookup or an event lagging behind GET /channels takes.
+    graceMs: 2 * config.originateTimeoutSec * 1000,
+    // A dialed leg's or a stream's channel belongs to the call it derives from (leg-ids.ts).
+    owned: (id) => calls.byChannelId(id) !== undefined || calls.byChannelId(callChannelOf(id)) !== undefined || inbound.lookingUp(id),
+    ...(deps.onUnownedChannelHungUp ? { onHungUp: deps.onUnownedChannelHungUp } : {}),
+  });
+
   port.onEvent((event) => {
     // A stream's own channels (media, snoop) enter the application too: they are not calls.
     if ('channelId' in event && event.channelId !== undefined && isStreamResource(event.channelId)) return;
@@ -169,14 +187,17 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
     liveCount: () => calls.size(),
     start: async () => {
       await port.start();
+      unowned.start();
     },
     stop: async ({ drainMs }) => {
       accepting = false;
       stopping.abort('engine stopping');
       const passes = reconciler.stop();
+      const sweeping = unowned.stop();
       serverLoss.stop();
       await drainCalls(calls, { drainMs, hangupConfirmMs, logger });
       await passes;
+      await sweeping;
       await port.close();
       owner.release();
     },
@@ -184,6 +205,7 @@ export function createTelephonyEngine(deps: TelephonyEngineDeps): TelephonyEngin
       liveCalls: calls.size(), ignoredEvents: calls.ignored, reconciliations: reconciler.passes,
       refusedChannels: Object.values(inbound.refusals).reduce((a, b) => a + b, 0),
       inboundRefusals: { ...inbound.refusals }, inboundAccepted,
+      unownedChannelSweeps: unowned.sweeps, unownedChannelsHungUp: unowned.hungUp,
     }),
     ownerId: owner.id,
   };

@@ -55,6 +55,11 @@ export class InboundCalls {
     return true;
   }
 
+  /** True while the channel is being looked up (its session does not exist yet). */
+  lookingUp(channelId: string): boolean {
+    return this.held.has(channelId);
+  }
+
   /** A channel entered the application that no session owns. `replay` gets its held events. */
   arrive(event: Extract<TelephonyEvent, { type: 'stasis-start' }>, replay: (event: TelephonyEvent) => void): void {
     this.held.set(event.channelId, []);

@@ -4,6 +4,7 @@
 // settles (reconcile.ts): it hangs up a dialed party and destroys the bridge too (a bridge
 // outlives its channels, and nothing subscribes the application to an empty one).
 import { randomUUID } from 'node:crypto';
+import { callChannelOfStreamResource } from '../streams/stream-ids.js';
 
 const LEG_MARK = '-leg-';
 const BRIDGE_MARK = '-bridge-';
@@ -31,4 +32,9 @@ export function dialBridgeId(firstChannelId: string): string {
 /** The first channel of the session whose dial made bridge `bridgeId`, or undefined for a bridge not made so. */
 export function firstChannelOfBridge(bridgeId: string): string | undefined {
   return firstChannelOf(bridgeId, BRIDGE_MARK);
+}
+
+/** The first channel of the call an id of the engine's derives from (a dialed leg, a bridge, a stream's channel); itself for a first channel. */
+export function callChannelOf(id: string): string {
+  return firstChannelOfLeg(id) ?? firstChannelOfBridge(id) ?? callChannelOfStreamResource(id) ?? id;
 }

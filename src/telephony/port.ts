@@ -69,6 +69,21 @@ export type TelephonyEvent =
   | { type: 'bridge-entered' | 'bridge-left'; bridgeId: string; channelId: string; at: string }
   | { type: 'bridge-destroyed'; bridgeId: string; at: string };
 
+/** One channel of GET /channels, in the engine's words. */
+export interface ChannelListing {
+  id: string;
+  /**
+   * The Stasis application the channel is in: its dialplan application is `Stasis` and its
+   * `app_data` is `<application>[,<args>…]` (Asterisk 22.10.1: `lab`, `lab-inbound,100`). Absent
+   * for a channel elsewhere in the dialplan (`AppDial2` while an originate rings, `Answer`...).
+   */
+  stasisApp?: string;
+  /** When Asterisk created it (`creationtime`, Asterisk's clock), epoch milliseconds. */
+  createdMs?: number;
+  /** The server that listed it, behind a port of several. */
+  server?: string;
+}
+
 /** Connection-level news: the engine reconnects and reconciles on these (`server`: which one, behind a port of several). */
 export type ConnectionEvent =
   | { type: 'connected'; server?: string }
@@ -147,8 +162,8 @@ export interface TelephonyPort {
   /** A stored recording's file (GET /recordings/stored/{name}/file) with Asterisk's content type. */
   storedRecordingFile(name: string): Promise<PortResult<{ data: Buffer; contentType: string }>>;
   deleteStoredRecording(name: string): Promise<PortResult>;
-  /** Ids of the channels that exist now (used to reconcile sessions after a reconnect). */
-  listChannelIds(): Promise<PortResult<string[]>>;
+  /** The channels that exist now (GET /channels: to reconcile sessions after a reconnect, and to find channels no call owns). */
+  listChannels(): Promise<PortResult<ChannelListing[]>>;
   /** Ids of the bridges that exist now (GET /bridges; used to destroy those of sessions settled after a crash). */
   listBridgeIds(): Promise<PortResult<string[]>>;
   /** The sounds Asterisk's sounds directory holds (GET /sounds?lang=), for the console's media fields. */

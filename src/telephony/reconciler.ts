@@ -88,13 +88,13 @@ export class Reconciler {
   }
 
   private async once(): Promise<boolean> {
-    const listed = await this.deps.port.listChannelIds();
+    const listed = await this.deps.port.listChannels();
     if (!listed.ok) {
       this.deps.logger.warn({ kind: listed.kind }, 'cannot list ARI channels to reconcile');
       return false;
     }
     this.passes += 1;
-    const present = new Set(listed.value);
+    const present = new Set(listed.value.map((c) => c.id));
     for (const call of this.deps.calls.calls()) {
       if (!call.isOriginated() || !LIVE_AFTER_ORIGINATE.has(call.currentState())) continue;
       if (present.has(call.channelId)) {
@@ -140,7 +140,7 @@ export class Reconciler {
   }
 
   private async listAri(): Promise<AriState | undefined> {
-    const listed = await this.deps.port.listChannelIds();
-    return listed.ok ? this.withBridges(new Set(listed.value)) : undefined;
+    const listed = await this.deps.port.listChannels();
+    return listed.ok ? this.withBridges(new Set(listed.value.map((c) => c.id))) : undefined;
   }
 }

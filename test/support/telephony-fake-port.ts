@@ -2,7 +2,7 @@
 // Playbacks run on timers like Asterisk's (PlaybackStarted, then PlaybackFinished after the
 // media's duration), hangups produce Asterisk's event sequence, and tests inject any event.
 import type {
-  ConnectionEvent, CreateChannelRequest, OriginateRequest, PortResult, SoundInfo, TelephonyEvent, TelephonyPort,
+  ChannelListing, ConnectionEvent, CreateChannelRequest, OriginateRequest, PortResult, SoundInfo, TelephonyEvent, TelephonyPort,
 } from '../../src/telephony/port.js';
 
 export interface FakePlayback {
@@ -223,9 +223,9 @@ export class FakePort implements TelephonyPort {
     this.calls.push({ op: 'continueInDialplan', args: [channelId, context, extension, priority] });
     return this.channels.has(channelId) ? { ok: true, value: undefined } : { ok: false, kind: 'not-found', message: 'Channel not found' };
   }
-  async listChannelIds(): Promise<PortResult<string[]>> {
-    this.calls.push({ op: 'listChannelIds', args: [] });
-    return { ok: true, value: [...this.channels] };
+  async listChannels(): Promise<PortResult<ChannelListing[]>> {
+    this.calls.push({ op: 'listChannels', args: [] });
+    return { ok: true, value: [...this.channels].map((id) => ({ id })) };
   }
   async listBridgeIds(): Promise<PortResult<string[]>> {
     this.calls.push({ op: 'listBridgeIds', args: [] });

@@ -51,8 +51,11 @@ describe('ari-client adapter against the simulator', { timeout: 60_000 }, () => 
     assert.equal(request.query.app, 'engine-test');
     assert.equal(request.query.timeout, '5');
 
-    const listed = await bed.port.listChannelIds();
-    assert.ok(listed.ok && listed.value.includes(channelId));
+    const listed = await bed.port.listChannels();
+    const mine = listed.ok ? listed.value.find((c) => c.id === channelId) : undefined;
+    // In Stasis with its arguments (dialplan app_data `engine-test,sess-1`): the application alone.
+    assert.equal(mine?.stasisApp, 'engine-test', JSON.stringify(listed));
+    assert.ok(mine?.createdMs !== undefined && Math.abs(mine.createdMs - Date.now()) < 60_000, 'creationtime read');
 
     // play with our playback id, several media comma-joined in one parameter
     const playbackId = `pb-${randomUUID()}`;
@@ -116,10 +119,10 @@ describe('ari-client adapter against the simulator', { timeout: 60_000 }, () => 
     bed.sim.faults.refuseConnections(800);
     bed.sim.faults.dropWebSockets();
     await bed.waitConnection('disconnected', mark);
-    const res = await bed.port.listChannelIds();
+    const res = await bed.port.listChannels();
     assert.equal(!res.ok && res.kind, 'unavailable', JSON.stringify(res));
     await bed.waitConnection('connected', mark, 10_000);
-    assert.equal((await bed.port.listChannelIds()).ok, true);
+    assert.equal((await bed.port.listChannels()).ok, true);
   });
 
   test('an Asterisk restart: hangup events (soft cause 4), then reconnect, no channels', async () => {
@@ -131,8 +134,8 @@ describe('ari-client adapter against the simulator', { timeout: 60_000 }, () => 
     await bed.waitConnection('connected', mark, 10_000);
     const hangupReq = bed.events.find((e): e is Extract<TelephonyEvent, { type: 'hangup-request' }> => e.type === 'hangup-request' && e.channelId === channelId);
     assert.equal(hangupReq?.cause, 4);
-    const listed = await bed.port.listChannelIds();
-    assert.ok(listed.ok && !listed.value.includes(channelId));
+    const listed = await bed.port.listChannels();
+    assert.ok(listed.ok && !listed.value.some((c) => c.id === channelId));
   });
 
   test('listeners do not grow with calls: one per consumer, none per call', async () => {
@@ -150,7 +153,7 @@ describe('ari-client adapter against the simulator', { timeout: 60_000 }, () => 
   test('150 requests in parallel stay within the bounded pool', async () => {
     let peak = 0;
     const sampler = setInterval(() => { peak = Math.max(peak, bed.port.stats().socketsInUse); }, 1);
-    const results = await Promise.all(Array.from({ length: 150 }, () => bed.port.listChannelIds()));
+    const results = await Promise.all(Array.from({ length: 150 }, () => bed.port.listChannels()));
     clearInterval(sampler);
     assert.ok(results.every((r) => r.ok));
     assert.ok(peak <= 20, `peak sockets ${peak}`);

@@ -3,7 +3,7 @@
 // (ari-client-adapter.ts): `send` when the answer carries nothing the port returns, `read` for a
 // JSON answer, `download` for a file; each answers a typed PortResult.
 import { asteriskMediaUri } from './media-url-padding.js';
-import type { OriginateRequest, PortResult, SoundInfo, TelephonyPort } from '../port.js';
+import type { ChannelListing, OriginateRequest, PortResult, SoundInfo, TelephonyPort } from '../port.js';
 import type { PortFailure } from './ari-errors.js';
 import type { QueryParams } from './ari-transport.js';
 import { asteriskMedia } from '../../domain/steps/media-uri.js';
@@ -28,12 +28,30 @@ function segment(name: string, value: string): string | PortFailure {
   return value ? encodeURIComponent(value) : { ok: false, kind: 'invalid', message: `${name} is a required path param.` };
 }
 
-/** The ids of a list of ARI objects (channels, bridges); anything without a string id is skipped. */
+/** The ids of a list of ARI objects (bridges); anything without a string id is skipped. */
 function idsOf(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   return value
     .map((item: unknown) => (typeof item === 'object' && item !== null && 'id' in item && typeof item.id === 'string' ? item.id : undefined))
     .filter((id): id is string => id !== undefined);
+}
+
+/**
+ * ARI's Channel objects as listed (id, dialplan, creationtime); anything without a string id is
+ * skipped. The application is what `Stasis` runs with, up to its first comma (its arguments
+ * follow: `lab-inbound,+12125550100,1001` in trace q of 22.10.1).
+ */
+function channelsOf(value: unknown): ChannelListing[] {
+  if (!Array.isArray(value)) return [];
+  return (value as unknown[]).flatMap((item): ChannelListing[] => {
+    const { id, dialplan, creationtime } = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    if (typeof id !== 'string') return [];
+    const { app_name: appName, app_data: appData } = (typeof dialplan === 'object' && dialplan !== null ? dialplan : {}) as Record<string, unknown>;
+    const stasisApp = appName === 'Stasis' && typeof appData === 'string' && appData !== '' ? appData.split(',')[0] : undefined;
+    // `2026-11-20T23:21:19.856+0000`: the offset without a colon, which Date.parse reads.
+    const createdMs = typeof creationtime === 'string' ? Date.parse(creationtime) : NaN;
+    return [{ id, ...(stasisApp ? { stasisApp } : {}), ...(Number.isFinite(createdMs) ? { createdMs } : {}) }];
+  });
 }
 
 /** ARI's Sound objects (id, text, formats[{language, format}]); malformed entries are skipped. */
@@ -210,7 +228,7 @@ export function ariOperations({ app, send, read, download }: AriRequests): AriOp
       return typeof id === 'string' ? send('deleteStoredRecording', 'DELETE', `/recordings/stored/${id}`) : Promise.resolve(id);
     },
 
-    listChannelIds: () => read('listChannels', '/channels', idsOf),
+    listChannels: () => read('listChannels', '/channels', channelsOf),
 
     listBridgeIds: () => read('listBridges', '/bridges', idsOf),
 

@@ -13,10 +13,10 @@
 // `connected`) instead of being ended for another server's list.
 // Over 250 lines on purpose: the routing of every port operation is one table, read in one place.
 import type { Logger } from '../../log.js';
-import type { ConnectionEvent, PortResult, ServerHealth, ServerPlacement, StreamMediaPort, TelephonyEvent, TelephonyPort } from '../port.js';
+import type { ChannelListing, ConnectionEvent, PortResult, ServerHealth, ServerPlacement, StreamMediaPort, TelephonyEvent, TelephonyPort } from '../port.js';
 import type { AriOperations } from './ari-operations.js';
-import { firstChannelOfBridge, firstChannelOfLeg } from '../leg-ids.js';
-import { callChannelOfStreamResource, isStreamResource } from '../../streams/stream-ids.js';
+import { callChannelOf } from '../leg-ids.js';
+import { isStreamResource } from '../../streams/stream-ids.js';
 import { chooseServer } from './placement.js';
 
 export interface AriServer {
@@ -28,11 +28,6 @@ export interface AriServer {
 
 /** Playbacks and recordings remembered for routing; beyond this the oldest are forgotten (then found by asking each server). */
 const MAX_REMEMBERED = 100_000;
-
-/** The first channel of a call that an id of the engine's derives from (itself for a first channel). */
-export function callChannelOf(id: string): string {
-  return firstChannelOfLeg(id) ?? firstChannelOfBridge(id) ?? callChannelOfStreamResource(id) ?? id;
-}
 
 class Remembered {
   private readonly map = new Map<string, string>();
@@ -198,21 +193,21 @@ export function createServersPort(servers: readonly AriServer[], logger: Logger)
     continueInDialplan: (id, context, extension, priority) => onChannel(id, (p) => p.continueInDialplan(id, context, extension, priority)),
     storedRecordingFile: (name) => onKey(recordings, name, (p) => p.storedRecordingFile(name)),
     deleteStoredRecording: (name) => onKey(recordings, name, (p) => p.deleteStoredRecording(name)),
-    async listChannelIds() {
-      const ids: string[] = [];
+    async listChannels() {
+      const channels: ChannelListing[] = [];
       for (const s of servers) {
         if (!s.port.isConnected()) {
           // Not known to be gone: decided when that server is back and lists them itself.
-          for (const [channelId, call] of calls) if (call.server === s.name) ids.push(channelId);
+          for (const [id, call] of calls) if (call.server === s.name) channels.push({ id, server: s.name });
           continue;
         }
         const since = performance.now();
-        const listed = await s.port.listChannelIds();
+        const listed = await s.port.listChannels();
         if (!listed.ok) return listed;
-        prune(s.name, new Set(listed.value), since);
-        ids.push(...listed.value);
+        prune(s.name, new Set(listed.value.map((c) => c.id)), since);
+        for (const c of listed.value) channels.push({ ...c, server: s.name });
       }
-      return { ok: true, value: ids };
+      return { ok: true, value: channels };
     },
     async listSounds(language) {
       // Every server is installed with the same sounds: the first that answers gives the list.
