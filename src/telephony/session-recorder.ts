@@ -141,7 +141,7 @@ export class SessionRecorder {
 
   private write(entry: TimelineEntry, at: string, change?: SessionUpdate, urgent = false): void {
     this.seq += 1;
-    const row: TimelineRow = { seq: this.seq, at, ...entry };
+    const row: TimelineRow = { seq: this.seq, ...entry, at };
     this.snapshot = applyRow(this.snapshot, row);
     const type = eventTypeOf(row);
     const outbox = type ? outboxFor(this.session, row, this.snapshot, this.deps.destinations, type, () => this.deps.out.claim()) : [];
