@@ -1,12 +1,15 @@
 // The rows of a session's timeline: every kind declared here, once, with the data it carries. The
 // call core writes them (call-runtime.ts, call-session.ts, call-leg.ts, the steps, the streams)
 // through a `TimelineWriter`, so a row with a wrong or missing field does not compile; the store
-// keeps them, and the event model, metrics and console text read them by these names.
+// keeps them, and the event model, metrics, session legs and console text read them narrowed by type.
 // Pure: bundled for the browser too.
 import type { SessionState } from './model.js';
 import type { DialOutcome } from './steps/dial.js';
+import type { GatherEnd } from './steps/gather.js';
+import type { StreamTracks } from './steps/stream.js';
 
 export const TIMELINE_ROW_TYPES = [
+  // the session's state
   'state',
   // Asterisk's side of the call's channel
   'ari.originated', 'ari.dial', 'ari.hangup-request', 'ari.channel-destroyed',
@@ -73,11 +76,7 @@ export type TimelineData = {
   'playback.lost': { playbackId: string };
   'say.text': { text: string; voice?: string; language?: string };
   'say.skipped': { reason: string };
-  'gather.input': StepRow & {
-    attempt: number; digits: string;
-    end: 'finish-key' | 'max-digits' | 'timeout' | 'inter-digit-timeout';
-    outcome: 'input' | 'no-input' | 'no-match';
-  };
+  'gather.input': StepRow & { attempt: number; digits: string; end: GatherEnd; outcome: 'input' | 'no-input' | 'no-match' };
   dtmf: StepRow & { digit: string; attempt: number };
   'dtmf.sent': { digits: string };
   /** Digits pressed while nothing collected them. */
@@ -108,7 +107,7 @@ export type TimelineData = {
   reconciled: { found: boolean };
   error: ErrorRow;
   hangup: { by: 'callee' };
-  'stream.started': StreamRow & { tracks: Array<'inbound' | 'outbound'>; bidirectional: boolean };
+  'stream.started': StreamRow & { tracks: Array<Exclude<StreamTracks, 'both'>>; bidirectional: boolean };
   'stream.mark': StreamRow & { name: string };
   'stream.clear': StreamRow & { clearedFrames: number };
   /** The agent asked to leave the stream (`variables`: the names it set). */
