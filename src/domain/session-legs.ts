@@ -33,8 +33,8 @@ export function legsOf(s: Session, timeline: readonly SessionEvent[]): SessionLe
   for (const read of timeline) {
     const row = storedEntry(read);
     if (!row) continue;
-    // Rows written before legs were named have no `leg` (a guard on stored rows): they concern the first leg.
-    const id = 'leg' in row.data && typeof row.data.leg === 'string' ? row.data.leg : undefined;
+    // Rows stored before legs were named have no `leg` (hence the `in` check): they concern the first leg.
+    const id = 'leg' in row.data ? row.data.leg : undefined;
     if (row.type === 'leg.created') {
       if (id) {
         legs.set(id, {
