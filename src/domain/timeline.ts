@@ -39,7 +39,7 @@ export type TimelineRowType = (typeof TIMELINE_ROW_TYPES)[number];
 export type StateRow = {
   state: SessionState;
   reason?: string;
-  /** A session an engine gave up ended by another (orphans.ts): the owner it had. */
+  /** Another engine ended the session, its owner being gone (orphans.ts): that owner. */
   previousOwner?: string | null;
   /** Final states only (from here on). */
   answeredAt?: string | null;
@@ -48,7 +48,7 @@ export type StateRow = {
 };
 
 /** What failed: the operation and the port's failure (ARI's `kind` and message). */
-export type ErrorRow = { leg?: string; op: string; kind: string; message: string; attempt?: number };
+type ErrorRow = { leg?: string; op: string; kind: string; message: string; attempt?: number };
 
 type StepRow = { stepId: string };
 type StreamRow = { stepId: string; streamSid: string };
@@ -81,7 +81,7 @@ export type TimelineData = {
   'dtmf.sent': { digits: string };
   /** Digits pressed while nothing collected them. */
   'dtmf.dropped': { count: number };
-  'branch': { variable: string; value: string; target: string | null };
+  branch: { variable: string; value: string; target: string | null };
   /** `bridgeId`: a dial step's recording of its bridge (else the record step's, of the call). */
   'recording.started': { name: string; bridgeId?: string };
   /**
