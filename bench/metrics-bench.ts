@@ -3,7 +3,7 @@
 // requests, 2 other store writes, as session units) against no-op store and port, with and without the wrappers,
 // and one scrape of the registry afterwards. Prints CPU µs per call (process.cpuUsage).
 //   npx tsx bench/metrics-bench.ts          (METRICS_BENCH_CALLS=20000)
-import type { Store } from '../src/store/store.js';
+import type { Store, TimelineRow } from '../src/store/store.js';
 import type { PortResult, TelephonyEvent, TelephonyPort } from '../src/telephony/port.js';
 import { createEngineMetrics } from '../src/metrics/engine-metrics.js';
 import { instrument } from '../src/metrics/instrument.js';
@@ -37,7 +37,8 @@ async function calls(store: Store, port: TelephonyPort): Promise<number> {
     const id = `s${i}`;
     const channelId = `c${i}`;
     let seq = 0;
-    const unit = (type: string, data: Record<string, unknown>) => ({ timeline: [{ seq: ++seq, at: '', type, data }] });
+    // Rows cut down to what the metrics read.
+    const unit = (type: string, data: Record<string, unknown>) => ({ timeline: [{ seq: ++seq, at: '', type, data } as TimelineRow] });
     await store.createSessionWith({ id, channelId } as never, unit(...TIMELINE[0]!));
     TIMELINE.slice(1, 6).forEach(([type, data]) => void store.recordSession(id, unit(type, data)));
     await port.originate({} as never);

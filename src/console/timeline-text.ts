@@ -1,20 +1,25 @@
 // A session's timeline entry in words, for the session page: what happened, and which kind of
 // thing it was (state, step, media, input, leg, error) for its marker.
 import type { TimelineEntry } from './api.js';
-import type { TimelineRowType } from '../domain/timeline.js';
+import { storedEntry } from '../domain/timeline.js';
 
 export type EntryKind = 'state' | 'step' | 'media' | 'input' | 'leg' | 'error' | 'other';
 
+// Rows come from the API as stored, possibly by an earlier version (a field added since is
+// missing): values are shown through `str` (missing: empty), lists through `list` (a single value too).
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === undefined || v === null ? '' : JSON.stringify(v));
 
+const list = (v: unknown): string => (Array.isArray(v) ? v.map(str).join(', ') : str(v));
+
 export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string } {
-  const d = e.data;
-  // Stored rows are strings; the cases are checked against the declared row types.
-  switch (e.type as TimelineRowType) {
+  const row = storedEntry(e);
+  if (!row) return { kind: 'other', text: `${e.type} ${str(e.data)}` };
+  const { type, data: d } = row;
+  switch (type) {
     case 'state':
       return { kind: 'state', text: `State: ${str(d.state)}${d.reason ? ` (${str(d.reason)})` : ''}` };
     case 'ari.originated':
-      return { kind: 'leg', text: `Call placed to ${str(d.endpoint)}${Number(d.attempt) > 1 ? ` (attempt ${str(d.attempt)})` : ''}` };
+      return { kind: 'leg', text: `Call placed to ${str(d.endpoint)}${d.attempt > 1 ? ` (attempt ${str(d.attempt)})` : ''}` };
     case 'ari.dial':
       return { kind: 'leg', text: `Dial status: ${str(d.dialstatus)}` };
     case 'ari.hangup-request':
@@ -34,7 +39,7 @@ export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string
     case 'bridge.destroyed':
       return { kind: 'leg', text: 'Bridge destroyed' };
     case 'bridge.playback':
-      return { kind: 'media', text: `Playing on the bridge ${Array.isArray(d.media) ? d.media.map(str).join(', ') : str(d.media)}` };
+      return { kind: 'media', text: `Playing on the bridge ${list(d.media)}` };
     case 'ari.bridge-entered':
       return { kind: 'leg', text: `${str(d.leg)} entered the bridge` };
     case 'ari.bridge-left':
@@ -56,7 +61,7 @@ export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string
     case 'step.interrupted':
       return { kind: 'step', text: `Step ${str(d.stepId)} interrupted: ${str(d.reason)}` };
     case 'playback.started':
-      return { kind: 'media', text: `Playing ${Array.isArray(d.media) ? d.media.map(str).join(', ') : str(d.media)}` };
+      return { kind: 'media', text: `Playing ${list(d.media)}` };
     case 'playback.finished':
       return { kind: 'media', text: `Playback ${str(d.state)}${d.stopped ? ' (stopped)' : ''}` };
     case 'playback.lost':
@@ -84,7 +89,7 @@ export function describeEntry(e: TimelineEntry): { kind: EntryKind; text: string
     case 'branch':
       return { kind: 'step', text: `Branch on ${str(d.variable)} = "${str(d.value)}" → ${d.target ? str(d.target) : 'the next step'}` };
     case 'stream.started':
-      return { kind: 'media', text: `Stream ${str(d.streamSid)} started (${Array.isArray(d.tracks) ? d.tracks.map(str).join(', ') : str(d.tracks)}${d.bidirectional ? ', both ways' : ', listening'})` };
+      return { kind: 'media', text: `Stream ${str(d.streamSid)} started (${list(d.tracks)}${d.bidirectional ? ', both ways' : ', listening'})` };
     case 'stream.mark':
       return { kind: 'media', text: `Stream mark ${str(d.name)} played` };
     case 'stream.clear':

@@ -4,6 +4,7 @@
 //   role: `callee` (the party an outbound call reached), `caller` (who called in), `dialed` (a
 //   party a dial step connected).
 import type { Session, SessionEvent } from './model.js';
+import { storedEntry } from './timeline.js';
 
 export type LegState = 'created' | 'ringing' | 'up' | 'ended' | 'failed' | 'transferred';
 
@@ -29,29 +30,34 @@ export function legsOf(s: Session, timeline: readonly SessionEvent[]): SessionLe
     dateAnswered: s.dateAnswered, dateEnded: null, cause: null, causeTxt: null,
   };
   const legs = new Map<string, SessionLeg>([[s.channelId, first]]);
-  for (const row of timeline) {
-    const d = row.data;
-    const id = typeof d.leg === 'string' ? d.leg : undefined;
-    if (row.type === 'leg.created' && id) {
-      legs.set(id, {
-        channelId: id, role: 'dialed', endpoint: String(d.endpoint ?? ''), number: String(d.number ?? ''), state: 'created',
-        dateCreated: row.at, dateAnswered: null, dateEnded: null, cause: null, causeTxt: null,
-      });
+  for (const read of timeline) {
+    const row = storedEntry(read);
+    if (!row) continue;
+    // Rows stored before legs were named have no `leg` (hence the `in` check): they concern the first leg.
+    const id = 'leg' in row.data ? row.data.leg : undefined;
+    if (row.type === 'leg.created') {
+      if (id) {
+        legs.set(id, {
+          channelId: id, role: 'dialed', endpoint: row.data.endpoint, number: row.data.number, state: 'created',
+          dateCreated: row.at, dateAnswered: null, dateEnded: null, cause: null, causeTxt: null,
+        });
+      }
       continue;
     }
     if (row.type === 'state') {
-      if (d.state === 'ringing' && first.state === 'created') first.state = 'ringing';
-      if (d.state === 'in-progress' && first.dateEnded === null) first.state = 'up';
+      if (row.data.state === 'ringing' && first.state === 'created') first.state = 'ringing';
+      if (row.data.state === 'in-progress' && first.dateEnded === null) first.state = 'up';
       continue;
     }
-    // Rows written before legs were named concern the first leg.
     const leg = legs.get(id ?? s.channelId);
     if (!leg) continue;
     switch (row.type) {
-      case 'ari.dial':
-        if ((d.dialstatus === 'RINGING' || d.dialstatus === 'PROGRESS') && leg.state === 'created') leg.state = 'ringing';
-        if (d.dialstatus === 'ANSWER') answered(leg, row.at);
+      case 'ari.dial': {
+        const { dialstatus } = row.data;
+        if ((dialstatus === 'RINGING' || dialstatus === 'PROGRESS') && leg.state === 'created') leg.state = 'ringing';
+        if (dialstatus === 'ANSWER') answered(leg, row.at);
         break;
+      }
       case 'leg.answered':
         answered(leg, row.at);
         break;
@@ -66,8 +72,8 @@ export function legsOf(s: Session, timeline: readonly SessionEvent[]): SessionLe
       case 'ari.channel-destroyed':
         if (leg.state !== 'transferred') leg.state = 'ended';
         leg.dateEnded ??= row.at;
-        leg.cause = typeof d.cause === 'number' ? d.cause : null;
-        leg.causeTxt = typeof d.causeTxt === 'string' ? d.causeTxt : null;
+        leg.cause = row.data.cause;
+        leg.causeTxt = row.data.causeTxt;
         break;
       default:
         break;

@@ -1,8 +1,8 @@
 // The events a session emits, one definition for webhooks and the live stream: which timeline
 // rows are events (and of which type), their stable ids, the session snapshot they carry, and
 // their JSON. Pure: a replay of the stored timeline renders exactly the JSON sent live.
-import type { TimelineRowType } from '../domain/timeline.js';
-import type { CallDirection, Session, SessionState } from '../domain/model.js';
+import { storedEntry, type TimelineEntry, type TimelineRowType } from '../domain/timeline.js';
+import type { CallDirection, Session, SessionEvent, SessionState } from '../domain/model.js';
 import { isFinal } from '../domain/session-state.js';
 
 export const EVENT_TYPES = [
@@ -33,21 +33,17 @@ const ROW_EVENTS: Partial<Record<TimelineRowType, EventType>> = {
   'session.hold': 'session.hold',
 };
 
-export interface EventRow {
-  seq: number;
-  at: string;
-  type: string;
-  data: Record<string, unknown>;
-}
+/** A timeline row as the events are made from it (as written, or read back: `eventsOfTimeline`). */
+export type EventRow = { seq: number; at: string } & TimelineEntry;
 
 /** The event type of a timeline row, or undefined for rows that are not events (ARI details). */
 export function eventTypeOf(row: EventRow): EventType | undefined {
   if (row.type === 'state') {
-    const state = row.data.state as SessionState;
+    const { state } = row.data;
     return isFinal(state) ? 'session.ended' : STATE_EVENTS[state];
   }
   if (row.type === 'recording.finished') return row.data.state === 'done' ? 'session.recording.ready' : undefined;
-  return ROW_EVENTS[row.type as TimelineRowType];
+  return ROW_EVENTS[row.type];
 }
 
 /** Stable: the same on every retry and after a restart (derived from the session and seq). */
@@ -85,12 +81,12 @@ export function initialSnapshot(s: Session): SessionSnapshot {
 /** The snapshot after a timeline row: only state rows change it. */
 export function applyRow(snapshot: SessionSnapshot, row: EventRow): SessionSnapshot {
   if (row.type !== 'state') return snapshot;
-  const state = row.data.state as SessionState;
+  const { state, reason } = row.data;
   const next: SessionSnapshot = { ...snapshot, state };
   if (state === 'in-progress') next.dateAnswered = row.at;
   if (isFinal(state)) {
     next.dateEnded = row.at;
-    if (typeof row.data.reason === 'string') next.endReason = row.data.reason;
+    if (reason !== undefined) next.endReason = reason;
   }
   return next;
 }
@@ -120,10 +116,13 @@ export function wants(events: readonly string[] | null | undefined, type: EventT
 }
 
 /** Replays a stored timeline into its events (for the live stream's catch-up). */
-export function eventsOfTimeline(session: Session, rows: readonly EventRow[]): SessionEventJson[] {
+export function eventsOfTimeline(session: Session, stored: ReadonlyArray<Pick<SessionEvent, 'seq' | 'at' | 'type' | 'data'>>): SessionEventJson[] {
   let snapshot = initialSnapshot(session);
   const out: SessionEventJson[] = [];
-  for (const row of rows) {
+  for (const read of stored) {
+    // A type no longer declared is neither an event nor a state change.
+    const row = storedEntry(read);
+    if (!row) continue;
     snapshot = applyRow(snapshot, row);
     const type = eventTypeOf(row);
     if (type) out.push(renderEvent(session.accountId, type, row, snapshot));

@@ -1,6 +1,6 @@
 // Call metrics read from what the engine already writes: the store's session rows and timeline
 // (states, steps, gather input) and the port's StasisStart. Nothing in the call path calls it.
-import type { TimelineRowType } from '../domain/timeline.js';
+import type { TimelineEntry } from '../domain/timeline.js';
 import type { Session } from '../domain/model.js';
 import { FINAL_STATES } from '../domain/model.js';
 import type { EngineMetrics } from './engine-metrics.js';
@@ -35,10 +35,10 @@ export class CallObserver {
     if (call && call.stasisAt === undefined) call.stasisAt = this.now();
   }
 
-  timeline(sessionId: string, type: string, data: Record<string, unknown>): void {
-    switch (type as TimelineRowType) {
+  timeline(sessionId: string, row: TimelineEntry): void {
+    switch (row.type) {
       case 'state':
-        if (typeof data.state === 'string') this.state(sessionId, data.state);
+        this.state(sessionId, row.data.state);
         return;
       case 'ari.originated': {
         const call = this.calls.get(sessionId);
@@ -54,17 +54,17 @@ export class CallObserver {
         const at = this.now();
         if (!call.firstStepSeen && call.stasisAt !== undefined) this.metrics.stasisToFirstStepSeconds.observe((at - call.stasisAt) / 1000);
         call.firstStepSeen = true;
-        call.step = { type: String(data.type), at };
+        call.step = { type: row.data.type, at };
         return;
       }
       case 'step.finished':
-        this.stepEnded(sessionId, String(data.result));
+        this.stepEnded(sessionId, row.data.result);
         return;
       case 'step.interrupted':
         this.stepEnded(sessionId, 'interrupted');
         return;
       case 'gather.input':
-        this.metrics.gatherOutcomes.inc({ outcome: String(data.outcome) });
+        this.metrics.gatherOutcomes.inc({ outcome: row.data.outcome });
         return;
       default:
         return;

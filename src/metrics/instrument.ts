@@ -37,11 +37,11 @@ export function observeStore(store: Store, calls: CallObserver): Store {
     // Sessions write through session units (telephony/session-recorder.ts).
     createSessionWith: (session, unit, idempotency) => store.createSessionWith(session, unit, idempotency).then((created) => {
       calls.placed(created);
-      for (const row of unit.timeline ?? []) calls.timeline(created.id, row.type, row.data);
+      for (const row of unit.timeline ?? []) calls.timeline(created.id, row);
       return created;
     }),
     recordSession: (sessionId, unit, urgent) => {
-      for (const row of unit.timeline ?? []) calls.timeline(sessionId, row.type, row.data);
+      for (const row of unit.timeline ?? []) calls.timeline(sessionId, row);
       return store.recordSession(sessionId, unit, urgent);
     },
   };

@@ -5,7 +5,7 @@
 // (variables, next), or close the socket (`close`: clean or drop). An agent that is `unreachable`
 // sends the step to onFailed; an agent the script does not name is reached and stays silent.
 // The timeline gets the rows a live stream writes (stream.started/mark/clear/exit/stopped).
-import type { TimelineRowType } from '../domain/timeline.js';
+import type { TimelineWriter } from '../domain/timeline.js';
 import type { StreamEnd, StreamHandle, StreamHost, StreamRequest } from '../streams/stream-host.js';
 import type { Timers } from '../telephony/wait.js';
 
@@ -98,7 +98,7 @@ export class ScriptedStreams implements StreamHost {
   constructor(
     private readonly agents: Record<string, AgentScript>,
     private readonly clock: Timers & { now(): number },
-    private readonly timeline: (type: TimelineRowType, data: Record<string, unknown>) => void,
+    private readonly timeline: TimelineWriter,
     callSignal: AbortSignal,
   ) {
     callSignal.addEventListener('abort', () => {
@@ -144,7 +144,7 @@ class ScriptedStream implements StreamHandle {
     private readonly req: StreamRequest,
     agent: AgentScript,
     private readonly clock: Timers & { now(): number },
-    private readonly timeline: (type: TimelineRowType, data: Record<string, unknown>) => void,
+    private readonly timeline: TimelineWriter,
     private readonly streamSid: string,
   ) {
     this.startedAt = clock.now();

@@ -5,7 +5,7 @@ import type { FlowDocument } from '../domain/flow.js';
 import type { Flow, SessionState } from '../domain/model.js';
 import { stepEdges } from '../domain/flow-graph.js';
 import { CallRuntime } from '../telephony/call-runtime.js';
-import type { TimelineRowType } from '../domain/timeline.js';
+import { entryOf, type TimelineArgs, type TimelineEntry } from '../domain/timeline.js';
 import { DEFAULT_STEP_TIMING } from '../telephony/steps/types.js';
 import type { Logger } from '../log.js';
 import type { Speaker } from '../tts/speech.js';
@@ -28,7 +28,7 @@ export interface SimulationResult {
   variables: Record<string, string>;
   path: string[];
   media: PlayedMedia[];
-  timeline: Array<{ atMs: number; type: string; data: Record<string, unknown> }>;
+  timeline: Array<{ atMs: number } & TimelineEntry>;
   durationMs: number;
   /** Expectations that failed (empty: all held, or none given). */
   failures: string[];
@@ -50,12 +50,13 @@ export async function simulateFlow(
   const clock = new VirtualClock();
   const timeline: SimulationResult['timeline'] = [];
   const variables: Record<string, string> = {};
-  const record = (type: TimelineRowType, data: Record<string, unknown>): void => { timeline.push({ atMs: clock.now(), type, data }); };
+  // Rows are timed by the virtual clock (an event's own time is not used).
+  const record = (...args: TimelineArgs): void => { timeline.push({ atMs: clock.now(), ...entryOf(args) }); };
   const script = scenario.script;
   const result = script.result ?? 'answer';
   const ring = script.answerAfterMs ?? DEFAULT_RING_MS;
   const finish = (state: SessionState, reason: string | undefined, media: PlayedMedia[]): SimulationResult => {
-    const path = timeline.filter((e) => e.type === 'step.started').map((e) => String(e.data.stepId));
+    const path = timeline.flatMap((e) => (e.type === 'step.started' ? [e.data.stepId] : []));
     const out: SimulationResult = {
       ...(scenario.name !== undefined ? { name: scenario.name } : {}),
       state, ...(reason ? { reason } : {}), variables, path, media, timeline, durationMs: clock.now(), failures: [],
@@ -67,8 +68,9 @@ export async function simulateFlow(
   record('state', { state: 'dialing' });
   if (result !== 'answer') {
     await clock.run(new Promise<void>((resolve) => clock.setTimeout(resolve, ring)));
-    record('state', { state: OUTCOME[result] });
-    return finish(OUTCOME[result]!, `callee: ${result}`, []);
+    const state = OUTCOME[result]!;
+    record('state', { state });
+    return finish(state, `callee: ${result}`, []);
   }
 
   const callAbort = new AbortController();
@@ -97,7 +99,7 @@ export async function simulateFlow(
     streams: (signal) => new ScriptedStreams(script.agents ?? {}, clock, record, signal),
     variables: () => ({ ...variables }),
     setVariable: (name, value) => { variables[name] = value; },
-    timeline: (type, data) => record(type, data),
+    timeline: (...args) => record(...args),
     newId,
     dialIds: (kind) => (kind === 'leg' || kind === 'bridge' ? `${CHANNEL}-${kind}-${++ids}` : newId(kind === 'playback' ? 'pb' : 'rec')),
     resolveDial: (to, callerId) => Promise.resolve({ ok: true, endpoint: `${SIMULATED_TECH}${to}`, callerNumber: callerId ?? SESSION_NUMBER }),

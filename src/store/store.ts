@@ -1,7 +1,7 @@
 // The store's contract. `sqlite-store.ts` implements it, composing one repository per entity; src/store/ is the only place with SQL.
 // Every method is account-scoped where the entity belongs to an account: an entity of another
 // account is reported exactly as one that does not exist (undefined / false).
-import type { RecordingRegistration } from '../domain/timeline.js';
+import type { RecordingRegistration, TimelineEntry } from '../domain/timeline.js';
 import type {
   Account, CallDirection, Flow, Page, PageRequest, PhoneNumber, Recording, Session, SessionEvent, SessionState, Webhook, WebhookDelivery,
 } from '../domain/model.js';
@@ -91,12 +91,7 @@ export class IdempotencyKeyTaken extends Error {
 }
 
 /** A timeline row whose seq the session's owner assigned (it alone writes the session). */
-export interface TimelineRow {
-  seq: number;
-  at: string;
-  type: string;
-  data: Record<string, unknown>;
-}
+export type TimelineRow = { seq: number; at: string } & TimelineEntry;
 
 /** An event with destinations: the outbox row and one delivery row per destination. */
 export interface OutboxEvent {

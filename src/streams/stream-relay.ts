@@ -7,7 +7,7 @@
 // costs only its own frames. The stream ends once (finish): the agent closed (cleanly or not),
 // asked engine.exit, or the engine stops it (maxDurationMs, stopStream, hangup, redirect); the
 // agent then gets `stop`, and the timeline one `stream.stopped` row with the frame counts.
-import type { TimelineRowType } from '../domain/timeline.js';
+import type { TimelineWriter } from '../domain/timeline.js';
 import WebSocket from 'ws';
 import type { Logger } from '../log.js';
 import { Playout } from './playout.js';
@@ -43,7 +43,7 @@ export interface RelayOptions {
   customParameters: Record<string, string>;
   /** Talks back: the agent's audio plays to the caller (one inbound leg bridged with the caller). */
   bidirectional: boolean;
-  timeline(type: TimelineRowType, data: Record<string, unknown>): void;
+  timeline: TimelineWriter;
   logger: Logger;
   observer?: StreamObserver;
 }

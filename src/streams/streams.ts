@@ -2,7 +2,7 @@
 // socket first (a refused agent costs Asterisk nothing), then Asterisk's media leg(s) — and keeps
 // each call's forked streams by the id of the step that started them, so that `stopStream` finds
 // them and the call's end stops them.
-import type { TimelineRowType } from '../domain/timeline.js';
+import type { TimelineWriter } from '../domain/timeline.js';
 import type { Logger } from '../log.js';
 import type { StreamMediaPort, TelephonyPort } from '../telephony/port.js';
 import { connectAgent } from './agent-socket.js';
@@ -27,7 +27,7 @@ export interface CallInfo {
   channelId: string;
   /** The call's own signal: its end stops the forked streams. */
   signal: AbortSignal;
-  timeline(type: TimelineRowType, data: Record<string, unknown>): void;
+  timeline: TimelineWriter;
   logger: Logger;
 }
 

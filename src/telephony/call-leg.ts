@@ -8,7 +8,7 @@
 // hangup request.
 import { SOFTHANGUP_SHUTDOWN, finalStateOf, type FinalVerdict } from '../domain/session-state.js';
 import type { PortResult, TelephonyEvent, TelephonyPort } from './port.js';
-import type { TimelineRowType } from '../domain/timeline.js';
+import type { TimelineWriter } from '../domain/timeline.js';
 
 /** What a channel event means for the session that owns the leg. */
 export type LegNews =
@@ -39,13 +39,12 @@ export class CallLeg {
   private readonly state: LegState;
   private lastRecordedDialstatus: string | undefined;
   private confirmTimer: NodeJS.Timeout | undefined;
-  private readonly timeline: (type: TimelineRowType, data: Record<string, unknown>, at?: string) => void;
 
   constructor(
     readonly channelId: string,
     private readonly port: TelephonyPort,
     private readonly hangupConfirmMs: number,
-    timeline: (type: TimelineRowType, data: Record<string, unknown>, at?: string) => void,
+    private readonly timeline: TimelineWriter,
     /**
      * How the channel came to the application: originated (answered when it enters), inbound
      * (from the dialplan: StasisEnd is its last event), created (POST /channels/create: it enters
@@ -53,7 +52,6 @@ export class CallLeg {
      */
     origin: 'originated' | 'inbound' | 'created' = 'originated',
   ) {
-    this.timeline = (type, data, at) => timeline(type, { leg: channelId, ...data }, at);
     this.state = { channelId, origin, answered: false, gone: false, hungUpByUs: false, dialstatus: undefined, asteriskShutdown: false, hangupCause: undefined };
   }
 
@@ -78,7 +76,7 @@ export class CallLeg {
         this.state.dialstatus = event.dialstatus;
         if (event.dialstatus !== this.lastRecordedDialstatus) {
           this.lastRecordedDialstatus = event.dialstatus;
-          this.timeline('ari.dial', { dialstatus: event.dialstatus }, event.at);
+          this.timeline('ari.dial', { leg: this.channelId, dialstatus: event.dialstatus }, event.at);
         }
         if (event.dialstatus === 'RINGING' || event.dialstatus === 'PROGRESS') return { kind: 'ringing', at: event.at };
         return event.dialstatus === 'ANSWER' ? this.answer(event.at) : undefined;
@@ -92,7 +90,7 @@ export class CallLeg {
       case 'hangup-request':
         if (event.soft && event.cause === SOFTHANGUP_SHUTDOWN) this.state.asteriskShutdown = true;
         if (event.cause !== undefined) this.state.hangupCause ??= event.cause;
-        this.timeline('ari.hangup-request', { ...(event.cause !== undefined ? { cause: event.cause } : {}), ...(event.soft ? { soft: true } : {}) }, event.at);
+        this.timeline('ari.hangup-request', { leg: this.channelId, ...(event.cause !== undefined ? { cause: event.cause } : {}), ...(event.soft ? { soft: true } : {}) }, event.at);
         return { kind: 'hangup-requested', at: event.at };
       case 'stasis-end':
         if (this.state.origin === 'inbound') {
@@ -117,7 +115,7 @@ export class CallLeg {
     if (this.state.gone) return undefined;
     this.state.gone = true;
     this.dispose();
-    this.timeline('ari.channel-destroyed', { cause, causeTxt }, at);
+    this.timeline('ari.channel-destroyed', { leg: this.channelId, cause, causeTxt }, at);
     return { kind: 'destroyed', cause, causeTxt, at };
   }
 
@@ -145,7 +143,7 @@ export class CallLeg {
       return;
     }
     // ARI unreachable: the reconciliation after the reconnect settles this session.
-    this.timeline('error', { op: 'hangup', kind: res.kind, message: res.message });
+    this.timeline('error', { leg: this.channelId, op: 'hangup', kind: res.kind, message: res.message });
   }
 
   /** Answered by our own request (an inbound call): news unless ARI's state change came first. */

@@ -15,7 +15,7 @@ import type { DialTarget, Route } from './dial-target.js';
 import type { StepContext, StepTiming } from './steps/types.js';
 import type { Timers } from './wait.js';
 import type { StreamHost } from '../streams/stream-host.js';
-import type { TimelineRowType } from '../domain/timeline.js';
+import type { TimelineWriter } from '../domain/timeline.js';
 
 /** The dialplan context the transfer step continues a call in (asterisk-config/extensions.conf). */
 export const TRANSFER_CONTEXT = 'engine-transfer';
@@ -35,7 +35,7 @@ export interface CallRuntimeDeps {
   logger: Logger;
   variables(): Record<string, string>;
   setVariable(name: string, value: string): void;
-  timeline(type: TimelineRowType, data: Record<string, unknown>, at?: string): void;
+  timeline: TimelineWriter;
   /** A fresh id for a playback or recording of a step. */
   newId(kind: 'playback' | 'recording'): string;
   /** Ids of what a dial creates (default: dial.ts's random ones). */
@@ -63,8 +63,12 @@ export class CallRuntime {
    * the call's own (its media events go to `media`, the rest to the call's leg).
    */
   handleOther(event: TelephonyEvent): boolean {
-    if (event.type === 'bridge-entered' || event.type === 'bridge-left' || event.type === 'bridge-destroyed') {
-      this.deps.timeline(`ari.${event.type}`, { bridgeId: event.bridgeId, ...('channelId' in event ? { leg: event.channelId } : {}) }, event.at);
+    if (event.type === 'bridge-entered' || event.type === 'bridge-left') {
+      this.deps.timeline(`ari.${event.type}`, { bridgeId: event.bridgeId, leg: event.channelId }, event.at);
+      return true;
+    }
+    if (event.type === 'bridge-destroyed') {
+      this.deps.timeline('ari.bridge-destroyed', { bridgeId: event.bridgeId }, event.at);
       return true;
     }
     if ('channelId' in event && event.channelId !== undefined && event.channelId !== this.deps.channelId) {
@@ -93,13 +97,13 @@ export class CallRuntime {
       logger: d.logger,
       variables: () => d.variables(),
       setVariable: (name, value) => d.setVariable(name, value),
-      timeline: (type, data) => d.timeline(type, data),
+      timeline: (...args) => d.timeline(...args),
       newId: (kind) => d.newId(kind),
       dial: (req, signal) => dialAndBridge({
         port: d.port, sessionId: d.sessionId, firstChannelId: d.channelId, media: this.media,
         hangupConfirmMs: d.hangupConfirmMs, recordingGraceMs: d.timing.recordingGraceMs, timers: d.timers,
         ...(d.dialIds ? { newId: d.dialIds } : {}),
-        timeline: (type, data) => d.timeline(type, data),
+        timeline: (...args) => d.timeline(...args),
         resolve: (to, callerId) => d.resolveDial(to, callerId),
         attach: (kind, id) => d.attach(kind, id),
         setDialedLeg: (handler) => { this.dialedLeg = handler; },

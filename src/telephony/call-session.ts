@@ -24,7 +24,7 @@ import { canTransition, isFinal } from '../domain/session-state.js';
 import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
 import type { FlowRunner, RunLimits, RunOutcome } from './flow-runner.js';
-import { SessionRecorder, type Destinations, type EventsOut } from './session-recorder.js';
+import { SessionRecorder, type Destinations, type EventsOut, type StateChange } from './session-recorder.js';
 import type { StepTiming } from './steps/types.js';
 import { resolveDialTarget, type Route } from './dial-target.js';
 import { CallRuntime } from './call-runtime.js';
@@ -33,7 +33,7 @@ import type { StreamService } from '../streams/streams.js';
 import type { Speaker } from '../tts/speech.js';
 import type { SessionSnapshot } from '../events/event-model.js';
 import type { ControlResult } from '../services/call-engine.js';
-import type { TimelineRowType } from '../domain/timeline.js';
+import type { TimelineArgs, TimelineData } from '../domain/timeline.js';
 
 export { TRANSFER_CONTEXT, TRANSFER_VARIABLE } from './call-runtime.js';
 
@@ -115,17 +115,17 @@ export class CallSession {
       store: deps.store, out: deps.events, destinations: deps.destinations, log: this.log,
       onWriteFailed: (err) => { if (err instanceof SessionWritesLostError) this.loseWrites(err.message); },
     }, deps.start);
-    this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (type, data, at) => this.recorder.timeline(type, data, at), deps.inbound ? 'inbound' : 'originated');
+    this.leg = new CallLeg(session.channelId, deps.port, deps.hangupConfirmMs, (...args) => this.recorder.timeline(...args), deps.inbound ? 'inbound' : 'originated');
     this.runtime = new CallRuntime({
       port: deps.port, sessionId: session.id, channelId: session.channelId, timing: deps.timing, timers: REAL_TIMERS,
       hangupConfirmMs: deps.hangupConfirmMs, ...(deps.speaker ? { speaker: deps.speaker } : {}), logger: this.log,
       ...(deps.streams ? { streams: (signal: AbortSignal) => deps.streams!.forCall({
         sessionId: session.id, accountId: session.accountId, channelId: session.channelId, signal,
-        timeline: (type, data) => this.recorder.timeline(type, data), logger: this.log,
+        timeline: (...args) => this.recorder.timeline(...args), logger: this.log,
       }) } : {}),
       variables: () => this.recorder.vars(),
       setVariable: (name, value) => this.recorder.setVariable(name, value),
-      timeline: (type, data, at) => this.recorder.timeline(type, data, at),
+      timeline: (...args) => this.recorder.timeline(...args),
       newId: (kind) => `${kind === 'playback' ? 'pb' : 'rec'}-${randomUUID()}`,
       resolveDial: (to, callerId) => resolveDialTarget(deps, session, to, callerId),
       route: (to) => deps.route(to),
@@ -165,8 +165,8 @@ export class CallSession {
     return this.runtime.media.size();
   }
 
-  timeline(type: TimelineRowType, data: Record<string, unknown>, at?: string): void {
-    this.recorder.timeline(type, data, at);
+  timeline(...args: TimelineArgs): void {
+    this.recorder.timeline(...args);
   }
 
   // ---- the state machine: every transition of the phase is here ----
@@ -176,7 +176,7 @@ export class CallSession {
   }
 
   /** The stored state follows; false when the session's state machine refuses the step. */
-  private transition(to: SessionState, data: Record<string, unknown> = {}, at?: string): boolean {
+  private transition(to: SessionState, data: StateChange = {}, at?: string): boolean {
     const from = this.recorder.state;
     return this.recorder.transition(to, from !== to && canTransition(from, to), data, at);
   }
@@ -188,7 +188,7 @@ export class CallSession {
   }
 
   /** Asterisk answered the originate request (or a retry found the channel made): the call goes on by events. */
-  originateAcknowledged(data: Record<string, unknown>): void {
+  originateAcknowledged(data: TimelineData['ari.originated']): void {
     this.originated = true;
     this.recorder.timeline('ari.originated', data);
     if (this.endBeforeOriginate !== undefined) this.stop(this.endBeforeOriginate);

@@ -26,7 +26,7 @@ import type { TelephonyEvent, TelephonyPort } from './port.js';
 import { CallLeg, type LegNews } from './call-leg.js';
 import type { CallMedia } from './call-media.js';
 import { CallAborted, REAL_TIMERS, waitUntil, type Timers } from './wait.js';
-import type { TimelineRowType } from '../domain/timeline.js';
+import type { TimelineWriter } from '../domain/timeline.js';
 
 export interface DialRequest {
   to: string;
@@ -58,7 +58,7 @@ export interface DialContext {
   hangupConfirmMs: number;
   /** Grace for the recording's RecordingFinished after the bridge is destroyed. */
   recordingGraceMs: number;
-  timeline(type: TimelineRowType, data: Record<string, unknown>): void;
+  timeline: TimelineWriter;
   /** The ARI endpoint and the caller number for `to`, or why not (no route, policy, callerId not owned). */
   resolve(to: string, callerId: string | undefined): Promise<{ ok: true; endpoint: string; callerNumber: string } | { ok: false; reason: string }>;
   /** Routes the events of a new channel or bridge to this session (before it is created). */
@@ -99,7 +99,7 @@ export async function dialAndBridge(given: DialContext, req: DialRequest, signal
   const listeners = new Set<() => void>();
   const notify = (): void => { for (const l of [...listeners]) l(); };
   const subscribe = (l: () => void): (() => void) => { listeners.add(l); return () => listeners.delete(l); };
-  const leg = new CallLeg(legId, ctx.port, ctx.hangupConfirmMs, (type, data) => ctx.timeline(type, data), 'created');
+  const leg = new CallLeg(legId, ctx.port, ctx.hangupConfirmMs, (...args) => ctx.timeline(...args), 'created');
   const onNews = (n: LegNews): void => { news.push(n); notify(); };
   ctx.attach('channel', legId);
   ctx.attach('bridge', bridgeId);

@@ -11,7 +11,7 @@
 import type { Logger } from '../log.js';
 import type { Session, SessionState } from '../domain/model.js';
 import { isFinal } from '../domain/session-state.js';
-import { recordingOf, type TimelineRowType } from '../domain/timeline.js';
+import { entryOf, recordingOf, type StateRow, type TimelineArgs, type TimelineEntry } from '../domain/timeline.js';
 import type { OutboxEvent, SessionUnit, SessionUnitWriter, SessionUpdate, TimelineRow } from '../store/store.js';
 import {
   applyRow, eventId, eventTypeOf, initialSnapshot, renderEvent, wants,
@@ -61,6 +61,9 @@ export const NO_EVENTS_OUT: EventsOut = {
   listening: () => false, published: () => undefined, claim: () => undefined, outboxCommitted: () => undefined,
 };
 
+/** What a state change's row carries besides what the recorder adds (the state, and a final one's figures). */
+export type StateChange = Pick<StateRow, 'reason' | 'previousOwner'>;
+
 export class SessionRecorder {
   private seq: number;
   private snapshot: SessionSnapshot;
@@ -98,20 +101,21 @@ export class SessionRecorder {
     return { ...this.variables };
   }
 
-  timeline(type: TimelineRowType, data: Record<string, unknown>, at?: string): void {
-    this.write({ type, data, at: at ?? new Date().toISOString() });
+  /** Every row but a state change's is written here: `data` as its type declares it (domain/timeline.ts). */
+  timeline(...args: TimelineArgs): void {
+    this.write(entryOf(args), args[2] ?? new Date().toISOString());
   }
 
   /** A state change with its timeline row (and its event); false when the state machine refuses it. */
-  transition(to: SessionState, allowed: boolean, data: Record<string, unknown> = {}, at?: string): boolean {
+  transition(to: SessionState, allowed: boolean, data: StateChange = {}, at?: string): boolean {
     if (!allowed) return false;
     const stamp = at ?? new Date().toISOString();
     const change: SessionUpdate = { state: to };
-    let rowData: Record<string, unknown> = { state: to, ...data };
+    let rowData: StateRow = { state: to, ...data };
     if (to === 'in-progress') change.dateAnswered = stamp;
     if (isFinal(to)) {
       change.dateEnded = stamp;
-      if (typeof data.reason === 'string') change.endReason = data.reason;
+      if (data.reason !== undefined) change.endReason = data.reason;
       const answeredAt = this.snapshot.dateAnswered;
       rowData = {
         ...rowData,
@@ -120,7 +124,7 @@ export class SessionRecorder {
         variables: { ...this.variables },
       };
     }
-    this.write({ type: 'state', data: rowData, at: stamp }, change, isFinal(to));
+    this.write({ type: 'state', data: rowData }, stamp, change, isFinal(to));
     return true;
   }
 
@@ -135,15 +139,15 @@ export class SessionRecorder {
     return new Promise<void>((resolve) => this.drained.push(resolve));
   }
 
-  private write(entry: { type: TimelineRowType; data: Record<string, unknown>; at: string }, change?: SessionUpdate, urgent = false): void {
+  private write(entry: TimelineEntry, at: string, change?: SessionUpdate, urgent = false): void {
     this.seq += 1;
-    const row: TimelineRow = { seq: this.seq, ...entry };
+    const row: TimelineRow = { seq: this.seq, ...entry, at };
     this.snapshot = applyRow(this.snapshot, row);
     const type = eventTypeOf(row);
     const outbox = type ? outboxFor(this.session, row, this.snapshot, this.deps.destinations, type, () => this.deps.out.claim()) : [];
     const stream: SessionEventJson[] = type && this.deps.out.listening(this.session.accountId, this.session.id)
       ? [renderEvent(this.session.accountId, type, row, this.snapshot)] : [];
-    const recording = recordingOf(row.type, row.data, row.at);
+    const recording = recordingOf(entry, at);
     this.submit({
       ...(change ? { change } : {}), timeline: [row], ...(outbox.length > 0 ? { outbox } : {}), ...(recording ? { recordings: [recording] } : {}),
     }, stream, urgent);

@@ -50,7 +50,7 @@ for (const dialect of await storeDialects('outbox')) {
         const sessions = [];
         for (let i = 0; i < 20; i++) sessions.push(await createSession(one, newSession('acct')));
         await Promise.all(sessions.map((s) => one.recordSession(s.id, {
-          timeline: [1, 2, 3].map((seq) => ({ seq, at: s.dateCreated, type: 'state', data: {} })),
+          timeline: [1, 2, 3].map((seq) => ({ seq, at: s.dateCreated, type: 'state' as const, data: { state: 'queued' as const } })),
           outbox: [1, 2, 3].map((seq) => event(s.id, seq)),
         })));
         const now = new Date().toISOString();

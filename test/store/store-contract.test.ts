@@ -484,8 +484,8 @@ for (const dialect of await storeDialects('contract')) {
 
       test('deleting marks it once; the retention sweep deletes old ones from Asterisk and the list', async () => {
         await session('s2');
-        await appendSessionEvent(store, 's2', 'recording.finished', { name: 'rec-old', state: 'done' }, '2020-01-01T00:00:00.000Z');
-        await appendSessionEvent(store, 's2', 'recording.finished', { name: 'rec-new', state: 'done' }, new Date().toISOString());
+        await appendSessionEvent(store, 's2', 'recording.finished', { name: 'rec-old', stepId: 'msg', format: 'wav', state: 'done' }, '2020-01-01T00:00:00.000Z');
+        await appendSessionEvent(store, 's2', 'recording.finished', { name: 'rec-new', stepId: 'msg', format: 'wav', state: 'done' }, new Date().toISOString());
         const port = new FakePort();
         port.storedFiles.set('rec-old', { data: Buffer.from('old'), contentType: 'audio/wav' });
         const service = new RecordingService(store, port, pino({ level: 'silent' }));

@@ -1,9 +1,9 @@
 // Test-only session writers, over the Store contract (createSessionWith, recordSession, lastSeqs), so
 // that they work on every dialect. The engine writes sessions as units (telephony/session-recorder.ts);
 // tests and benchmarks that need a session in some state write it with these.
-import { recordingOf } from '../../src/domain/timeline.js';
+import { recordingOf, storedEntry } from '../../src/domain/timeline.js';
 import type { Session } from '../../src/domain/model.js';
-import type { IdempotencyKey, NewSession, SessionUpdate, Store } from '../../src/store/store.js';
+import type { IdempotencyKey, NewSession, SessionUpdate, Store, TimelineRow } from '../../src/store/store.js';
 
 type Writer = Pick<Store, 'createSessionWith' | 'recordSession' | 'lastSeqs'>;
 
@@ -41,7 +41,10 @@ export function appendSessionEvent(store: Writer, sessionId: string, type: strin
   const seq = previous.then((n) => n + 1);
   seqs.set(sessionId, seq.catch(() => previous));
   return seq.then((n) => {
-    const recording = recordingOf(type, data, at);
-    return store.recordSession(sessionId, { timeline: [{ seq: n, at, type, data }], ...(recording ? { recordings: [recording] } : {}) });
+    // Store tests write rows of any type and shape (the store keeps what it is given), not only the declared ones.
+    const row = { seq: n, at, type, data } as TimelineRow;
+    const entry = storedEntry(row);
+    const recording = entry && recordingOf(entry, at);
+    return store.recordSession(sessionId, { timeline: [row], ...(recording ? { recordings: [recording] } : {}) });
   });
 }

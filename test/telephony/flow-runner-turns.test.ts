@@ -24,7 +24,7 @@ function loopingRunner(): { runner: FlowRunner; started: () => number; port: Fak
     sessionId: 's', channelId: 'c', port, media: new CallMedia(), timing: DEFAULT_STEP_TIMING, logger: pino({ level: 'silent' }),
     variables: () => ({ ...vars }),
     setVariable: (name, value) => { vars[name] = value; },
-    timeline: (type) => { if (type === 'step.started') started += 1; },
+    timeline: (...[type]) => { if (type === 'step.started') started += 1; },
     newId: (kind) => kind,
     dial: () => Promise.reject(new Error('no dial here')),
     transfer: () => Promise.resolve({ ok: false, reason: 'no transfer here' }),

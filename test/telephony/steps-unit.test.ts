@@ -67,7 +67,7 @@ function harness(opts: FakePortOptions = {}, timing: Partial<StepContext['timing
     logger: pino({ level: 'silent' }),
     variables: () => ({ ...vars }),
     setVariable: (name, value) => { vars[name] = value; },
-    timeline: (type, data) => { events.push({ type, data }); },
+    timeline: (...[type, data]) => { events.push({ type, data }); },
     newId: (kind) => `${kind}-${++n}`,
     // The two-leg steps run through the call session (test/e2e/dial-calls.test.ts).
     dial: () => Promise.reject(new Error('not a two-leg harness')),

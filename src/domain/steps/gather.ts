@@ -18,6 +18,9 @@ export interface GatherStep extends StepBase {
   noMatch?: string;
 }
 
+/** What ended a gather's input (its `gather.input` row says). */
+export type GatherEnd = 'finish-key' | 'max-digits' | 'timeout' | 'inter-digit-timeout';
+
 /** The defaults of the fields a runner needs a value for: the docs say them, the runner uses them. */
 export const GATHER_DEFAULTS = { maxDigits: 64, timeoutMs: 5000, attempts: 1 } as const;
 

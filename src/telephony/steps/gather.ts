@@ -11,15 +11,13 @@
 //  7. No digits → no input; digits that no branch matches → no match. Either repeats the prompt
 //     while attempts remain, then goes to `noInput` / `noMatch` (or on to the next step).
 import type { GatherStep } from '../../domain/flow.js';
-import { GATHER_DEFAULTS } from '../../domain/steps/gather.js';
+import { GATHER_DEFAULTS, type GatherEnd } from '../../domain/steps/gather.js';
 import type { StepContext, StepResult } from './types.js';
 import { playMedia } from './media.js';
 import { waitUntil } from '../wait.js';
 import { MAX_BUFFERED_DIGITS } from '../call-media.js';
 
 export const GATHER_MAX_ATTEMPTS = 10;
-
-export type GatherEnd = 'finish-key' | 'max-digits' | 'timeout' | 'inter-digit-timeout';
 
 interface Collected {
   digits: string;

@@ -7,7 +7,7 @@ import type { CallMedia } from '../call-media.js';
 import type { DialRequest, DialResult } from '../dial.js';
 import type { Timers } from '../wait.js';
 import type { Speaker } from '../../tts/speech.js';
-import type { TimelineRowType } from '../../domain/timeline.js';
+import type { TimelineWriter } from '../../domain/timeline.js';
 import type { StreamHost } from '../../streams/stream-host.js';
 
 export type StepResult =
@@ -53,7 +53,7 @@ export interface StepContext {
   variables(): Record<string, string>;
   setVariable(name: string, value: string): void;
   /** Appends to the session's timeline (ordered, written asynchronously). */
-  timeline(type: TimelineRowType, data: Record<string, unknown>): void;
+  timeline: TimelineWriter;
   /** A fresh id for a playback or recording. */
   newId(kind: 'playback' | 'recording'): string;
   /** Connects a second party in a bridge (dial.ts); resolves once the bridge is over or the dial failed. */
