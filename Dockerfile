@@ -1,10 +1,10 @@
 # The engine's image: TypeScript compiled to dist/, production dependencies only, non-root.
-# Both stages use the same base image, so the sqlite3 native module built (or fetched
+# Both stages use the same base image, so the better-sqlite3 native module built (or fetched
 # prebuilt) in the first stage matches the runtime's Node ABI and glibc.
 
 FROM node:22.20.0-bookworm-slim AS build
 WORKDIR /app
-# Toolchain for node-gyp, in case no prebuilt sqlite3 binary fits this platform.
+# Toolchain for node-gyp, in case no prebuilt better-sqlite3 binary fits this platform.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
