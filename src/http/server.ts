@@ -34,7 +34,7 @@ export const HTTP_DEFAULTS: Required<HttpServerOptions> = {
 };
 
 /**
- * What Node's HTTP parser refuses before express sees the request (llhttp error codes), answered
+ * What Node's HTTP parser refuses before the application sees the request (llhttp error codes), answered
  * in the API's error shape. Anything else it rejects (bad request line, header characters,
  * method, version, Transfer-Encoding with Content-Length) is a 400.
  */
