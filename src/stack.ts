@@ -175,7 +175,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
   const app = buildApp({ config, store, engine, logger: logger.child({ component: 'http' }), isReady: () => store.isWritable(),
     databaseProblem: () => store.databaseProblem(), bus, metrics,
     media: publisher, recordings, cluster: cl, ...(speech ? { tts: () => speech.readiness(), speech } : {}), soundSources: () => [port] });
-  const http = await startHttpServer(app, config);
+  const http = await startHttpServer(app.listener, config);
   httpPort = http.port;
   const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics, config, config.metrics.port);
 

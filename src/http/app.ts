@@ -1,9 +1,11 @@
-// The express application (no listen): formats, the public operations (health, readiness), auth,
-// bodies, the operations of the registry (`operations/`), and one error handler that turns
-// everything into the ResponseStatus shape without ever leaking a stack.
+// The HTTP application (no listen): the operations of the registry, served by their dispatcher
+// (`operations/dispatch.ts`), and express for the rest (metadata, media, console and metrics pages,
+// and the 401/404 of an unknown path), both answering failures through one error handler that
+// turns everything into the ResponseStatus shape without ever leaking a stack.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
-import { scrub, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { AppError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
 import type { CallEngine } from '../services/call-engine.js';
@@ -19,13 +21,14 @@ import { SpeechPreview, type SpeechAudio } from '../services/speech-preview.js';
 import type { MediaPublisher } from '../tts/media-publisher.js';
 import { mediaRoutes } from './media-route.js';
 import { SessionControl } from '../services/session-control.js';
-import { authenticate } from './auth.js';
+import { authenticate, authenticator } from './auth.js';
 import { bodyReader, DEFAULT_BODY_LIMITS } from './body.js';
 import { IpRateLimiter } from './rate-limit.js';
 import { clientAddressOf } from './client-address.js';
-import { negotiateFormat, sendError, statusOf } from './respond.js';
+import { negotiateFormat } from './respond.js';
+import { errorAnswerer, pathOf } from './errors.js';
 import { createHandlers } from './operations/handlers.js';
-import { buildOperationRouters } from './operations/router.js';
+import { operationDispatcher } from './operations/dispatch.js';
 import { metadataRoutes } from './metadata/pages.js';
 import { WebhookService } from '../services/webhooks.js';
 import type { ClusterLink } from '../services/remote-control.js';
@@ -33,7 +36,7 @@ import { LiveControlService } from '../services/live-control.js';
 import { EventStreams } from '../services/event-streams.js';
 import { EventBus } from '../events/event-bus.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
-import { httpMetrics } from '../metrics/http-observer.js';
+import { httpMetrics, httpObserver } from '../metrics/http-observer.js';
 import { metricsRoute } from './metrics-route.js';
 import { consoleRoutes } from './console-routes.js';
 
@@ -66,20 +69,14 @@ export interface AppDeps {
   cluster?: ClusterLink;
 }
 
-/**
- * Errors express raises for a bad request (malformed percent-encoding in a path parameter) carry a
- * 4xx `status`: the client's fault, never a 500. (Bodies are read by body.ts, in the API's errors.)
- */
-function clientError(err: unknown): AppError | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const status = 'status' in err ? err.status : undefined;
-  if (err instanceof URIError || (typeof status === 'number' && status >= 400 && status < 500)) {
-    return new AppError('validation', 'BadRequest', 'The request URL could not be decoded');
-  }
-  return undefined;
+export interface HttpApp {
+  /** The server's request listener. */
+  listener: RequestListener;
+  /** Express, for what the operations' dispatcher leaves to it. */
+  pages: express.Express;
 }
 
-export function buildApp(deps: AppDeps): express.Express {
+export function buildApp(deps: AppDeps): HttpApp {
   const { config, store, engine, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -96,7 +93,7 @@ export function buildApp(deps: AppDeps): express.Express {
     else await live.execute(request);
   });
   deps.cluster?.onGap(() => streams.closeAll());
-  const { publicRoutes, routes } = buildOperationRouters(createHandlers({
+  const handlers = createHandlers({
     outgoing: new OutgoingSessions({ config, store, engine, logger, ...(deps.now ? { now: deps.now } : {}) }),
     flows: new FlowService(store, config.allowPrivateDestinations),
     simulations: new FlowSimulations(store, config.limits, logger),
@@ -117,21 +114,27 @@ export function buildApp(deps: AppDeps): express.Express {
     databaseReady: deps.isReady,
     ...(deps.databaseProblem ? { databaseProblem: deps.databaseProblem } : {}),
     logger,
-  }));
+  });
 
-  if (deps.metrics) app.use(httpMetrics(deps.metrics));
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
+  const commonHeaders = (req: IncomingMessage, res: ServerResponse): void => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
     // A listener and a clock read per request only when the line would be written.
-    if (!logger.isLevelEnabled('debug')) {
-      next();
-      return;
-    }
+    if (!logger.isLevelEnabled('debug')) return;
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      // The path only: a query string could hold something that must not be logged.
-      logger.debug({ method: req.method, path: req.path, status: res.statusCode, client: clientAddress(req), ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      logger.debug({ method: req.method, path: pathOf(req), status: res.statusCode, client: clientAddress(req), ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     });
+  };
+  const observe = deps.metrics ? httpObserver(deps.metrics) : undefined;
+  const answerError = errorAnswerer(logger);
+  const auth = authenticator(config, accounts, limiter, clientAddress);
+  const bodyLimits = { maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS };
+  const dispatch = operationDispatcher({ handlers, authenticate: auth, bodyLimits, commonHeaders, answerError, ...(observe ? { observe } : {}) });
+
+  if (observe) app.use(httpMetrics(observe));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    commonHeaders(req, res);
     next();
   });
   // Before format negotiation: `/openapi.json` is a page, not `/openapi` as JSON.
@@ -139,36 +142,22 @@ export function buildApp(deps: AppDeps): express.Express {
   if (deps.media) app.use(mediaRoutes(deps.media));
   app.use(negotiateFormat);
 
-  app.use(publicRoutes);
-
   if (deps.metrics && config.metrics.port === undefined) app.use(metricsRoute(deps.metrics, config.metrics.token));
   app.use(consoleRoutes());
 
-  app.use(authenticate(config, accounts, limiter, clientAddress));
-  app.use(bodyReader({ maxBodyBytes: config.limits.maxBodyBytes, ...DEFAULT_BODY_LIMITS }));
-  app.use(routes);
+  app.use(authenticate(auth));
+  app.use(bodyReader(bodyLimits));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new AppError('not-found', 'NotFound', `No route for ${req.method} ${req.path.slice(0, 200)}`));
   });
 
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (res.headersSent) {
-      // Too late for an error body: cut the response short rather than let express print a stack.
-      logger.warn({ path: req.path }, 'error after the response started');
-      req.socket.destroy();
-      return;
-    }
-    const known = err instanceof AppError ? err : clientError(err);
-    if (known) {
-      if (statusOf(known.kind) >= 500) logger.warn({ path: req.path, errorCode: known.errorCode }, known.message);
-      sendError(res, known);
-      return;
-    }
-    const detail = err instanceof Error ? scrub(`${err.name}: ${err.message}\n${err.stack ?? ''}`) : 'non-error thrown';
-    logger.error({ method: req.method, path: req.path, detail }, 'unexpected error');
-    sendError(res, new AppError('unavailable', 'InternalServerError', 'An unexpected error occurred'), 500);
-  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => answerError(err, req, res));
 
-  return app;
+  return {
+    listener: (req, res) => {
+      if (!dispatch(req, res)) app(req, res);
+    },
+    pages: app,
+  };
 }

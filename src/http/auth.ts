@@ -1,6 +1,7 @@
 // Bearer-token authentication: the algorithm is pinned by configuration (never read from the
 // token), `exp` is required, issuer/audience are checked when configured, and the claims are
 // type-checked before anything trusts them. Failed attempts are counted per IP before verification.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
@@ -55,12 +56,18 @@ function verifyToken(token: string, key: KeyObject, config: Config['jwt']): { pr
   return { principal: { subject: sub, roles, accountId }, exp: payload.exp, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined };
 }
 
-function requestedAccount(req: Request): string | undefined | null {
-  const fromQuery = (req.query as Record<string, unknown>).accountId;
-  const fromHeader = req.get('x-account-id');
+function requestedAccount(req: IncomingMessage, query: Record<string, unknown>): string | undefined | null {
+  const fromQuery = query.accountId;
+  const fromHeader = header(req, 'x-account-id');
   if (fromQuery !== undefined && typeof fromQuery !== 'string') return null;
   if (fromQuery !== undefined && fromHeader !== undefined && fromQuery !== fromHeader) return null;
   return fromQuery ?? fromHeader;
+}
+
+/** A header's value as express's `req.get` gives it (a repeated header is joined by node). */
+function header(req: IncomingMessage, name: 'authorization' | 'x-account-id'): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Tokens verified by this process, kept (the oldest leaves first) up to this many. */
@@ -90,37 +97,31 @@ class VerifiedTokens {
   }
 }
 
-export function authenticate(config: Config, accounts: AccountAccess, limiter: IpRateLimiter, clientAddress: ClientAddress) {
+/** Who the request acts as, from its bearer token; throws the API's 401/403/429/400 otherwise. */
+export type Authenticate = (req: IncomingMessage, res: ServerResponse, query: Record<string, unknown>) => Promise<AuthContext>;
+
+export function authenticator(config: Config, accounts: AccountAccess, limiter: IpRateLimiter, clientAddress: ClientAddress): Authenticate {
   const key = verificationKey(config.jwt);
   const verified = new VerifiedTokens();
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  return async (req, res, query) => {
     const ip = clientAddress(req);
-    const fail = (err: AppError): void => {
+    const fail = (err: AppError): AppError => {
       limiter.hit(ip);
-      res.set('WWW-Authenticate', 'Bearer');
-      next(err);
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return err;
     };
     const retry = limiter.blockedFor(ip);
     if (retry !== undefined) {
-      next(new AppError('rate-limited', 'TooManyRequests', 'Too many unauthenticated requests from this address', [], retry));
-      return;
+      throw new AppError('rate-limited', 'TooManyRequests', 'Too many unauthenticated requests from this address', [], retry);
     }
-    const query = req.query as Record<string, unknown>;
     if (QUERY_TOKEN_NAMES.some((name) => query[name] !== undefined)) {
-      fail(unauthenticated('Tokens are accepted in the Authorization header only, never in the query string'));
-      return;
+      throw fail(unauthenticated('Tokens are accepted in the Authorization header only, never in the query string'));
     }
-    const header = req.get('authorization');
-    if (!header) {
-      fail(unauthenticated('Authentication required: Authorization: Bearer <token>'));
-      return;
-    }
-    const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim());
+    const authorization = header(req, 'authorization');
+    if (!authorization) throw fail(unauthenticated('Authentication required: Authorization: Bearer <token>'));
+    const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(authorization.trim());
     const token = match?.[1];
-    if (!token || token.length > MAX_TOKEN_LENGTH) {
-      fail(unauthenticated('Authorization must be "Bearer <token>"'));
-      return;
-    }
+    if (!token || token.length > MAX_TOKEN_LENGTH) throw fail(unauthenticated('Authorization must be "Bearer <token>"'));
     let principal = verified.get(token);
     if (principal === undefined) {
       try {
@@ -128,31 +129,26 @@ export function authenticate(config: Config, accounts: AccountAccess, limiter: I
         principal = checked.principal;
         if (checked.nbf === undefined || checked.nbf <= Math.floor(Date.now() / 1000)) verified.set(token, principal, checked.exp);
       } catch (err) {
-        fail(err as AppError);
-        return;
+        throw fail(err as AppError);
       }
     }
     if (!principal.roles.some((r) => (ROLES as readonly string[]).includes(r))) {
-      next(new AppError('forbidden', 'Forbidden', `Requires any of the roles: ${ROLES.join(', ')}`));
-      return;
+      throw new AppError('forbidden', 'Forbidden', `Requires any of the roles: ${ROLES.join(', ')}`);
     }
-    const requested = requestedAccount(req);
+    const requested = requestedAccount(req, query);
     if (requested === null) {
-      next(AppError.validation([{ fieldName: 'accountId', errorCode: 'InvalidAccountId', message: 'Name one account: ?accountId= and X-Account-Id disagree or repeat' }]));
-      return;
+      throw AppError.validation([{ fieldName: 'accountId', errorCode: 'InvalidAccountId', message: 'Name one account: ?accountId= and X-Account-Id disagree or repeat' }]);
     }
-    try {
-      const accountId = await accounts.resolve(principal, requested);
-      res.locals.auth = { principal, accountId } satisfies AuthContext;
-      next();
-    } catch (err) {
-      next(err);
-    }
+    return { principal, accountId: await accounts.resolve(principal, requested) };
   };
 }
 
-export function authOf(res: Response): AuthContext {
-  const auth = res.locals.auth as AuthContext | undefined;
-  if (!auth) throw unauthenticated('Authentication required');
-  return auth;
+/** Express middleware (every path no operation serves: an unknown path still needs a token first). */
+export function authenticate(auth: Authenticate) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    auth(req, res, req.query as Record<string, unknown>).then((context) => {
+      res.locals.auth = context;
+      next();
+    }, next);
+  };
 }

@@ -2,7 +2,8 @@
 // parsed, then walked once so that no use case ever sees prototype keys, huge strings or control
 // characters. The result lands in `res.locals.body`: JSON as parsed and inspected; XML as its parsed
 // tree, which the binding types by the request DTO and inspects the same way (`operations/bind.ts`).
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
 import { AppError, type FieldError } from '../domain/errors.js';
 import { parseXmlBody, type ParsedXml } from './xml.js';
 import { closeLingering } from './linger.js';
@@ -34,9 +35,9 @@ function bodyKind(contentType: string | undefined): BodyKind | 'other' | 'none' 
   return 'other';
 }
 
-function hasBody(req: Request): boolean {
-  const length = req.get('content-length');
-  return req.get('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** JSON nesting by a linear scan, so `[[[[…` is refused before JSON.parse recurses into it. */
@@ -119,106 +120,88 @@ export function parseBodyText(kind: BodyKind, text: string, limits: Omit<BodyLim
 }
 
 /**
- * Answers `err` for a body the engine will not read (any size), and closes the connection without
- * losing the answer: at once, with `Connection: close`, then a lingering close (http/linger.ts).
+ * Refuses a body the engine will not read (any size): the answer goes out at once, with
+ * `Connection: close`, then the connection is closed lingering (http/linger.ts) so it is not lost.
  */
-function refuse(req: Request, res: Response, next: NextFunction, err: AppError): void {
-  res.set('Connection', 'close');
+function refuse(req: IncomingMessage, res: ServerResponse, err: AppError): AppError {
+  res.setHeader('Connection', 'close');
   closeLingering(req);
-  next(err);
+  return err;
 }
 
 /**
- * Reads the body into `req.body` (a Buffer), at most `maxBytes`: beyond that (a chunked body, or a
- * Content-Length that lied) reading stops and the 413 goes out at once. Compressed bodies are refused.
+ * Reads the body, at most `maxBytes`: beyond that (a chunked body, or a Content-Length that lied)
+ * reading stops and the 413 goes out at once. Compressed bodies are refused.
  */
-function readBounded(req: Request, res: Response, next: NextFunction, maxBytes: number): void {
-  const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+function readBounded(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Buffer> {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') {
-    refuse(req, res, next, new AppError('unsupported-media', 'UnsupportedMediaType', 'Compressed bodies are not accepted'));
-    return;
+    return Promise.reject(refuse(req, res, new AppError('unsupported-media', 'UnsupportedMediaType', 'Compressed bodies are not accepted')));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  const finish = (err?: AppError): void => {
-    if (done) return;
-    done = true;
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('error', onError);
-    if (err) {
-      refuse(req, res, next, err);
-      return;
-    }
-    req.body = Buffer.concat(chunks, size);
-    next();
-  };
-  const onData = (chunk: Buffer): void => {
-    size += chunk.length;
-    if (size > maxBytes) finish(new AppError('payload-too-large', 'PayloadTooLarge', `Bodies are limited to ${maxBytes} bytes`));
-    else chunks.push(chunk);
-  };
-  const onEnd = (): void => finish();
-  // An aborted upload: nobody is left to answer.
-  const onError = (): void => {
-    done = true;
-    req.socket.destroy();
-  };
-  req.on('data', onData);
-  req.once('end', onEnd);
-  req.once('error', onError);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (err?: AppError): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      if (err) reject(refuse(req, res, err));
+      else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) finish(new AppError('payload-too-large', 'PayloadTooLarge', `Bodies are limited to ${maxBytes} bytes`));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => finish();
+    // An aborted upload: nobody is left to answer.
+    const onError = (): void => {
+      done = true;
+      req.socket.destroy();
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+  });
 }
 
 /**
- * Reads, parses and inspects the body of POST/PUT/PATCH requests into `res.locals.body`
- * (`ParsedBody`, or undefined when the request has no body).
+ * The body of a POST/PUT/PATCH request, read, parsed and inspected (`ParsedBody`), or undefined when
+ * the request has none; rejects with the API's error.
  */
-export function bodyReader(limits: BodyLimits): express.RequestHandler[] {
-  const gate = (req: Request, res: Response, next: NextFunction): void => {
-    if (!['POST', 'PUT', 'PATCH'].includes(req.method) || !hasBody(req)) {
+export async function readBody(req: IncomingMessage, res: ServerResponse, limits: BodyLimits): Promise<ParsedBody | undefined> {
+  if ((req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') || !hasBody(req)) return undefined;
+  const kind = bodyKind(req.headers['content-type']);
+  if (kind === 'other' || kind === 'none') {
+    throw refuse(req, res, new AppError('unsupported-media', 'UnsupportedMediaType', 'Bodies must be application/json or application/xml (UTF-8)'));
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
+    throw refuse(req, res, new AppError('payload-too-large', 'PayloadTooLarge', `Bodies are limited to ${limits.maxBodyBytes} bytes`));
+  }
+  const bytes = await readBounded(req, res, limits.maxBodyBytes);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new AppError('validation', 'InvalidEncoding', 'The body is not valid UTF-8');
+  }
+  if (text.trim() === '') return undefined;
+  const parsed = parseBodyText(kind, text, limits);
+  const fieldErrors = parsed.xml ? [] : inspectValue(parsed.value, limits);
+  if (fieldErrors.length > 0) throw AppError.validation(fieldErrors);
+  return parsed;
+}
+
+/** Express middleware (every path no operation serves): the body read into `res.locals.body`. */
+export function bodyReader(limits: BodyLimits) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    readBody(req, res, limits).then((body) => {
+      res.locals.body = body;
       next();
-      return;
-    }
-    const kind = bodyKind(req.get('content-type'));
-    if (kind === 'other' || kind === 'none') {
-      refuse(req, res, next, new AppError('unsupported-media', 'UnsupportedMediaType', 'Bodies must be application/json or application/xml (UTF-8)'));
-      return;
-    }
-    const declared = Number(req.get('content-length'));
-    if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
-      refuse(req, res, next, new AppError('payload-too-large', 'PayloadTooLarge', `Bodies are limited to ${limits.maxBodyBytes} bytes`));
-      return;
-    }
-    readBounded(req, res, next, limits.maxBodyBytes);
+    }, next);
   };
-  const parse = (req: Request, res: Response, next: NextFunction): void => {
-    if (!Buffer.isBuffer(req.body)) {
-      next();
-      return;
-    }
-    const kind = bodyKind(req.get('content-type')) as BodyKind;
-    let text: string;
-    try {
-      text = utf8.decode(req.body);
-    } catch {
-      next(new AppError('validation', 'InvalidEncoding', 'The body is not valid UTF-8'));
-      return;
-    }
-    req.body = undefined;
-    if (text.trim() === '') {
-      next();
-      return;
-    }
-    try {
-      const parsed = parseBodyText(kind, text, limits);
-      const fieldErrors = parsed.xml ? [] : inspectValue(parsed.value, limits);
-      if (fieldErrors.length > 0) throw AppError.validation(fieldErrors);
-      res.locals.body = parsed;
-      next();
-    } catch (err) {
-      next(err);
-    }
-  };
-  return [gate, parse];
 }

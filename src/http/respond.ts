@@ -2,6 +2,7 @@
 // `.csv` route suffix, else `?format=`, else `Accept`, else the request's own content type (XML in,
 // XML out), else JSON. `?callback=` wraps JSON in JSONP. Errors always use the ResponseStatus shape
 // (in JSON when CSV was asked for: an error is not a table).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, type ErrorKind } from '../domain/errors.js';
 import { toCsv } from './csv.js';
@@ -60,26 +61,30 @@ function single(value: unknown): string | undefined | null {
   return typeof value === 'string' ? value : null;
 }
 
-/** First middleware: decides the response format and strips a route suffix before routing. */
-export function negotiateFormat(req: Request, res: Response, next: NextFunction): void {
-  res.locals.format = 'json' satisfies Format;
-  const q = req.url.indexOf('?');
-  const path = q === -1 ? req.url : req.url.slice(0, q);
+/**
+ * A response and what the request's steps decided about it (format, callback, auth, body): express
+ * keeps that in `res.locals`, and the operations' dispatcher, which serves without express, sets it too.
+ */
+export type StatefulResponse = ServerResponse & { locals: Record<string, any> };
+
+/** A `.json`/`.xml`/`.csv` route suffix: its format, and the path without it. */
+export function formatSuffix(path: string): { path: string; format?: Format } {
   const suffix = /\.(json|xml|csv)$/i.exec(path);
-  let format: Format | undefined;
-  if (suffix?.[1]) {
-    format = suffix[1].toLowerCase() as Format;
-    req.url = path.slice(0, -suffix[0].length) + (q === -1 ? '' : req.url.slice(q));
-  }
-  const query = req.query as Record<string, unknown>;
+  if (!suffix?.[1]) return { path };
+  return { path: path.slice(0, -suffix[0].length), format: suffix[1].toLowerCase() as Format };
+}
+
+/** Decides the response format (and JSONP callback) into `res.locals`; a bad parameter is an error (answered in JSON). */
+export function negotiate(req: IncomingMessage, res: StatefulResponse, query: Record<string, unknown>, fromSuffix: Format | undefined): AppError | undefined {
+  res.locals.format = 'json' satisfies Format;
+  let format = fromSuffix;
   const formatParam = single(query.format);
   if (formatParam === null || (formatParam !== undefined && !FORMATS.includes(formatParam))) {
-    next(new AppError('validation', 'InvalidFormat', 'format must be json, xml or csv'));
-    return;
+    return new AppError('validation', 'InvalidFormat', 'format must be json, xml or csv');
   }
   format ??= formatParam as Format | undefined;
-  format ??= fromAccept(req.get('accept'));
-  const contentType = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  format ??= fromAccept(req.headers.accept);
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   format ??= isXmlType(contentType) ? 'xml' : 'json';
   res.locals.format = format;
 
@@ -87,38 +92,68 @@ export function negotiateFormat(req: Request, res: Response, next: NextFunction)
   if (callback !== undefined) {
     if (callback === null || !CALLBACK.test(callback)) {
       res.locals.format = 'json';
-      next(new AppError('validation', 'InvalidCallback', 'callback must be a JavaScript identifier (letters, digits, _ and $, dotted)'));
-      return;
+      return new AppError('validation', 'InvalidCallback', 'callback must be a JavaScript identifier (letters, digits, _ and $, dotted)');
     }
     if (format !== 'json') {
       res.locals.format = 'json';
-      next(new AppError('validation', 'InvalidCallback', 'callback (JSONP) is only available for JSON responses'));
-      return;
+      return new AppError('validation', 'InvalidCallback', 'callback (JSONP) is only available for JSON responses');
     }
     res.locals.callback = callback;
   }
-  next();
+  return undefined;
+}
+
+/** Express middleware (everything but the operations): the format, and a route suffix stripped before routing. */
+export function negotiateFormat(req: Request, res: Response, next: NextFunction): void {
+  const q = req.url.indexOf('?');
+  const suffix = formatSuffix(q === -1 ? req.url : req.url.slice(0, q));
+  if (suffix.format) req.url = suffix.path + (q === -1 ? '' : req.url.slice(q));
+  const err = negotiate(req, res, req.query as Record<string, unknown>, suffix.format);
+  if (err) next(err);
+  else next();
+}
+
+/**
+ * Writes a complete answer as express's `res.send` did: a GET or HEAD that asks `If-None-Match: *`
+ * of a resource that exists gets 304 (express's freshness check; the API sets no ETag), and 204
+ * and 304 carry no body.
+ */
+export function writeBody(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+  const req = res.req;
+  let code = status;
+  if ((req.method === 'GET' || req.method === 'HEAD') && status >= 200 && status < 300 && req.headers['if-none-match'] === '*'
+    && !/(?:^|,)\s*?no-cache\s*?(?:,|$)/.test(req.headers['cache-control'] ?? '')) code = 304;
+  res.statusCode = code;
+  if (code === 204 || code === 304) {
+    res.removeHeader('Content-Type');
+    res.removeHeader('Content-Length');
+    res.removeHeader('Transfer-Encoding');
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.end(body);
 }
 
 /** Writes `body`, an instance of the DTO `dtoName`, in the negotiated format. */
-export function send(res: Response, status: number, body: unknown, dtoName: string): void {
-  res.status(status);
+export function send(res: StatefulResponse, status: number, body: unknown, dtoName: string): void {
   if (res.locals.format === 'xml') {
-    res.type('application/xml; charset=utf-8').send(toXml(dtoName, body));
+    writeBody(res, status, 'application/xml; charset=utf-8', toXml(dtoName, body));
     return;
   }
   if (res.locals.format === 'csv' && status < 400) {
-    res.type('text/csv; charset=utf-8').send(toCsv(dtoName, body));
+    writeBody(res, status, 'text/csv; charset=utf-8', toCsv(dtoName, body));
     return;
   }
   const json = JSON.stringify(body);
   const callback = res.locals.callback as string | undefined;
   if (callback) {
     // `/**/` keeps a body starting with attacker-chosen bytes from being sniffed as another type.
-    res.type('application/javascript; charset=utf-8').send(`/**/${callback}(${json});`);
+    writeBody(res, status, 'application/javascript; charset=utf-8', `/**/${callback}(${json});`);
     return;
   }
-  res.type('application/json; charset=utf-8').send(json);
+  writeBody(res, status, 'application/json; charset=utf-8', json);
 }
 
 /** The ResponseStatus body of an error, as ServiceStack clients parse it. */
@@ -133,7 +168,7 @@ export function errorBody(err: AppError): { responseStatus: { errorCode: string;
 }
 
 /** `status` overrides the kind's status (500 for unexpected errors, which have no kind). */
-export function sendError(res: Response, err: AppError, status = statusOf(err.kind)): void {
-  if (err.retryAfterSec !== undefined) res.set('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSec))));
+export function sendError(res: StatefulResponse, err: AppError, status = statusOf(err.kind)): void {
+  if (err.retryAfterSec !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSec))));
   send(res, status, errorBody(err), 'ErrorResponse');
 }

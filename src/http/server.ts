@@ -2,7 +2,6 @@
 // that close() ends quickly instead of waiting on idle keep-alive sockets.
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type express from 'express';
 import type { Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import { errorBody } from './respond.js';
@@ -35,7 +34,7 @@ export const HTTP_DEFAULTS: Required<HttpServerOptions> = {
 };
 
 /**
- * What Node's HTTP parser refuses before express sees the request (llhttp error codes), answered
+ * What Node's HTTP parser refuses before the application sees the request (llhttp error codes), answered
  * in the API's error shape. Anything else it rejects (bad request line, header characters,
  * method, version, Transfer-Encoding with Content-Length) is a 400.
  */
@@ -69,7 +68,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 }
 
 export function startHttpServer(
-  app: express.Express,
+  listener: http.RequestListener,
   config: Pick<Config, 'port' | 'host' | 'httpKeepAliveTimeoutMs'>,
   options: HttpServerOptions = {},
 ): Promise<RunningHttpServer> {
@@ -80,7 +79,7 @@ export function startHttpServer(
     keepAliveTimeout: config.httpKeepAliveTimeoutMs,
     connectionsCheckingInterval: o.checkIntervalMs,
     maxHeaderSize: o.maxHeaderBytes,
-  }, app);
+  }, listener);
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);

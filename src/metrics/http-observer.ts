@@ -1,19 +1,33 @@
 // HTTP request metrics by route template (`/sessions/:sessionId`, never the id itself): the label set
 // stays small whatever the clients send.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { EngineMetrics } from './engine-metrics.js';
 
 /** Answered before any route matched: authentication, rate limits, unknown paths, static files. */
 const NO_ROUTE = '(none)';
 
-export function httpMetrics(metrics: EngineMetrics) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+/** Counts `req` once answered, under the route `routeOf` names then (undefined: no route). */
+export type HttpObserver = (req: IncomingMessage, res: ServerResponse, routeOf: () => string | undefined) => void;
+
+export function httpObserver(metrics: EngineMetrics): HttpObserver {
+  return (req, res, routeOf) => {
     const started = performance.now();
     res.once('finish', () => {
+      const route = routeOf() ?? NO_ROUTE;
+      const method = req.method ?? '';
+      metrics.httpRequests.inc({ method, route, status: String(res.statusCode) });
+      metrics.httpRequestSeconds.observe({ method, route }, (performance.now() - started) / 1000);
+    });
+  };
+}
+
+/** Express middleware: the route express matched, if any. */
+export function httpMetrics(observe: HttpObserver) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    observe(req, res, () => {
       const path: unknown = (req.route as { path?: unknown } | undefined)?.path;
-      const route = typeof path === 'string' ? req.baseUrl + path : NO_ROUTE;
-      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      metrics.httpRequestSeconds.observe({ method: req.method, route }, (performance.now() - started) / 1000);
+      return typeof path === 'string' ? req.baseUrl + path : undefined;
     });
     next();
   };

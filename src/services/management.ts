@@ -115,6 +115,8 @@ function readDate(query: Input, name: string, errors: FieldError[]): string | un
 export interface SessionDetail {
   session: Session;
   timeline: SessionEvent[];
+  /** Webhook events of the session are in the outbox: it may have deliveries. */
+  hasOutbox: boolean;
 }
 
 export class SessionQueries {

@@ -12,7 +12,7 @@ import { LIVE_SQL, SESSION_COLUMNS, toSession, withVariables, type SessionRow } 
 
 interface EventRow extends Row { session_id: string; seq: number; at: string; type: string; data: string }
 
-interface DetailRow extends SessionRow { variables_json: string; events_json: string }
+interface DetailRow extends SessionRow { variables_json: string; events_json: string; has_outbox: number }
 
 /**
  * A session row with its variables and its timeline (in order) as JSON, in one statement. Each
@@ -22,7 +22,8 @@ interface DetailRow extends SessionRow { variables_json: string; events_json: st
 const DETAIL_SQL = `SELECT ${SESSION_COLUMNS},
     (SELECT json_group_object(name, value) FROM session_variables WHERE session_id = sessions.id) AS variables_json,
     (SELECT '[' || coalesce(group_concat('[' || seq || ',' || json_quote(at) || ',' || json_quote(type) || ',' || data || ']', ',' ORDER BY seq), '') || ']'
-       FROM session_events WHERE session_id = sessions.id) AS events_json
+       FROM session_events WHERE session_id = sessions.id) AS events_json,
+    EXISTS (SELECT 1 FROM webhook_events WHERE session_id = sessions.id) AS has_outbox
   FROM sessions WHERE id = ? AND account_id = ?`;
 
 function eventOf(r: EventRow): SessionEvent {
@@ -56,7 +57,7 @@ export class SessionReadsRepo implements Pick<Store, 'getSession' | 'getSessionD
    * lab run saw `dialing` beside `in-progress` rows when they were read apart). Writes still
    * queued for the session are committed first, as for getSession.
    */
-  async getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[] } | undefined> {
+  async getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[]; hasOutbox: boolean } | undefined> {
     if (this.pendingBySession.has(id)) await this.db.flush();
     const [row] = await this.db.consistentRead<DetailRow>(DETAIL_SQL, [id, accountId]);
     if (!row) return undefined;
@@ -65,6 +66,7 @@ export class SessionReadsRepo implements Pick<Store, 'getSession' | 'getSessionD
     return {
       session: toSession(row, variables),
       timeline: events.map(([seq, at, type, data]) => ({ seq, sessionId: id, at, type, data })),
+      hasOutbox: row.has_outbox === 1,
     };
   }
 

@@ -214,8 +214,12 @@ export interface Store extends ExtensionStore, AccountSettingsStore {
   recordingsCreatedBefore(before: string, limit: number): Promise<Recording[]>;
   listSessions(accountId: string, filter: SessionFilter, page: PageRequest): Promise<Page<Session>>;
   listSessionEvents(sessionId: string): Promise<SessionEvent[]>;
-  /** The session and its timeline read as of one commit (one consistent snapshot). */
-  getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[] } | undefined>;
+  /**
+   * The session and its timeline read as of one commit (one consistent snapshot), and whether the
+   * outbox holds webhook events of the session as of that commit: its webhook deliveries (which
+   * exist only for such events) are worth reading only then.
+   */
+  getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[]; hasOutbox: boolean } | undefined>;
   /** Sessions of the account with timeline rows at or after `at` (oldest first), for a stream's resume. */
   sessionsWithEventsSince(accountId: string, at: string, limit: number): Promise<string[]>;
   /** Live sessions whose owner is not `ownerId` (or that have none), for the orphan sweep. */

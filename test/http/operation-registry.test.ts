@@ -6,7 +6,8 @@ import type express from 'express';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import { OPERATIONS } from '../../src/http/operations/registry.js';
-import { operationRoutes } from '../../src/http/operations/router.js';
+import { operationRoutes, RouteTable } from '../../src/http/operations/router.js';
+import { formatSuffix } from '../../src/http/respond.js';
 import { METADATA_PAGES } from '../../src/http/metadata/pages.js';
 import { CONSOLE_PAGES } from '../../src/http/console-routes.js';
 import { METRICS_PAGES } from '../../src/http/metrics-route.js';
@@ -39,13 +40,13 @@ describe('operation registry', () => {
   });
   after(() => h.close());
 
-  it('express serves exactly the routes the registry and the metadata pages declare', () => {
+  it('express serves exactly the pages declared, and no page path is an operation route', () => {
     const app = buildApp({ config: h.config, store: h.store, engine: h.engine, logger: createLogger('silent'), isReady: async () => true, metrics: createEngineMetrics() });
-    const declared = [
-      ...OPERATIONS.flatMap(operationRoutes).map((r) => `${r.method} ${r.path}`),
-      ...[...METADATA_PAGES, ...CONSOLE_PAGES, ...METRICS_PAGES].map((p) => `get ${p}`),
-    ].sort();
-    assert.deepEqual(servedRoutes(app), declared);
+    const pages = [...METADATA_PAGES, ...CONSOLE_PAGES, ...METRICS_PAGES];
+    assert.deepEqual(servedRoutes(app.pages), pages.map((p) => `get ${p}`).sort());
+    const operations = new RouteTable(OPERATIONS);
+    for (const page of pages) assert.equal(operations.match('GET', formatSuffix(page).path), undefined, page);
+    const declared = OPERATIONS.flatMap(operationRoutes).map((r) => `${r.method} ${r.path}`);
     assert.equal(new Set(declared).size, declared.length, 'no route declared twice');
   });
 

@@ -62,6 +62,19 @@ describe('GET /metrics on the API port', () => {
     assert.doesNotMatch(afterCalls, /\+1814|demo-flow|accountId|demo"/, 'no numbers, flows or accounts in labels');
   });
 
+  test('HTTP requests are labelled by the route they reached: a predefined route by its name, none before one', async () => {
+    const before = await scrape();
+    assert.equal((await e2e.request('GET', '/api/GetSession?sessionId=no-such-session')).status, 404);
+    assert.equal((await e2e.request('GET', '/sessions/no-such-session', { token: null })).status, 401);
+    assert.equal((await e2e.request('GET', '/no-such-path')).status, 404);
+    const after = await scrape();
+    const delta = (labels: Record<string, string>): number => sample(after, 'engine_http_requests_total', labels) - sample(before, 'engine_http_requests_total', labels);
+    assert.equal(delta({ method: 'GET', route: '/api/GetSession', status: '404' }), 1);
+    assert.equal(delta({ method: 'GET', route: '(none)', status: '401' }), 1);
+    assert.equal(delta({ method: 'GET', route: '(none)', status: '404' }), 1);
+    assert.equal(delta({ method: 'GET', route: '/sessions/:sessionId', status: '401' }), 0);
+  });
+
   const scrapeUntil = (ok: (text: string) => boolean): Promise<string> => scrapeUntilWith(scrape, ok);
 
   test('ARI errors are counted by operation and kind; the connection gauge and reconnects follow a dropped WebSocket', async () => {

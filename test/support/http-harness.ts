@@ -112,7 +112,7 @@ export async function startHttpHarness(env: Record<string, string> = {}, server:
   const clock = { now: Date.now() };
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const app = buildApp({ config, store, engine, logger, isReady: () => store.isWritable(), now: () => clock.now });
-  const http = await startHttpServer(app, config, server);
+  const http = await startHttpServer(app.listener, config, server);
   const base = `http://127.0.0.1:${http.port}`;
   await store.ensureAccount('acme', 'Acme');
 

@@ -4,7 +4,6 @@
 // checks live here (path fields present, XML root and namespace); the use cases check the meaning,
 // and see undeclared body fields too (a flow document refuses unknown properties, a phone number
 // refuses a changed `number`).
-import type { Request, Response } from 'express';
 import { AppError, type FieldError } from '../../domain/errors.js';
 import type { Input } from '../../services/input.js';
 import { DEFAULT_BODY_LIMITS, inspectValue, type ParsedBody } from '../body.js';
@@ -41,8 +40,7 @@ function fromText(field: Field, raw: unknown): unknown {
   return raw;
 }
 
-function bodyInput(op: Operation, res: Response): Record<string, unknown> {
-  const parsed = res.locals.body as ParsedBody | undefined;
+function bodyInput(op: Operation, parsed: ParsedBody | undefined): Record<string, unknown> {
   if (parsed === undefined) return {};
   if (parsed.xml) {
     const request = dto(op.request);
@@ -65,10 +63,9 @@ function bodyInput(op: Operation, res: Response): Record<string, unknown> {
 /** The path fields of every DTO, computed once (the binding runs on every request). */
 const PATH_FIELDS: ReadonlyMap<string, readonly Field[]> = new Map([...DTOS.values()].map((d) => [d.name, allFields(d).filter((f) => f.source === 'path')]));
 
-/** The request DTO of `op` for this request. */
-export function bindRequest(op: Operation, req: Request, res: Response): Input {
-  const body = normalize(bodyInput(op, res), { ref: op.request }) as Record<string, unknown>;
-  const query = req.query as Record<string, unknown>;
+/** The request DTO of `op` for this request: its route's (decoded) path parameters, query and body. */
+export function bindRequest(op: Operation, params: Readonly<Record<string, string>>, query: Record<string, unknown>, parsed: ParsedBody | undefined): Input {
+  const body = normalize(bodyInput(op, parsed), { ref: op.request }) as Record<string, unknown>;
   const out: Input = { ...body };
   for (const [key, raw] of Object.entries(query)) {
     const field = fieldOf(op.request, key);
@@ -76,7 +73,7 @@ export function bindRequest(op: Operation, req: Request, res: Response): Input {
   }
   const errors: FieldError[] = [];
   for (const field of PATH_FIELDS.get(op.request) ?? []) {
-    const fromPath = req.params[field.name];
+    const fromPath = params[field.name];
     if (typeof fromPath === 'string') out[field.name] = fromPath;
     const v = out[field.name];
     if (typeof v !== 'string' || v === '') errors.push({ fieldName: field.name, errorCode: 'NotEmpty', message: `${field.name} is required` });

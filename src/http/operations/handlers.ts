@@ -90,9 +90,10 @@ export function createHandlers(s: OperationServices): Record<OperationName, Hand
     },
     ListSessions: async (ctx) => ({ status: 200, body: pageView(await s.sessions.list(account(ctx), ctx.request), sessionView, ctx.request) }),
     GetSession: async (ctx) => {
-      const { session, timeline } = await s.sessions.get(account(ctx), text(ctx.request, 'sessionId'));
-      const deliveries = await s.webhooks.ofSession(session.accountId, session.id);
-      return { status: 200, body: { ...sessionDetailView(session, timeline), webhookDeliveries: deliveries.items.map(deliveryView) } };
+      const { session, timeline, hasOutbox } = await s.sessions.get(account(ctx), text(ctx.request, 'sessionId'));
+      // No outbox event as of the timeline's commit: no delivery to read (a round trip saved).
+      const deliveries = hasOutbox ? (await s.webhooks.ofSession(session.accountId, session.id)).items : [];
+      return { status: 200, body: { ...sessionDetailView(session, timeline), webhookDeliveries: deliveries.map(deliveryView) } };
     },
     EndSession: async (ctx) => ({ status: 200, body: sessionView(await s.control.end(account(ctx), text(ctx.request, 'sessionId'))) }),
 

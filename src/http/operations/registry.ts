@@ -1,5 +1,5 @@
-// The operation registry: every operation of the HTTP API, declared once. From it come the express
-// routes (custom and ServiceStack's predefined /api, /json/reply, /xml/reply, /json/oneway), the
+// The operation registry: every operation of the HTTP API, declared once. From it come the routes
+// (custom and ServiceStack's predefined /api, /json/reply, /xml/reply, /json/oneway), the
 // request binding, the XML typing, the metadata pages, the generated client DTOs, CSV and OpenAPI.
 //
 // Adding an operation:

@@ -1,16 +1,16 @@
-// Express routes from the registry: each operation's custom routes (`/sessions/{sessionId}` with its
-// verbs) and ServiceStack's predefined routes (`/api/{Op}`, `/json/reply/{Op}`, `/xml/reply/{Op}`,
-// `/json/oneway/{Op}`, any verb, as ServiceStack serves them). Everything is computed once here;
-// a request only binds its DTO and calls its handler.
-import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { send } from '../respond.js';
-import { serveStream } from './sse.js';
-import { bindRequest } from './bind.js';
-import { OPERATIONS } from './registry.js';
-import type { Handler, Operation, Verb } from './types.js';
+// The routes of the operations, from the registry: each operation's custom routes
+// (`/sessions/{sessionId}` with its verbs) and ServiceStack's predefined routes (`/api/{Op}`,
+// `/json/reply/{Op}`, `/xml/reply/{Op}`, `/json/oneway/{Op}`, any verb, as ServiceStack serves them),
+// compiled once into a table that a request is matched against segment by segment. The matching is
+// express's (router 2, path-to-regexp 8), which served these routes before and whose behaviour
+// clients saw: routes tried in registration order, ASCII letters case-insensitive, one optional
+// trailing slash, HEAD served by GET routes, parameters percent-decoded (a malformed escape in a
+// route that matches is the client's error, whatever the verb), and OPTIONS on a path whose routes
+// do not take it answered with the verbs they do take.
+import type { Operation, Verb } from './types.js';
 
 /** How a route answers: as negotiated, always JSON, always XML, or 204 once handled (oneway). */
-type Mode = 'negotiated' | 'json' | 'xml' | 'oneway';
+export type Mode = 'negotiated' | 'json' | 'xml' | 'oneway';
 
 export const PREDEFINED_ROUTES: ReadonlyArray<{ prefix: string; mode: Mode }> = [
   { prefix: '/api', mode: 'negotiated' },
@@ -19,7 +19,7 @@ export const PREDEFINED_ROUTES: ReadonlyArray<{ prefix: string; mode: Mode }> = 
   { prefix: '/json/oneway', mode: 'oneway' },
 ];
 
-/** `/sessions/{sessionId}` → `/sessions/:sessionId`. */
+/** `/sessions/{sessionId}` → `/sessions/:sessionId`: the route's name in express's form (metrics labels). */
 export function expressPath(route: string): string {
   return route.replace(/\{(\w+)\}/g, ':$1');
 }
@@ -30,7 +30,7 @@ export interface DeclaredRoute {
   path: string;
 }
 
-/** Every (verb, path) the operations are served on, custom and predefined. */
+/** Every (verb, path) the operations are served on, custom and predefined, in the order they are tried. */
 export function operationRoutes(op: Operation): DeclaredRoute[] {
   const verbs: Verb[] = [op.verb, ...(op.alsoVerbs ?? [])];
   return [
@@ -39,61 +39,102 @@ export function operationRoutes(op: Operation): DeclaredRoute[] {
   ];
 }
 
-function runner(op: Operation, handler: Handler, mode: Mode): RequestHandler {
-  return async (req: Request, res: Response) => {
-    if (mode === 'json' || mode === 'oneway') res.locals.format = 'json';
-    else if (mode === 'xml') {
-      res.locals.format = 'xml';
-      res.locals.callback = undefined;
-    }
-    const request = bindRequest(op, req, res);
-    const reply = await handler({ request, auth: res.locals.auth, header: (name) => req.get(name) });
-    if (reply.headers) res.set(reply.headers);
-    if (reply.stream) {
-      await serveStream(req, res, reply.stream.heartbeatMs, reply.stream.start);
-      return;
-    }
-    if (reply.file) {
-      res.status(reply.status).type(reply.file.contentType).send(reply.file.data);
-      return;
-    }
-    if (mode === 'oneway') {
-      res.status(204).end();
-      return;
-    }
-    if (reply.body === undefined || op.response === undefined) {
-      res.status(reply.status).end();
-      return;
-    }
-    send(res, reply.status, reply.body, op.response);
+/** One (verb, path) of an operation. */
+export interface Route {
+  op: Operation;
+  mode: Mode;
+  /** Upper-case verb, or `ALL`. */
+  method: string;
+  /** `/sessions/:sessionId`: the label of its HTTP metrics. */
+  template: string;
+  /** Lower-case literal, or the parameter's name (`param`). */
+  segments: ReadonlyArray<{ literal: string } | { param: string }>;
+}
+
+export type RouteMatch =
+  | { kind: 'operation'; route: Route; params: Record<string, string> }
+  /** OPTIONS on a path whose routes take other verbs: these (sorted, with HEAD beside GET). */
+  | { kind: 'options'; allow: string }
+  /** A parameter with a malformed percent-escape (express's URIError). */
+  | { kind: 'bad-escape'; error: URIError };
+
+/** `a` equals the lower-case ASCII `lower`, ASCII letters in any case (what the `i` flag does for ASCII). */
+function sameLiteral(a: string, lower: string): boolean {
+  if (a.length !== lower.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    let c = a.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function compile(op: Operation, declared: DeclaredRoute, mode: Mode): Route {
+  const parts = declared.path.split('/').slice(1);
+  return {
+    op, mode, method: declared.method.toUpperCase(), template: declared.path,
+    segments: parts.map((p) => (p.startsWith(':') ? { param: p.slice(1) } : { literal: p.toLowerCase() })),
   };
 }
 
-function mount(router: Router, op: Operation, handler: Handler): void {
-  const verbs: Verb[] = [op.verb, ...(op.alsoVerbs ?? [])];
-  const custom = runner(op, handler, 'negotiated');
-  for (const route of op.routes) {
-    for (const verb of verbs) {
-      const path = expressPath(route);
-      if (verb === 'GET') router.get(path, custom);
-      else if (verb === 'POST') router.post(path, custom);
-      else if (verb === 'PUT') router.put(path, custom);
-      else if (verb === 'PATCH') router.patch(path, custom);
-      else router.delete(path, custom);
+/** The routes of some operations, grouped by their first (literal) segment, each group in registration order. */
+export class RouteTable {
+  private readonly byFirst = new Map<string, Route[]>();
+
+  constructor(operations: readonly Operation[]) {
+    for (const op of operations) {
+      const modes = new Map<string, Mode>(PREDEFINED_ROUTES.map(({ prefix, mode }) => [`${prefix}/${op.name}`, mode]));
+      for (const declared of operationRoutes(op)) {
+        const route = compile(op, declared, modes.get(declared.path) ?? 'negotiated');
+        const first = route.segments[0];
+        if (!first || !('literal' in first)) throw new Error(`route ${declared.path}: must start with a literal segment`);
+        const group = this.byFirst.get(first.literal) ?? [];
+        group.push(route);
+        this.byFirst.set(first.literal, group);
+      }
     }
   }
-  if (op.stream) return;
-  for (const { prefix, mode } of PREDEFINED_ROUTES) router.all(`${prefix}/${op.name}`, runner(op, handler, mode));
-}
 
-/** Routes of the operations that need no token, and of those that do (mounted after authentication). */
-export function buildOperationRouters(handlers: Record<string, Handler>): { publicRoutes: Router; routes: Router } {
-  const publicRoutes = Router();
-  const routes = Router();
-  for (const op of OPERATIONS) {
-    const handler = handlers[op.name];
-    if (!handler) throw new Error(`no handler for operation ${op.name}`);
-    mount(op.requiresAuth ? routes : publicRoutes, op, handler);
+  /** What express's router made of `method path` (a pathname without its format suffix); undefined: no route. */
+  match(method: string, path: string): RouteMatch | undefined {
+    if (path.charCodeAt(0) !== 47) return undefined;
+    const parts = path.slice(1).split('/');
+    // One trailing slash is optional.
+    if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+    const group = this.byFirst.get(parts[0]!.toLowerCase());
+    if (!group) return undefined;
+    let allowed: string[] | undefined;
+    for (const route of group) {
+      const params = this.paramsOf(route, parts);
+      if (params === undefined) continue;
+      if (params instanceof URIError) return { kind: 'bad-escape', error: params };
+      if (route.method === 'ALL' || route.method === method || (method === 'HEAD' && route.method === 'GET')) {
+        return { kind: 'operation', route, params };
+      }
+      if (method === 'OPTIONS') (allowed ??= []).push(route.method, ...(route.method === 'GET' ? ['HEAD'] : []));
+    }
+    return allowed ? { kind: 'options', allow: [...new Set(allowed)].sort().join(', ') } : undefined;
   }
-  return { publicRoutes, routes };
+
+  private paramsOf(route: Route, parts: readonly string[]): Record<string, string> | URIError | undefined {
+    if (parts.length !== route.segments.length) return undefined;
+    let params: Record<string, string> | undefined;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const segment = route.segments[i]!;
+      if ('literal' in segment) {
+        if (!sameLiteral(part, segment.literal)) return undefined;
+        continue;
+      }
+      if (part === '') return undefined;
+      params ??= {};
+      try {
+        params[segment.param] = part.includes('%') ? decodeURIComponent(part) : part;
+      } catch (err) {
+        if (err instanceof URIError) return err;
+        throw err;
+      }
+    }
+    return params ?? {};
+  }
 }

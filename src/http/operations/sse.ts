@@ -1,10 +1,10 @@
 // Writes a stream operation's events as Server-Sent Events: `id:` is the event id (what a client
 // sends back as Last-Event-ID), `event:` its type, `data:` the webhooks' JSON; heartbeats are
 // comment lines. Errors raised before the first byte (404, 429) never reach here.
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamSink } from '../../services/event-streams.js';
 
-export async function serveStream(req: Request, res: Response, heartbeatMs: number, start: (sink: StreamSink) => Promise<void>): Promise<void> {
+export async function serveStream(req: IncomingMessage, res: ServerResponse, heartbeatMs: number, start: (sink: StreamSink) => Promise<void>): Promise<void> {
   const cleanups: Array<() => void> = [];
   let closed = false;
   const close = (): void => {
@@ -14,7 +14,10 @@ export async function serveStream(req: Request, res: Response, heartbeatMs: numb
     for (const c of cleanups.splice(0)) c();
     res.end();
   };
-  res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();
   res.write('retry: 2000\n\n');
   const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);

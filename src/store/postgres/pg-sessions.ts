@@ -20,7 +20,7 @@ const ADMISSION_LOCK_SPACE = 0x61646d69;
 
 interface VariableRow { session_id: string; name: string; value: string }
 interface EventRow { session_id: string; seq: number; at: string; type: string; data: string }
-interface DetailRow extends SessionRow { variables: Record<string, string> | null; events: Array<[number, string, string, Record<string, unknown>]> | null }
+interface DetailRow extends SessionRow { variables: Record<string, string> | null; events: Array<[number, string, string, Record<string, unknown>]> | null; has_outbox: boolean }
 
 const RECORDING_COLUMNS = 'id, account_id, session_id, step_id, format, duration_sec, date_created';
 interface RecordingRow {
@@ -93,16 +93,18 @@ export class PgSessions implements Pick<Store, SessionMethods> {
   }
 
   /** One statement: the session, its variables and its timeline as of one snapshot. */
-  async getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[] } | undefined> {
+  async getSessionDetail(accountId: string, id: string): Promise<{ session: Session; timeline: SessionEvent[]; hasOutbox: boolean } | undefined> {
     await this.settled(id);
     const row = await this.db.one<DetailRow>(`SELECT ${SESSION_COLUMNS},
         (SELECT json_object_agg(name, value) FROM session_variables WHERE session_id = sessions.id) AS variables,
-        (SELECT json_agg(json_build_array(seq, at, type, data::json) ORDER BY seq) FROM session_events WHERE session_id = sessions.id) AS events
+        (SELECT json_agg(json_build_array(seq, at, type, data::json) ORDER BY seq) FROM session_events WHERE session_id = sessions.id) AS events,
+        EXISTS (SELECT 1 FROM webhook_events WHERE session_id = sessions.id) AS has_outbox
       FROM sessions WHERE id = $1 AND account_id = $2`, [id, accountId]);
     if (!row) return undefined;
     return {
       session: toSession(row, row.variables ?? {}),
       timeline: (row.events ?? []).map(([seq, at, type, data]) => ({ seq, sessionId: id, at, type, data })),
+      hasOutbox: row.has_outbox,
     };
   }
 
