@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { Child, withTimeout } from './lib/child.js';
 import { ApiClient, getStatus, postJson, putJson } from './lib/api.js';
 import { pace, sleep } from './lib/pacer.js';
-import { cpuMs, rssBytes, tasksetAvailable } from './lib/proc.js';
+import { cpuMs, cpuSplitMs, rssBytes, tasksetAvailable } from './lib/proc.js';
 import { summarize, ratio, round } from './lib/stats.js';
 import { compareSequences, normalizeTrace } from './lib/sequence.js';
 import pg from 'pg';
@@ -448,11 +448,13 @@ async function cpuPerCall(b: Bench, lane: LaneName, lifetimeMs: number): Promise
   await b.resetProxy();
   const child = lane === 'engine' ? b.engine : b.floor;
   const before = cpuOf(child);
+  const splitBefore = cpuSplitMs(child.pid);
   const simBefore = cpuOf(b.sim);
   const tripsBefore = lane === 'engine' ? await b.sqlTrips() : 0;
   const { placed } = await b.referenceCalls(lane, PLAN.cpuCalls, PLAN.cpuRate);
   await b.drain(lane, placed, 0, lifetimeMs * 4 + 20000);
   const used = cpuOf(child) - before;
+  const splitAfter = cpuSplitMs(child.pid);
   const completed = (await b.counts(lane)).destroyed;
   let trips = 0;
   if (lane === 'engine') {
@@ -463,6 +465,9 @@ async function cpuPerCall(b: Bench, lane: LaneName, lifetimeMs: number): Promise
   return {
     calls: completed, cpuMs: round(used, 0),
     perCallMs: completed > 0 ? round(used / completed) : 0,
+    ...(splitBefore && splitAfter && completed > 0 ? {
+      kernelPerCallMs: round((splitAfter.system - splitBefore.system) / completed),
+    } : {}),
     simPerCallMs: completed > 0 ? round((cpuOf(b.sim) - simBefore) / completed) : 0,
     ...(lane === 'engine' && completed > 0 && tripsBefore >= 0 ? { sqlTripsPerCall: round(trips / completed, 2) } : {}),
   };

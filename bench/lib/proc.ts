@@ -18,6 +18,12 @@ function clockTicks(): number {
 
 /** utime + stime of the process in milliseconds (resolution: one clock tick, usually 10 ms). */
 export function cpuMs(pid: number): number | null {
+  const split = cpuSplitMs(pid);
+  return split ? split.user + split.system : null;
+}
+
+/** utime and stime of the process (every thread) in milliseconds: user space and the kernel. */
+export function cpuSplitMs(pid: number): { user: number; system: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
@@ -25,7 +31,7 @@ export function cpuMs(pid: number): number | null {
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
     if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
-    return ((utime + stime) * 1000) / clockTicks();
+    return { user: (utime * 1000) / clockTicks(), system: (stime * 1000) / clockTicks() };
   } catch {
     return null;
   }

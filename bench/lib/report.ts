@@ -54,6 +54,8 @@ export interface CpuFigures {
   calls: number;
   cpuMs: number;
   perCallMs: number;
+  /** The part of perCallMs spent in the kernel (stime: sockets, file writes). */
+  kernelPerCallMs?: number;
   simPerCallMs: number;
   /** The engine's SQLite statements per call (statements run, execs). */
   sqlTripsPerCall?: number;
@@ -217,6 +219,9 @@ export function printReport(r: BenchResults): void {
   out.push('');
   const c = r.cpuPerCall;
   out.push(`CPU per completed call: engine ${c.engine.perCallMs} ms (${c.engine.calls} calls), floor ${c.floor.perCallMs} ms (${c.floor.calls} calls), ratio ${c.ratio ?? 'n/a'}×; simulator ${c.engine.simPerCallMs} ms`);
+  if (c.engine.kernelPerCallMs !== undefined && c.floor.kernelPerCallMs !== undefined) {
+    out.push(`  of which in the kernel: engine ${c.engine.kernelPerCallMs} ms, floor ${c.floor.kernelPerCallMs} ms`);
+  }
   if (c.engine.sqlTripsPerCall !== undefined) out.push(`SQLite statements per call (engine): ${c.engine.sqlTripsPerCall}`);
   if (c.postgres && 'skipped' in c.postgres) out.push(`On PostgreSQL: skipped (${c.postgres.skipped})`);
   else if (c.postgres) {
