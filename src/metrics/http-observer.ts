@@ -11,13 +11,30 @@ const NO_ROUTE = '(none)';
 export type HttpObserver = (req: IncomingMessage, res: ServerResponse, routeOf: () => string | undefined) => void;
 
 export function httpObserver(metrics: EngineMetrics): HttpObserver {
+  // prom-client hashes a label object on every inc/observe; the children of a label set are kept
+  // instead (as few as the routes, verbs and statuses: the labels are templates, never ids).
+  const counters = new Map<string, { inc(): void }>();
+  const timers = new Map<string, { observe(seconds: number): void }>();
   return (req, res, routeOf) => {
     const started = performance.now();
     res.once('finish', () => {
       const route = routeOf() ?? NO_ROUTE;
       const method = req.method ?? '';
-      metrics.httpRequests.inc({ method, route, status: String(res.statusCode) });
-      metrics.httpRequestSeconds.observe({ method, route }, (performance.now() - started) / 1000);
+      const status = String(res.statusCode);
+      const timerKey = `${method} ${route}`;
+      const counterKey = `${timerKey} ${status}`;
+      let counter = counters.get(counterKey);
+      if (!counter) {
+        counter = metrics.httpRequests.labels({ method, route, status });
+        counters.set(counterKey, counter);
+      }
+      let timer = timers.get(timerKey);
+      if (!timer) {
+        timer = metrics.httpRequestSeconds.labels({ method, route });
+        timers.set(timerKey, timer);
+      }
+      counter.inc();
+      timer.observe((performance.now() - started) / 1000);
     });
   };
 }
