@@ -31,6 +31,8 @@ export class Db {
   private closing: Promise<void> | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   private busyTimeoutMs = 0;
+  /** A statement ran on the write lane since the checkpointer last asked. */
+  private wrote = false;
   /** A second, read-only connection for `consistentRead`. */
   private reader: Db | undefined;
   private checkpointer: WalCheckpointer | undefined;
@@ -104,6 +106,7 @@ export class Db {
 
   /** One statement; resolves with the number of changed rows. Call inside `exclusive`. */
   runRaw(sql: string, params: SqlValue[] = []): Promise<number> {
+    this.wrote = true;
     return this.unlocked(() => this.statement(sql).run(...params).changes);
   }
 
@@ -155,6 +158,10 @@ export class Db {
   startCheckpointer(path: string, intervalMs = 1000): WalCheckpointer {
     this.raw.pragma('wal_autocheckpoint = 0');
     this.checkpointer = WalCheckpointer.start(path, intervalMs, () => {
+      const wrote = this.wrote;
+      this.wrote = false;
+      return wrote;
+    }, () => {
       this.checkpointer = undefined;
       if (!this.rawClosed) this.raw.pragma('wal_autocheckpoint = 1000');
     });

@@ -2,8 +2,9 @@
 // calling thread, and SQLite's automatic checkpoint (every 1,000 WAL pages) would run inside a
 // commit: pages copied back into the database file and an fsync, 10-80 ms on a VM's disk with
 // the event loop stopped (3 ms of it CPU). The writing connection turns it off; a worker thread
-// with a connection of its own checkpoints every `intervalMs` (PASSIVE: it never waits for the
-// writer nor blocks it). If the worker cannot run, the writer checkpoints itself again.
+// with a connection of its own checkpoints every `intervalMs` after writes (PASSIVE: it never
+// waits for the writer nor blocks it); an idle engine does not wake it. If the worker cannot run,
+// the writer checkpoints itself again.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -40,7 +41,9 @@ export class WalCheckpointer {
   private closed = false;
   private readonly listeners = new Set<(result: CheckpointResult) => void>();
 
-  private constructor(private readonly worker: Worker, intervalMs: number, onFailure: () => void) {
+  private constructor(
+    private readonly worker: Worker, intervalMs: number, private readonly wroteSinceLastTick: () => boolean, onFailure: () => void,
+  ) {
     this.timer = setInterval(() => this.checkpoint(), intervalMs);
     this.timer.unref();
     worker.unref();
@@ -58,11 +61,16 @@ export class WalCheckpointer {
     worker.on('exit', failed);
   }
 
-  /** `onFailure`: the worker is gone (it could not load, or died): the writer must checkpoint again. */
-  static start(path: string, intervalMs: number, onFailure: () => void): WalCheckpointer {
+  /**
+   * `wroteSinceLastTick`: whether the writer wrote since it was last asked (nothing to checkpoint
+   * otherwise). `onFailure`: the worker is gone (it could not load, or died): the writer must
+   * checkpoint again.
+   */
+  static start(path: string, intervalMs: number, wroteSinceLastTick: () => boolean, onFailure: () => void): WalCheckpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path } });
-    return new WalCheckpointer(worker, intervalMs, onFailure);
+    // No execArgv: the source is plain CommonJS, and the process's loaders (tsx) would only cost.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { driver, path } });
+    return new WalCheckpointer(worker, intervalMs, wroteSinceLastTick, onFailure);
   }
 
   /** Told after each checkpoint (tests). */
@@ -72,7 +80,7 @@ export class WalCheckpointer {
   }
 
   private checkpoint(): void {
-    if (this.running || this.closed) return;
+    if (this.running || this.closed || !this.wroteSinceLastTick()) return;
     this.running = true;
     this.worker.postMessage('checkpoint');
   }
