@@ -11,14 +11,18 @@ export class DbClosedError extends Error {
  * _PRIMARYKEY …): the statement alone failed, the transaction stays usable.
  */
 export function isConstraintError(err: unknown): boolean {
-  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
+  return codeOf(err).startsWith('SQLITE_CONSTRAINT');
 }
 
 /** SQLITE_BUSY and its extended codes: another connection holds the lock; worth a retry. */
 export function isBusyError(err: unknown): boolean {
+  return codeOf(err).startsWith('SQLITE_BUSY');
+}
+
+/** The driver's error code (`SQLITE_…`), or '' for anything else. */
+function codeOf(err: unknown): string {
   const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+  return typeof code === 'string' ? code : '';
 }
 
 export function asError(err: unknown): Error {
