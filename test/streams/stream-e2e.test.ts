@@ -137,7 +137,9 @@ describe('stream step over real sockets', () => {
       const stopped = rows(s, 'stream.stopped')[0].data;
       assert.equal(stopped.reason, 'closed');
       assert.equal(stopped.framesToCaller + clear.clearedFrames, 250, 'every frame either played or was cleared');
-      const heard = e2e.sim.heardAudio(s.channelId)!;
+      // No recording at all: no 20 ms tick reached the callee before the clear (a busy machine), so
+      // it heard nothing, which the bounds below then require of the frames played.
+      const heard = e2e.sim.heardAudio(s.channelId) ?? Buffer.alloc(0);
       // What the callee heard of the tone is what was played before the clear: nothing after it.
       assert.ok(framesWithTone(heard, 1000) <= stopped.framesToCaller);
       assert.ok(framesWithTone(heard, 1000) >= stopped.framesToCaller - 2);
